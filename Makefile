@@ -1,0 +1,40 @@
+# Every target installs what it needs: bun (via npm) and the locked dependencies.
+SHELL := /bin/bash
+BUN ?= $(shell ./scripts/ensure-bun.sh)
+ARGS ?=
+
+.PHONY: run test test-trust check build bench clean deps help
+
+help:
+	@echo "make run      start hive serve on ~/.hive (ARGS='--port 7421' to pass flags)"
+	@echo "make test     run the test suite"
+	@echo "make check    type-check (tsc --noEmit)"
+	@echo "make build    build the single binary dist/hive"
+	@echo "make bench    load-test dist/hive against a raw Bun.serve + bun:sqlite baseline"
+
+node_modules/.installed: package.json bun.lock
+	@test -n "$(BUN)" || { echo "bun is not available" >&2; exit 1; }
+	$(BUN) install --frozen-lockfile
+	@touch $@
+
+deps: node_modules/.installed
+
+run: deps
+	$(BUN) src/main.ts serve $(ARGS)
+
+test: deps
+	$(BUN) test
+
+check: deps
+	$(BUN) node_modules/typescript/bin/tsc --noEmit -p .
+
+# --bytecode precompiles the JS for a faster cold start; migrations are embedded via migrations/index.ts.
+build: deps
+	@mkdir -p dist
+	$(BUN) build --compile --minify --bytecode --sourcemap=none src/main.ts --outfile dist/hive
+
+bench: build
+	$(BUN) bench/run.ts
+
+clean:
+	rm -rf dist node_modules .tools

@@ -1,0 +1,87 @@
+import { jwt } from "@elysiajs/jwt"
+import { forbidden, unauthorized } from "../errors"
+import type * as Tokens from "../db/tokens"
+
+export const ISSUER = "hive"
+export const ADMIN_AUDIENCE = "hive-admin"
+/** Paired phones get tokens of their own audience; they are never accepted on the admin API. */
+export const DEVICE_AUDIENCE = "hive-device"
+export const ALGORITHMS = ["HS256"]
+const MAX_TOKEN_CHARS = 4096
+const CACHE_LIMIT = 10_000
+
+export type Claims = { jti: string; sub: string; aud: string; iss: string; iat: number; exp: number }
+
+type Signer = {
+  sign(claims: Record<string, unknown>): Promise<string>
+  verify(token: string, options: Record<string, unknown>): Promise<Record<string, unknown> | false>
+}
+
+/** @elysiajs/jwt's sign/verify, used outside a request too (the CLI issues tokens). */
+function signer(key: Uint8Array): Signer {
+  const plugin = jwt({ name: "jwt", secret: key, alg: "HS256", iss: ISSUER })
+  return (plugin.decorator as unknown as { jwt: Signer }).jwt
+}
+
+// jose accepts any HMAC algorithm for a symmetric key unless told otherwise, so every verify names
+// the one algorithm, the issuer, the audience and the claims a token must carry.
+const strict = (audience: string) => ({ algorithms: ALGORITHMS, issuer: ISSUER, audience, requiredClaims: ["exp", "iat", "jti", "sub"] })
+
+export function createAuth(key: Uint8Array, tokens: Tokens.Store, now: () => number = Date.now) {
+  const sign = signer(key)
+  // Signature validity depends only on the token and the key, and the key is fixed for the process,
+  // so a verified token's claims can be reused; expiry and revocation are still checked every time.
+  const verified = new Map<string, Claims>()
+
+  async function verifySignature(token: string): Promise<Claims> {
+    const cached = verified.get(token)
+    if (cached) return cached
+    const claims = (await sign.verify(token, strict(ADMIN_AUDIENCE))) as Claims | false
+    if (!claims || typeof claims.jti !== "string") {
+      if (await sign.verify(token, strict(DEVICE_AUDIENCE))) throw forbidden("a device token cannot be used on the admin API")
+      throw unauthorized("invalid or expired token")
+    }
+    if (verified.size >= CACHE_LIMIT) verified.clear()
+    verified.set(token, claims)
+    return claims
+  }
+
+  return {
+    /** Issues an admin token; the row (not the token) is what `hive token list` shows. */
+    async issue(name: string, ttlMs: number) {
+      const createdAt = now()
+      const row = tokens.issue({ id: Bun.randomUUIDv7(), name, createdAt, expiresAt: createdAt + ttlMs })
+      const token = await sign.sign({
+        sub: name,
+        aud: ADMIN_AUDIENCE,
+        jti: row.id,
+        iat: Math.floor(createdAt / 1000),
+        exp: Math.floor(row.expires_at / 1000),
+      })
+      return { token, row }
+    },
+
+    /** Signs arbitrary claims with this install's key: for tests of what the verifier must refuse. */
+    signRaw: (claims: Record<string, unknown>) => sign.sign(claims),
+
+    /** The admin guard: the claims of a valid, unexpired, unrevoked admin token, or a 401/403. */
+    async check(authorization: string | null | undefined): Promise<Claims> {
+      if (!authorization) throw unauthorized("missing Authorization: Bearer <token> header")
+      const match = /^Bearer +([A-Za-z0-9_.-]+)$/i.exec(authorization)
+      if (!match) throw unauthorized("the Authorization header must be `Bearer <token>`")
+      const token = match[1]!
+      if (token.length > MAX_TOKEN_CHARS) throw unauthorized("invalid or expired token")
+      const claims = await verifySignature(token)
+      if (claims.exp * 1000 <= now()) {
+        verified.delete(token)
+        throw unauthorized("invalid or expired token")
+      }
+      const state = tokens.state(claims.jti)
+      if (state === "revoked") throw unauthorized("this token has been revoked")
+      if (state === "unknown") throw unauthorized("this token is not known to this hive")
+      return claims
+    },
+  }
+}
+
+export type Auth = ReturnType<typeof createAuth>

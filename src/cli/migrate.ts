@@ -1,0 +1,117 @@
+import { migrations } from "../../migrations"
+import * as Config from "../config"
+import { vacuumInto } from "../db/backup"
+import { plan, rollback, type Plan } from "../db/migrate"
+import { openExisting } from "../db/open"
+import { UsageError } from "../errors"
+import { HOME_OPTION, noExtra, out, err, parse } from "./args"
+import { migrate, openHome } from "./home"
+
+export const summary = "apply pending migrations (status, down, --dry-run)"
+export const help = `Usage: hive migrate [--dry-run] [--home DIR]
+       hive migrate status [--home DIR]
+       hive migrate down [N] [--home DIR]
+
+  hive migrate            apply every pending migration, printing each with its duration.
+                          A database that already holds data is first copied to
+                          $HIVE_HOME/backups/hive-<timestamp>-pre-migrate.db.
+  hive migrate --dry-run  print what would be applied; change nothing.
+  hive migrate status     list applied and pending migrations.
+  hive migrate down [N]   roll back the newest N migrations (default 1), only those
+                          that define a down step; a backup is taken first.
+
+Options:
+  --dry-run     show the plan only
+  --home DIR    data home (default ~/.hive, env HIVE_HOME)
+  -h, --help    show this help
+
+Exit codes: 0 done, 1 a migration failed (earlier ones stay applied), 2 usage error.`
+
+const when = (ms: number) => new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z")
+
+function describe(p: Plan) {
+  const lines: string[] = []
+  const applied = new Map(p.applied.map((r) => [r.version, r]))
+  for (const m of migrations) {
+    const row = applied.get(m.version)
+    const flags = [
+      p.modified.some((x) => x.version === m.version) ? "source changed since it was applied" : "",
+      p.unfinished.some((x) => x.version === m.version) ? "after-commit work unfinished; `hive migrate` finishes it" : "",
+    ].filter(Boolean)
+    const state = row ? `applied ${when(row.applied_at)} (${row.duration_ms} ms)` : "pending"
+    lines.push(`  ${m.id.padEnd(28)} ${state}${flags.length ? `  [${flags.join("; ")}]` : ""}`)
+  }
+  for (const row of p.applied.filter((r) => !migrations.some((m) => m.version === r.version)))
+    lines.push(`  ${`${String(row.version).padStart(3, "0")}_${row.name}`.padEnd(28)} applied, unknown to this hive`)
+  return lines
+}
+
+function warnModified(p: Plan) {
+  for (const m of p.modified)
+    err(`warning: migration ${m.id} changed since it was applied (checksum ${m.recorded.slice(0, 12)} -> ${m.current.slice(0, 12)}); it is not re-run`)
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse("hive migrate", argv, { ...HOME_OPTION, "dry-run": { type: "boolean" } })
+  if (values.help) return out(help), 0
+  const sub = positionals[0]
+  const config = Config.load({ home: values.home })
+
+  if (sub === "status" || values["dry-run"]) {
+    noExtra("hive migrate", positionals, sub === "status" ? 1 : 0)
+    const db = openExisting(config.dbPath)
+    try {
+      const p = plan(db, migrations)
+      if (sub === "status") {
+        out(`database ${config.dbPath}: schema version ${p.databaseVersion}; this hive knows ${migrations.length}`)
+        for (const line of describe(p)) out(line)
+      } else {
+        const work = [...p.unfinished.map((m) => `finish ${m.id}`), ...p.pending.map((m) => `apply ${m.id}`)]
+        if (work.length === 0) out(`nothing to do: ${config.dbPath} is at schema version ${p.databaseVersion}`)
+        else {
+          out(`dry run: would ${p.applied.length ? `back up ${config.dbPath} into ${config.backupsDir}, then ` : ""}run:`)
+          for (const w of work) out(`  ${w}`)
+        }
+      }
+      if (p.newerThanBinary) err(`warning: the database (schema ${p.databaseVersion}) is newer than this hive; upgrade hive`)
+      warnModified(p)
+      return 0
+    } finally {
+      db?.close()
+    }
+  }
+
+  if (sub === "down") {
+    noExtra("hive migrate down", positionals, 2)
+    const raw = positionals[1] ?? "1"
+    if (!/^[1-9]\d*$/.test(raw)) throw new UsageError(`hive migrate down: N must be a positive whole number, got "${raw}"`)
+    const db = openHome(config)
+    try {
+      const ids = rollback(db, migrations, Number(raw), {
+        backup: () => out(`backed up the database to ${vacuumInto(db, config.backupsDir, "pre-rollback")}`),
+      })
+      for (const id of ids) out(`rolled back ${id}`)
+      return 0
+    } finally {
+      db.close()
+    }
+  }
+
+  if (sub !== undefined) throw new UsageError(`hive migrate: unknown subcommand "${sub}" (see \`hive migrate --help\`)`)
+  const db = openHome(config)
+  try {
+    warnModified(plan(db, migrations))
+    const applied = await migrate(db, config, {
+      onBackup: (path) => out(`backed up the database to ${path}`),
+      onApplied: (r) => {
+        out(`${r.resumed ? "finished" : "applied"} ${r.id} (${r.durationMs} ms)`)
+        for (const line of r.lines) out(`  ${line}`)
+      },
+    })
+    const p = plan(db, migrations)
+    out(applied.length ? `done: schema version ${p.databaseVersion}` : `already up to date: schema version ${p.databaseVersion}`)
+    return 0
+  } finally {
+    db.close()
+  }
+}

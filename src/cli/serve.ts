@@ -1,0 +1,78 @@
+import * as Config from "../config"
+import { createAuth } from "../auth/jwt"
+import { close } from "../db/open"
+import { createStores } from "../db/stores"
+import { schemaVersion } from "../db/migrate"
+import { createLogger } from "../log"
+import { loadMasterKey, deriveKey } from "../secrets/keyring"
+import { createAdminApp } from "../server"
+import { HOME_OPTION, noExtra, parse } from "./args"
+import { migrate, openHome } from "./home"
+
+export const summary = "apply pending migrations, then serve the API"
+export const help = `Usage: hive serve [--port 7420] [--host 127.0.0.1] [--home DIR]
+
+Applies pending migrations, then serves the REST API until SIGINT or SIGTERM
+(in-flight requests finish, the database closes cleanly).
+
+Options:
+  --port N      port to listen on (default 7420, env HIVE_PORT; 0 picks a free one)
+  --host ADDR   address to bind (default 127.0.0.1, env HIVE_HOST)
+  --home DIR    data home (default ~/.hive, env HIVE_HOME)
+  -h, --help    show this help
+
+Environment:
+  HIVE_MASTER_KEY       base64 master key (else the key file below)
+  HIVE_MASTER_KEY_FILE  key file (default $XDG_CONFIG_HOME/hive/master.key)
+  HIVE_MAX_BODY_BYTES   request body limit (default 1048576)
+  HIVE_LOG_LEVEL        debug | info | warn | error (default info)`
+
+const GRACE_MS = 10_000
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse("hive serve", argv, {
+    ...HOME_OPTION,
+    port: { type: "string" },
+    host: { type: "string" },
+  })
+  if (values.help) return console.log(help), 0
+  noExtra("hive serve", positionals)
+  const config = Config.load({ home: values.home, host: values.host, port: values.port })
+  const logger = createLogger(config.logLevel)
+  const db = openHome(config)
+  await migrate(db, config, {
+    onBackup: (path) => logger.info(`backed up the database to ${path} before migrating`),
+    onApplied: (r) => logger.info(`applied migration ${r.id} (${r.durationMs} ms)`),
+  })
+  const stores = createStores(db)
+  const master = loadMasterKey(config.masterKey, {
+    mayCreate: !stores.tokens.anyIssued(),
+    whyNeeded: "this database has API tokens signed with it",
+  })
+  if (master.created) logger.info(`created a new master key at ${master.source}; back it up, it is not part of ~/.hive backups`)
+  const auth = createAuth(deriveKey(master.key, "jwt"), stores.tokens)
+  const app = createAdminApp({ db, stores, auth, logger, version: config.version, maxBodyBytes: config.maxBodyBytes, host: config.host })
+
+  // A little above the app's own limit: the app answers over-limit bodies with a JSON 413 itself;
+  // Bun's cap is the backstop for bodies sent without a Content-Length.
+  app.listen({ port: config.port, hostname: config.host, maxRequestBodySize: config.maxBodyBytes + 64 * 1024 })
+  const server = app.server!
+  logger.info(`hive ${config.version} listening on http://${config.host}:${server.port} (home ${config.home}, schema ${schemaVersion(db)})`)
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info(`${signal}: finishing in-flight requests, then closing the database`)
+      const force = setTimeout(() => server.stop(true), GRACE_MS)
+      force.unref()
+      Promise.resolve(server.stop(false)).finally(() => {
+        clearTimeout(force)
+        resolve()
+      })
+    }
+    process.once("SIGINT", () => stop("SIGINT"))
+    process.once("SIGTERM", () => stop("SIGTERM"))
+  })
+  close(db)
+  logger.info("stopped")
+  return 0
+}

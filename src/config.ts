@@ -1,0 +1,71 @@
+import { homedir } from "node:os"
+import { join, resolve } from "node:path"
+import pkg from "../package.json" with { type: "json" }
+import { UsageError } from "./errors"
+import type { Level } from "./log"
+
+export const VERSION: string = pkg.version
+
+export type Config = {
+  version: string
+  /** The data home: hive.db, artifacts/, backups/, logs/. */
+  home: string
+  dbPath: string
+  backupsDir: string
+  host: string
+  port: number
+  /** The master key lives outside the data home so a copy of ~/.hive never carries it. */
+  masterKey: { base64?: string; file: string }
+  maxBodyBytes: number
+  logLevel: Level
+  /** Test-only crash points (HIVE_TEST_FAULT); never set in normal use. */
+  faultPoint?: string
+}
+
+/** What a command line may override; everything else comes from the environment or defaults. */
+export type Overrides = { home?: string; host?: string; port?: string }
+
+type Env = Record<string, string | undefined>
+
+export const DEFAULTS = {
+  host: "127.0.0.1",
+  port: 7420,
+  maxBodyBytes: 1024 * 1024,
+  logLevel: "info" as Level,
+}
+
+const LEVELS: readonly Level[] = ["debug", "info", "warn", "error"]
+
+/** Flags > environment > defaults. The only place that reads process.env. */
+export function load(overrides: Overrides = {}, env: Env = process.env): Config {
+  const home = resolve(overrides.home ?? env.HIVE_HOME ?? join(env.HOME ?? homedir(), ".hive"))
+  const configHome = env.XDG_CONFIG_HOME || join(env.HOME ?? homedir(), ".config")
+  const logLevel = (env.HIVE_LOG_LEVEL ?? DEFAULTS.logLevel) as Level
+  if (!LEVELS.includes(logLevel)) throw new UsageError(`HIVE_LOG_LEVEL must be one of ${LEVELS.join(", ")}`)
+  return {
+    version: VERSION,
+    home,
+    dbPath: join(home, "hive.db"),
+    backupsDir: join(home, "backups"),
+    host: overrides.host ?? env.HIVE_HOST ?? DEFAULTS.host,
+    port: parsePort(overrides.port ?? env.HIVE_PORT),
+    masterKey: { base64: env.HIVE_MASTER_KEY || undefined, file: env.HIVE_MASTER_KEY_FILE || join(configHome, "hive", "master.key") },
+    maxBodyBytes: parsePositive("HIVE_MAX_BODY_BYTES", env.HIVE_MAX_BODY_BYTES) ?? DEFAULTS.maxBodyBytes,
+    logLevel,
+    faultPoint: env.HIVE_TEST_FAULT || undefined,
+  }
+}
+
+function parsePort(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULTS.port
+  const port = Number(raw)
+  if (!/^\d+$/.test(raw) || port < 0 || port > 65535) throw new UsageError(`port must be a number from 0 to 65535, got "${raw}"`)
+  return port
+}
+
+function parsePositive(name: string, raw: string | undefined): number | undefined {
+  if (raw === undefined || raw === "") return undefined
+  const n = Number(raw)
+  if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`${name} must be a positive whole number, got "${raw}"`)
+  return n
+}

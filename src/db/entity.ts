@@ -1,0 +1,131 @@
+import type { Database, SQLQueryBindings } from "bun:sqlite"
+import { conflict, HiveError, notFound, sqliteCode } from "../errors"
+
+export const MAX_LIMIT = 500
+export const DEFAULT_LIMIT = 50
+
+export type PageOptions = { limit?: number; cursor?: string }
+export type Page<T> = { items: T[]; next_cursor: string | null }
+type Raw = Record<string, SQLQueryBindings>
+
+export type EntitySpec = {
+  table: string
+  /** How a row is named in messages: "project 0196… not found". */
+  what: string
+  columns: readonly string[]
+  /** Columns stored as JSON text, returned as values. */
+  json?: readonly string[]
+  /** Columns stored as 0/1, returned as booleans. */
+  bool?: readonly string[]
+  /** What a UNIQUE violation on a column means, for a clear 409. */
+  unique?: Readonly<Record<string, (value: unknown) => string>>
+  /** A foreign-key column and what it points at, for a clear 404 when the parent does not exist. */
+  parent?: { column: string; what: string }
+}
+
+/**
+ * The shared shape of an id-keyed table (projects, sessions, worktrees): typed get, keyset-paginated
+ * list with equality filters, insert, partial update and delete. Column names come only from the spec,
+ * never from input, so the dynamic SQL here cannot be steered by a request.
+ */
+export function entity<Row>(db: Database, spec: EntitySpec) {
+  const cols = spec.columns.join(", ")
+  const json = new Set(spec.json ?? [])
+  const bool = new Set(spec.bool ?? [])
+  const byId = db.query<Raw, [string]>(`SELECT ${cols} FROM ${spec.table} WHERE id = ?`)
+  const remove = db.query(`DELETE FROM ${spec.table} WHERE id = ?`)
+
+  const decode = (raw: Raw): Row => {
+    const out: Record<string, unknown> = { ...raw }
+    for (const c of json) if (typeof raw[c] === "string") out[c] = JSON.parse(raw[c] as string)
+    for (const c of bool) if (raw[c] !== null && raw[c] !== undefined) out[c] = raw[c] === 1
+    return out as Row
+  }
+  const encode = (values: Record<string, unknown>): Raw => {
+    const out: Raw = {}
+    for (const [k, v] of Object.entries(values)) {
+      if (v === undefined) continue
+      if (!spec.columns.includes(k)) throw new Error(`${spec.table} has no column ${k}`)
+      out[k] = json.has(k) ? JSON.stringify(v) : bool.has(k) ? (v ? 1 : 0) : (v as SQLQueryBindings)
+    }
+    return out
+  }
+  const explain = (err: unknown, values: Raw): never => {
+    const code = sqliteCode(err)
+    if (code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY") {
+      for (const [col, message] of Object.entries(spec.unique ?? {}))
+        if (col in values && (err as Error).message.includes(`${spec.table}.${col}`)) throw conflict(message(values[col]))
+      throw conflict(`${spec.what} already exists`)
+    }
+    if (code === "SQLITE_CONSTRAINT_FOREIGNKEY" && spec.parent) throw notFound(spec.parent.what, String(values[spec.parent.column]))
+    if (code === "SQLITE_CONSTRAINT_CHECK") throw new HiveError(400, "bad_request", `invalid value for a ${spec.what} field`, { cause: err })
+    throw err
+  }
+
+  return {
+    decode,
+    find(id: string): Row | undefined {
+      const raw = byId.get(id)
+      return raw ? decode(raw) : undefined
+    },
+    get(id: string): Row {
+      const raw = byId.get(id)
+      if (!raw) throw notFound(spec.what, id)
+      return decode(raw)
+    },
+    /** Keyset pagination on id (UUIDv7 ids sort by creation time), so pages stay stable while rows are added. */
+    list(filters: Record<string, unknown>, page: PageOptions = {}): Page<Row> {
+      const where: string[] = []
+      const args: SQLQueryBindings[] = []
+      for (const [k, v] of Object.entries(encode(filters))) {
+        where.push(`${k} = ?`)
+        args.push(v)
+      }
+      if (page.cursor !== undefined) {
+        where.push("id > ?")
+        args.push(page.cursor)
+      }
+      const limit = Math.min(page.limit ?? DEFAULT_LIMIT, MAX_LIMIT)
+      const sql = `SELECT ${cols} FROM ${spec.table}${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY id LIMIT ?`
+      // db.query caches one statement per distinct filter combination, a small bounded set.
+      const rows = db.query<Raw, SQLQueryBindings[]>(sql).all(...args, limit + 1)
+      const more = rows.length > limit
+      const items = (more ? rows.slice(0, limit) : rows).map(decode)
+      return { items, next_cursor: more ? String(rows[limit - 1]!.id) : null }
+    },
+    insert(values: Record<string, unknown>): Row {
+      const raw = encode(values)
+      const keys = Object.keys(raw)
+      try {
+        const row = db
+          .query<Raw, SQLQueryBindings[]>(
+            `INSERT INTO ${spec.table} (${keys.join(", ")}) VALUES (${keys.map(() => "?").join(", ")}) RETURNING ${cols}`,
+          )
+          .get(...keys.map((k) => raw[k]!))
+        return decode(row!)
+      } catch (err) {
+        return explain(err, raw)
+      }
+    },
+    /** Sets only the given fields (and updated_at); an empty patch returns the row unchanged. */
+    update(id: string, patch: Record<string, unknown>, now = Date.now()): Row {
+      const raw = encode(patch)
+      const keys = Object.keys(raw)
+      if (keys.length === 0) return this.get(id)
+      const sets = [...keys.map((k) => `${k} = ?`), "updated_at = ?"].join(", ")
+      try {
+        const row = db
+          .query<Raw, SQLQueryBindings[]>(`UPDATE ${spec.table} SET ${sets} WHERE id = ? RETURNING ${cols}`)
+          .get(...keys.map((k) => raw[k]!), now, id)
+        if (!row) throw notFound(spec.what, id)
+        return decode(row)
+      } catch (err) {
+        if (err instanceof HiveError) throw err
+        return explain(err, raw)
+      }
+    },
+    remove(id: string) {
+      if (remove.run(id).changes === 0) throw notFound(spec.what, id)
+    },
+  }
+}

@@ -1,0 +1,36 @@
+import { Database } from "bun:sqlite"
+import { existsSync } from "node:fs"
+
+/**
+ * One way to open the database, so every process (server, CLI, hook) agrees on the pragmas.
+ * Order matters: busy_timeout first, so that switching to WAL (which needs a lock when another
+ * process holds the file) waits instead of failing with SQLITE_BUSY.
+ */
+export function open(path: string): Database {
+  const db = new Database(path, { create: true, strict: true })
+  db.run("PRAGMA busy_timeout = 5000")
+  db.run("PRAGMA journal_mode = WAL")
+  // NORMAL in WAL mode is durable against process crashes; only an OS crash can lose the last commits.
+  db.run("PRAGMA synchronous = NORMAL")
+  db.run("PRAGMA foreign_keys = ON")
+  return db
+}
+
+/** Read-only view for commands that promise to change nothing (status, dry runs); undefined when there is no file yet. */
+export function openExisting(path: string): Database | undefined {
+  if (!existsSync(path)) return undefined
+  const db = new Database(path, { readonly: true, strict: true })
+  db.run("PRAGMA busy_timeout = 5000")
+  return db
+}
+
+/** Closes after folding the WAL back into the main file, so a stopped hive leaves one self-contained file. */
+export function close(db: Database) {
+  try {
+    db.run("PRAGMA optimize")
+    db.run("PRAGMA wal_checkpoint(TRUNCATE)")
+  } catch {
+    // Another process may hold the database; closing must still succeed.
+  }
+  db.close()
+}

@@ -1,0 +1,37 @@
+import type { Database } from "bun:sqlite"
+import { notFound } from "../errors"
+
+export type Preference = { key: string; value: unknown; updated_at: number }
+type Raw = { key: string; value: string; updated_at: number }
+
+const decode = (raw: Raw): Preference => ({ key: raw.key, value: JSON.parse(raw.value), updated_at: raw.updated_at })
+
+export function create(db: Database) {
+  const one = db.query<Raw, [string]>("SELECT key, value, updated_at FROM preferences WHERE key = ?")
+  const all = db.query<Raw, []>("SELECT key, value, updated_at FROM preferences ORDER BY key")
+  const upsert = db.query<Raw, [string, string, number]>(
+    `INSERT INTO preferences (key, value, updated_at) VALUES (?1, ?2, ?3)
+     ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
+     RETURNING key, value, updated_at`,
+  )
+  const remove = db.query("DELETE FROM preferences WHERE key = ?")
+  return {
+    /** Every preference as one object, the shape a settings screen reads. */
+    all(): Record<string, unknown> {
+      return Object.fromEntries(all.all().map((r) => [r.key, JSON.parse(r.value)]))
+    },
+    get(key: string): Preference {
+      const raw = one.get(key)
+      if (!raw) throw notFound("preference", key)
+      return decode(raw)
+    },
+    put(key: string, value: unknown, now = Date.now()): Preference {
+      return decode(upsert.get(key, JSON.stringify(value), now)!)
+    },
+    remove(key: string) {
+      if (remove.run(key).changes === 0) throw notFound("preference", key)
+    },
+  }
+}
+
+export type Store = ReturnType<typeof create>

@@ -1,0 +1,63 @@
+import type { Database } from "bun:sqlite"
+import { entity, type PageOptions } from "./entity"
+
+export const STATUSES = ["idle", "running", "awaiting_input", "error"] as const
+export const ACTION_TYPES = ["research", "plan", "implement", "freeform"] as const
+export const TRANSPORTS = ["tmux", "nvim", "pty", "unknown"] as const
+
+export type Session = {
+  id: string
+  project_id: string | null
+  agent_session_id: string | null
+  name: string
+  action_type: (typeof ACTION_TYPES)[number] | null
+  status: (typeof STATUSES)[number]
+  metadata: Record<string, unknown>
+  pid: number | null
+  ppid: number | null
+  start_time: number | null
+  cwd: string | null
+  label: string | null
+  notify: boolean
+  transport_kind: (typeof TRANSPORTS)[number]
+  transport_details: Record<string, unknown>
+  state: string
+  transcript_path: string | null
+  created_at: number
+  updated_at: number
+  expires_at: number | null
+}
+
+type Writable = Omit<Session, "id" | "created_at" | "updated_at">
+export type SessionInput = Partial<Writable>
+export type SessionPatch = Partial<Writable>
+export type SessionFilter = Partial<Pick<Session, "project_id" | "status" | "ppid" | "notify" | "state" | "agent_session_id">>
+
+const COLUMNS = [
+  "id", "project_id", "agent_session_id", "name", "action_type", "status", "metadata", "pid", "ppid", "start_time", "cwd",
+  "label", "notify", "transport_kind", "transport_details", "state", "transcript_path", "created_at", "updated_at", "expires_at",
+] as const
+
+export function create(db: Database) {
+  const table = entity<Session>(db, {
+    table: "sessions",
+    what: "session",
+    columns: COLUMNS,
+    json: ["metadata", "transport_details"],
+    bool: ["notify"],
+    unique: { agent_session_id: (id) => `a session for agent session ${id} already exists` },
+    parent: { column: "project_id", what: "project" },
+  })
+  return {
+    get: table.get,
+    find: table.find,
+    list: (filter: SessionFilter, page: PageOptions) => table.list(filter, page),
+    create(input: SessionInput, now = Date.now()) {
+      return table.insert({ ...input, id: Bun.randomUUIDv7(), created_at: now, updated_at: now })
+    },
+    update: (id: string, patch: SessionPatch, now = Date.now()) => table.update(id, patch, now),
+    remove: table.remove,
+  }
+}
+
+export type Store = ReturnType<typeof create>

@@ -1,0 +1,40 @@
+import type { Database } from "bun:sqlite"
+import { notFound } from "../errors"
+
+export type TokenRow = { id: string; name: string; created_at: number; expires_at: number; revoked_at: number | null }
+export type TokenState = "active" | "revoked" | "unknown"
+
+/** Admin API tokens: the JWT's jti is the row id; the token string itself is never stored. */
+export function create(db: Database) {
+  const cols = "id, name, created_at, expires_at, revoked_at"
+  const insert = db.query<TokenRow, [string, string, number, number]>(
+    `INSERT INTO api_tokens (id, name, created_at, expires_at) VALUES (?, ?, ?, ?) RETURNING ${cols}`,
+  )
+  const all = db.query<TokenRow, []>(`SELECT ${cols} FROM api_tokens ORDER BY created_at, id`)
+  const revokedAt = db.query<{ revoked_at: number | null }, [string]>("SELECT revoked_at FROM api_tokens WHERE id = ?")
+  const revoke = db.query<TokenRow, [number, string]>(
+    `UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? RETURNING ${cols}`,
+  )
+  const count = db.query<{ n: number }, []>("SELECT count(*) AS n FROM api_tokens")
+  return {
+    issue(input: { id: string; name: string; createdAt: number; expiresAt: number }) {
+      return insert.get(input.id, input.name, input.createdAt, input.expiresAt)!
+    },
+    list: () => all.all(),
+    /** Checked on every request, so revocation by another process (the CLI) takes effect at once. */
+    state(id: string): TokenState {
+      const row = revokedAt.get(id)
+      if (!row) return "unknown"
+      return row.revoked_at === null ? "active" : "revoked"
+    },
+    revoke(id: string, now = Date.now()) {
+      const row = revoke.get(now, id)
+      if (!row) throw notFound("token", id)
+      return row
+    },
+    /** Whether any token was ever signed with the current key (so a lost key must not be silently replaced). */
+    anyIssued: () => count.get()!.n > 0,
+  }
+}
+
+export type Store = ReturnType<typeof create>

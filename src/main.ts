@@ -1,0 +1,54 @@
+#!/usr/bin/env bun
+import { VERSION } from "./config"
+import { FatalError, HiveError, UsageError } from "./errors"
+import { KeyError } from "./secrets/keyring"
+import { MigrationError } from "./db/migrate"
+import * as migrate from "./cli/migrate"
+import * as serve from "./cli/serve"
+import * as token from "./cli/token"
+
+type Command = { summary: string; help: string; run(argv: string[]): Promise<number> }
+const commands: Record<string, Command> = { serve, migrate, token }
+
+const HELP = `hive ${VERSION} — local state server for a fleet of AI coding agents
+
+Usage: hive <command> [options]
+
+Commands:
+${Object.entries(commands)
+  .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
+  .join("\n")}
+
+Options:
+  -h, --help       show help (also: hive <command> --help)
+  -v, --version    print the version
+
+Data lives in $HIVE_HOME (default ~/.hive); the master key in $XDG_CONFIG_HOME/hive/master.key.`
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv
+  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+    const topic = name === "help" && rest[0] ? commands[rest[0]] : undefined
+    console.log(topic ? topic.help : HELP)
+    return 0
+  }
+  if (name === "--version" || name === "-v" || name === "version") return console.log(VERSION), 0
+  const command = commands[name]
+  if (!command) throw new UsageError(name.startsWith("-") ? `unknown option ${name} (see \`hive --help\`)` : `unknown command "${name}" (see \`hive --help\`)`)
+  return command.run(rest)
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2))
+} catch (err) {
+  if (err instanceof UsageError) {
+    console.error(`hive: ${err.message}`)
+    process.exitCode = 2
+  } else if (err instanceof FatalError || err instanceof KeyError || err instanceof MigrationError || err instanceof HiveError) {
+    console.error(`hive: ${err.message}`)
+    process.exitCode = 1
+  } else {
+    console.error(`hive: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`)
+    process.exitCode = 1
+  }
+}

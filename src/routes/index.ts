@@ -1,0 +1,79 @@
+import { Elysia, ValidationError } from "elysia"
+import type { Auth } from "../auth/jwt"
+import { fromStorageError, HiveError, tooLarge } from "../errors"
+import type { Logger } from "../log"
+import type { Stores } from "../db/stores"
+import { preferences } from "./preferences"
+import { projects } from "./projects"
+import { sessions } from "./sessions"
+import { worktrees } from "./worktrees"
+
+const JSON_HEADERS = { "content-type": "application/json; charset=utf-8" }
+
+export const errorResponse = (err: HiveError) => new Response(JSON.stringify(err.toJSON()), { status: err.status, headers: JSON_HEADERS })
+
+/** "body field "name": Expected string" — the first problem, naming the field, not the validator's dump. */
+function validationMessage(err: ValidationError): string {
+  const first = err.all[0] as { path?: string; summary?: string; message?: string } | undefined
+  const field = (first?.path ?? "").replace(/^\//, "").replaceAll("/", ".")
+  const what = first?.summary || first?.message || "invalid value"
+  const where = err.type === "body" ? "" : `${err.type} `
+  return field ? `${where}field "${field}": ${what}` : `${err.type || "request"}: ${what}`
+}
+
+/** The one place an error becomes a response: everything a client sees is `{ error: { code, message } }`. */
+export function toHiveError(code: string | number, error: unknown, request: Request): HiveError {
+  if (error instanceof HiveError) return error
+  if (error instanceof ValidationError) return new HiveError(400, "bad_request", validationMessage(error))
+  switch (code) {
+    case "PARSE":
+      return new HiveError(400, "bad_request", "the request body is not valid JSON (or not of its declared content type)")
+    case "NOT_FOUND":
+      return new HiveError(404, "not_found", `no route ${request.method} ${new URL(request.url).pathname}`)
+    case "INVALID_COOKIE_SIGNATURE":
+      return new HiveError(400, "bad_request", "invalid cookie signature")
+  }
+  const storage = fromStorageError(error)
+  if (storage) return storage
+  // Bun's own body-size limit reports itself as an error carrying 413.
+  if ((error as { status?: unknown })?.status === 413) return tooLarge(0)
+  return new HiveError(500, "internal", "internal error; see the server log", { cause: error })
+}
+
+const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]", "::1"])
+
+export type ApiDeps = Stores & { auth: Auth; logger: Logger; maxBodyBytes: number; host: string }
+
+/**
+ * Guards every request: the Host must be one this server answers to (a page on another origin that
+ * resolves its name to 127.0.0.1 — DNS rebinding — gets 403), bodies are capped before they are read,
+ * and every error, ours or the framework's, leaves as JSON.
+ */
+export const guards = (deps: Pick<ApiDeps, "logger" | "maxBodyBytes" | "host">) => {
+  const allowedHosts = new Set([...LOOPBACK, deps.host.toLowerCase()])
+  return new Elysia({ name: "routes.guards" })
+    .onRequest(({ request }) => {
+      const url = new URL(request.url)
+      if (!allowedHosts.has(url.hostname.toLowerCase()))
+        throw new HiveError(403, "forbidden_host", "this server only answers requests addressed to its own host name")
+      const length = Number(request.headers.get("content-length") ?? 0)
+      if (length > deps.maxBodyBytes) throw tooLarge(deps.maxBodyBytes)
+    })
+    .onError({ as: "global" }, ({ code, error, request }) => {
+      const err = toHiveError(code, error, request)
+      if (err.status >= 500) {
+        const cause = err.cause instanceof Error ? `${err.cause.name}: ${err.cause.message}\n${err.cause.stack ?? ""}` : String(err.cause ?? "")
+        deps.logger.error(`${request.method} ${new URL(request.url).pathname} -> ${err.status} ${err.kind}: ${cause}`)
+      }
+      return errorResponse(err)
+    })
+}
+
+/** Everything under /api: each request must carry a valid admin token. */
+export const api = (deps: ApiDeps) =>
+  new Elysia({ name: "routes.api", prefix: "/api" })
+    .resolve(async ({ request }) => ({ claims: await deps.auth.check(request.headers.get("authorization")) }))
+    .use(projects(deps.projects))
+    .use(sessions(deps.sessions))
+    .use(worktrees(deps.worktrees))
+    .use(preferences(deps.preferences))

@@ -1,0 +1,42 @@
+import { Elysia, t } from "elysia"
+import * as Sessions from "../db/sessions"
+import { Body, Id, Json, Millis, Nullable, Page, Text } from "./schemas"
+
+const optional = {
+  project_id: t.Optional(Nullable(Text(128, 1))),
+  agent_session_id: t.Optional(Nullable(Text(256, 1))),
+  name: t.Optional(Text(500)),
+  action_type: t.Optional(Nullable(t.UnionEnum(Sessions.ACTION_TYPES))),
+  status: t.Optional(t.UnionEnum(Sessions.STATUSES)),
+  metadata: t.Optional(Json),
+  pid: t.Optional(Nullable(t.Integer({ minimum: 0 }))),
+  ppid: t.Optional(Nullable(t.Integer({ minimum: 0 }))),
+  start_time: t.Optional(Nullable(t.Integer({ minimum: 0 }))),
+  cwd: t.Optional(Nullable(Text(4096))),
+  label: t.Optional(Nullable(Text(500))),
+  notify: t.Optional(t.Boolean()),
+  transport_kind: t.Optional(t.UnionEnum(Sessions.TRANSPORTS)),
+  transport_details: t.Optional(Json),
+  state: t.Optional(Text(64, 1)),
+  transcript_path: t.Optional(Nullable(Text(4096))),
+  expires_at: t.Optional(Nullable(Millis)),
+}
+const SessionBody = Body(optional)
+
+const SessionQuery = t.Object({
+  ...Page,
+  project_id: t.Optional(Text(128, 1)),
+  status: t.Optional(t.UnionEnum(Sessions.STATUSES)),
+  ppid: t.Optional(t.Integer({ minimum: 0 })),
+  notify: t.Optional(t.Boolean()),
+  state: t.Optional(Text(64, 1)),
+  agent_session_id: t.Optional(Text(256, 1)),
+})
+
+export const sessions = (store: Sessions.Store) =>
+  new Elysia({ name: "routes.sessions", prefix: "/sessions", detail: { tags: ["sessions"] } })
+    .post("/", ({ body, status }) => status(201, store.create(body)), { body: SessionBody })
+    .get("/", ({ query: { limit, cursor, ...filter } }) => store.list(filter, { limit, cursor }), { query: SessionQuery })
+    .get("/:id", ({ params }) => store.get(params.id), { params: Id })
+    .patch("/:id", ({ params, body }) => store.update(params.id, body), { params: Id, body: SessionBody })
+    .delete("/:id", ({ params, status }) => status(204, store.remove(params.id)), { params: Id })

@@ -1,0 +1,44 @@
+import type { Database } from "bun:sqlite"
+import { openapi } from "@elysiajs/openapi"
+import { Elysia } from "elysia"
+import type { Auth } from "./auth/jwt"
+import type { Stores } from "./db/stores"
+import type { Logger } from "./log"
+import { api, guards } from "./routes"
+import { health } from "./routes/health"
+
+export type AppDeps = {
+  db: Database
+  stores: Stores
+  auth: Auth
+  logger: Logger
+  version: string
+  maxBodyBytes: number
+  host: string
+}
+
+/** The admin app (127.0.0.1:7420): /health, /openapi and the whole /api. It does not listen; `hive serve` does. */
+export function createAdminApp(deps: AppDeps) {
+  return (
+    // normalize off: unknown body fields are rejected (400) instead of silently dropped.
+    new Elysia({ name: "hive.admin", normalize: false })
+      .use(guards(deps))
+      .use(
+        openapi({
+          path: "/openapi",
+          specPath: "/openapi",
+          // No UI: it would load scripts from a CDN, and hive must work offline. The JSON is the contract.
+          provider: null,
+          documentation: {
+            info: { title: "hive", version: deps.version, description: "Local state server for a fleet of AI coding agents." },
+            components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } },
+            security: [{ bearer: [] }],
+          },
+        }),
+      )
+      .use(health(deps.db, deps.version))
+      .use(api({ ...deps.stores, auth: deps.auth, logger: deps.logger, maxBodyBytes: deps.maxBodyBytes, host: deps.host }))
+  )
+}
+
+export type AdminApp = ReturnType<typeof createAdminApp>

@@ -1,0 +1,78 @@
+import type { Database } from "bun:sqlite"
+import { randomBytes } from "node:crypto"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterAll } from "bun:test"
+import { migrations } from "../migrations"
+import { createAuth } from "../src/auth/jwt"
+import { apply } from "../src/db/migrate"
+import { open } from "../src/db/open"
+import { createStores } from "../src/db/stores"
+import { silentLogger } from "../src/log"
+import { deriveKey } from "../src/secrets/keyring"
+import { createAdminApp } from "../src/server"
+
+export const ROOT = join(import.meta.dir, "..")
+export const MAIN = join(ROOT, "src", "main.ts")
+
+const made: string[] = []
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true })
+})
+
+/** A fresh directory removed after the test file finishes. */
+export function tempDir(prefix = "hive-test-"): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  made.push(dir)
+  return dir
+}
+
+/** A real, migrated database file in a temp home. */
+export async function migratedDb(): Promise<{ db: Database; home: string }> {
+  const home = tempDir()
+  const db = open(join(home, "hive.db"))
+  await apply(db, migrations)
+  return { db, home }
+}
+
+/** The real admin app over a real database, with a token for it. */
+export async function testApp(opts: { maxBodyBytes?: number } = {}) {
+  const { db, home } = await migratedDb()
+  const stores = createStores(db)
+  const master = new Uint8Array(randomBytes(32))
+  const auth = createAuth(deriveKey(master, "jwt"), stores.tokens)
+  const app = createAdminApp({ db, stores, auth, logger: silentLogger, version: "test", maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024, host: "127.0.0.1" })
+  const { token, row } = await auth.issue("test", 3600_000)
+  const headers = { authorization: `Bearer ${token}` }
+
+  async function call(method: string, path: string, body?: unknown, extra: Record<string, string> = headers) {
+    const init: RequestInit = { method, headers: { ...extra } }
+    if (body !== undefined) {
+      init.body = typeof body === "string" ? body : JSON.stringify(body)
+      ;(init.headers as Record<string, string>)["content-type"] = "application/json"
+    }
+    const res = await app.handle(new Request(`http://localhost${path}`, init))
+    const text = await res.text()
+    return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers }
+  }
+  return { app, db, home, stores, auth, master, token, tokenId: row.id, headers, call }
+}
+
+/** Runs the CLI from source as a real process. */
+export async function hive(args: string[], env: Record<string, string> = {}, stdin?: string) {
+  const proc = Bun.spawn(["bun", MAIN, ...args], {
+    env: { ...process.env, ...env },
+    stdin: stdin === undefined ? "ignore" : new TextEncoder().encode(stdin),
+    stdout: "pipe",
+    stderr: "pipe",
+  })
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
+  return { code, stdout, stderr }
+}
+
+/** An isolated environment for CLI runs: its own HOME, data home and key location. */
+export function cliEnv() {
+  const dir = tempDir()
+  return { HOME: dir, HIVE_HOME: join(dir, "hive-home"), XDG_CONFIG_HOME: join(dir, "config"), HIVE_MASTER_KEY: "" }
+}
