@@ -1,6 +1,6 @@
 import { Elysia, ValidationError } from "elysia"
 import type { Auth } from "../auth/jwt"
-import { fromStorageError, HiveError, tooLarge } from "../errors"
+import { badRequest, fromStorageError, HiveError, tooLarge } from "../errors"
 import type { Logger } from "../log"
 import type { Stores } from "../db/stores"
 import { preferences } from "./preferences"
@@ -12,18 +12,65 @@ const JSON_HEADERS = { "content-type": "application/json; charset=utf-8" }
 
 export const errorResponse = (err: HiveError) => new Response(JSON.stringify(err.toJSON()), { status: err.status, headers: JSON_HEADERS })
 
-/** "body field "name": Expected string" — the first problem, naming the field, not the validator's dump. */
+type SchemaLike = { anyOf?: SchemaLike[]; const?: unknown; type?: string }
+
+/** Unions read badly in the validator's words ("should be one of: 'string', 'string'"); say what is allowed. */
+function expectation(schema: SchemaLike | undefined): string | undefined {
+  if (!schema?.anyOf) return undefined
+  const nullable = schema.anyOf.some((s) => s.type === "null")
+  const consts = schema.anyOf.filter((s) => "const" in s).map((s) => String(s.const))
+  const inner = schema.anyOf.find((s) => s.type !== "null")
+  const what = consts.length ? `one of ${consts.join(", ")}` : inner?.anyOf ? expectation(inner)?.replace(/^must be /, "") : `a${/^[aeiou]/.test(inner?.type ?? "") ? "n" : ""} ${inner?.type ?? "value"}`
+  return `must be ${what}${nullable ? " or null" : ""}`
+}
+
+/** `field "name": Expected string` — the first problem, naming the field, not the validator's dump. */
 function validationMessage(err: ValidationError): string {
-  const first = err.all[0] as { path?: string; summary?: string; message?: string } | undefined
+  if (typeof err.customError === "string") return err.customError
+  const first = err.all[0] as { path?: string; summary?: string; message?: string; schema?: SchemaLike } | undefined
   const field = (first?.path ?? "").replace(/^\//, "").replaceAll("/", ".")
-  const what = first?.summary || first?.message || "invalid value"
+  const what = expectation(first?.schema) ?? first?.summary ?? first?.message ?? "invalid value"
   const where = err.type === "body" ? "" : `${err.type} `
-  return field ? `${where}field "${field}": ${what}` : `${err.type || "request"}: ${what}`
+  return field ? `${where}field "${field}": ${what}` : `${err.type === "body" ? "request body" : err.type}: ${what}`
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true })
+
+/** Reads a body, refusing it as soon as it passes `limit` bytes (a chunked upload has no Content-Length to check up front). */
+async function readCapped(request: Request, limit: number): Promise<Uint8Array> {
+  if (!request.body) return new Uint8Array()
+  const chunks: Uint8Array[] = []
+  let total = 0
+  for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
+    total += chunk.byteLength
+    if (total > limit) throw tooLarge(limit)
+    chunks.push(chunk)
+  }
+  return Buffer.concat(chunks)
+}
+
+/** The admin API speaks JSON only; a body is JSON whatever its Content-Type says (`curl -d` sends a form type). */
+export async function parseJsonBody(request: Request, limit: number): Promise<unknown> {
+  const bytes = await readCapped(request, limit)
+  if (bytes.byteLength === 0) return null
+  let text: string
+  try {
+    text = strictUtf8.decode(bytes)
+  } catch {
+    throw badRequest("the request body is not valid UTF-8")
+  }
+  try {
+    return JSON.parse(text)
+  } catch (err) {
+    throw badRequest(`the request body is not valid JSON: ${(err as Error).message}`)
+  }
 }
 
 /** The one place an error becomes a response: everything a client sees is `{ error: { code, message } }`. */
 export function toHiveError(code: string | number, error: unknown, request: Request): HiveError {
   if (error instanceof HiveError) return error
+  // Elysia wraps whatever a parse hook throws (our 413 and 400s) in its own ParseError.
+  if (code === "PARSE" && (error as Error).cause instanceof HiveError) return (error as Error).cause as HiveError
   if (error instanceof ValidationError) return new HiveError(400, "bad_request", validationMessage(error))
   switch (code) {
     case "PARSE":
@@ -59,6 +106,9 @@ export const guards = (deps: Pick<ApiDeps, "logger" | "maxBodyBytes" | "host">) 
       const length = Number(request.headers.get("content-length") ?? 0)
       if (length > deps.maxBodyBytes) throw tooLarge(deps.maxBodyBytes)
     })
+    .onParse({ as: "global" }, ({ request }) => parseJsonBody(request, deps.maxBodyBytes))
+    // Never reached (the hook above always answers); it tells the OpenAPI generator bodies are JSON.
+    .onParse({ as: "global" }, { fn: "json" } as unknown as () => undefined)
     .onError({ as: "global" }, ({ code, error, request }) => {
       const err = toHiveError(code, error, request)
       if (err.status >= 500) {
@@ -72,7 +122,9 @@ export const guards = (deps: Pick<ApiDeps, "logger" | "maxBodyBytes" | "host">) 
 /** Everything under /api: each request must carry a valid admin token. */
 export const api = (deps: ApiDeps) =>
   new Elysia({ name: "routes.api", prefix: "/api" })
-    .resolve(async ({ request }) => ({ claims: await deps.auth.check(request.headers.get("authorization")) }))
+    // derive, not resolve: it runs before body validation, so a caller without a valid token learns
+    // nothing about the schemas (no 400 before the 401).
+    .derive(async ({ request }) => ({ claims: await deps.auth.check(request.headers.get("authorization")) }))
     .use(projects(deps.projects))
     .use(sessions(deps.sessions))
     .use(worktrees(deps.worktrees))

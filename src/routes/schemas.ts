@@ -1,16 +1,37 @@
 import { t, type TSchema } from "elysia"
+import type { TLiteral, TUnion } from "@sinclair/typebox"
 
 /** Request bodies reject unknown fields: a typo in a field name is an error, not silently ignored data. */
 export const Body = <T extends Record<string, TSchema>>(props: T) => t.Object(props, { additionalProperties: false })
 export const Nullable = <T extends TSchema>(schema: T) => t.Union([schema, t.Null()])
+
+/**
+ * A closed set of strings. Not `t.UnionEnum`: that one carries `default: values[0]`, which Elysia
+ * applies, so an omitted optional field would silently be stored as the first value.
+ */
+export const OneOf = <V extends string>(values: readonly V[], options: { error?: string } = {}) =>
+  t.Union(
+    values.map((v) => t.Literal(v)),
+    { description: `one of: ${values.join(", ")}`, ...options },
+  ) as unknown as TUnion<TLiteral<V>[]>
 
 export const Id = t.Object({ id: t.String({ minLength: 1, maxLength: 128 }) })
 export const Json = t.Record(t.String(), t.Unknown())
 export const Text = (maxLength: number, minLength = 0) => t.String({ minLength, maxLength })
 export const Millis = t.Integer({ minimum: 0 })
 
+// Elysia coerces query values one by one and loses the field name on failure, so each query schema
+// carries its own message that names its field.
+export const Query = {
+  int: (name: string, minimum = 0) => t.Integer({ minimum, error: `query field "${name}": must be a whole number of at least ${minimum}` }),
+  bool: (name: string) => t.Boolean({ error: `query field "${name}": must be true or false` }),
+  text: (name: string, maxLength: number) => t.String({ minLength: 1, maxLength, error: `query field "${name}": must be 1 to ${maxLength} characters` }),
+  oneOf: <V extends string>(name: string, values: readonly V[]) =>
+    OneOf(values, { error: `query field "${name}": must be one of ${values.join(", ")}` }),
+}
+
 /** `?limit=&cursor=`; a limit above the cap is lowered to it, never an error. */
 export const Page = {
-  limit: t.Optional(t.Integer({ minimum: 1, description: "page size; capped at 500" })),
-  cursor: t.Optional(t.String({ minLength: 1, maxLength: 128, description: "next_cursor of the previous page" })),
+  limit: t.Optional(Query.int("limit", 1)),
+  cursor: t.Optional(Query.text("cursor", 128)),
 }

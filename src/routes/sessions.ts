@@ -1,13 +1,13 @@
 import { Elysia, t } from "elysia"
 import * as Sessions from "../db/sessions"
-import { Body, Id, Json, Millis, Nullable, Page, Text } from "./schemas"
+import { Body, Id, Json, Millis, Nullable, OneOf, Page, Query, Text } from "./schemas"
 
 const optional = {
   project_id: t.Optional(Nullable(Text(128, 1))),
   agent_session_id: t.Optional(Nullable(Text(256, 1))),
   name: t.Optional(Text(500)),
-  action_type: t.Optional(Nullable(t.UnionEnum(Sessions.ACTION_TYPES))),
-  status: t.Optional(t.UnionEnum(Sessions.STATUSES)),
+  action_type: t.Optional(Nullable(OneOf(Sessions.ACTION_TYPES))),
+  status: t.Optional(OneOf(Sessions.STATUSES)),
   metadata: t.Optional(Json),
   pid: t.Optional(Nullable(t.Integer({ minimum: 0 }))),
   ppid: t.Optional(Nullable(t.Integer({ minimum: 0 }))),
@@ -15,7 +15,7 @@ const optional = {
   cwd: t.Optional(Nullable(Text(4096))),
   label: t.Optional(Nullable(Text(500))),
   notify: t.Optional(t.Boolean()),
-  transport_kind: t.Optional(t.UnionEnum(Sessions.TRANSPORTS)),
+  transport_kind: t.Optional(OneOf(Sessions.TRANSPORTS)),
   transport_details: t.Optional(Json),
   state: t.Optional(Text(64, 1)),
   transcript_path: t.Optional(Nullable(Text(4096))),
@@ -25,12 +25,12 @@ const SessionBody = Body(optional)
 
 const SessionQuery = t.Object({
   ...Page,
-  project_id: t.Optional(Text(128, 1)),
-  status: t.Optional(t.UnionEnum(Sessions.STATUSES)),
-  ppid: t.Optional(t.Integer({ minimum: 0 })),
-  notify: t.Optional(t.Boolean()),
-  state: t.Optional(Text(64, 1)),
-  agent_session_id: t.Optional(Text(256, 1)),
+  project_id: t.Optional(Query.text("project_id", 128)),
+  status: t.Optional(Query.oneOf("status", Sessions.STATUSES)),
+  ppid: t.Optional(Query.int("ppid")),
+  notify: t.Optional(Query.bool("notify")),
+  state: t.Optional(Query.text("state", 64)),
+  agent_session_id: t.Optional(Query.text("agent_session_id", 256)),
 })
 
 export const sessions = (store: Sessions.Store) =>

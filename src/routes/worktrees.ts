@@ -1,6 +1,6 @@
 import { Elysia, t } from "elysia"
 import type * as Worktrees from "../db/worktrees"
-import { Body, Id, Nullable, Page, Text } from "./schemas"
+import { Body, Id, Nullable, Page, Query, Text } from "./schemas"
 
 const fields = { path: Text(4096, 1), branch: Text(500, 1), description: t.Optional(Nullable(Text(10_000))) }
 const WorktreeInput = Body({ project_id: Text(128, 1), ...fields })
@@ -10,7 +10,7 @@ export const worktrees = (store: Worktrees.Store) =>
   new Elysia({ name: "routes.worktrees", prefix: "/worktrees", detail: { tags: ["worktrees"] } })
     .post("/", ({ body, status }) => status(201, store.create(body)), { body: WorktreeInput })
     .get("/", ({ query: { limit, cursor, ...filter } }) => store.list(filter, { limit, cursor }), {
-      query: t.Object({ ...Page, project_id: t.Optional(Text(128, 1)) }),
+      query: t.Object({ ...Page, project_id: t.Optional(Query.text("project_id", 128)) }),
     })
     .get("/:id", ({ params }) => store.get(params.id), { params: Id })
     .patch("/:id", ({ params, body }) => store.update(params.id, body), { params: Id, body: WorktreePatch })
