@@ -38,17 +38,21 @@ async function main(argv: string[]): Promise<number> {
   return command.run(rest)
 }
 
-try {
-  process.exitCode = await main(process.argv.slice(2))
-} catch (err) {
+function report(err: unknown): number {
   if (err instanceof UsageError) {
     console.error(`hive: ${err.message}`)
-    process.exitCode = 2
-  } else if (err instanceof FatalError || err instanceof KeyError || err instanceof MigrationError || err instanceof HiveError) {
-    console.error(`hive: ${err.message}`)
-    process.exitCode = 1
-  } else {
-    console.error(`hive: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`)
-    process.exitCode = 1
+    return 2
   }
+  if (err instanceof FatalError || err instanceof KeyError || err instanceof MigrationError || err instanceof HiveError) {
+    console.error(`hive: ${err.message}`)
+    return 1
+  }
+  console.error(`hive: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`)
+  return 1
 }
+
+// A promise chain, not top-level await: `bun build --bytecode` emits CommonJS, which has none.
+main(process.argv.slice(2)).then(
+  (code) => void (process.exitCode = code),
+  (err) => void (process.exitCode = report(err)),
+)

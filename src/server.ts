@@ -2,6 +2,7 @@ import type { Database } from "bun:sqlite"
 import { openapi } from "@elysiajs/openapi"
 import { Elysia } from "elysia"
 import type { Auth } from "./auth/jwt"
+import { createGroupCommit } from "./db/group-commit"
 import type { Stores } from "./db/stores"
 import type { Logger } from "./log"
 import { api, guards } from "./routes"
@@ -37,7 +38,17 @@ export function createAdminApp(deps: AppDeps) {
         }),
       )
       .use(health(deps.db, deps.version))
-      .use(api({ ...deps.stores, auth: deps.auth, logger: deps.logger, maxBodyBytes: deps.maxBodyBytes, host: deps.host }))
+      .use(
+        api({
+          ...deps.stores,
+          // One queue per connection: every API write shares its transaction with concurrent ones.
+          commit: createGroupCommit(deps.db),
+          auth: deps.auth,
+          logger: deps.logger,
+          maxBodyBytes: deps.maxBodyBytes,
+          host: deps.host,
+        }),
+      )
   )
 }
 

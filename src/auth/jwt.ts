@@ -33,9 +33,7 @@ export function createAuth(key: Uint8Array, tokens: Tokens.Store, now: () => num
   // so a verified token's claims can be reused; expiry and revocation are still checked every time.
   const verified = new Map<string, Claims>()
 
-  async function verifySignature(token: string): Promise<Claims> {
-    const cached = verified.get(token)
-    if (cached) return cached
+  async function verifyUncached(token: string): Promise<Claims> {
     const claims = (await sign.verify(token, strict(ADMIN_AUDIENCE))) as Claims | false
     if (!claims || typeof claims.jti !== "string") {
       if (await sign.verify(token, strict(DEVICE_AUDIENCE))) throw forbidden("a device token cannot be used on the admin API")
@@ -43,6 +41,18 @@ export function createAuth(key: Uint8Array, tokens: Tokens.Store, now: () => num
     }
     if (verified.size >= CACHE_LIMIT) verified.clear()
     verified.set(token, claims)
+    return accept(token, claims)
+  }
+
+  /** Expiry and revocation, checked on every request, cached signature or not. */
+  function accept(token: string, claims: Claims): Claims {
+    if (claims.exp * 1000 <= now()) {
+      verified.delete(token)
+      throw unauthorized("invalid or expired token")
+    }
+    const state = tokens.state(claims.jti)
+    if (state === "revoked") throw unauthorized("this token has been revoked")
+    if (state === "unknown") throw unauthorized("this token is not known to this hive")
     return claims
   }
 
@@ -64,22 +74,18 @@ export function createAuth(key: Uint8Array, tokens: Tokens.Store, now: () => num
     /** Signs arbitrary claims with this install's key: for tests of what the verifier must refuse. */
     signRaw: (claims: Record<string, unknown>) => sign.sign(claims),
 
-    /** The admin guard: the claims of a valid, unexpired, unrevoked admin token, or a 401/403. */
-    async check(authorization: string | null | undefined): Promise<Claims> {
+    /**
+     * The admin guard: the claims of a valid, unexpired, unrevoked admin token, or a 401/403.
+     * Synchronous when the token's signature was verified before (the hot path: no await per request).
+     */
+    check(authorization: string | null | undefined): Claims | Promise<Claims> {
       if (!authorization) throw unauthorized("missing Authorization: Bearer <token> header")
       const match = /^Bearer +([A-Za-z0-9_.-]+)$/i.exec(authorization)
       if (!match) throw unauthorized("the Authorization header must be `Bearer <token>`")
       const token = match[1]!
       if (token.length > MAX_TOKEN_CHARS) throw unauthorized("invalid or expired token")
-      const claims = await verifySignature(token)
-      if (claims.exp * 1000 <= now()) {
-        verified.delete(token)
-        throw unauthorized("invalid or expired token")
-      }
-      const state = tokens.state(claims.jti)
-      if (state === "revoked") throw unauthorized("this token has been revoked")
-      if (state === "unknown") throw unauthorized("this token is not known to this hive")
-      return claims
+      const cached = verified.get(token)
+      return cached ? accept(token, cached) : verifyUncached(token)
     },
   }
 }

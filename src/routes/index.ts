@@ -2,6 +2,7 @@ import { Elysia, ValidationError } from "elysia"
 import type { Auth } from "../auth/jwt"
 import { badRequest, fromStorageError, HiveError, tooLarge } from "../errors"
 import type { Logger } from "../log"
+import type { GroupCommit } from "../db/group-commit"
 import type { Stores } from "../db/stores"
 import { preferences } from "./preferences"
 import { projects } from "./projects"
@@ -39,6 +40,8 @@ const strictUtf8 = new TextDecoder("utf-8", { fatal: true })
 /** Reads a body, refusing it as soon as it passes `limit` bytes (a chunked upload has no Content-Length to check up front). */
 async function readCapped(request: Request, limit: number): Promise<Uint8Array> {
   if (!request.body) return new Uint8Array()
+  // A declared length was already checked against the limit (onRequest), and Bun never reads past it.
+  if (request.headers.has("content-length")) return new Uint8Array(await request.arrayBuffer())
   const chunks: Uint8Array[] = []
   let total = 0
   for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
@@ -89,7 +92,15 @@ export function toHiveError(code: string | number, error: unknown, request: Requ
 
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]", "::1"])
 
-export type ApiDeps = Stores & { auth: Auth; logger: Logger; maxBodyBytes: number; host: string }
+/** The name the client addressed, from the Host header (cheaper than parsing the URL on every request). */
+function hostname(request: Request): string {
+  const host = request.headers.get("host")
+  if (host === null) return new URL(request.url).hostname.toLowerCase()
+  const name = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.split(":")[0]!
+  return name.toLowerCase()
+}
+
+export type ApiDeps = Stores & { auth: Auth; commit: GroupCommit; logger: Logger; maxBodyBytes: number; host: string }
 
 /**
  * Guards every request: the Host must be one this server answers to (a page on another origin that
@@ -100,8 +111,7 @@ export const guards = (deps: Pick<ApiDeps, "logger" | "maxBodyBytes" | "host">) 
   const allowedHosts = new Set([...LOOPBACK, deps.host.toLowerCase()])
   return new Elysia({ name: "routes.guards" })
     .onRequest(({ request }) => {
-      const url = new URL(request.url)
-      if (!allowedHosts.has(url.hostname.toLowerCase()))
+      if (!allowedHosts.has(hostname(request)))
         throw new HiveError(403, "forbidden_host", "this server only answers requests addressed to its own host name")
       const length = Number(request.headers.get("content-length") ?? 0)
       if (length > deps.maxBodyBytes) throw tooLarge(deps.maxBodyBytes)
@@ -124,8 +134,11 @@ export const api = (deps: ApiDeps) =>
   new Elysia({ name: "routes.api", prefix: "/api" })
     // derive, not resolve: it runs before body validation, so a caller without a valid token learns
     // nothing about the schemas (no 400 before the 401).
-    .derive(async ({ request }) => ({ claims: await deps.auth.check(request.headers.get("authorization")) }))
-    .use(projects(deps.projects))
-    .use(sessions(deps.sessions))
-    .use(worktrees(deps.worktrees))
-    .use(preferences(deps.preferences))
+    .derive(async ({ request }) => {
+      const claims = deps.auth.check(request.headers.get("authorization"))
+      return { claims: claims instanceof Promise ? await claims : claims }
+    })
+    .use(projects(deps.projects, deps.commit))
+    .use(sessions(deps.sessions, deps.commit))
+    .use(worktrees(deps.worktrees, deps.commit))
+    .use(preferences(deps.preferences, deps.commit))

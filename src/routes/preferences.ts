@@ -1,3 +1,4 @@
+import type { GroupCommit } from "../db/group-commit"
 import { Elysia, t } from "elysia"
 import type * as Preferences from "../db/preferences"
 import { badRequest } from "../errors"
@@ -5,7 +6,7 @@ import { Body } from "./schemas"
 
 const Key = t.Object({ key: t.String({ pattern: "^[A-Za-z0-9._:-]{1,200}$", description: "letters, digits and . _ : -" }) })
 
-export const preferences = (store: Preferences.Store) =>
+export const preferences = (store: Preferences.Store, commit: GroupCommit) =>
   new Elysia({ name: "routes.preferences", prefix: "/preferences", detail: { tags: ["preferences"] } })
     .get("/", () => store.all(), { detail: { description: "Every preference as one object: key -> JSON value." } })
     .get("/:key", ({ params }) => store.get(params.key), { params: Key })
@@ -13,8 +14,8 @@ export const preferences = (store: Preferences.Store) =>
       "/:key",
       ({ params, body }) => {
         if (!("value" in body)) throw badRequest('field "value": Expected required property')
-        return store.put(params.key, body.value)
+        return commit.run(() => store.put(params.key, body.value))
       },
       { params: Key, body: Body({ value: t.Unknown({ description: "any JSON value" }) }) },
     )
-    .delete("/:key", ({ params, status }) => status(204, store.remove(params.key)), { params: Key })
+    .delete("/:key", async ({ params, status }) => status(204, await commit.run(() => store.remove(params.key))), { params: Key })

@@ -1,3 +1,4 @@
+import type { GroupCommit } from "../db/group-commit"
 import { Elysia, t } from "elysia"
 import type * as Projects from "../db/projects"
 import { Body, Id, Json, Page, Text } from "./schemas"
@@ -6,13 +7,13 @@ const fields = { name: Text(200, 1), directory: Text(4096, 1), settings: t.Optio
 const ProjectInput = Body(fields)
 const ProjectPatch = Body({ name: t.Optional(fields.name), directory: t.Optional(fields.directory), settings: fields.settings })
 
-export const projects = (store: Projects.Store) =>
+export const projects = (store: Projects.Store, commit: GroupCommit) =>
   new Elysia({ name: "routes.projects", prefix: "/projects", detail: { tags: ["projects"] } })
-    .post("/", ({ body, status }) => status(201, store.create(body)), { body: ProjectInput })
+    .post("/", async ({ body, status }) => status(201, await commit.run(() => store.create(body))), { body: ProjectInput })
     .get("/", ({ query }) => store.list(query), { query: t.Object(Page) })
     .get("/:id", ({ params }) => store.get(params.id), { params: Id })
-    .patch("/:id", ({ params, body }) => store.update(params.id, body), { params: Id, body: ProjectPatch })
-    .delete("/:id", ({ params, status }) => status(204, store.remove(params.id)), {
+    .patch("/:id", ({ params, body }) => commit.run(() => store.update(params.id, body)), { params: Id, body: ProjectPatch })
+    .delete("/:id", async ({ params, status }) => status(204, await commit.run(() => store.remove(params.id))), {
       params: Id,
       detail: { description: "Deletes the project with its sessions and worktrees." },
     })

@@ -1,3 +1,4 @@
+import type { GroupCommit } from "../db/group-commit"
 import { Elysia, t } from "elysia"
 import * as Sessions from "../db/sessions"
 import { Body, Id, Json, Millis, Nullable, OneOf, Page, Query, Text } from "./schemas"
@@ -33,10 +34,10 @@ const SessionQuery = t.Object({
   agent_session_id: t.Optional(Query.text("agent_session_id", 256)),
 })
 
-export const sessions = (store: Sessions.Store) =>
+export const sessions = (store: Sessions.Store, commit: GroupCommit) =>
   new Elysia({ name: "routes.sessions", prefix: "/sessions", detail: { tags: ["sessions"] } })
-    .post("/", ({ body, status }) => status(201, store.create(body)), { body: SessionBody })
+    .post("/", async ({ body, status }) => status(201, await commit.run(() => store.create(body))), { body: SessionBody })
     .get("/", ({ query: { limit, cursor, ...filter } }) => store.list(filter, { limit, cursor }), { query: SessionQuery })
     .get("/:id", ({ params }) => store.get(params.id), { params: Id })
-    .patch("/:id", ({ params, body }) => store.update(params.id, body), { params: Id, body: SessionBody })
-    .delete("/:id", ({ params, status }) => status(204, store.remove(params.id)), { params: Id })
+    .patch("/:id", ({ params, body }) => commit.run(() => store.update(params.id, body)), { params: Id, body: SessionBody })
+    .delete("/:id", async ({ params, status }) => status(204, await commit.run(() => store.remove(params.id))), { params: Id })

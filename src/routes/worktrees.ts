@@ -1,3 +1,4 @@
+import type { GroupCommit } from "../db/group-commit"
 import { Elysia, t } from "elysia"
 import type * as Worktrees from "../db/worktrees"
 import { Body, Id, Nullable, Page, Query, Text } from "./schemas"
@@ -6,12 +7,12 @@ const fields = { path: Text(4096, 1), branch: Text(500, 1), description: t.Optio
 const WorktreeInput = Body({ project_id: Text(128, 1), ...fields })
 const WorktreePatch = Body({ path: t.Optional(fields.path), branch: t.Optional(fields.branch), description: fields.description })
 
-export const worktrees = (store: Worktrees.Store) =>
+export const worktrees = (store: Worktrees.Store, commit: GroupCommit) =>
   new Elysia({ name: "routes.worktrees", prefix: "/worktrees", detail: { tags: ["worktrees"] } })
-    .post("/", ({ body, status }) => status(201, store.create(body)), { body: WorktreeInput })
+    .post("/", async ({ body, status }) => status(201, await commit.run(() => store.create(body))), { body: WorktreeInput })
     .get("/", ({ query: { limit, cursor, ...filter } }) => store.list(filter, { limit, cursor }), {
       query: t.Object({ ...Page, project_id: t.Optional(Query.text("project_id", 128)) }),
     })
     .get("/:id", ({ params }) => store.get(params.id), { params: Id })
-    .patch("/:id", ({ params, body }) => store.update(params.id, body), { params: Id, body: WorktreePatch })
-    .delete("/:id", ({ params, status }) => status(204, store.remove(params.id)), { params: Id })
+    .patch("/:id", ({ params, body }) => commit.run(() => store.update(params.id, body)), { params: Id, body: WorktreePatch })
+    .delete("/:id", async ({ params, status }) => status(204, await commit.run(() => store.remove(params.id))), { params: Id })

@@ -248,3 +248,11 @@ describe("errors and limits", () => {
     expect(JSON.stringify(res.body.paths["/api/projects/"].post)).toContain("directory")
   })
 })
+
+describe("the Host check", () => {
+  test("reads the Host header a real client sends: loopback names with any port pass, others are refused", async () => {
+    const at = (host: string) => ctx.app.handle(new Request("http://127.0.0.1/health", { headers: { host } }))
+    for (const host of ["localhost:7420", "127.0.0.1", "[::1]:7420", "LOCALHOST"]) expect((await at(host)).status).toBe(200)
+    for (const host of ["evil.example", "evil.example:7420", "127.0.0.1.evil.example", "[::2]:7420"]) expect((await at(host)).status).toBe(403)
+  })
+})

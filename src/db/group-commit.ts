@@ -1,0 +1,61 @@
+import type { Database } from "bun:sqlite"
+
+type Pending = { fn: () => unknown; resolve(value: unknown): void; reject(err: unknown): void }
+
+/**
+ * Group commit: write requests that arrive in the same event-loop turn share one BEGIN IMMEDIATE
+ * transaction, so N concurrent writers pay for one WAL commit instead of N. Each write runs in its
+ * own savepoint (a failing one is rolled back alone and rejects alone), and every caller is answered
+ * only after the shared COMMIT, so an acknowledged write is a durable write.
+ */
+export function createGroupCommit(db: Database, maxBatch = 256) {
+  let queue: Pending[] = []
+  let scheduled = false
+  const begin = db.prepare("BEGIN IMMEDIATE")
+  const commit = db.prepare("COMMIT")
+  const rollback = db.prepare("ROLLBACK")
+
+  function flush() {
+    scheduled = false
+    const batch = queue.slice(0, maxBatch)
+    queue = queue.slice(batch.length)
+    if (queue.length) schedule()
+    const outcomes: { ok: boolean; value: unknown }[] = []
+    try {
+      begin.run()
+      for (const item of batch) {
+        try {
+          // bun's nested transaction is a SAVEPOINT: one failed write does not undo its neighbours.
+          outcomes.push({ ok: true, value: db.transaction(item.fn)() })
+        } catch (err) {
+          outcomes.push({ ok: false, value: err })
+        }
+      }
+      commit.run()
+    } catch (err) {
+      if (db.inTransaction) rollback.run()
+      for (const item of batch) item.reject(err)
+      return
+    }
+    batch.forEach((item, i) => (outcomes[i]!.ok ? item.resolve(outcomes[i]!.value) : item.reject(outcomes[i]!.value)))
+  }
+
+  function schedule() {
+    if (scheduled) return
+    scheduled = true
+    // setImmediate (not a microtask): requests parsed in this same I/O turn join the batch.
+    setImmediate(flush)
+  }
+
+  return {
+    /** Runs a synchronous write in the next shared transaction; resolves after it has committed. */
+    run<T>(fn: () => T extends PromiseLike<unknown> ? never : T): Promise<T> {
+      return new Promise<T>((resolve, reject) => {
+        queue.push({ fn, resolve: resolve as (v: unknown) => void, reject })
+        schedule()
+      })
+    },
+  }
+}
+
+export type GroupCommit = ReturnType<typeof createGroupCommit>

@@ -1,0 +1,232 @@
+import { Database } from "bun:sqlite"
+import { describe, expect, test } from "bun:test"
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from "node:fs"
+import { join } from "node:path"
+import pkg from "../../package.json"
+import { migrations } from "../../migrations"
+import { apply } from "../../src/db/migrate"
+import { open } from "../../src/db/open"
+import { cliEnv, hive, MAIN } from "../helpers"
+import { startServer } from "./serve-helper"
+
+/** A home whose database has only the first migration applied: it "already has data". */
+async function homeAtVersion1() {
+  const env = cliEnv()
+  mkdirSync(env.HIVE_HOME, { recursive: true })
+  const db = open(join(env.HIVE_HOME, "hive.db"))
+  await apply(db, migrations.slice(0, 1))
+  db.run("INSERT INTO projects (id, name, directory, created_at, updated_at) VALUES ('p1', 'kept', '/kept', 1, 1)")
+  db.close()
+  return env
+}
+
+describe("help, version and usage errors", () => {
+  test("--version prints the package version", async () => {
+    for (const flag of ["--version", "-v"]) expect(await hive([flag])).toMatchObject({ code: 0, stdout: `${pkg.version}\n` })
+  })
+
+  test("--help lists every command; each command has its own --help", async () => {
+    const top = await hive(["--help"])
+    expect(top.code).toBe(0)
+    for (const name of ["serve", "migrate", "token"]) {
+      expect(top.stdout).toContain(`  ${name}`)
+      const own = await hive([name, "--help"])
+      expect(own.code).toBe(0)
+      expect(own.stdout).toStartWith(`Usage: hive ${name}`)
+    }
+  })
+
+  test("an unknown command, flag or subcommand is a one-line error with exit code 2", async () => {
+    for (const args of [["frobnicate"], ["--frobnicate"], ["serve", "--frobnicate"], ["migrate", "sideways"], ["token"], ["serve", "extra"], ["serve", "--port", "99999"]]) {
+      const res = await hive(args, cliEnv())
+      expect(res.code).toBe(2)
+      expect(res.stderr.trim().split("\n")).toHaveLength(1)
+      expect(res.stderr).toStartWith("hive: ")
+    }
+  })
+})
+
+describe("hive migrate", () => {
+  test("--dry-run on a fresh home prints the plan and creates nothing", async () => {
+    const env = cliEnv()
+    const res = await hive(["migrate", "--dry-run"], env)
+    expect(res.code).toBe(0)
+    expect(res.stdout).toContain("apply 001_core")
+    expect(res.stdout).toContain("apply 002_api_tokens")
+    expect(existsSync(env.HIVE_HOME)).toBe(false)
+  })
+
+  test("applies each migration with its duration, then reports it is up to date; no backup of an empty database", async () => {
+    const env = cliEnv()
+    const first = await hive(["migrate"], env)
+    expect(first.code).toBe(0)
+    expect(first.stdout).toMatch(/^applied 001_core \(\d+ ms\)\napplied 002_api_tokens \(\d+ ms\)\ndone: schema version 2\n$/)
+    expect(existsSync(join(env.HIVE_HOME, "backups"))).toBe(false)
+    expect(statSync(env.HIVE_HOME).mode & 0o777).toBe(0o700)
+    const second = await hive(["migrate"], env)
+    expect(second.stdout).toBe("already up to date: schema version 2\n")
+    const status = await hive(["migrate", "status"], env)
+    expect(status.stdout).toMatch(/schema version 2; this hive knows 2/)
+    expect(status.stdout).toMatch(/001_core\s+applied \d{4}-\d\d-\d\d/)
+  })
+
+  test("a database that holds data is backed up with VACUUM INTO before anything is applied", async () => {
+    const env = await homeAtVersion1()
+    const status = await hive(["migrate", "status"], env)
+    expect(status.stdout).toMatch(/002_api_tokens\s+pending/)
+    const dry = await hive(["migrate", "--dry-run"], env)
+    expect(dry.stdout).toContain("back up")
+    expect(existsSync(join(env.HIVE_HOME, "backups"))).toBe(false)
+
+    const res = await hive(["migrate"], env)
+    expect(res.code).toBe(0)
+    const [backup] = readdirSync(join(env.HIVE_HOME, "backups"))
+    expect(backup).toMatch(/^hive-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-\d{3}Z-pre-migrate\.db$/)
+    expect(res.stdout).toContain(`backed up the database to ${join(env.HIVE_HOME, "backups", backup!)}`)
+    const path = join(env.HIVE_HOME, "backups", backup!)
+    expect(statSync(path).mode & 0o777).toBe(0o600)
+    const copy = new Database(path, { readonly: true })
+    expect(copy.query("SELECT max(version) AS v FROM schema_migrations").get()).toEqual({ v: 1 })
+    expect(copy.query("SELECT name FROM projects").all()).toEqual([{ name: "kept" }])
+    copy.close()
+  })
+
+  test("a failing migration exits 1 naming it; earlier migrations stay applied", async () => {
+    const env = await homeAtVersion1()
+    const db = open(join(env.HIVE_HOME, "hive.db"))
+    db.run("CREATE TABLE api_tokens (squatter INTEGER)")
+    db.close()
+    const res = await hive(["migrate"], env)
+    expect(res.code).toBe(1)
+    expect(res.stderr).toBe("hive: migration 002_api_tokens failed: table api_tokens already exists\n")
+    expect((await hive(["migrate", "status"], env)).stdout).toMatch(/001_core\s+applied[\s\S]*002_api_tokens\s+pending/)
+  })
+
+  test("a database newer than this hive is refused by migrate and serve, and left as it was", async () => {
+    const env = cliEnv()
+    await hive(["migrate"], env)
+    const db = open(join(env.HIVE_HOME, "hive.db"))
+    db.run("INSERT INTO schema_migrations (version, name, checksum, applied_at, duration_ms) VALUES (999, 'from_the_future', 'x', 0, 0)")
+    db.close()
+    for (const cmd of ["migrate", "serve"]) {
+      const res = await hive([cmd], env)
+      expect(res.code).toBe(1)
+      expect(res.stderr).toContain("the database is at schema version 999, newer than this hive knows")
+    }
+  })
+
+  test("down rolls back a migration that has a down step and refuses one that does not", async () => {
+    const env = cliEnv()
+    await hive(["migrate"], env)
+    const down = await hive(["migrate", "down"], env)
+    expect(down.code).toBe(0)
+    expect(down.stdout).toContain("rolled back 002_api_tokens")
+    expect(down.stdout).toContain("-pre-rollback.db")
+    const refused = await hive(["migrate", "down"], env)
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toContain("migration 001_core has no down step")
+    expect((await hive(["migrate", "down", "zero"], env)).code).toBe(2)
+    expect((await hive(["migrate"], env)).stdout).toContain("applied 002_api_tokens")
+  })
+
+  test("a corrupt database file is refused with a clear message and left untouched", async () => {
+    const env = cliEnv()
+    mkdirSync(env.HIVE_HOME, { recursive: true })
+    const path = join(env.HIVE_HOME, "hive.db")
+    const junk = Buffer.from("this is not a database ".repeat(300))
+    writeFileSync(path, junk)
+    for (const cmd of ["migrate", "serve"]) {
+      const res = await hive([cmd], env)
+      expect(res.code).toBe(1)
+      expect(res.stderr).toContain(`${path} is not a readable SQLite database`)
+      expect(res.stderr).not.toContain("    at ")
+    }
+    expect(readFileSync(path).equals(junk)).toBe(true)
+  })
+})
+
+describe("hive token", () => {
+  test("create prints only the token; list shows it without the token; revoke marks it", async () => {
+    const env = cliEnv()
+    const created = await hive(["token", "create", "--name", "hooks", "--ttl", "2h"], env)
+    expect(created.code).toBe(0)
+    const token = created.stdout.trim()
+    expect(token.split(".")).toHaveLength(3)
+    expect(created.stderr).toContain('"hooks" expires')
+    const keyFile = join(env.XDG_CONFIG_HOME, "hive", "master.key")
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600)
+    expect(readdirSync(env.HIVE_HOME)).not.toContain("master.key")
+
+    const list = await hive(["token", "list"], env)
+    expect(list.stdout).toMatch(/hooks\s+.*\s+active/)
+    expect(list.stdout).not.toContain(token)
+    const id = /^([0-9a-f-]{36})\s+hooks/m.exec(list.stdout)![1]!
+    expect((await hive(["token", "revoke", id], env)).stdout).toBe(`revoked token ${id} "hooks"\n`)
+    expect((await hive(["token", "list"], env)).stdout).toMatch(/hooks\s+.*\s+revoked/)
+    expect(await hive(["token", "revoke", "nope"], env)).toMatchObject({ code: 1, stderr: "hive: token nope not found\n" })
+  })
+
+  test("bad flags are usage errors", async () => {
+    const env = cliEnv()
+    expect((await hive(["token", "create"], env)).stderr).toContain("--name is required")
+    for (const ttl of ["forever", "0d", "5000d", "-1h"]) expect((await hive(["token", "create", "--name", "x", "--ttl", ttl], env)).code).toBe(2)
+  })
+
+  test("once tokens exist, a missing master key is an error, never a silent new key", async () => {
+    const env = cliEnv()
+    await hive(["token", "create", "--name", "a"], env)
+    const moved = { ...env, XDG_CONFIG_HOME: join(env.HOME, "elsewhere") }
+    for (const args of [["token", "create", "--name", "b"], ["serve"]]) {
+      const res = await hive(args, moved)
+      expect(res.code).toBe(1)
+      expect(res.stderr).toContain(join(env.HOME, "elsewhere", "hive", "master.key"))
+      expect(res.stderr).toContain("Restore the key file")
+    }
+    expect(existsSync(join(env.HOME, "elsewhere", "hive", "master.key"))).toBe(false)
+  })
+})
+
+describe("hive serve", () => {
+  test("migrates, serves /health and the token-guarded API, and finishes in-flight requests on SIGTERM", async () => {
+    const env = cliEnv()
+    const token = (await hive(["token", "create", "--name", "serve-test"], env)).stdout.trim()
+    const server = await startServer(["bun", MAIN], env)
+    try {
+      const health = await fetch(`${server.url}/health`)
+      expect(await health.json()).toEqual({ status: "ok", version: pkg.version, schema_version: 2, database: "ok" })
+      const auth = { authorization: `Bearer ${token}`, "content-type": "application/json" }
+      expect((await fetch(`${server.url}/api/projects`)).status).toBe(401)
+
+      // A request whose body is still arriving when the signal comes must still be answered.
+      let send!: (s: string) => void
+      let finish!: () => void
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          send = (s) => controller.enqueue(new TextEncoder().encode(s))
+          finish = () => controller.close()
+        },
+      })
+      const inFlight = fetch(`${server.url}/api/projects`, { method: "POST", headers: auth, body, duplex: "half" } as RequestInit)
+      send('{"name":"in flight",')
+      await Bun.sleep(200)
+      server.proc.kill("SIGTERM")
+      await Bun.sleep(200)
+      send('"directory":"/in/flight"}')
+      finish()
+      const res = await inFlight
+      expect(res.status).toBe(201)
+      expect(await server.proc.exited).toBe(0)
+      await server.drained
+      expect(server.log()).toContain("SIGTERM: finishing in-flight requests")
+      expect(server.log()).toContain("stopped")
+    } finally {
+      server.proc.kill("SIGKILL")
+    }
+    // Closed cleanly: the WAL was folded back and the row is there.
+    expect(existsSync(join(env.HIVE_HOME, "hive.db-wal"))).toBe(false)
+    const db = new Database(join(env.HIVE_HOME, "hive.db"), { readonly: true })
+    expect(db.query("SELECT name FROM projects").all()).toEqual([{ name: "in flight" }])
+    expect(db.query("PRAGMA integrity_check").get()).toEqual({ integrity_check: "ok" })
+    db.close()
+  })
+})

@@ -1,0 +1,61 @@
+import { Database } from "bun:sqlite"
+import { describe, expect, test } from "bun:test"
+import { join } from "node:path"
+import { createGroupCommit } from "../../src/db/group-commit"
+import { open } from "../../src/db/open"
+import { tempDir, testApp } from "../helpers"
+
+function setup() {
+  const path = join(tempDir(), "gc.db")
+  const db = open(path)
+  db.run("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL UNIQUE)")
+  const other = new Database(path, { readonly: true })
+  const committed = () => other.query<{ n: number }, []>("SELECT count(*) AS n FROM t").get()!.n
+  return { db, committed, commit: createGroupCommit(db) }
+}
+
+describe("group commit", () => {
+  test("writes queued in one turn share one transaction and are acknowledged only after it commits", async () => {
+    const { db, committed, commit } = setup()
+    const seenByOthers: number[] = []
+    const writes = Array.from({ length: 50 }, (_, i) =>
+      commit.run(() => {
+        db.run("INSERT INTO t (v) VALUES (?)", [`v${i}`])
+        seenByOthers.push(committed())
+        return i
+      }),
+    )
+    const first = await writes[0]
+    expect(first).toBe(0)
+    // By the time any caller hears back, everything is committed ...
+    expect(committed()).toBe(50)
+    // ... and while the batch ran, another connection saw none of it: one transaction, one commit.
+    expect(seenByOthers).toEqual(Array(50).fill(0))
+    expect(await Promise.all(writes)).toEqual(Array.from({ length: 50 }, (_, i) => i))
+  })
+
+  test("a failing write is rolled back alone; its neighbours in the batch commit", async () => {
+    const { db, committed, commit } = setup()
+    const results = await Promise.allSettled(
+      ["a", "b", "a", "c"].map((v) => commit.run(() => db.run("INSERT INTO t (v) VALUES (?)", [v]).changes)),
+    )
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled"])
+    expect((results[2] as PromiseRejectedResult).reason.message).toContain("UNIQUE constraint failed")
+    expect(committed()).toBe(3)
+  })
+
+  test("concurrent API writes all land, and a conflicting one fails alone with its own 409", async () => {
+    const { call, db } = await testApp()
+    const dirs = Array.from({ length: 40 }, (_, i) => `/concurrent/${i}`)
+    dirs.push("/concurrent/7")
+    const responses = await Promise.all(dirs.map((directory, i) => call("POST", "/api/projects", { name: `p${i}`, directory })))
+    expect(responses.filter((r) => r.status === 201)).toHaveLength(40)
+    // The two requests for /concurrent/7 race; whichever commits second gets the 409.
+    const pair = [responses[7]!, responses.at(-1)!].map((r) => r.status).sort()
+    expect(pair).toEqual([201, 409])
+    expect(responses.find((r) => r.status === 409)!.body).toEqual({
+      error: { code: "conflict", message: "a project for directory /concurrent/7 already exists" },
+    })
+    expect(db.query("SELECT count(*) AS n FROM projects").get()).toEqual({ n: 40 })
+  })
+})
