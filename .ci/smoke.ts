@@ -1,0 +1,77 @@
+// Smoke test of the single binary: copied alone into an empty directory, run with an empty HOME and
+// no HIVE_* variables, the way a user who just downloaded it would run it.
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
+import pkg from "../package.json"
+import { migrations } from "../migrations"
+
+const source = resolve(process.argv[2] ?? "dist/hive")
+const dir = mkdtempSync(join(tmpdir(), "hive-smoke-"))
+const bin = join(dir, "hive")
+copyFileSync(source, bin)
+const home = join(dir, "home")
+mkdirSync(home)
+const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home }
+let passed = 0
+
+function check(what: string, ok: boolean, detail = "") {
+  if (!ok) throw new Error(`smoke: ${what} FAILED${detail ? `\n${detail}` : ""}`)
+  passed++
+  console.log(`ok - ${what}`)
+}
+
+function run(args: string[]) {
+  const r = Bun.spawnSync([bin, ...args], { cwd: dir, env, stdout: "pipe", stderr: "pipe" })
+  return { code: r.exitCode, out: r.stdout.toString(), err: r.stderr.toString() }
+}
+
+let server: ReturnType<typeof Bun.spawn> | undefined
+try {
+  const version = run(["--version"])
+  check("--version prints the package version", version.code === 0 && version.out.trim() === pkg.version, version.out + version.err)
+  const help = run(["--help"])
+  check("--help lists the commands", help.code === 0 && /serve[\s\S]*migrate[\s\S]*token/.test(help.out))
+  check("an unknown command exits 2", run(["nope"]).code === 2)
+
+  const migrate = run(["migrate"])
+  check("migrate applies every embedded migration", migrate.code === 0 && migrations.every((m) => migrate.out.includes(`applied ${m.id}`)), migrate.out + migrate.err)
+  check("the data home is ~/.hive", Bun.file(join(home, ".hive", "hive.db")).size > 0)
+
+  const created = run(["token", "create", "--name", "smoke"])
+  const token = created.out.trim()
+  check("token create prints a JWT", created.code === 0 && token.split(".").length === 3, created.err)
+  check("the master key is outside the data home, mode 0600", (statSync(join(home, ".config", "hive", "master.key")).mode & 0o777) === 0o600)
+
+  server = Bun.spawn([bin, "serve", "--port", "0"], { cwd: dir, env, stdout: "pipe", stderr: "pipe" })
+  let log = ""
+  const reader = server.stderr.getReader()
+  const deadline = Date.now() + 10_000
+  let url = ""
+  while (!url && Date.now() < deadline) {
+    const { value, done } = await reader.read()
+    if (done) break
+    log += new TextDecoder().decode(value)
+    url = /listening on (http:\/\/\S+) /.exec(log)?.[1] ?? ""
+  }
+  check("serve starts listening", url !== "", log)
+
+  const health = (await (await fetch(`${url}/health`)).json()) as { status: string; version: string; schema_version: number }
+  check("/health reports version and schema", health.status === "ok" && health.version === pkg.version && health.schema_version === migrations.length, JSON.stringify(health))
+  const auth = { authorization: `Bearer ${token}`, "content-type": "application/json" }
+  const post = await fetch(`${url}/api/projects`, { method: "POST", headers: auth, body: JSON.stringify({ name: "smoke", directory: "/smoke" }) })
+  check("the token creates a project", post.status === 201)
+  const list = (await (await fetch(`${url}/api/projects`, { headers: auth })).json()) as { items: { name: string }[] }
+  check("the project is listed", list.items.some((p) => p.name === "smoke"))
+  check("no token is a 401", (await fetch(`${url}/api/projects`)).status === 401)
+  const missing = await fetch(`${url}/nope`)
+  check("an unknown route is a JSON 404", missing.status === 404 && ((await missing.json()) as { error: { code: string } }).error.code === "not_found")
+  check("/openapi is served", (await fetch(`${url}/openapi`)).status === 200)
+
+  server.kill("SIGTERM")
+  check("SIGTERM stops the server cleanly", (await server.exited) === 0)
+  console.log(`smoke: ${passed} passed, 0 failed`)
+} finally {
+  server?.kill("SIGKILL")
+  rmSync(dir, { recursive: true, force: true })
+}
