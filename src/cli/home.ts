@@ -7,22 +7,30 @@ import { apply, type AppliedReport, type Registered } from "../db/migrate"
 import { open } from "../db/open"
 import { FatalError, sqliteCode } from "../errors"
 
+/** Turns a failure to open the database into a message a user can act on; other errors pass through. */
+export function explainOpenError(config: Config, err: unknown): unknown {
+  const code = sqliteCode(err) ?? ""
+  const why = (err as Error).message
+  if (code.startsWith("SQLITE_NOTADB") || code.startsWith("SQLITE_CORRUPT"))
+    return new FatalError(
+      `${config.dbPath} is not a readable SQLite database (${why}); hive left it untouched. Move it aside or restore a backup from ${config.backupsDir}`,
+    )
+  if (code) return new FatalError(`cannot open ${config.dbPath}: ${why}`)
+  const errno = (err as NodeJS.ErrnoException).code
+  if (errno === "EACCES" || errno === "EPERM" || errno === "EROFS" || errno === "ENOTDIR")
+    return new FatalError(`cannot use the data home ${config.home}: ${why}`)
+  return err
+}
+
 /** Creates the data home (mode 0700: it holds every agent's state) and opens its database. */
 export function openHome(config: Config): Database {
-  mkdirSync(config.home, { recursive: true, mode: 0o700 })
   try {
+    mkdirSync(config.home, { recursive: true, mode: 0o700 })
     const db = open(config.dbPath)
     db.query("SELECT count(*) FROM sqlite_master").get()
     return db
   } catch (err) {
-    const code = sqliteCode(err) ?? ""
-    const why = (err as Error).message
-    if (code.startsWith("SQLITE_NOTADB") || code.startsWith("SQLITE_CORRUPT"))
-      throw new FatalError(
-        `${config.dbPath} is not a readable SQLite database (${why}); hive left it untouched. Move it aside or restore a backup from ${config.backupsDir}`,
-      )
-    if (code) throw new FatalError(`cannot open ${config.dbPath}: ${why}`)
-    throw err
+    throw explainOpenError(config, err)
   }
 }
 

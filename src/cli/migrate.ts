@@ -1,3 +1,4 @@
+import type { Database } from "bun:sqlite"
 import { migrations } from "../../migrations"
 import * as Config from "../config"
 import { vacuumInto } from "../db/backup"
@@ -5,7 +6,7 @@ import { plan, rollback, type Plan } from "../db/migrate"
 import { openExisting } from "../db/open"
 import { UsageError } from "../errors"
 import { HOME_OPTION, noExtra, out, err, parse } from "./args"
-import { migrate, openHome } from "./home"
+import { explainOpenError, migrate, openHome } from "./home"
 
 export const summary = "apply pending migrations (status, down, --dry-run)"
 export const help = `Usage: hive migrate [--dry-run] [--home DIR]
@@ -59,9 +60,16 @@ export async function run(argv: string[]): Promise<number> {
 
   if (sub === "status" || values["dry-run"]) {
     noExtra("hive migrate", positionals, sub === "status" ? 1 : 0)
-    const db = openExisting(config.dbPath)
+    let db: Database | undefined
+    let p: Plan
     try {
-      const p = plan(db, migrations)
+      db = openExisting(config.dbPath)
+      p = plan(db, migrations)
+    } catch (e) {
+      db?.close()
+      throw explainOpenError(config, e)
+    }
+    try {
       if (sub === "status") {
         out(`database ${config.dbPath}: schema version ${p.databaseVersion}; this hive knows ${migrations.length}`)
         for (const line of describe(p)) out(line)

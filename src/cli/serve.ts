@@ -1,5 +1,6 @@
 import * as Config from "../config"
 import { createAuth } from "../auth/jwt"
+import { FatalError } from "../errors"
 import { close } from "../db/open"
 import { createStores } from "../db/stores"
 import { schemaVersion } from "../db/migrate"
@@ -55,7 +56,23 @@ export async function run(argv: string[]): Promise<number> {
 
   // A little above the app's own limit: the app answers over-limit bodies with a JSON 413 itself;
   // Bun's cap is the backstop for bodies sent without a Content-Length.
-  app.listen({ port: config.port, hostname: config.host, maxRequestBodySize: config.maxBodyBytes + 64 * 1024 })
+  try {
+    app.listen({
+      port: config.port,
+      hostname: config.host,
+      maxRequestBodySize: config.maxBodyBytes + 64 * 1024,
+      // Elysia defaults to SO_REUSEPORT: a second `hive serve` would silently share the port (and the
+      // traffic) with the first instead of failing. One port, one server.
+      reusePort: false,
+      development: false,
+    })
+  } catch (err) {
+    close(db)
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === "EADDRINUSE") throw new FatalError(`${config.host}:${config.port} is already in use (is hive already running?); pick another with --port`)
+    if (code === "EADDRNOTAVAIL" || code === "EACCES") throw new FatalError(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`)
+    throw err
+  }
   const server = app.server!
   logger.info(`hive ${config.version} listening on http://${config.host}:${server.port} (home ${config.home}, schema ${schemaVersion(db)})`)
 

@@ -230,3 +230,39 @@ describe("hive serve", () => {
     db.close()
   })
 })
+
+describe("clear failures instead of stack traces", () => {
+  test("a second serve on a port in use fails with a clear message instead of sharing the port", async () => {
+    const env = cliEnv()
+    const first = await startServer(["bun", MAIN], env)
+    try {
+      const port = new URL(first.url).port
+      const second = await hive(["serve", "--port", port], env)
+      expect(second.code).toBe(1)
+      expect(second.stderr).toContain(`127.0.0.1:${port} is already in use (is hive already running?)`)
+    } finally {
+      first.proc.kill("SIGTERM")
+      await first.proc.exited
+    }
+  })
+
+  test("status and dry-run on a corrupt database say so instead of crashing", async () => {
+    const env = cliEnv()
+    mkdirSync(env.HIVE_HOME, { recursive: true })
+    writeFileSync(join(env.HIVE_HOME, "hive.db"), "definitely not sqlite ".repeat(300))
+    for (const args of [["migrate", "status"], ["migrate", "--dry-run"]]) {
+      const res = await hive(args, env)
+      expect(res.code).toBe(1)
+      expect(res.stderr).toContain("is not a readable SQLite database")
+      expect(res.stderr).not.toContain("    at ")
+    }
+  })
+
+  test("a data home that cannot be created is a clear error", async () => {
+    const env = cliEnv()
+    writeFileSync(join(env.HOME, "a-file"), "")
+    const res = await hive(["migrate"], { ...env, HIVE_HOME: join(env.HOME, "a-file", "hive") })
+    expect(res.code).toBe(1)
+    expect(res.stderr).toContain(`cannot use the data home ${join(env.HOME, "a-file", "hive")}`)
+  })
+})
