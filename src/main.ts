@@ -4,11 +4,13 @@ import { FatalError, HiveError, UsageError } from "./errors"
 import { KeyError } from "./secrets/keyring"
 import { MigrationError } from "./db/migrate"
 import * as migrate from "./cli/migrate"
+import * as oauth from "./cli/oauth"
+import * as secrets from "./cli/secrets"
 import * as serve from "./cli/serve"
 import * as token from "./cli/token"
 
 type Command = { summary: string; help: string; run(argv: string[]): Promise<number> }
-const commands: Record<string, Command> = { serve, migrate, token }
+const commands: Record<string, Command> = { serve, migrate, token, secrets, oauth }
 
 const HELP = `hive ${VERSION} — local state server for a fleet of AI coding agents
 

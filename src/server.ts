@@ -5,6 +5,7 @@ import type { Auth } from "./auth/jwt"
 import { createGroupCommit } from "./db/group-commit"
 import type { Stores } from "./db/stores"
 import type { Logger } from "./log"
+import type { Vault } from "./secrets/vault"
 import { api, guards } from "./routes"
 import { health } from "./routes/health"
 
@@ -12,6 +13,7 @@ export type AppDeps = {
   db: Database
   stores: Stores
   auth: Auth
+  vault: Vault
   logger: Logger
   version: string
   maxBodyBytes: number
@@ -44,6 +46,7 @@ export function createAdminApp(deps: AppDeps) {
           // One queue per connection: every API write shares its transaction with concurrent ones.
           commit: createGroupCommit(deps.db),
           auth: deps.auth,
+          vault: deps.vault,
           logger: deps.logger,
           maxBodyBytes: deps.maxBodyBytes,
           host: deps.host,

@@ -1,5 +1,4 @@
 import type { Database } from "bun:sqlite"
-import { randomBytes } from "node:crypto"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -10,7 +9,8 @@ import { apply } from "../src/db/migrate"
 import { open } from "../src/db/open"
 import { createStores } from "../src/db/stores"
 import { silentLogger } from "../src/log"
-import { deriveKey } from "../src/secrets/keyring"
+import { unlock } from "../src/secrets/unlock"
+import { createVault } from "../src/secrets/vault"
 import { createAdminApp } from "../src/server"
 
 export const ROOT = join(import.meta.dir, "..")
@@ -37,12 +37,15 @@ export async function migratedDb(): Promise<{ db: Database; home: string }> {
 }
 
 /** The real admin app over a real database, with a token for it. */
-export async function testApp(opts: { maxBodyBytes?: number } = {}) {
+export async function testApp(opts: { maxBodyBytes?: number; vault?: Parameters<typeof createVault>[3] } = {}) {
   const { db, home } = await migratedDb()
   const stores = createStores(db)
-  const master = new Uint8Array(randomBytes(32))
-  const auth = createAuth(deriveKey(master, "jwt"), stores.tokens)
-  const app = createAdminApp({ db, stores, auth, logger: silentLogger, version: "test", maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024, host: "127.0.0.1" })
+  const keyFile = join(home, "config", "master.key")
+  const keys = unlock({ masterKey: { file: keyFile } }, stores)
+  const auth = createAuth(keys, stores.tokens)
+  const vault = createVault(db, stores, keys, opts.vault)
+  const app = createAdminApp({ db, stores, auth, vault, logger: silentLogger, version: "test", maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024, host: "127.0.0.1" })
+  const jwtKey = keys.subKey(keys.current(), "jwt")
   const { token, row } = await auth.issue("test", 3600_000)
   const headers = { authorization: `Bearer ${token}` }
 
@@ -56,7 +59,7 @@ export async function testApp(opts: { maxBodyBytes?: number } = {}) {
     const text = await res.text()
     return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers }
   }
-  return { app, db, home, stores, auth, master, token, tokenId: row.id, headers, call }
+  return { app, db, home, keyFile, stores, keys, auth, vault, jwtKey, token, tokenId: row.id, headers, call }
 }
 
 /** Runs the CLI from source as a real process. */

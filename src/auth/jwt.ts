@@ -1,6 +1,7 @@
 import { jwt } from "@elysiajs/jwt"
 import { forbidden, unauthorized } from "../errors"
 import type * as Tokens from "../db/tokens"
+import type { Keys } from "../secrets/keys"
 
 export const ISSUER = "hive"
 export const ADMIN_AUDIENCE = "hive-admin"
@@ -17,23 +18,43 @@ type Signer = {
   verify(token: string, options: Record<string, unknown>): Promise<Record<string, unknown> | false>
 }
 
-/** @elysiajs/jwt's sign/verify, used outside a request too (the CLI issues tokens). */
-function signer(key: Uint8Array): Signer {
-  const plugin = jwt({ name: "jwt", secret: key, alg: "HS256", iss: ISSUER })
+/** @elysiajs/jwt's sign/verify, used outside a request too (the CLI issues tokens). `kid` names the key generation. */
+function signer(key: Uint8Array, kid: string): Signer {
+  const plugin = jwt({ name: "jwt", secret: key, alg: "HS256", iss: ISSUER, kid })
   return (plugin.decorator as unknown as { jwt: Signer }).jwt
+}
+
+/** The key generation a token names in its header (absent in tokens issued before generations existed). */
+function kidOf(token: string): string | undefined {
+  try {
+    const header = JSON.parse(Buffer.from(token.split(".")[0]!, "base64url").toString("utf8")) as { kid?: unknown }
+    return typeof header.kid === "string" ? header.kid : undefined
+  } catch {
+    throw unauthorized("invalid or expired token")
+  }
 }
 
 // jose accepts any HMAC algorithm for a symmetric key unless told otherwise, so every verify names
 // the one algorithm, the issuer, the audience and the claims a token must carry.
 const strict = (audience: string) => ({ algorithms: ALGORITHMS, issuer: ISSUER, audience, requiredClaims: ["exp", "iat", "jti", "sub"] })
 
-export function createAuth(key: Uint8Array, tokens: Tokens.Store, now: () => number = Date.now) {
-  const sign = signer(key)
+export function createAuth(keys: Keys, tokens: Tokens.Store, now: () => number = Date.now) {
+  const signers = new Map<string, Signer>()
+  /** The signer of a key generation; a token without a kid was signed by the oldest one. */
+  function signerFor(kid: string | undefined): Signer | undefined {
+    const g = kid === undefined ? keys.ring().generations.at(-1) : keys.byId(kid)
+    if (!g) return undefined
+    let s = signers.get(g.id)
+    if (!s) signers.set(g.id, (s = signer(keys.subKey(g, "jwt"), g.id)))
+    return s
+  }
   // Signature validity depends only on the token and the key, and the key is fixed for the process,
   // so a verified token's claims can be reused; expiry and revocation are still checked every time.
   const verified = new Map<string, Claims>()
 
   async function verifyUncached(token: string): Promise<Claims> {
+    const sign = signerFor(kidOf(token))
+    if (!sign) throw unauthorized("invalid or expired token")
     const claims = (await sign.verify(token, strict(ADMIN_AUDIENCE))) as Claims | false
     if (!claims || typeof claims.jti !== "string") {
       if (await sign.verify(token, strict(DEVICE_AUDIENCE))) throw forbidden("a device token cannot be used on the admin API")
@@ -60,8 +81,9 @@ export function createAuth(key: Uint8Array, tokens: Tokens.Store, now: () => num
     /** Issues an admin token; the row (not the token) is what `hive token list` shows. */
     async issue(name: string, ttlMs: number) {
       const createdAt = now()
-      const row = tokens.issue({ id: Bun.randomUUIDv7(), name, createdAt, expiresAt: createdAt + ttlMs })
-      const token = await sign.sign({
+      const g = keys.current()
+      const row = tokens.issue({ id: Bun.randomUUIDv7(), name, createdAt, expiresAt: createdAt + ttlMs, keyId: g.id })
+      const token = await signerFor(g.id)!.sign({
         sub: name,
         aud: ADMIN_AUDIENCE,
         jti: row.id,
@@ -72,7 +94,7 @@ export function createAuth(key: Uint8Array, tokens: Tokens.Store, now: () => num
     },
 
     /** Signs arbitrary claims with this install's key: for tests of what the verifier must refuse. */
-    signRaw: (claims: Record<string, unknown>) => sign.sign(claims),
+    signRaw: (claims: Record<string, unknown>) => signerFor(keys.current().id)!.sign(claims),
 
     /**
      * The admin guard: the claims of a valid, unexpired, unrevoked admin token, or a 401/403.

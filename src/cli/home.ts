@@ -6,6 +6,12 @@ import { vacuumInto } from "../db/backup"
 import { apply, type AppliedReport, type Registered } from "../db/migrate"
 import { open } from "../db/open"
 import { FatalError, sqliteCode } from "../errors"
+import { createAuth } from "../auth/jwt"
+import { createStores } from "../db/stores"
+import type { Logger } from "../log"
+import { unlock } from "../secrets/unlock"
+import { createVault } from "../secrets/vault"
+import { userInfo } from "node:os"
 
 /** Turns a failure to open the database into a message a user can act on; other errors pass through. */
 export function explainOpenError(config: Config, err: unknown): unknown {
@@ -44,3 +50,25 @@ export function migrate(db: Database, config: Config, hooks: MigrateHooks = {}, 
     faultPoint: config.faultPoint,
   })
 }
+
+/**
+ * Everything a command that touches tokens or secrets needs, in the one safe order: open, migrate,
+ * then prove the master key matches what the database holds.
+ */
+export async function prepare(config: Config, logger: Logger, hooks: MigrateHooks = {}) {
+  const db = openHome(config)
+  try {
+    await migrate(db, config, hooks)
+    const stores = createStores(db)
+    const keys = unlock(config, stores, logger)
+    const auth = createAuth(keys, stores.tokens)
+    const vault = createVault(db, stores, keys, { logger, faultPoint: config.faultPoint })
+    return { db, stores, keys, auth, vault }
+  } catch (err) {
+    db.close()
+    throw err
+  }
+}
+
+/** How the CLI names itself in the audit log. */
+export const cliActor = () => `cli:${userInfo().username}`

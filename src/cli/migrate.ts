@@ -5,6 +5,9 @@ import { vacuumInto } from "../db/backup"
 import { plan, rollback, type Plan } from "../db/migrate"
 import { openExisting } from "../db/open"
 import { UsageError } from "../errors"
+import * as Keys from "../db/keys"
+import * as Tokens from "../db/tokens"
+import { needsKey, unlock } from "../secrets/unlock"
 import { HOME_OPTION, noExtra, out, err, parse } from "./args"
 import { explainOpenError, migrate, openHome } from "./home"
 
@@ -116,6 +119,10 @@ export async function run(argv: string[]): Promise<number> {
         for (const line of r.lines) out(`  ${line}`)
       },
     })
+    // With encrypted values or signed tokens present, a missing or wrong master key is an error now,
+    // not at the first request of the next `hive serve`.
+    const stores = { keys: Keys.create(db), tokens: Tokens.create(db) }
+    if (needsKey(stores)) unlock(config, stores)
     const p = plan(db, migrations)
     out(applied.length ? `done: schema version ${p.databaseVersion}` : `already up to date: schema version ${p.databaseVersion}`)
     return 0

@@ -1,14 +1,11 @@
 import * as Config from "../config"
-import { createAuth } from "../auth/jwt"
 import { FatalError } from "../errors"
 import { close } from "../db/open"
-import { createStores } from "../db/stores"
 import { schemaVersion } from "../db/migrate"
 import { createLogger } from "../log"
-import { loadMasterKey, deriveKey } from "../secrets/keyring"
 import { createAdminApp } from "../server"
 import { HOME_OPTION, noExtra, parse } from "./args"
-import { migrate, openHome } from "./home"
+import { prepare } from "./home"
 
 export const summary = "apply pending migrations, then serve the API"
 export const help = `Usage: hive serve [--port 7420] [--host 127.0.0.1] [--home DIR]
@@ -40,19 +37,11 @@ export async function run(argv: string[]): Promise<number> {
   noExtra("hive serve", positionals)
   const config = Config.load({ home: values.home, host: values.host, port: values.port })
   const logger = createLogger(config.logLevel)
-  const db = openHome(config)
-  await migrate(db, config, {
+  const { db, stores, auth, vault } = await prepare(config, logger, {
     onBackup: (path) => logger.info(`backed up the database to ${path} before migrating`),
     onApplied: (r) => logger.info(`applied migration ${r.id} (${r.durationMs} ms)`),
   })
-  const stores = createStores(db)
-  const master = loadMasterKey(config.masterKey, {
-    mayCreate: !stores.tokens.anyIssued(),
-    whyNeeded: "this database has API tokens signed with it",
-  })
-  if (master.created) logger.info(`created a new master key at ${master.source}; back it up, it is not part of ~/.hive backups`)
-  const auth = createAuth(deriveKey(master.key, "jwt"), stores.tokens)
-  const app = createAdminApp({ db, stores, auth, logger, version: config.version, maxBodyBytes: config.maxBodyBytes, host: config.host })
+  const app = createAdminApp({ db, stores, auth, vault, logger, version: config.version, maxBodyBytes: config.maxBodyBytes, host: config.host })
 
   // A little above the app's own limit: the app answers over-limit bodies with a JSON 413 itself;
   // Bun's cap is the backstop for bodies sent without a Content-Length.

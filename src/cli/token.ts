@@ -1,10 +1,8 @@
-import { createAuth } from "../auth/jwt"
 import * as Config from "../config"
-import * as Tokens from "../db/tokens"
 import { UsageError } from "../errors"
-import { deriveKey, loadMasterKey } from "../secrets/keyring"
+import { createLogger } from "../log"
 import { HOME_OPTION, err, noExtra, out, parse, parseDuration } from "./args"
-import { migrate, openHome } from "./home"
+import { prepare } from "./home"
 
 export const summary = "create, list and revoke admin API tokens"
 export const help = `Usage: hive token create --name NAME [--ttl 30d] [--home DIR]
@@ -30,19 +28,16 @@ export async function run(argv: string[]): Promise<number> {
   if (!sub) throw new UsageError("hive token: missing subcommand: create, list or revoke (see `hive token --help`)")
   if (!["create", "list", "revoke"].includes(sub)) throw new UsageError(`hive token: unknown subcommand "${sub}" (see \`hive token --help\`)`)
   const config = Config.load({ home: values.home })
-  const db = openHome(config)
+  const { db, stores, auth } = await prepare(config, createLogger(config.logLevel))
   try {
-    await migrate(db, config)
-    const tokens = Tokens.create(db)
+    const tokens = stores.tokens
     if (sub === "create") {
       noExtra("hive token create", positionals, 1)
       const name = values.name?.trim()
       if (!name) throw new UsageError("hive token create: --name is required (what the token is for)")
       if (name.length > 200) throw new UsageError("hive token create: --name must be at most 200 characters")
       const ttl = parseDuration("--ttl", values.ttl ?? "30d")
-      const master = loadMasterKey(config.masterKey, { mayCreate: !tokens.anyIssued(), whyNeeded: "tokens were already signed with it" })
-      if (master.created) err(`created a new master key at ${master.source}; back it up, it is not part of ~/.hive backups`)
-      const { token, row } = await createAuth(deriveKey(master.key, "jwt"), tokens).issue(name, ttl)
+      const { token, row } = await auth.issue(name, ttl)
       err(`token ${row.id} "${row.name}" expires ${day(row.expires_at)}`)
       out(token)
       return 0

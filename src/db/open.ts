@@ -13,6 +13,8 @@ export function open(path: string): Database {
   // NORMAL in WAL mode is durable against process crashes; only an OS crash can lose the last commits.
   db.run("PRAGMA synchronous = NORMAL")
   db.run("PRAGMA foreign_keys = ON")
+  // Deleted or overwritten content (an old ciphertext) is zeroed, not left in free space.
+  db.run("PRAGMA secure_delete = ON")
   return db
 }
 

@@ -1,6 +1,11 @@
 import type { Database } from "bun:sqlite"
+import * as Audit from "./audit"
+import * as Keys from "./keys"
+import * as OAuth from "./oauth"
 import * as Preferences from "./preferences"
 import * as Projects from "./projects"
+import * as SdkSessions from "./sdk-sessions"
+import * as Secrets from "./secrets"
 import * as Sessions from "./sessions"
 import * as Tokens from "./tokens"
 import * as Worktrees from "./worktrees"
@@ -13,6 +18,11 @@ export function createStores(db: Database) {
     worktrees: Worktrees.create(db),
     preferences: Preferences.create(db),
     tokens: Tokens.create(db),
+    secrets: Secrets.create(db),
+    oauth: OAuth.create(db),
+    sdkSessions: SdkSessions.create(db),
+    audit: Audit.create(db),
+    keys: Keys.create(db),
   }
 }
 

@@ -1,14 +1,14 @@
 import type { Database } from "bun:sqlite"
 import { notFound } from "../errors"
 
-export type TokenRow = { id: string; name: string; created_at: number; expires_at: number; revoked_at: number | null }
+export type TokenRow = { id: string; name: string; created_at: number; expires_at: number; revoked_at: number | null; key_id: string | null }
 export type TokenState = "active" | "revoked" | "unknown"
 
 /** Admin API tokens: the JWT's jti is the row id; the token string itself is never stored. */
 export function create(db: Database) {
-  const cols = "id, name, created_at, expires_at, revoked_at"
-  const insert = db.query<TokenRow, [string, string, number, number]>(
-    `INSERT INTO api_tokens (id, name, created_at, expires_at) VALUES (?, ?, ?, ?) RETURNING ${cols}`,
+  const cols = "id, name, created_at, expires_at, revoked_at, key_id"
+  const insert = db.query<TokenRow, [string, string, number, number, string]>(
+    `INSERT INTO api_tokens (id, name, created_at, expires_at, key_id) VALUES (?, ?, ?, ?, ?) RETURNING ${cols}`,
   )
   const all = db.query<TokenRow, []>(`SELECT ${cols} FROM api_tokens ORDER BY created_at, id`)
   const revokedAt = db.query<{ revoked_at: number | null }, [string]>("SELECT revoked_at FROM api_tokens WHERE id = ?")
@@ -17,8 +17,8 @@ export function create(db: Database) {
   )
   const count = db.query<{ n: number }, []>("SELECT count(*) AS n FROM api_tokens")
   return {
-    issue(input: { id: string; name: string; createdAt: number; expiresAt: number }) {
-      return insert.get(input.id, input.name, input.createdAt, input.expiresAt)!
+    issue(input: { id: string; name: string; createdAt: number; expiresAt: number; keyId: string }) {
+      return insert.get(input.id, input.name, input.createdAt, input.expiresAt, input.keyId)!
     },
     list: () => all.all(),
     /** Checked on every request, so revocation by another process (the CLI) takes effect at once. */

@@ -4,8 +4,13 @@ import { badRequest, fromStorageError, HiveError, tooLarge } from "../errors"
 import type { Logger } from "../log"
 import type { GroupCommit } from "../db/group-commit"
 import type { Stores } from "../db/stores"
+import type { Vault } from "../secrets/vault"
+import { audit } from "./audit"
+import { oauth } from "./oauth"
 import { preferences } from "./preferences"
 import { projects } from "./projects"
+import { sdkSessions } from "./sdk-sessions"
+import { secrets } from "./secrets"
 import { sessions } from "./sessions"
 import { worktrees } from "./worktrees"
 
@@ -100,7 +105,10 @@ function hostname(request: Request): string {
   return name.toLowerCase()
 }
 
-export type ApiDeps = Stores & { auth: Auth; commit: GroupCommit; logger: Logger; maxBodyBytes: number; host: string }
+export type ApiDeps = Stores & { auth: Auth; vault: Vault; commit: GroupCommit; logger: Logger; maxBodyBytes: number; host: string }
+
+/** Who is acting, for the audit log: the token's name and id (never the token). */
+export type ActorOf = (request: Request) => Promise<string>
 
 /**
  * Guards every request: the Host must be one this server answers to (a page on another origin that
@@ -130,8 +138,13 @@ export const guards = (deps: Pick<ApiDeps, "logger" | "maxBodyBytes" | "host">) 
 }
 
 /** Everything under /api: each request must carry a valid admin token. */
-export const api = (deps: ApiDeps) =>
-  new Elysia({ name: "routes.api", prefix: "/api" })
+export const api = (deps: ApiDeps) => {
+  // The guard has already verified this request's token, so this check is the cached, synchronous path.
+  const actorOf: ActorOf = async (request) => {
+    const claims = await deps.auth.check(request.headers.get("authorization"))
+    return `token:${claims.sub} (${claims.jti})`
+  }
+  return new Elysia({ name: "routes.api", prefix: "/api" })
     // derive, not resolve: it runs before body validation, so a caller without a valid token learns
     // nothing about the schemas (no 400 before the 401).
     .derive(async ({ request }) => {
@@ -142,3 +155,8 @@ export const api = (deps: ApiDeps) =>
     .use(sessions(deps.sessions, deps.commit))
     .use(worktrees(deps.worktrees, deps.commit))
     .use(preferences(deps.preferences, deps.commit))
+    .use(secrets(deps.vault, actorOf))
+    .use(oauth(deps.vault, actorOf))
+    .use(sdkSessions(deps.sdkSessions, deps.commit))
+    .use(audit(deps.audit))
+}

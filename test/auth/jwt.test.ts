@@ -1,8 +1,10 @@
 import { describe, expect, test } from "bun:test"
-import { createHmac, randomBytes } from "node:crypto"
+import { createHmac } from "node:crypto"
+import { join } from "node:path"
 import { ADMIN_AUDIENCE, createAuth, DEVICE_AUDIENCE, ISSUER } from "../../src/auth/jwt"
-import { deriveKey } from "../../src/secrets/keyring"
-import { testApp } from "../helpers"
+import { loadKeyring } from "../../src/secrets/keyring"
+import { createKeys } from "../../src/secrets/keys"
+import { tempDir, testApp } from "../helpers"
 
 const ctx = await testApp()
 const b64 = (v: unknown) => Buffer.from(typeof v === "string" ? v : JSON.stringify(v)).toString("base64url")
@@ -29,7 +31,7 @@ async function expectRefused(authorization: string | undefined, status: number, 
 }
 
 describe("the admin guard", () => {
-  const jwtKey = deriveKey(ctx.master, "jwt")
+  const jwtKey = ctx.jwtKey
 
   test("a valid token passes", async () => {
     expect((await get(`Bearer ${ctx.token}`)).status).toBe(200)
@@ -76,9 +78,10 @@ describe("the admin guard", () => {
   })
 
   test("a token signed by another install is refused", async () => {
-    const otherKey = deriveKey(new Uint8Array(randomBytes(32)), "jwt")
-    await expectRefused(`Bearer ${forge({ alg: "HS256" }, valid(), otherKey)}`, 401)
-    const other = createAuth(otherKey, ctx.stores.tokens)
+    const source = { file: join(tempDir(), "other.key") }
+    const otherKeys = createKeys(loadKeyring(source, { mayCreate: true }), source)
+    await expectRefused(`Bearer ${forge({ alg: "HS256" }, valid(), otherKeys.subKey(otherKeys.current(), "jwt"))}`, 401)
+    const other = createAuth(otherKeys, ctx.stores.tokens)
     await expectRefused(`Bearer ${await other.signRaw(valid())}`, 401)
   })
 
@@ -95,7 +98,7 @@ describe("the admin guard", () => {
 
   test("a token accepted once is refused once it expires", async () => {
     let clock = Date.now()
-    const auth = createAuth(jwtKey, ctx.stores.tokens, () => clock)
+    const auth = createAuth(ctx.keys, ctx.stores.tokens, () => clock)
     const { token } = await auth.issue("short", 5_000)
     expect((await auth.check(`Bearer ${token}`)).sub).toBe("short")
     clock += 6_000

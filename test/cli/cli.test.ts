@@ -60,13 +60,14 @@ describe("hive migrate", () => {
     const env = cliEnv()
     const first = await hive(["migrate"], env)
     expect(first.code).toBe(0)
-    expect(first.stdout).toMatch(/^applied 001_core \(\d+ ms\)\napplied 002_api_tokens \(\d+ ms\)\ndone: schema version 2\n$/)
+    const lines = migrations.map((m) => `applied ${m.id} \\(\\d+ ms\\)\\n`).join("")
+    expect(first.stdout).toMatch(new RegExp(`^${lines}done: schema version ${migrations.length}\\n$`))
     expect(existsSync(join(env.HIVE_HOME, "backups"))).toBe(false)
     expect(statSync(env.HIVE_HOME).mode & 0o777).toBe(0o700)
     const second = await hive(["migrate"], env)
-    expect(second.stdout).toBe("already up to date: schema version 2\n")
+    expect(second.stdout).toBe(`already up to date: schema version ${migrations.length}\n`)
     const status = await hive(["migrate", "status"], env)
-    expect(status.stdout).toMatch(/schema version 2; this hive knows 2/)
+    expect(status.stdout).toContain(`schema version ${migrations.length}; this hive knows ${migrations.length}`)
     expect(status.stdout).toMatch(/001_core\s+applied \d{4}-\d\d-\d\d/)
   })
 
@@ -117,7 +118,10 @@ describe("hive migrate", () => {
 
   test("down rolls back a migration that has a down step and refuses one that does not", async () => {
     const env = cliEnv()
-    await hive(["migrate"], env)
+    mkdirSync(env.HIVE_HOME, { recursive: true })
+    const db = open(join(env.HIVE_HOME, "hive.db"))
+    await apply(db, migrations.slice(0, 2))
+    db.close()
     const down = await hive(["migrate", "down"], env)
     expect(down.code).toBe(0)
     expect(down.stdout).toContain("rolled back 002_api_tokens")
@@ -127,6 +131,9 @@ describe("hive migrate", () => {
     expect(refused.stderr).toContain("migration 001_core has no down step")
     expect((await hive(["migrate", "down", "zero"], env)).code).toBe(2)
     expect((await hive(["migrate"], env)).stdout).toContain("applied 002_api_tokens")
+    const atTop = await hive(["migrate", "down"], env)
+    expect(atTop.code).toBe(1)
+    expect(atTop.stderr).toContain(`migration ${migrations.at(-1)!.id} has no down step`)
   })
 
   test("a corrupt database file is refused with a clear message and left untouched", async () => {
@@ -193,7 +200,7 @@ describe("hive serve", () => {
     const server = await startServer(["bun", MAIN], env)
     try {
       const health = await fetch(`${server.url}/health`)
-      expect(await health.json()).toEqual({ status: "ok", version: pkg.version, schema_version: 2, database: "ok" })
+      expect(await health.json()).toEqual({ status: "ok", version: pkg.version, schema_version: migrations.length, database: "ok" })
       const auth = { authorization: `Bearer ${token}`, "content-type": "application/json" }
       expect((await fetch(`${server.url}/api/projects`)).status).toBe(401)
 

@@ -1,0 +1,25 @@
+import type { Database } from "bun:sqlite"
+import { DEFAULT_LIMIT, MAX_LIMIT, type PageOptions } from "./entity"
+
+export type AuditAction = "set" | "reveal" | "materialize" | "delete" | "rotate"
+export type AuditEntry = { id: number; at: number; action: AuditAction; subject: string; actor: string; detail: Record<string, unknown> }
+type Raw = Omit<AuditEntry, "detail"> & { detail: string }
+
+/** Append-only: who did what to which secret, when. Callers must never put a value in `detail`. */
+export function create(db: Database) {
+  const insert = db.query("INSERT INTO audit_log (at, action, subject, actor, detail) VALUES (?, ?, ?, ?, ?)")
+  const page = db.query<Raw, [number, number]>("SELECT id, at, action, subject, actor, detail FROM audit_log WHERE id > ? ORDER BY id LIMIT ?")
+  return {
+    append(action: AuditAction, subject: string, actor: string, detail: Record<string, unknown> = {}, now = Date.now()) {
+      insert.run(now, action, subject, actor, JSON.stringify(detail))
+    },
+    list({ limit, cursor }: PageOptions) {
+      const n = Math.min(limit ?? DEFAULT_LIMIT, MAX_LIMIT)
+      const rows = page.all(Number(cursor ?? 0) || 0, n + 1)
+      const items = rows.slice(0, n).map((r) => ({ ...r, detail: JSON.parse(r.detail) as Record<string, unknown> }))
+      return { items, next_cursor: rows.length > n ? String(items.at(-1)!.id) : null }
+    },
+  }
+}
+
+export type Store = ReturnType<typeof create>

@@ -1,0 +1,55 @@
+import type { Database } from "bun:sqlite"
+import { plaintextSize } from "../secrets/cipher"
+import { DEFAULT_LIMIT, MAX_LIMIT, type Page, type PageOptions } from "./entity"
+
+type Row = { name: string; envelope: Uint8Array; key_id: string; created_at: number; updated_at: number }
+/** What lists show: never the envelope, let alone the value. */
+export type SecretMeta = { name: string; key_id: string; size: number; created_at: number; updated_at: number }
+
+const meta = (r: { name: string; bytes: number; key_id: string; created_at: number; updated_at: number }): SecretMeta => ({
+  name: r.name,
+  key_id: r.key_id,
+  size: plaintextSize(r.bytes),
+  created_at: r.created_at,
+  updated_at: r.updated_at,
+})
+
+export function create(db: Database) {
+  const metaCols = "name, length(envelope) AS bytes, key_id, created_at, updated_at"
+  type MetaRow = Parameters<typeof meta>[0]
+  const one = db.query<Row, [string]>("SELECT name, envelope, key_id, created_at, updated_at FROM secrets WHERE name = ?")
+  const oneMeta = db.query<MetaRow, [string]>(`SELECT ${metaCols} FROM secrets WHERE name = ?`)
+  const page = db.query<MetaRow, [string, number]>(`SELECT ${metaCols} FROM secrets WHERE name > ? ORDER BY name LIMIT ?`)
+  const upsert = db.query<MetaRow, [string, Uint8Array, string, number]>(
+    `INSERT INTO secrets (name, envelope, key_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)
+     ON CONFLICT (name) DO UPDATE SET envelope = excluded.envelope, key_id = excluded.key_id, updated_at = excluded.updated_at
+     RETURNING ${metaCols}`,
+  )
+  const reseal = db.query("UPDATE secrets SET envelope = ?, key_id = ? WHERE name = ?")
+  const remove = db.query("DELETE FROM secrets WHERE name = ?")
+  const withPrefix = db.query<Row, [string, string]>(
+    "SELECT name, envelope, key_id, created_at, updated_at FROM secrets WHERE name >= ?1 AND substr(name, 1, length(?1)) = ?1 AND name > ?2 ORDER BY name",
+  )
+  const notUnder = db.query<Row, [string]>("SELECT name, envelope, key_id, created_at, updated_at FROM secrets WHERE key_id <> ?")
+  return {
+    find: (name: string) => one.get(name) ?? undefined,
+    meta: (name: string) => {
+      const r = oneMeta.get(name)
+      return r ? meta(r) : undefined
+    },
+    list({ limit, cursor }: PageOptions): Page<SecretMeta> {
+      const n = Math.min(limit ?? DEFAULT_LIMIT, MAX_LIMIT)
+      const rows = page.all(cursor ?? "", n + 1)
+      const items = rows.slice(0, n).map(meta)
+      return { items, next_cursor: rows.length > n ? items.at(-1)!.name : null }
+    },
+    put: (name: string, envelope: Uint8Array, keyId: string, now: number) => meta(upsert.get(name, envelope, keyId, now)!),
+    reseal: (name: string, envelope: Uint8Array, keyId: string) => void reseal.run(envelope, keyId, name),
+    remove: (name: string) => remove.run(name).changes > 0,
+    withPrefix: (prefix: string) => withPrefix.all(prefix, ""),
+    /** Rows sealed by any generation but `keyId`: what a rotation still has to re-seal. */
+    sealedWithOther: (keyId: string) => notUnder.all(keyId),
+  }
+}
+
+export type Store = ReturnType<typeof create>

@@ -1,0 +1,24 @@
+import { Elysia, t } from "elysia"
+import { FORGE_NAME, type Vault } from "../secrets/vault"
+import { Body, Millis, Nullable, Text } from "./schemas"
+import type { ActorOf } from "."
+
+const Forge = t.Object({ forge: t.String({ pattern: FORGE_NAME, description: "e.g. github, gitlab, forgejo" }) })
+const TokenInput = Body({
+  access_token: Text(16 * 1024, 1),
+  refresh_token: t.Optional(Nullable(Text(16 * 1024, 1))),
+  expires_at: t.Optional(Nullable(Millis)),
+  scope: t.Optional(Nullable(Text(2000))),
+  account: t.Optional(Nullable(Text(500))),
+})
+
+export const oauth = (vault: Vault, actorOf: ActorOf) =>
+  new Elysia({ name: "routes.oauth", prefix: "/oauth", detail: { tags: ["oauth"] } })
+    .get("/", () => ({ items: vault.listOAuth() }), { detail: { description: "One row per forge; never token values." } })
+    .get("/:forge", ({ params }) => vault.oauthMeta(params.forge), { params: Forge })
+    .put("/:forge", async ({ params, body, request }) => vault.putOAuth(params.forge, body, await actorOf(request)), { params: Forge, body: TokenInput })
+    .get("/:forge/tokens", async ({ params, request }) => vault.revealOAuth(params.forge, await actorOf(request)), {
+      params: Forge,
+      detail: { description: "Reveals the access and refresh tokens; audited." },
+    })
+    .delete("/:forge", async ({ params, request, status }) => status(204, vault.deleteOAuth(params.forge, await actorOf(request))), { params: Forge })
