@@ -22,8 +22,9 @@ deps: node_modules/.installed
 run: deps
 	$(BUN) src/main.ts serve $(ARGS)
 
+# Process-level tests (spawned CLI, listening server) need more than bun's 5 s default per test.
 test: deps
-	$(BUN) test
+	$(BUN) test --timeout 30000
 
 check: deps
 	$(BUN) node_modules/typescript/bin/tsc --noEmit -p .
