@@ -139,3 +139,27 @@ describe("the vault", () => {
     expect(lines.join("")).not.toContain("secret-value")
   })
 })
+
+describe("a running server and a rotation by another process", () => {
+  test("after the CLI rotates and retires the old key, the server seals new values with the new generation", async () => {
+    const { vault, keyFile, stores, tokenId } = await testApp()
+    stores.tokens.revoke(tokenId) // so the rotation can retire the first generation
+    vault.putSecret("before", bytes("v1"), "t")
+    // Another process's view of the same files: its own keyring and vault over the same database.
+    const { unlock } = await import("../../src/secrets/unlock")
+    const { createVault } = await import("../../src/secrets/vault")
+    const { createStores } = await import("../../src/db/stores")
+    const { open } = await import("../../src/db/open")
+    const otherDb = open(join(keyFile, "..", "..", "hive.db"))
+    const otherStores = createStores(otherDb)
+    const cli = createVault(otherDb, otherStores, unlock({ masterKey: { file: keyFile } }, otherStores))
+    const report = cli.rotate("cli")
+    expect(report.retired).toHaveLength(1)
+
+    const after = vault.putSecret("after", bytes("v2"), "t")
+    expect(after.key_id).toBe(report.to)
+    expect(text(cli.revealSecret("after", "cli"))).toBe("v2")
+    expect(text(vault.revealSecret("before", "t"))).toBe("v1")
+    otherDb.close()
+  })
+})
