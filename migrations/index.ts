@@ -4,6 +4,13 @@ import { sourceChecksum } from "./source-checksum" with { type: "macro" }
 import core from "./001_core"
 import apiTokens from "./002_api_tokens"
 import secrets from "./003_secrets"
+import importClaudeSessions from "./004_import_claude_sessions"
+import importReplyTokens from "./005_import_reply_tokens"
+import importGitlabOauth from "./006_import_gitlab_oauth"
+import importSdkSessions from "./007_import_sdk_sessions"
+import importAgentTokens from "./008_import_agent_tokens"
+import importHivePreferences from "./009_import_hive_preferences"
+import importPairedDevices from "./010_import_paired_devices"
 
 // The explicit, ordered list: `bun build --compile` embeds exactly what is imported here.
 // A migration that shipped is never edited; add a new file and a new line instead.
@@ -11,6 +18,13 @@ const list = [
   { ...core, version: 1, checksum: sourceChecksum("001_core.ts") },
   { ...apiTokens, version: 2, checksum: sourceChecksum("002_api_tokens.ts") },
   { ...secrets, version: 3, checksum: sourceChecksum("003_secrets.ts") },
+  { ...importClaudeSessions, version: 4, checksum: sourceChecksum("004_import_claude_sessions.ts") },
+  { ...importReplyTokens, version: 5, checksum: sourceChecksum("005_import_reply_tokens.ts") },
+  { ...importGitlabOauth, version: 6, checksum: sourceChecksum("006_import_gitlab_oauth.ts") },
+  { ...importSdkSessions, version: 7, checksum: sourceChecksum("007_import_sdk_sessions.ts") },
+  { ...importAgentTokens, version: 8, checksum: sourceChecksum("008_import_agent_tokens.ts") },
+  { ...importHivePreferences, version: 9, checksum: sourceChecksum("009_import_hive_preferences.ts") },
+  { ...importPairedDevices, version: 10, checksum: sourceChecksum("010_import_paired_devices.ts") },
 ]
 
 export const migrations: readonly Registered[] = list.map((m) => ({ ...m, id: migrationId(m.version, m.name) }))

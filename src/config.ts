@@ -20,10 +20,23 @@ export type Config = {
   logLevel: Level
   /** Test-only crash points (HIVE_TEST_FAULT); never set in normal use. */
   faultPoint?: string
+  /** Where the older tools left state that import migrations take over. */
+  legacy: LegacyPaths
+}
+
+export type LegacyPaths = {
+  /** The Claude-Code-Remote daemon's directory: data/claude-sessions.json, data/claude-tokens.json. */
+  ccrDir: string
+  /** claude-hooks state: gitlab-oauth-token.json, sessions.json. */
+  stateDir: string
+  /** claude-hooks config: tokens/<agent>, penpot-token. */
+  configDir: string
+  /** The Electron-era hive: preferences.json, paired-devices.json (the data home itself). */
+  hiveDir: string
 }
 
 /** What a command line may override; everything else comes from the environment or defaults. */
-export type Overrides = { home?: string; host?: string; port?: string }
+export type Overrides = { home?: string; host?: string; port?: string; legacyCcrDir?: string; legacyStateDir?: string; legacyConfigDir?: string }
 
 type Env = Record<string, string | undefined>
 
@@ -39,7 +52,9 @@ const LEVELS: readonly Level[] = ["debug", "info", "warn", "error"]
 /** Flags > environment > defaults. The only place that reads process.env. */
 export function load(overrides: Overrides = {}, env: Env = process.env): Config {
   const home = resolve(overrides.home ?? env.HIVE_HOME ?? join(env.HOME ?? homedir(), ".hive"))
-  const configHome = env.XDG_CONFIG_HOME || join(env.HOME ?? homedir(), ".config")
+  const userHome = env.HOME ?? homedir()
+  const configHome = env.XDG_CONFIG_HOME || join(userHome, ".config")
+  const stateHome = env.XDG_STATE_HOME || join(userHome, ".local", "state")
   const logLevel = (env.HIVE_LOG_LEVEL ?? DEFAULTS.logLevel) as Level
   if (!LEVELS.includes(logLevel)) throw new UsageError(`HIVE_LOG_LEVEL must be one of ${LEVELS.join(", ")}`)
   return {
@@ -53,6 +68,12 @@ export function load(overrides: Overrides = {}, env: Env = process.env): Config 
     maxBodyBytes: parsePositive("HIVE_MAX_BODY_BYTES", env.HIVE_MAX_BODY_BYTES) ?? DEFAULTS.maxBodyBytes,
     logLevel,
     faultPoint: env.HIVE_TEST_FAULT || undefined,
+    legacy: {
+      ccrDir: resolve(overrides.legacyCcrDir ?? env.HIVE_LEGACY_CCR_DIR ?? join(userHome, ".claude-code-remote")),
+      stateDir: resolve(overrides.legacyStateDir ?? env.HIVE_LEGACY_STATE_DIR ?? join(stateHome, "claude-hooks")),
+      configDir: resolve(overrides.legacyConfigDir ?? env.HIVE_LEGACY_CONFIG_DIR ?? join(configHome, "claude-hooks")),
+      hiveDir: home,
+    },
   }
 }
 

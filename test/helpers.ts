@@ -1,9 +1,11 @@
 import type { Database } from "bun:sqlite"
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll } from "bun:test"
 import { migrations } from "../migrations"
+import { migrationEnv } from "../src/cli/home"
+import * as Config from "../src/config"
 import { createAuth } from "../src/auth/jwt"
 import { apply } from "../src/db/migrate"
 import { open } from "../src/db/open"
@@ -28,20 +30,26 @@ export function tempDir(prefix = "hive-test-"): string {
   return dir
 }
 
+/** A config for an isolated temp HOME: data home, key file and every legacy location live under it. */
+export function isolatedConfig(dir = tempDir()) {
+  return Config.load({ home: join(dir, "hive-home") }, { HOME: dir, XDG_CONFIG_HOME: join(dir, "config"), XDG_STATE_HOME: join(dir, "state") })
+}
+
 /** A real, migrated database file in a temp home. */
-export async function migratedDb(): Promise<{ db: Database; home: string }> {
-  const home = tempDir()
-  const db = open(join(home, "hive.db"))
-  await apply(db, migrations)
-  return { db, home }
+export async function migratedDb(): Promise<{ db: Database; home: string; config: Config.Config }> {
+  const config = isolatedConfig()
+  mkdirSync(config.home, { recursive: true })
+  const db = open(config.dbPath)
+  await apply(db, migrations, { env: migrationEnv(db, config) })
+  return { db, home: config.home, config }
 }
 
 /** The real admin app over a real database, with a token for it. */
 export async function testApp(opts: { maxBodyBytes?: number; vault?: Parameters<typeof createVault>[3] } = {}) {
-  const { db, home } = await migratedDb()
+  const { db, home, config } = await migratedDb()
   const stores = createStores(db)
-  const keyFile = join(home, "config", "master.key")
-  const keys = unlock({ masterKey: { file: keyFile } }, stores)
+  const keyFile = config.masterKey.file
+  const keys = unlock(config, stores)
   const auth = createAuth(keys, stores.tokens)
   const vault = createVault(db, stores, keys, opts.vault)
   const app = createAdminApp({ db, stores, auth, vault, logger: silentLogger, version: "test", maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024, host: "127.0.0.1" })
@@ -59,7 +67,7 @@ export async function testApp(opts: { maxBodyBytes?: number; vault?: Parameters<
     const text = await res.text()
     return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers }
   }
-  return { app, db, home, keyFile, stores, keys, auth, vault, jwtKey, token, tokenId: row.id, headers, call }
+  return { app, db, home, config, keyFile, stores, keys, auth, vault, jwtKey, token, tokenId: row.id, headers, call }
 }
 
 /** Runs the CLI from source as a real process. */

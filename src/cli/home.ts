@@ -3,7 +3,12 @@ import { mkdirSync } from "node:fs"
 import { migrations } from "../../migrations"
 import type { Config } from "../config"
 import { vacuumInto } from "../db/backup"
-import { apply, type AppliedReport, type Registered } from "../db/migrate"
+import * as Audit from "../db/audit"
+import * as Keys from "../db/keys"
+import { apply, type AppliedReport, type MigrationEnv, type Registered, type SecretSink } from "../db/migrate"
+import * as OAuth from "../db/oauth"
+import * as Secrets from "../db/secrets"
+import * as Tokens from "../db/tokens"
 import { open } from "../db/open"
 import { FatalError, sqliteCode } from "../errors"
 import { createAuth } from "../auth/jwt"
@@ -40,14 +45,35 @@ export function openHome(config: Config): Database {
   }
 }
 
-export type MigrateHooks = { onApplied?: (r: AppliedReport) => void; onBackup?: (path: string) => void }
+export type MigrateHooks = {
+  onApplied?: (r: AppliedReport) => void
+  onBackup?: (path: string) => void
+  onProgress?: (label: string, done: number, total: number) => void
+  logger?: Logger
+}
+
+/** What import migrations read: the legacy locations, and a vault made only if a credential is imported. */
+export function migrationEnv(db: Database, config: Config, logger?: Logger): MigrationEnv {
+  let sink: SecretSink | undefined
+  return {
+    legacy: config.legacy,
+    now: Date.now,
+    secrets: () => {
+      if (sink) return sink
+      const stores = { keys: Keys.create(db), tokens: Tokens.create(db), secrets: Secrets.create(db), oauth: OAuth.create(db), audit: Audit.create(db) }
+      return (sink = createVault(db, stores, unlock(config, stores, logger), { logger, faultPoint: config.faultPoint }))
+    },
+  }
+}
 
 /** Applies pending migrations, backing the database up first when it already holds data. */
 export function migrate(db: Database, config: Config, hooks: MigrateHooks = {}, list: readonly Registered[] = migrations) {
   return apply(db, list, {
     backup: () => hooks.onBackup?.(vacuumInto(db, config.backupsDir, "pre-migrate")),
     onApplied: hooks.onApplied,
+    onProgress: hooks.onProgress,
     faultPoint: config.faultPoint,
+    env: migrationEnv(db, config, hooks.logger),
   })
 }
 
@@ -58,7 +84,7 @@ export function migrate(db: Database, config: Config, hooks: MigrateHooks = {}, 
 export async function prepare(config: Config, logger: Logger, hooks: MigrateHooks = {}) {
   const db = openHome(config)
   try {
-    await migrate(db, config, hooks)
+    await migrate(db, config, { logger, ...hooks })
     const stores = createStores(db)
     const keys = unlock(config, stores, logger)
     const auth = createAuth(keys, stores.tokens)

@@ -5,6 +5,7 @@ import { vacuumInto } from "../db/backup"
 import { plan, rollback, type Plan } from "../db/migrate"
 import { openExisting } from "../db/open"
 import { UsageError } from "../errors"
+import { createLogger } from "../log"
 import * as Keys from "../db/keys"
 import * as Tokens from "../db/tokens"
 import { needsKey, unlock } from "../secrets/unlock"
@@ -12,7 +13,7 @@ import { HOME_OPTION, noExtra, out, err, parse } from "./args"
 import { explainOpenError, migrate, openHome } from "./home"
 
 export const summary = "apply pending migrations (status, down, --dry-run)"
-export const help = `Usage: hive migrate [--dry-run] [--home DIR]
+export const help = `Usage: hive migrate [--dry-run] [--home DIR] [--legacy-ccr-dir DIR] [--legacy-state-dir DIR] [--legacy-config-dir DIR]
        hive migrate status [--home DIR]
        hive migrate down [N] [--home DIR]
 
@@ -24,8 +25,19 @@ export const help = `Usage: hive migrate [--dry-run] [--home DIR]
   hive migrate down [N]   roll back the newest N migrations (default 1), only those
                           that define a down step; a backup is taken first.
 
+Legacy imports: numbered migrations take over the state files of older tools, each verified
+entry by entry in the database before the file is deleted (a file that does not parse, or holds
+values that differ from what hive already has, is kept and reported; symlinks are never followed).
+  Claude-Code-Remote   DIR/data/claude-sessions.json, DIR/data/claude-tokens.json
+                       --legacy-ccr-dir DIR, env HIVE_LEGACY_CCR_DIR (default ~/.claude-code-remote)
+  claude-hooks state   DIR/gitlab-oauth-token.json, DIR/sessions.json
+                       --legacy-state-dir DIR, env HIVE_LEGACY_STATE_DIR (default ~/.local/state/claude-hooks)
+  claude-hooks config  DIR/tokens/<agent>, DIR/penpot-token
+                       --legacy-config-dir DIR, env HIVE_LEGACY_CONFIG_DIR (default ~/.config/claude-hooks)
+  Electron hive        $HIVE_HOME/preferences.json, $HIVE_HOME/paired-devices.json
+
 Options:
-  --dry-run     show the plan only
+  --dry-run     show the plan (and every legacy file found) only
   --home DIR    data home (default ~/.hive, env HIVE_HOME)
   -h, --help    show this help
 
@@ -55,11 +67,30 @@ function warnModified(p: Plan) {
     err(`warning: migration ${m.id} changed since it was applied (checksum ${m.recorded.slice(0, 12)} -> ${m.current.slice(0, 12)}); it is not re-run`)
 }
 
+/** A bar on stderr while a long import runs, only on a terminal (never in logs or pipes). */
+function progressBar(label: string, done: number, total: number) {
+  if (!process.stderr.isTTY) return
+  const width = 30
+  const filled = Math.round((done / Math.max(total, 1)) * width)
+  process.stderr.write(`\r${label} [${"#".repeat(filled)}${" ".repeat(width - filled)}] ${done}/${total}${done >= total ? "\n" : ""}`)
+}
+
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse("hive migrate", argv, { ...HOME_OPTION, "dry-run": { type: "boolean" } })
+  const { values, positionals } = parse("hive migrate", argv, {
+    ...HOME_OPTION,
+    "dry-run": { type: "boolean" },
+    "legacy-ccr-dir": { type: "string" },
+    "legacy-state-dir": { type: "string" },
+    "legacy-config-dir": { type: "string" },
+  })
   if (values.help) return out(help), 0
   const sub = positionals[0]
-  const config = Config.load({ home: values.home })
+  const config = Config.load({
+    home: values.home,
+    legacyCcrDir: values["legacy-ccr-dir"],
+    legacyStateDir: values["legacy-state-dir"],
+    legacyConfigDir: values["legacy-config-dir"],
+  })
 
   if (sub === "status" || values["dry-run"]) {
     noExtra("hive migrate", positionals, sub === "status" ? 1 : 0)
@@ -82,6 +113,10 @@ export async function run(argv: string[]): Promise<number> {
         else {
           out(`dry run: would ${p.applied.length ? `back up ${config.dbPath} into ${config.backupsDir}, then ` : ""}run:`)
           for (const w of work) out(`  ${w}`)
+          const files = [...p.unfinished, ...p.pending].flatMap((m) => m.describe?.({ legacy: config.legacy }) ?? [])
+          const found = files.filter((f) => f.state !== "not found")
+          out(found.length ? "legacy files found:" : "no legacy files found")
+          for (const f of found) out(`  ${f.path} (${f.what}): ${f.state}`)
         }
       }
       if (p.newerThanBinary) err(`warning: the database (schema ${p.databaseVersion}) is newer than this hive; upgrade hive`)
@@ -113,6 +148,8 @@ export async function run(argv: string[]): Promise<number> {
   try {
     warnModified(plan(db, migrations))
     const applied = await migrate(db, config, {
+      logger: createLogger(config.logLevel),
+      onProgress: progressBar,
       onBackup: (path) => out(`backed up the database to ${path}`),
       onApplied: (r) => {
         out(`${r.resumed ? "finished" : "applied"} ${r.id} (${r.durationMs} ms)`)

@@ -1,8 +1,27 @@
 import type { Database } from "bun:sqlite"
+import type { LegacyPaths } from "../config"
 import { immediate } from "./tx"
+
+/** How import migrations store credentials: sealed by the vault, compared without revealing them. */
+export type SecretSink = {
+  importSecret(name: string, value: Uint8Array): "inserted" | "same" | "conflict"
+  compareSecret(name: string, value: Uint8Array): "same" | "different" | "absent"
+  importOAuth(forge: string, tokens: LegacyOAuth): "inserted" | "same" | "conflict"
+  compareOAuth(forge: string, tokens: LegacyOAuth): "same" | "different" | "absent"
+}
+export type LegacyOAuth = { access_token: string; refresh_token: string | null; expires_at: number | null; scope: string | null; account: string | null }
+
+/** What import migrations need from outside the database. */
+export type MigrationEnv = { legacy: LegacyPaths; secrets(): SecretSink; now(): number }
 
 export type MigrationContext = {
   db: Database
+  /** Only import migrations use it; schema migrations never do. */
+  env: MigrationEnv
+  /** Test-only crash point inside a migration's own steps (HIVE_TEST_FAULT, e.g. "after-unlink"). */
+  fault(point: string): void
+  /** Progress of a long import, for a bar on a terminal. */
+  progress(label: string, done: number, total: number): void
   /**
    * Queue a file side effect (deleting an imported legacy file) to run only after this migration's
    * transaction has committed. It must be idempotent: if the process dies before it finishes,
@@ -21,7 +40,11 @@ export type Migration = {
   name: string
   up(ctx: MigrationContext): Sync
   down?(ctx: MigrationContext): Sync
+  /** For import migrations: what `hive migrate --dry-run` should say about the files it would take over. */
+  describe?(env: Pick<MigrationEnv, "legacy">): LegacyPlan[]
 }
+
+export type LegacyPlan = { path: string; what: string; state: string }
 
 /** A migration as listed in migrations/index.ts: its number, file stem and source checksum. */
 export type Registered = Migration & { version: number; id: string; checksum: string }
@@ -112,6 +135,8 @@ export type ApplyOptions = {
   onApplied?: (report: AppliedReport) => void
   /** Test-only crash points: "before-commit" | "after-commit" (optionally "NNN:" to pick a migration). */
   faultPoint?: string
+  env?: MigrationEnv
+  onProgress?: (label: string, done: number, total: number) => void
   now?: () => number
 }
 
@@ -157,7 +182,7 @@ export async function apply(db: Database, list: readonly Registered[], opts: App
         const row = rowOf.get(m.version)
         if (row && !row.effects_pending) return // another process got here first
         resumed = row !== null
-        m.up({ db, resumed, afterCommit: (fn) => void effects.push(fn), report: (line) => void lines.push(line) })
+        m.up(context(db, opts, m, { resumed, afterCommit: (fn) => void effects.push(fn), report: (line) => void lines.push(line) }))
         const durationMs = Math.round(performance.now() - started)
         record.run(m.version, m.name, m.checksum, now(), durationMs, effects.length ? 1 : 0)
         crashIfAsked(opts.faultPoint, "before-commit", m)
@@ -200,7 +225,7 @@ export function rollback(db: Database, list: readonly Registered[], count: numbe
   return targets.map((m) => {
     try {
       immediate(db, () => {
-        m.down!({ db, resumed: false, afterCommit: () => {}, report: () => {} })
+        m.down!(context(db, {}, m, { resumed: false, afterCommit: () => {}, report: () => {} }))
         remove.run(m.version)
       })
     } catch (err) {
@@ -208,6 +233,19 @@ export function rollback(db: Database, list: readonly Registered[], count: numbe
     }
     return m.id
   })
+}
+
+function context(db: Database, opts: ApplyOptions, m: Registered, parts: Pick<MigrationContext, "resumed" | "afterCommit" | "report">): MigrationContext {
+  return {
+    db,
+    ...parts,
+    get env() {
+      if (!opts.env) throw new MigrationError(`migration ${m.id} needs the import environment, which this runner was not given`)
+      return opts.env
+    },
+    fault: (point) => crashIfAsked(opts.faultPoint, point, m),
+    progress: (label, done, total) => opts.onProgress?.(label, done, total),
+  }
 }
 
 const reason = (err: unknown) => (err instanceof Error ? err.message : String(err))

@@ -172,6 +172,38 @@ export function createVault(
       scrubWal()
     },
 
+    // For import migrations (they run inside the migration's transaction, so no scrubbing here):
+    // store a legacy value only where nothing is yet, and compare without revealing.
+    importSecret(name: string, value: Uint8Array): "inserted" | "same" | "conflict" {
+      const present = vault.compareSecret(name, value)
+      if (present !== "absent") return present === "same" ? "same" : "conflict"
+      stores.secrets.put(name, seal(secretAt(name), value), keys.current().id, now())
+      stores.audit.append("set", `secret:${name}`, "migrate", { imported: true }, now())
+      return "inserted"
+    },
+    compareSecret(name: string, value: Uint8Array): "same" | "different" | "absent" {
+      const row = stores.secrets.find(name)
+      if (!row) return "absent"
+      return Buffer.from(open(secretAt(name), row.envelope, `secret ${name}`)).equals(Buffer.from(value)) ? "same" : "different"
+    },
+    importOAuth(forge: string, input: Required<OAuthInput>): "inserted" | "same" | "conflict" {
+      const present = vault.compareOAuth(forge, input)
+      if (present !== "absent") return present === "same" ? "same" : "conflict"
+      const access = seal(oauthAt(forge, "access_token"), encoder.encode(input.access_token))
+      const refresh = input.refresh_token ? seal(oauthAt(forge, "refresh_token"), encoder.encode(input.refresh_token)) : null
+      stores.oauth.put(forge, access, refresh, keys.current().id, { expires_at: input.expires_at, scope: input.scope, account: input.account }, now())
+      stores.audit.append("set", `oauth:${forge}`, "migrate", { imported: true }, now())
+      return "inserted"
+    },
+    compareOAuth(forge: string, input: Required<OAuthInput>): "same" | "different" | "absent" {
+      const row = stores.oauth.find(forge)
+      if (!row) return "absent"
+      const label = `the ${forge} oauth token`
+      const access = decoder.decode(open(oauthAt(forge, "access_token"), row.access_token, label))
+      const refresh = row.refresh_token ? decoder.decode(open(oauthAt(forge, "refresh_token"), row.refresh_token, label)) : null
+      return access === input.access_token && refresh === (input.refresh_token || null) ? "same" : "different"
+    },
+
     /**
      * Makes a new key generation, re-seals every encrypted value under it in one transaction, and only
      * then retires generations nothing references. Interrupted anywhere, nothing is lost: the key file

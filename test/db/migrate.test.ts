@@ -6,7 +6,8 @@ import { migrations } from "../../migrations"
 import { apply, appliedRows, MigrationError, plan, rollback, schemaVersion, type Migration } from "../../src/db/migrate"
 import { open } from "../../src/db/open"
 import { register, sampleMigrations } from "../fixtures/sample-migrations"
-import { ROOT, tempDir } from "../helpers"
+import { migrationEnv } from "../../src/cli/home"
+import { isolatedConfig, ROOT, tempDir } from "../helpers"
 
 const freshDb = () => {
   const dir = tempDir()
@@ -203,7 +204,7 @@ describe("the shipped migrations", () => {
 
   test("apply to an empty database and create the core tables", async () => {
     const { db } = freshDb()
-    await apply(db, migrations)
+    await apply(db, migrations, { env: migrationEnv(db, isolatedConfig()) })
     expect(tables(db)).toEqual(
       expect.arrayContaining(["projects", "sessions", "worktrees", "paired_devices", "preferences", "api_tokens", "schema_migrations"]),
     )
@@ -212,13 +213,14 @@ describe("the shipped migrations", () => {
 
   test("migrations that define down undo themselves and re-apply cleanly", async () => {
     const { db } = freshDb()
-    await apply(db, migrations)
+    const env = migrationEnv(db, isolatedConfig())
+    await apply(db, migrations, { env })
     const reversible = [...migrations].reverse().findIndex((m) => !m.down)
     const count = reversible === -1 ? migrations.length : reversible
     if (count > 0) {
       rollback(db, migrations, count)
       expect(schemaVersion(db)).toBe(migrations.length - count)
-      await apply(db, migrations)
+      await apply(db, migrations, { env })
     }
     expect(schemaVersion(db)).toBe(migrations.length)
   })

@@ -142,7 +142,7 @@ describe("the vault", () => {
 
 describe("a running server and a rotation by another process", () => {
   test("after the CLI rotates and retires the old key, the server seals new values with the new generation", async () => {
-    const { vault, keyFile, stores, tokenId } = await testApp()
+    const { vault, config, stores, tokenId } = await testApp()
     stores.tokens.revoke(tokenId) // so the rotation can retire the first generation
     vault.putSecret("before", bytes("v1"), "t")
     // Another process's view of the same files: its own keyring and vault over the same database.
@@ -150,9 +150,9 @@ describe("a running server and a rotation by another process", () => {
     const { createVault } = await import("../../src/secrets/vault")
     const { createStores } = await import("../../src/db/stores")
     const { open } = await import("../../src/db/open")
-    const otherDb = open(join(keyFile, "..", "..", "hive.db"))
+    const otherDb = open(config.dbPath)
     const otherStores = createStores(otherDb)
-    const cli = createVault(otherDb, otherStores, unlock({ masterKey: { file: keyFile } }, otherStores))
+    const cli = createVault(otherDb, otherStores, unlock(config, otherStores))
     const report = cli.rotate("cli")
     expect(report.retired).toHaveLength(1)
 
