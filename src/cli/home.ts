@@ -46,6 +46,8 @@ export function openHome(config: Config): Database {
 }
 
 export type MigrateHooks = {
+  /** Run already-applied import migrations again when their legacy files are present (explicit `hive migrate` only). */
+  reimport?: boolean
   onApplied?: (r: AppliedReport) => void
   onBackup?: (path: string) => void
   onProgress?: (label: string, done: number, total: number) => void
@@ -66,6 +68,9 @@ export function migrationEnv(db: Database, config: Config, logger?: Logger): Mig
   }
 }
 
+/** The legacy files an import migration would take over, at the configured locations, right now. */
+export const legacyFilesFound = (m: Registered, config: Config) => m.describe?.({ legacy: config.legacy }).filter((f) => f.state !== "not found") ?? []
+
 /** Applies pending migrations, backing the database up first when it already holds data. */
 export function migrate(db: Database, config: Config, hooks: MigrateHooks = {}, list: readonly Registered[] = migrations) {
   return apply(db, list, {
@@ -74,6 +79,7 @@ export function migrate(db: Database, config: Config, hooks: MigrateHooks = {}, 
     onProgress: hooks.onProgress,
     faultPoint: config.faultPoint,
     env: migrationEnv(db, config, hooks.logger),
+    rerun: hooks.reimport ? (m) => legacyFilesFound(m, config).length > 0 : undefined,
   })
 }
 

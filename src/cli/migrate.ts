@@ -10,7 +10,7 @@ import * as Keys from "../db/keys"
 import * as Tokens from "../db/tokens"
 import { needsKey, unlock } from "../secrets/unlock"
 import { HOME_OPTION, noExtra, out, err, parse } from "./args"
-import { explainOpenError, migrate, openHome } from "./home"
+import { explainOpenError, legacyFilesFound, migrate, openHome } from "./home"
 
 export const summary = "apply pending migrations (status, down, --dry-run)"
 export const help = `Usage: hive migrate [--dry-run] [--home DIR] [--legacy-ccr-dir DIR] [--legacy-state-dir DIR] [--legacy-config-dir DIR]
@@ -108,12 +108,14 @@ export async function run(argv: string[]): Promise<number> {
         out(`database ${config.dbPath}: schema version ${p.databaseVersion}; this hive knows ${migrations.length}`)
         for (const line of describe(p)) out(line)
       } else {
-        const work = [...p.unfinished.map((m) => `finish ${m.id}`), ...p.pending.map((m) => `apply ${m.id}`)]
+        // Imports already applied run again when their files are back (or were pointed at with --legacy-*).
+        const again = migrations.filter((m) => p.applied.some((r) => r.version === m.version) && !p.unfinished.includes(m) && legacyFilesFound(m, config).length)
+        const work = [...p.unfinished.map((m) => `finish ${m.id}`), ...again.map((m) => `import again ${m.id}`), ...p.pending.map((m) => `apply ${m.id}`)]
         if (work.length === 0) out(`nothing to do: ${config.dbPath} is at schema version ${p.databaseVersion}`)
         else {
           out(`dry run: would ${p.applied.length ? `back up ${config.dbPath} into ${config.backupsDir}, then ` : ""}run:`)
           for (const w of work) out(`  ${w}`)
-          const files = [...p.unfinished, ...p.pending].flatMap((m) => m.describe?.({ legacy: config.legacy }) ?? [])
+          const files = [...p.unfinished, ...again, ...p.pending].flatMap((m) => m.describe?.({ legacy: config.legacy }) ?? [])
           const found = files.filter((f) => f.state !== "not found")
           out(found.length ? "legacy files found:" : "no legacy files found")
           for (const f of found) out(`  ${f.path} (${f.what}): ${f.state}`)
@@ -148,11 +150,12 @@ export async function run(argv: string[]): Promise<number> {
   try {
     warnModified(plan(db, migrations))
     const applied = await migrate(db, config, {
+      reimport: true,
       logger: createLogger(config.logLevel),
       onProgress: progressBar,
       onBackup: (path) => out(`backed up the database to ${path}`),
       onApplied: (r) => {
-        out(`${r.resumed ? "finished" : "applied"} ${r.id} (${r.durationMs} ms)`)
+        out(`${r.resumed ? "ran again" : "applied"} ${r.id} (${r.durationMs} ms)`)
         for (const line of r.lines) out(`  ${line}`)
       },
     })

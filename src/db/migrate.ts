@@ -137,6 +137,8 @@ export type ApplyOptions = {
   faultPoint?: string
   env?: MigrationEnv
   onProgress?: (label: string, done: number, total: number) => void
+  /** Applied migrations to run again (idempotent imports that found new legacy files); they run as resumed. */
+  rerun?: (m: Registered) => boolean
   now?: () => number
 }
 
@@ -160,7 +162,8 @@ export async function apply(db: Database, list: readonly Registered[], opts: App
     throw new MigrationError(
       `the database is at schema version ${before.databaseVersion}, newer than this hive knows (${list.length}); upgrade hive or restore an older backup`,
     )
-  const work = list.filter((m) => before.pending.includes(m) || before.unfinished.includes(m))
+  const applied = new Set(before.applied.map((r) => r.version))
+  const work = list.filter((m) => before.pending.includes(m) || before.unfinished.includes(m) || (applied.has(m.version) && opts.rerun?.(m)))
   if (work.length && before.applied.length && opts.backup) opts.backup()
 
   const rowOf = db.query<{ effects_pending: number }, [number]>("SELECT effects_pending FROM schema_migrations WHERE version = ?")
@@ -180,7 +183,8 @@ export async function apply(db: Database, list: readonly Registered[], opts: App
     try {
       immediate(db, () => {
         const row = rowOf.get(m.version)
-        if (row && !row.effects_pending) return // another process got here first
+        const again = row !== null && opts.rerun?.(m) === true
+        if (row && !row.effects_pending && !again) return // another process got here first
         resumed = row !== null
         m.up(context(db, opts, m, { resumed, afterCommit: (fn) => void effects.push(fn), report: (line) => void lines.push(line) }))
         const durationMs = Math.round(performance.now() - started)

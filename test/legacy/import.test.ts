@@ -218,6 +218,23 @@ describe("legacy imports", () => {
         expect((await hive(["secrets", "get", "agent_token:alice"], h.env)).stdout).toBe("CANARY-forgejo-pat-alice\n")
       })
 
+  test("legacy files found after the imports ran (or pointed at later) are imported by an explicit hive migrate", async () => {
+    const h = legacyHome()
+    const first = await hive(["migrate"], { ...h.env, HIVE_HOME: h.env.HIVE_HOME + "-x" })
+    expect(first.code).toBe(0)
+    const home = { ...h.env, HIVE_HOME: h.env.HIVE_HOME + "-x" }
+    const dry = await hive(["migrate", "--dry-run", ...h.flags], home)
+    expect(dry.stdout).toContain("import again 004_import_claude_sessions")
+    expect(dry.stdout).not.toContain("import again 003_secrets")
+    const res = await hive(["migrate", ...h.flags], home)
+    expect(res.code).toBe(0)
+    expect(res.stdout).toContain("ran again 004_import_claude_sessions")
+    expect(res.stdout).toContain("backed up the database to")
+    expect(existsSync(h.files.sessions)).toBe(false)
+    expect((await hive(["secrets", "get", "agent_token:bob"], home)).stdout).toBe("CANARY-forgejo-pat-bob")
+    expect((await hive(["migrate", ...h.flags], home)).stdout).toContain("already up to date")
+  })
+
   test("a session registry of 100,000 sessions imports", async () => {
     const h = legacyHome()
     const sessions: Record<string, unknown> = {}
