@@ -84,7 +84,7 @@ export function importSource<E>(ctx: MigrationContext, src: Source<E>) {
     else conflicts++
     if (i % 1000 === 999) ctx.progress(src.what, i + 1, entries.length)
   })
-  if (entries.length >= 1000) ctx.progress(src.what, entries.length, entries.length)
+  if (entries.length >= 1000 && entries.length % 1000 !== 0) ctx.progress(src.what, entries.length, entries.length)
   ctx.report(
     `${src.path}: imported ${inserted}${same ? `, already there ${same}` : ""}${dupes ? `, duplicates ${dupes}` : ""}${conflicts ? `, conflicts ${conflicts}` : ""}`,
   )
