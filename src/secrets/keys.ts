@@ -3,14 +3,13 @@ import type { Logger } from "../log"
 import { deriveKey, loadKeyring, type Generation, type Keyring, type MasterKeySource, type Purpose } from "./keyring"
 
 /**
- * The live keyring of a running process. Another process (`hive secrets rotate-key`, `hive token
- * create` after a rotation) may add a generation to the key file; meeting a key id we do not know,
- * we re-read the source once before calling it unknown.
+ * The live keyring of a running process. Another process (`hive secrets rotate-key`) may add or retire
+ * generations in the key file; the file is re-read when it has changed, before sealing with the current
+ * generation or calling a key id unknown.
  */
 export function createKeys(initial: Keyring, source: MasterKeySource, logger?: Logger) {
   let ring = initial
   const derived = new Map<string, Uint8Array>()
-  const triedReload = new Set<string>()
   const stamp = () => {
     if (!ring.file) return ""
     try {
@@ -32,20 +31,25 @@ export function createKeys(initial: Keyring, source: MasterKeySource, logger?: L
     }
   }
 
+  /** Re-reads the key file only if it changed since it was read (one stat): never on a caller's say-so. */
+  const refresh = () => {
+    if (ring.file && stamp() !== loadedStamp) reload()
+  }
+
+  // An id may come from an unauthenticated request (a JWT's kid): an unknown one costs a stat, and is not remembered.
   const byId = (id: string): Generation | undefined => {
     const found = ring.byId(id)
-    if (found || triedReload.has(id)) return found
-    triedReload.add(id)
-    reload()
+    if (found) return found
+    refresh()
     return ring.byId(id)
   }
 
   /**
-   * The generation to seal or sign with. Checked against the key file first (one stat): after a
-   * rotation by another process, sealing with the generation it retired would strand the value.
+   * The generation to seal or sign with. Checked against the key file first: after a rotation by
+   * another process, sealing with the generation it retired would strand the value.
    */
   const current = () => {
-    if (ring.file && stamp() !== loadedStamp) reload()
+    refresh()
     return ring.current
   }
 
@@ -54,7 +58,6 @@ export function createKeys(initial: Keyring, source: MasterKeySource, logger?: L
     replace(next: Keyring) {
       ring = next
       loadedStamp = stamp()
-      triedReload.clear()
     },
     current,
     byId,

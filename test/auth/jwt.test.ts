@@ -4,6 +4,7 @@ import { join } from "node:path"
 import { ADMIN_AUDIENCE, createAuth, DEVICE_AUDIENCE, ISSUER } from "../../src/auth/jwt"
 import { loadKeyring } from "../../src/secrets/keyring"
 import { createKeys } from "../../src/secrets/keys"
+import { createLogger } from "../../src/log"
 import { tempDir, testApp } from "../helpers"
 
 const ctx = await testApp()
@@ -124,5 +125,29 @@ describe("the admin guard", () => {
         expect({ route: `${route.method} ${route.path}`, status: res.status }).toEqual({ route: `${route.method} ${route.path}`, status: 401 })
       }
     }
+  })
+})
+
+describe("the kid header", () => {
+  test("tokens naming unknown key generations are refused without re-reading the key file each time", async () => {
+    const { keyFile, stores, jwtKey } = await testApp()
+    const lines: string[] = []
+    const keys = createKeys(loadKeyring({ file: keyFile }, { mayCreate: false }), { file: keyFile }, createLogger("debug", (l) => void lines.push(l)))
+    const auth = createAuth(keys, stores.tokens)
+    for (let i = 0; i < 200; i++) {
+      const kid = i.toString(16).padStart(8, "0")
+      await expect(Promise.resolve().then(() => auth.check(`Bearer ${forge({ alg: "HS256", kid }, valid(), jwtKey)}`))).rejects.toThrow("invalid or expired token")
+    }
+    expect(lines.filter((l) => l.includes("reloaded the master key"))).toEqual([])
+  })
+
+  test("a token signed by a generation added by another process (a CLI rotation) is accepted", async () => {
+    const { keyFile, stores, app, config } = await testApp()
+    const { loadKeyring, addGeneration } = await import("../../src/secrets/keyring")
+    addGeneration(loadKeyring(config.masterKey, { mayCreate: false }))
+    // The CLI issues a token with the new generation while this server is running.
+    const cliKeys = createKeys(loadKeyring({ file: keyFile }, { mayCreate: false }), { file: keyFile })
+    const { token } = await createAuth(cliKeys, stores.tokens).issue("after rotation", 60_000)
+    expect((await app.handle(new Request("http://localhost/api/projects", { headers: { authorization: `Bearer ${token}` } }))).status).toBe(200)
   })
 })
