@@ -1,12 +1,21 @@
-// The baseline hive is measured against: the same two routes on the same schema and pragmas,
-// with bare Bun.serve + bun:sqlite — no framework, no validation library, no auth.
+// The baseline hive is measured against: the same two routes on the same schema and pragmas, with bare
+// Bun.serve + bun:sqlite — no framework, no validation library. With --auth it also does hive's token work
+// by hand: jose HS256 with the same strict options, a verified-token cache, expiry and a revocation lookup
+// per request. It prints {"token"} for the load client.
+import { jwtVerify, SignJWT } from "jose"
+import { dirname } from "node:path"
 import { migrations } from "../migrations"
+import { migrationEnv } from "../src/cli/home"
+import * as Config from "../src/config"
 import { apply } from "../src/db/migrate"
 import { open } from "../src/db/open"
 
-const [dbPath, port] = process.argv.slice(2)
+const [dbPath, port, mode] = process.argv.slice(2)
+const withAuth = mode === "--auth"
 const db = open(dbPath!)
-await apply(db, migrations)
+// The same schema as hive's; the legacy locations point inside the bench's temp dir, where there is nothing to import.
+const dir = dirname(dbPath!)
+await apply(db, migrations, { env: migrationEnv(db, Config.load({ home: dir }, { HOME: dir })) })
 
 const cols = "id, project_id, agent_session_id, name, action_type, status, metadata, pid, ppid, start_time, cwd, label, notify, transport_kind, transport_details, state, transcript_path, created_at, updated_at, expires_at"
 type Row = Record<string, unknown> & { metadata: string; transport_details: string; notify: number }
@@ -17,10 +26,38 @@ const insert = db.query<Row, Record<string, string | number | null>>(
 )
 const decode = (r: Row) => ({ ...r, metadata: JSON.parse(r.metadata), transport_details: JSON.parse(r.transport_details), notify: r.notify === 1 })
 
+const key = crypto.getRandomValues(new Uint8Array(32))
+const jti = Bun.randomUUIDv7()
+db.run("INSERT INTO api_tokens (id, name, created_at, expires_at) VALUES (?, 'bench', ?, ?)", [jti, Date.now(), Date.now() + 3_600_000])
+const token = await new SignJWT({ sub: "bench", jti }).setProtectedHeader({ alg: "HS256" }).setIssuer("hive").setAudience("hive-admin").setIssuedAt().setExpirationTime("1h").sign(key)
+const revokedAt = db.query<{ revoked_at: number | null }, [string]>("SELECT revoked_at FROM api_tokens WHERE id = ?")
+const verified = new Map<string, { jti: string; exp: number }>()
+const unauthorized = () => Response.json({ error: { code: "unauthorized" } }, { status: 401 })
+
+async function authorized(req: Request) {
+  const header = req.headers.get("authorization")
+  if (!header?.startsWith("Bearer ")) return false
+  const t = header.slice(7)
+  let claims = verified.get(t)
+  if (!claims) {
+    try {
+      const { payload } = await jwtVerify(t, key, { algorithms: ["HS256"], issuer: "hive", audience: "hive-admin", requiredClaims: ["exp", "iat", "jti", "sub"] })
+      claims = payload as { jti: string; exp: number }
+      verified.set(t, claims)
+    } catch {
+      return false
+    }
+  }
+  if (claims.exp * 1000 <= Date.now()) return false
+  const row = revokedAt.get(claims.jti)
+  return row !== null && row.revoked_at === null
+}
+
 const server = Bun.serve({
   port: Number(port),
   hostname: "127.0.0.1",
   async fetch(req) {
+    if (withAuth && !(await authorized(req))) return unauthorized()
     const url = new URL(req.url)
     if (req.method === "GET" && url.pathname.startsWith("/api/sessions/")) {
       const row = byId.get(url.pathname.slice("/api/sessions/".length))
@@ -46,4 +83,4 @@ const server = Bun.serve({
     return new Response("not found", { status: 404 })
   },
 })
-console.error(`raw listening on http://127.0.0.1:${server.port}`)
+console.log(JSON.stringify({ token, port: server.port }))

@@ -3,14 +3,18 @@ import { VERSION } from "./config"
 import { FatalError, HiveError, UsageError } from "./errors"
 import { KeyError } from "./secrets/keyring"
 import { MigrationError } from "./db/migrate"
-import * as migrate from "./cli/migrate"
-import * as oauth from "./cli/oauth"
-import * as secrets from "./cli/secrets"
-import * as serve from "./cli/serve"
-import * as token from "./cli/token"
 
-type Command = { summary: string; help: string; run(argv: string[]): Promise<number> }
-const commands: Record<string, Command> = { serve, migrate, token, secrets, oauth }
+type Command = { help: string; run(argv: string[]): Promise<number> }
+
+// Each command's modules load only when it runs: `hive --version` (and, later, the hook Claude Code runs
+// on every event) must not pay for the server, the migrations and the crypto of every other command.
+const commands: Record<string, { summary: string; load(): Promise<Command> }> = {
+  serve: { summary: "apply pending migrations, then serve the API", load: () => import("./cli/serve") },
+  migrate: { summary: "apply pending migrations (status, down, --dry-run)", load: () => import("./cli/migrate") },
+  token: { summary: "create, list and revoke admin API tokens", load: () => import("./cli/token") },
+  secrets: { summary: "store, reveal, materialize and rotate encrypted secrets", load: () => import("./cli/secrets") },
+  oauth: { summary: "store, show and remove operator OAuth tokens per forge", load: () => import("./cli/oauth") },
+}
 
 const HELP = `hive ${VERSION} — local state server for a fleet of AI coding agents
 
@@ -31,13 +35,13 @@ async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv
   if (name === undefined || name === "help" || name === "--help" || name === "-h") {
     const topic = name === "help" && rest[0] ? commands[rest[0]] : undefined
-    console.log(topic ? topic.help : HELP)
+    console.log(topic ? (await topic.load()).help : HELP)
     return 0
   }
   if (name === "--version" || name === "-v" || name === "version") return console.log(VERSION), 0
   const command = commands[name]
   if (!command) throw new UsageError(name.startsWith("-") ? `unknown option ${name} (see \`hive --help\`)` : `unknown command "${name}" (see \`hive --help\`)`)
-  return command.run(rest)
+  return (await command.load()).run(rest)
 }
 
 function report(err: unknown): number {

@@ -12,7 +12,6 @@ import { needsKey, unlock } from "../secrets/unlock"
 import { HOME_OPTION, noExtra, out, err, parse } from "./args"
 import { explainOpenError, legacyFilesFound, migrate, openHome } from "./home"
 
-export const summary = "apply pending migrations (status, down, --dry-run)"
 export const help = `Usage: hive migrate [--dry-run] [--home DIR] [--legacy-ccr-dir DIR] [--legacy-state-dir DIR] [--legacy-config-dir DIR]
        hive migrate status [--home DIR]
        hive migrate down [N] [--home DIR]

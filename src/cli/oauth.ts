@@ -6,7 +6,6 @@ import { HOME_OPTION, noExtra, out, parse } from "./args"
 import { cliActor, prepare } from "./home"
 import { readSecretInput } from "./input"
 
-export const summary = "store, show and remove operator OAuth tokens per forge"
 export const help = `Usage: hive oauth set FORGE [--account A] [--scope S] [--expires-at ISO-TIME]
        hive oauth get FORGE      print the tokens as JSON (audited)
        hive oauth list           forges with account, scope, expiry; never token values

@@ -6,7 +6,6 @@ import { HOME_OPTION, noExtra, out, parse } from "./args"
 import { cliActor, prepare } from "./home"
 import { readSecretInput } from "./input"
 
-export const summary = "store, reveal, materialize and rotate encrypted secrets"
 export const help = `Usage: hive secrets set NAME            value from stdin, or a hidden prompt on a terminal (never argv)
        hive secrets get NAME            print the value (audited)
        hive secrets list                names, key ids, sizes and times; never values

@@ -7,7 +7,6 @@ import { createAdminApp } from "../server"
 import { HOME_OPTION, noExtra, parse } from "./args"
 import { prepare } from "./home"
 
-export const summary = "apply pending migrations, then serve the API"
 export const help = `Usage: hive serve [--port 7420] [--host 127.0.0.1] [--home DIR]
 
 Applies pending migrations, then serves the REST API until SIGINT or SIGTERM
@@ -37,10 +36,13 @@ export async function run(argv: string[]): Promise<number> {
   noExtra("hive serve", positionals)
   const config = Config.load({ home: values.home, host: values.host, port: values.port })
   const logger = createLogger(config.logLevel)
+  const phases: string[] = [`load ${performance.now().toFixed(1)}`]
+  const mark = (name: string) => phases.push(`${name} ${performance.now().toFixed(1)}`)
   const { db, stores, auth, vault } = await prepare(config, logger, {
     onBackup: (path) => logger.info(`backed up the database to ${path} before migrating`),
     onApplied: (r) => logger.info(`applied migration ${r.id} (${r.durationMs} ms)`),
   })
+  mark("prepared")
   const app = createAdminApp({ db, stores, auth, vault, logger, version: config.version, maxBodyBytes: config.maxBodyBytes, host: config.host })
 
   // A little above the app's own limit: the app answers over-limit bodies with a JSON 413 itself;
@@ -63,6 +65,8 @@ export async function run(argv: string[]): Promise<number> {
     throw err
   }
   const server = app.server!
+  mark("listening")
+  logger.debug(`start-up, ms since process start: ${phases.join(", ")}`)
   logger.info(`hive ${config.version} listening on http://${config.host}:${server.port} (home ${config.home}, schema ${schemaVersion(db)})`)
 
   await new Promise<void>((resolve) => {

@@ -4,7 +4,6 @@ import { createLogger } from "../log"
 import { HOME_OPTION, err, noExtra, out, parse, parseDuration } from "./args"
 import { prepare } from "./home"
 
-export const summary = "create, list and revoke admin API tokens"
 export const help = `Usage: hive token create --name NAME [--ttl 30d] [--home DIR]
        hive token list [--home DIR]
        hive token revoke ID [--home DIR]

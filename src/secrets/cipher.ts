@@ -1,5 +1,10 @@
-import { gcm } from "@noble/ciphers/aes.js"
-import { randomBytes } from "@noble/ciphers/utils.js"
+import type * as Aes from "@noble/ciphers/aes.js"
+
+// @noble/ciphers builds its AES tables when first imported (~7 ms): loaded on the first seal or open,
+// not at every start of the binary (most commands and most server starts never touch a secret).
+let aes: typeof Aes | undefined
+const gcm = (...args: Parameters<typeof Aes.gcm>) => (aes ??= require("@noble/ciphers/aes.js") as typeof Aes).gcm(...args)
+const randomBytes = (n: number) => crypto.getRandomValues(new Uint8Array(n))
 
 // The envelope every encrypted value is stored as (docs/envelope.md says how to open it by hand):
 //   version (1 byte) | key id (4 bytes) | nonce (12 bytes) | ciphertext | GCM tag (16 bytes)

@@ -60,3 +60,13 @@ describe("the master key", () => {
     expect(jwt.equals(Buffer.from(master))).toBe(false)
   })
 })
+
+describe("sub-key derivation", () => {
+  test("is HKDF-SHA256 exactly as node:crypto computes it, for every purpose and length", async () => {
+    const { hkdfSync } = await import("node:crypto")
+    const master = new Uint8Array(32).map((_, i) => i * 11 + 5)
+    for (const purpose of ["jwt", "secrets", "pairing"] as const)
+      for (const length of [16, 32, 33, 64, 100])
+        expect(Buffer.from(deriveKey(master, purpose, length)).equals(Buffer.from(hkdfSync("sha256", master, "hive", `hive/${purpose}/v1`, length)))).toBe(true)
+  })
+})
