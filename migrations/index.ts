@@ -11,6 +11,7 @@ import importSdkSessions from "./007_import_sdk_sessions"
 import importAgentTokens from "./008_import_agent_tokens"
 import importHivePreferences from "./009_import_hive_preferences"
 import importPairedDevices from "./010_import_paired_devices"
+import broker from "./011_broker"
 
 // The explicit, ordered list: `bun build --compile` embeds exactly what is imported here.
 // A migration that shipped is never edited; add a new file and a new line instead.
@@ -25,6 +26,7 @@ const list = [
   { ...importAgentTokens, version: 8, checksum: sourceChecksum("008_import_agent_tokens.ts") },
   { ...importHivePreferences, version: 9, checksum: sourceChecksum("009_import_hive_preferences.ts") },
   { ...importPairedDevices, version: 10, checksum: sourceChecksum("010_import_paired_devices.ts") },
+  { ...broker, version: 11, checksum: sourceChecksum("011_broker.ts") },
 ]
 
 export const migrations: readonly Registered[] = list.map((m) => ({ ...m, id: migrationId(m.version, m.name) }))

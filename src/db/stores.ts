@@ -1,5 +1,8 @@
 import type { Database } from "bun:sqlite"
+import * as Agents from "./agents"
 import * as Audit from "./audit"
+import * as Broker from "./broker"
+import * as Commands from "./commands"
 import * as Keys from "./keys"
 import * as OAuth from "./oauth"
 import * as Preferences from "./preferences"
@@ -23,6 +26,9 @@ export function createStores(db: Database) {
     sdkSessions: SdkSessions.create(db),
     audit: Audit.create(db),
     keys: Keys.create(db),
+    agents: Agents.create(db),
+    broker: Broker.create(db),
+    commands: Commands.create(db),
   }
 }
 

@@ -5,7 +5,12 @@ import type { Logger } from "../log"
 import type { GroupCommit } from "../db/group-commit"
 import type { Stores } from "../db/stores"
 import type { Vault } from "../secrets/vault"
+import { agents } from "./agents"
+import { approvals } from "./approvals"
 import { audit } from "./audit"
+import { commands } from "./commands"
+import { messages } from "./messages"
+import { questions } from "./questions"
 import { oauth } from "./oauth"
 import { preferences } from "./preferences"
 import { projects } from "./projects"
@@ -159,4 +164,9 @@ export const api = (deps: ApiDeps) => {
     .use(oauth(deps.vault, actorOf))
     .use(sdkSessions(deps.sdkSessions, deps.commit))
     .use(audit(deps.audit))
+    .use(agents(deps.agents, deps.commit, deps.vault))
+    .use(messages(deps.broker, deps.agents, deps.commit))
+    .use(approvals(deps.broker, deps.agents, deps.commit))
+    .use(questions(deps.broker, deps.agents, deps.commit))
+    .use(commands(deps.commands, deps.commit))
 }

@@ -80,6 +80,8 @@ export function createVault(
   }
 
   const vault = {
+    /** After deleting sealed values some other way (purging an agent), fold the WAL so no old ciphertext stays in it. */
+    scrub: scrubWal,
     listSecrets: stores.secrets.list,
     secretMeta(name: string) {
       const m = stores.secrets.meta(name)

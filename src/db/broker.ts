@@ -1,0 +1,135 @@
+import type { Database } from "bun:sqlite"
+import { badRequest, conflict, notFound } from "../errors"
+import { DEFAULT_LIMIT, MAX_LIMIT } from "./entity"
+
+export type Message = { id: number; sender: string; recipient: string; body: string; sent_at: number; delivered_at: number | null }
+export type ApprovalStatus = "pending" | "approved" | "denied" | "failed"
+export type Approval = { id: string; agent: string; kind: string; ref: string | null; note: string | null; status: ApprovalStatus; requested_at: number; resolved_at: number | null; resolution_note: string | null }
+export type Question = {
+  id: string
+  asker: string
+  target: string | null
+  question: string
+  options: string[]
+  multi: boolean
+  status: "open" | "answered" | "timed_out"
+  asked_at: number
+  deadline_at: number | null
+  answered_at: number | null
+  answer: string | string[] | null
+}
+type QuestionRow = Omit<Question, "options" | "multi" | "answer"> & { options: string; multi: number; answer: string | null }
+
+const decodeQuestion = (r: QuestionRow): Question => ({ ...r, options: JSON.parse(r.options), multi: r.multi === 1, answer: r.answer === null ? null : JSON.parse(r.answer) })
+
+/** Messages, approvals and questions: the broker's three state machines. */
+export function create(db: Database) {
+  const mCols = "id, sender, recipient, body, sent_at, delivered_at"
+  const send = db.query<Message, [string, string, string, number]>(`INSERT INTO messages (sender, recipient, body, sent_at) VALUES (?, ?, ?, ?) RETURNING ${mCols}`)
+  const inbox = db.query<Message, [string, number, number]>(`SELECT ${mCols} FROM messages WHERE recipient = ? AND delivered_at IS NULL AND id > ? ORDER BY id LIMIT ?`)
+  const ack = db.query("UPDATE messages SET delivered_at = ?1 WHERE recipient = ?2 AND id <= ?3 AND delivered_at IS NULL")
+  const history = db.query<Message, [string, string, number, number]>(
+    `SELECT ${mCols} FROM messages WHERE ((sender = ?1 AND recipient = ?2) OR (sender = ?2 AND recipient = ?1)) AND id > ?3 ORDER BY id LIMIT ?4`,
+  )
+
+  const aCols = "id, agent, kind, ref, note, status, requested_at, resolved_at, resolution_note"
+  const request = db.query<Approval, [string, string, string, string | null, string | null, number]>(
+    `INSERT INTO approvals (id, agent, kind, ref, note, requested_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING ${aCols}`,
+  )
+  const approval = db.query<Approval, [string]>(`SELECT ${aCols} FROM approvals WHERE id = ?`)
+  const approvals = db.query<Approval, [string, string, string, number]>(
+    `SELECT ${aCols} FROM approvals WHERE (?1 = '' OR status = ?1) AND (?2 = '' OR agent = ?2) AND id > ?3 ORDER BY id LIMIT ?4`,
+  )
+  const resolve = db.query<Approval, [string, number, string | null, string]>(
+    `UPDATE approvals SET status = ?, resolved_at = ?, resolution_note = ? WHERE id = ? AND status = 'pending' RETURNING ${aCols}`,
+  )
+
+  const qCols = "id, asker, target, question, options, multi, status, asked_at, deadline_at, answered_at, answer"
+  const ask = db.query<QuestionRow, [string, string, string | null, string, string, number, number, number | null]>(
+    `INSERT INTO questions (id, asker, target, question, options, multi, asked_at, deadline_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${qCols}`,
+  )
+  const question = db.query<QuestionRow, [string]>(`SELECT ${qCols} FROM questions WHERE id = ?`)
+  const questions = db.query<QuestionRow, [string, string, string, number]>(
+    `SELECT ${qCols} FROM questions WHERE (?1 = '' OR status = ?1) AND (?2 = '' OR coalesce(target, 'operator') = ?2) AND id > ?3 ORDER BY id LIMIT ?4`,
+  )
+  const answer = db.query<QuestionRow, [string, number, string]>(
+    `UPDATE questions SET status = 'answered', answer = ?, answered_at = ? WHERE id = ? AND status = 'open' RETURNING ${qCols}`,
+  )
+  const timeOut = db.query("UPDATE questions SET status = 'timed_out' WHERE status = 'open' AND deadline_at IS NOT NULL AND deadline_at <= ?")
+
+  const limitOf = (limit?: number) => Math.min(limit ?? DEFAULT_LIMIT, MAX_LIMIT)
+  const page = <T>(rows: T[], n: number, cursorOf: (row: T) => string) => {
+    const items = rows.slice(0, n)
+    return { items, next_cursor: rows.length > n ? cursorOf(items.at(-1)!) : null }
+  }
+
+  return {
+    send: (sender: string, recipient: string, body: string, now = Date.now()) => send.get(sender, recipient, body, now)!,
+    /** Undelivered messages, oldest first; they stay undelivered until acknowledged. */
+    inbox(recipient: string, opts: { limit?: number; cursor?: string }) {
+      const n = limitOf(opts.limit)
+      return page(inbox.all(recipient, Number(opts.cursor ?? 0) || 0, n + 1), n, (m) => String(m.id))
+    },
+    /** Marks everything up to `upTo` in the recipient's inbox delivered; returns how many. */
+    acknowledge: (recipient: string, upTo: number, now = Date.now()) => ack.run(now, recipient, upTo).changes,
+    history(a: string, b: string, opts: { limit?: number; cursor?: string }) {
+      const n = limitOf(opts.limit)
+      return page(history.all(a, b, Number(opts.cursor ?? 0) || 0, n + 1), n, (m) => String(m.id))
+    },
+
+    requestApproval: (input: { agent: string; kind: string; ref?: string | null; note?: string | null }, now = Date.now()) =>
+      request.get(Bun.randomUUIDv7(), input.agent, input.kind, input.ref ?? null, input.note ?? null, now)!,
+    approval(id: string) {
+      const row = approval.get(id)
+      if (!row) throw notFound("approval", id)
+      return row
+    },
+    approvals(filter: { status?: ApprovalStatus; agent?: string; limit?: number; cursor?: string }) {
+      const n = limitOf(filter.limit)
+      return page(approvals.all(filter.status ?? "", filter.agent ?? "", filter.cursor ?? "", n + 1), n, (a) => a.id)
+    },
+    /** pending -> approved | denied | failed, once; anything else is a 409 naming the current state. */
+    resolveApproval(id: string, status: Exclude<ApprovalStatus, "pending">, note: string | null, now = Date.now()) {
+      const row = resolve.get(status, now, note, id)
+      if (row) return row
+      const current = approval.get(id)
+      if (!current) throw notFound("approval", id)
+      throw conflict(`approval ${id} is already ${current.status}`)
+    },
+
+    ask(input: { asker: string; target: string | null; question: string; options: string[]; multi: boolean; deadlineAt: number | null }, now = Date.now()) {
+      return decodeQuestion(
+        ask.get(Bun.randomUUIDv7(), input.asker, input.target, input.question, JSON.stringify(input.options), input.multi ? 1 : 0, now, input.deadlineAt)!,
+      )
+    },
+    /** Questions past their deadline become timed_out: a state of their own, never an answer or a denial. */
+    timeOutQuestions: (now = Date.now()) => timeOut.run(now).changes,
+    question(id: string, now = Date.now()) {
+      timeOut.run(now)
+      const row = question.get(id)
+      if (!row) throw notFound("question", id)
+      return decodeQuestion(row)
+    },
+    questions(filter: { status?: Question["status"]; target?: string; limit?: number; cursor?: string }, now = Date.now()) {
+      timeOut.run(now)
+      const n = limitOf(filter.limit)
+      return page(questions.all(filter.status ?? "", filter.target ?? "", filter.cursor ?? "", n + 1).map(decodeQuestion), n, (q) => q.id)
+    },
+    /** Validated against the options: one of them, or (multi) a non-empty set of distinct ones. */
+    answer(id: string, value: string | string[], now = Date.now()) {
+      const q = this.question(id, now)
+      if (q.status !== "open") throw conflict(q.status === "timed_out" ? `question ${id} timed out at ${new Date(q.deadline_at!).toISOString()}` : `question ${id} is already answered`)
+      const picked = Array.isArray(value) ? value : [value]
+      if (!q.multi && (Array.isArray(value) || picked.length !== 1)) throw badRequest('field "answer": this question takes exactly one answer')
+      if (picked.length === 0) throw badRequest('field "answer": choose at least one option')
+      if (new Set(picked).size !== picked.length) throw badRequest('field "answer": an option is chosen twice')
+      if (q.options.length) {
+        const unknown = picked.filter((p) => !q.options.includes(p))
+        if (unknown.length) throw badRequest(`field "answer": ${JSON.stringify(unknown[0])} is not one of the options (${q.options.join(", ")})`)
+      }
+      return decodeQuestion(answer.get(JSON.stringify(value), now, id)!)
+    },
+  }
+}
+
+export type Store = ReturnType<typeof create>

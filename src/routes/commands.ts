@@ -1,0 +1,32 @@
+import { Elysia, t } from "elysia"
+import type * as Commands from "../db/commands"
+import type { GroupCommit } from "../db/group-commit"
+import { Body, Id, Query, Text } from "./schemas"
+
+export const commands = (store: Commands.Store, commit: GroupCommit) =>
+  new Elysia({ name: "routes.commands", prefix: "/commands", detail: { tags: ["commands"] } })
+    .post(
+      "/",
+      async ({ body, status }) => {
+        const { command, created } = await commit.run(() => store.enqueue(body))
+        return status(created ? 201 : 200, command)
+      },
+      {
+        body: Body({ id: Text(200, 1), target: Text(200, 1), payload: t.Unknown() }),
+        detail: { description: "The client's id dedups: the same id again returns the same command (200), a different payload under it is a 409." },
+      },
+    )
+    .post(
+      "/claim",
+      async ({ body, status }) => {
+        const claimed = await commit.run(() => store.claim(body.target, body.lease_ms ?? 30_000))
+        return claimed ?? status(204, undefined)
+      },
+      {
+        body: Body({ target: Text(200, 1), lease_ms: t.Optional(t.Integer({ minimum: 1, maximum: 24 * 3_600_000 })) }),
+        detail: { description: "The oldest unacknowledged command whose lease is free; 204 when there is none. Unacknowledged past its lease, it is delivered again." },
+      },
+    )
+    .post("/:id/ack", ({ params }) => commit.run(() => store.ack(params.id)), { params: Id })
+    .get("/:id", ({ params }) => store.get(params.id), { params: Id })
+    .get("/", ({ query }) => ({ items: store.pending(query.target) }), { query: t.Object({ target: Query.text("target", 200) }) })

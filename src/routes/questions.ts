@@ -1,0 +1,49 @@
+import { Elysia, t } from "elysia"
+import { OPERATOR } from "../db/agents"
+import type * as Agents from "../db/agents"
+import type * as Broker from "../db/broker"
+import type { GroupCommit } from "../db/group-commit"
+import { badRequest } from "../errors"
+import { Body, Id, Millis, Nullable, Page, Query, Text } from "./schemas"
+
+const AskInput = Body({
+  asker: Text(64, 1),
+  target: t.Optional(Nullable(Text(64, 1))),
+  question: Text(10_000, 1),
+  options: t.Optional(t.Array(Text(500, 1), { maxItems: 50 })),
+  multi: t.Optional(t.Boolean()),
+  deadline_at: t.Optional(Nullable(Millis)),
+  ttl_ms: t.Optional(t.Integer({ minimum: 1 })),
+})
+
+export const questions = (broker: Broker.Store, agents: Agents.Store, commit: GroupCommit) =>
+  new Elysia({ name: "routes.questions", prefix: "/questions", detail: { tags: ["broker"] } })
+    .post(
+      "/",
+      async ({ body, status }) => {
+        if (body.deadline_at != null && body.ttl_ms !== undefined) throw badRequest("give deadline_at or ttl_ms, not both")
+        const options = body.options ?? []
+        if (new Set(options).size !== options.length) throw badRequest('field "options": an option appears twice')
+        const target = body.target && body.target !== OPERATOR ? body.target : null
+        const asked = await commit.run(() => {
+          const now = Date.now()
+          agents.assertReachable(body.asker)
+          if (target) agents.assertReachable(target)
+          const q = broker.ask({ asker: body.asker, target, question: body.question, options, multi: body.multi ?? false, deadlineAt: body.deadline_at ?? (body.ttl_ms ? now + body.ttl_ms : null) }, now)
+          // A question to a peer lands in its inbox, like any message, so its harness sees it on its next turn.
+          if (target) broker.send(body.asker, target, JSON.stringify({ type: "question", id: q.id, question: q.question, options: q.options, multi: q.multi, deadline_at: q.deadline_at }), now)
+          return q
+        })
+        return status(201, asked)
+      },
+      { body: AskInput, detail: { description: "An empty target (or 'operator') asks the operator; a named agent gets the question in its inbox." } },
+    )
+    .get("/", ({ query }) => broker.questions(query), {
+      query: t.Object({ ...Page, status: t.Optional(Query.oneOf("status", ["open", "answered", "timed_out"])), target: t.Optional(Query.text("target", 64)) }),
+    })
+    .get("/:id", ({ params }) => broker.question(params.id), { params: Id })
+    .post("/:id/answer", ({ params, body }) => commit.run(() => broker.answer(params.id, body.answer)), {
+      params: Id,
+      body: Body({ answer: t.Union([Text(500, 1), t.Array(Text(500, 1), { maxItems: 50 })]) }),
+      detail: { description: "Checked against the options (and multi). Past the deadline the question is timed_out: a 409, never an answer." },
+    })
