@@ -7,7 +7,11 @@ import { hashToken } from "../../migrations/005_import_reply_tokens"
 import * as Config from "../../src/config"
 import { apply } from "../../src/db/migrate"
 import { open } from "../../src/db/open"
-import { createStores } from "../../src/db/stores"
+import * as Audit from "../../src/db/audit"
+import * as Keys from "../../src/db/keys"
+import * as OAuth from "../../src/db/oauth"
+import * as Secrets from "../../src/db/secrets"
+import * as Tokens from "../../src/db/tokens"
 import { unlock } from "../../src/secrets/unlock"
 import { createVault } from "../../src/secrets/vault"
 import { cliEnv, hive, ROOT } from "../helpers"
@@ -179,7 +183,8 @@ describe("legacy imports", () => {
     const config = Config.load({}, h.env)
     const db = open(config.dbPath)
     await apply(db, migrations.slice(0, 3))
-    const stores = createStores(db)
+    // Only the stores a schema-3 database has tables for.
+    const stores = { keys: Keys.create(db), tokens: Tokens.create(db), secrets: Secrets.create(db), oauth: OAuth.create(db), audit: Audit.create(db) }
     createVault(db, stores, unlock(config, stores)).putSecret("agent_token:alice", new TextEncoder().encode("newer-value-set-in-hive"), "test")
     db.close()
     chmodSync(h.files.alice, 0o644)
