@@ -12,6 +12,7 @@ import importAgentTokens from "./008_import_agent_tokens"
 import importHivePreferences from "./009_import_hive_preferences"
 import importPairedDevices from "./010_import_paired_devices"
 import broker from "./011_broker"
+import events from "./012_events"
 
 // The explicit, ordered list: `bun build --compile` embeds exactly what is imported here.
 // A migration that shipped is never edited; add a new file and a new line instead.
@@ -27,6 +28,7 @@ const list = [
   { ...importHivePreferences, version: 9, checksum: sourceChecksum("009_import_hive_preferences.ts") },
   { ...importPairedDevices, version: 10, checksum: sourceChecksum("010_import_paired_devices.ts") },
   { ...broker, version: 11, checksum: sourceChecksum("011_broker.ts") },
+  { ...events, version: 12, checksum: sourceChecksum("012_events.ts") },
 ]
 
 export const migrations: readonly Registered[] = list.map((m) => ({ ...m, id: migrationId(m.version, m.name) }))

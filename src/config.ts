@@ -17,6 +17,10 @@ export type Config = {
   /** The master key lives outside the data home so a copy of ~/.hive never carries it. */
   masterKey: { base64?: string; file: string }
   maxBodyBytes: number
+  /** SSE: a heartbeat comment at least this often (Bun closes idle connections after 10 s). */
+  sseHeartbeatMs: number
+  /** SSE: concurrent event streams; one more gets a 503. */
+  maxStreams: number
   logLevel: Level
   /** Test-only crash points (HIVE_TEST_FAULT); never set in normal use. */
   faultPoint?: string
@@ -44,6 +48,8 @@ export const DEFAULTS = {
   host: "127.0.0.1",
   port: 7420,
   maxBodyBytes: 1024 * 1024,
+  sseHeartbeatMs: 5000,
+  maxStreams: 256,
   logLevel: "info" as Level,
 }
 
@@ -66,6 +72,8 @@ export function load(overrides: Overrides = {}, env: Env = process.env): Config 
     port: parsePort(overrides.port ?? env.HIVE_PORT),
     masterKey: { base64: env.HIVE_MASTER_KEY || undefined, file: env.HIVE_MASTER_KEY_FILE || join(configHome, "hive", "master.key") },
     maxBodyBytes: parsePositive("HIVE_MAX_BODY_BYTES", env.HIVE_MAX_BODY_BYTES) ?? DEFAULTS.maxBodyBytes,
+    sseHeartbeatMs: parsePositive("HIVE_SSE_HEARTBEAT_MS", env.HIVE_SSE_HEARTBEAT_MS) ?? DEFAULTS.sseHeartbeatMs,
+    maxStreams: parsePositive("HIVE_MAX_STREAMS", env.HIVE_MAX_STREAMS) ?? DEFAULTS.maxStreams,
     logLevel,
     faultPoint: env.HIVE_TEST_FAULT || undefined,
     legacy: {

@@ -2,7 +2,10 @@ import type { Database } from "bun:sqlite"
 import { openapi } from "@elysiajs/openapi"
 import { Elysia } from "elysia"
 import type { Auth } from "./auth/jwt"
+import { DEFAULTS } from "./config"
 import { createGroupCommit } from "./db/group-commit"
+import { createPulse } from "./pulse"
+import type { StreamLimits } from "./routes/events"
 import type { Stores } from "./db/stores"
 import type { Logger } from "./log"
 import type { Vault } from "./secrets/vault"
@@ -18,6 +21,7 @@ export type AppDeps = {
   version: string
   maxBodyBytes: number
   host: string
+  streams?: StreamLimits
 }
 
 /** The admin app (127.0.0.1:7420): /health, /openapi and the whole /api. It does not listen; `hive serve` does. */
@@ -45,6 +49,8 @@ export function createAdminApp(deps: AppDeps) {
           ...deps.stores,
           // One queue per connection: every API write shares its transaction with concurrent ones.
           commit: createGroupCommit(deps.db),
+          pulse: createPulse(),
+          streams: deps.streams ?? { heartbeatMs: DEFAULTS.sseHeartbeatMs, maxStreams: DEFAULTS.maxStreams },
           auth: deps.auth,
           vault: deps.vault,
           logger: deps.logger,

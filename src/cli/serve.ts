@@ -43,7 +43,18 @@ export async function run(argv: string[]): Promise<number> {
     onApplied: (r) => logger.info(`applied migration ${r.id} (${r.durationMs} ms)`),
   })
   mark("prepared")
-  const app = createAdminApp({ db, stores, auth, vault, logger, version: config.version, maxBodyBytes: config.maxBodyBytes, host: config.host })
+  const shutdown = new AbortController()
+  const app = createAdminApp({
+    db,
+    stores,
+    auth,
+    vault,
+    logger,
+    version: config.version,
+    maxBodyBytes: config.maxBodyBytes,
+    host: config.host,
+    streams: { heartbeatMs: config.sseHeartbeatMs, maxStreams: config.maxStreams, shutdown: shutdown.signal },
+  })
 
   // A little above the app's own limit: the app answers over-limit bodies with a JSON 413 itself;
   // Bun's cap is the backstop for bodies sent without a Content-Length.
@@ -72,6 +83,7 @@ export async function run(argv: string[]): Promise<number> {
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logger.info(`${signal}: finishing in-flight requests, then closing the database`)
+      shutdown.abort() // live event streams end; requests in flight still finish
       const force = setTimeout(() => server.stop(true), GRACE_MS)
       force.unref()
       Promise.resolve(server.stop(false)).finally(() => {

@@ -3,6 +3,7 @@ import * as Agents from "./agents"
 import * as Audit from "./audit"
 import * as Broker from "./broker"
 import * as Commands from "./commands"
+import * as Events from "./events"
 import * as Keys from "./keys"
 import * as OAuth from "./oauth"
 import * as Preferences from "./preferences"
@@ -29,6 +30,7 @@ export function createStores(db: Database) {
     agents: Agents.create(db),
     broker: Broker.create(db),
     commands: Commands.create(db),
+    events: Events.create(db),
   }
 }
 

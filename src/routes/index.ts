@@ -9,6 +9,8 @@ import { agents } from "./agents"
 import { approvals } from "./approvals"
 import { audit } from "./audit"
 import { commands } from "./commands"
+import { events, type StreamLimits } from "./events"
+import type { Pulse } from "../pulse"
 import { messages } from "./messages"
 import { questions } from "./questions"
 import { oauth } from "./oauth"
@@ -110,7 +112,16 @@ function hostname(request: Request): string {
   return name.toLowerCase()
 }
 
-export type ApiDeps = Stores & { auth: Auth; vault: Vault; commit: GroupCommit; logger: Logger; maxBodyBytes: number; host: string }
+export type ApiDeps = Stores & {
+  auth: Auth
+  vault: Vault
+  commit: GroupCommit
+  pulse: Pulse
+  streams: StreamLimits
+  logger: Logger
+  maxBodyBytes: number
+  host: string
+}
 
 /** Who is acting, for the audit log: the token's name and id (never the token). */
 export type ActorOf = (request: Request) => Promise<string>
@@ -169,4 +180,5 @@ export const api = (deps: ApiDeps) => {
     .use(approvals(deps.broker, deps.agents, deps.commit))
     .use(questions(deps.broker, deps.agents, deps.commit))
     .use(commands(deps.commands, deps.commit))
+    .use(events(deps.events, deps.commit, deps.pulse, deps.streams))
 }

@@ -273,3 +273,24 @@ describe("clear failures instead of stack traces", () => {
     expect(res.stderr).toContain(`cannot use the data home ${join(env.HOME, "a-file", "hive")}`)
   })
 })
+
+describe("shutdown with live event streams", () => {
+  test("SIGTERM ends open SSE streams and the server exits promptly and cleanly", async () => {
+    const env = cliEnv()
+    const token = (await hive(["token", "create", "--name", "sse"], env)).stdout.trim()
+    const server = await startServer(["bun", MAIN], env)
+    try {
+      const res = await fetch(`${server.url}/api/events/stream`, { headers: { authorization: `Bearer ${token}` } })
+      expect(res.status).toBe(200)
+      const reader = res.body!.getReader()
+      await reader.read()
+      const started = Date.now()
+      server.proc.kill("SIGTERM")
+      expect(await server.proc.exited).toBe(0)
+      expect(Date.now() - started).toBeLessThan(5000) // the force-close fallback is 10 s
+      for (;;) if ((await reader.read()).done) break
+    } finally {
+      server.proc.kill("SIGKILL")
+    }
+  })
+})

@@ -1,0 +1,134 @@
+import { Elysia, t } from "elysia"
+import type * as Events from "../db/events"
+import type { GroupCommit } from "../db/group-commit"
+import { badRequest, HiveError } from "../errors"
+import type { Pulse } from "../pulse"
+import { Body, Millis, Nullable, Query, Text } from "./schemas"
+
+export const MAX_BATCH = 1000
+const PAGE = 500
+/** How long a stream sleeps without news before it looks at the table again (other processes write too). */
+const POLL_MS = 1000
+
+export type StreamLimits = { heartbeatMs: number; maxStreams: number; /** Ends every stream (graceful shutdown would otherwise wait on them). */ shutdown?: AbortSignal }
+
+const EventBody = Body({
+  kind: Text(100, 1),
+  agent: t.Optional(Nullable(Text(64, 1))),
+  session_id: t.Optional(Nullable(Text(128, 1))),
+  ts: t.Optional(Millis),
+  payload: t.Optional(t.Unknown({ description: "any JSON" })),
+})
+const Filter = {
+  agent: t.Optional(Query.text("agent", 64)),
+  session_id: t.Optional(Query.text("session_id", 128)),
+  kind: t.Optional(Query.text("kind", 100)),
+}
+
+const encoder = new TextEncoder()
+const frame = (e: Events.Event) => encoder.encode(`id: ${e.id}\ndata: ${JSON.stringify(e)}\n\n`)
+
+/**
+ * Server-sent events. Every event is read from the table in id order from the client's cursor
+ * (Last-Event-ID or ?since=), so a reconnect replays exactly what was missed and the switch to live
+ * has no gap and no duplicate by construction: SQLite has one writer, so ids become visible in order.
+ */
+function stream(store: Events.Store, pulse: Pulse, limits: StreamLimits, state: { active: number }, request: Request, cursor: number, filter: Events.EventFilter) {
+  let closed = false
+  let wakeNow = () => {}
+  const end = () => {
+    closed = true
+    wakeNow()
+  }
+  request.signal.addEventListener("abort", end)
+  limits.shutdown?.addEventListener("abort", end)
+  state.active++
+  const body = new ReadableStream<Uint8Array>({
+    async start(out) {
+      let lastWrite = Date.now()
+      const send = (bytes: Uint8Array) => {
+        out.enqueue(bytes)
+        lastWrite = Date.now()
+      }
+      try {
+        send(encoder.encode(`retry: 2000\n: connected\n\n`))
+        while (!closed) {
+          const rows = store.since(cursor, filter, PAGE)
+          for (const e of rows) send(frame(e))
+          if (rows.length) cursor = rows.at(-1)!.id
+          if (rows.length === PAGE) continue
+          if (Date.now() - lastWrite >= limits.heartbeatMs) send(encoder.encode(": heartbeat\n\n"))
+          const wait = Math.max(1, Math.min(POLL_MS, limits.heartbeatMs - (Date.now() - lastWrite)))
+          await Promise.race([pulse.wait(wait), new Promise<void>((resolve) => (wakeNow = resolve))])
+        }
+      } catch {
+        // The client went away mid-write; nothing to report.
+      } finally {
+        limits.shutdown?.removeEventListener("abort", end)
+        state.active--
+        try {
+          out.close()
+        } catch {}
+      }
+    },
+    cancel() {
+      closed = true
+      wakeNow()
+    },
+  })
+  return new Response(body, {
+    headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no" },
+  })
+}
+
+function cursorOf(request: Request, since: number | undefined) {
+  const header = request.headers.get("last-event-id")
+  if (header === null) return since ?? 0
+  if (!/^\d{1,15}$/.test(header.trim())) throw badRequest("Last-Event-ID must be an event id (a whole number)")
+  return Number(header.trim())
+}
+
+export const events = (store: Events.Store, commit: GroupCommit, pulse: Pulse, limits: StreamLimits) => {
+  const state = { active: 0 }
+  return new Elysia({ name: "routes.events", prefix: "/events", detail: { tags: ["events"] } })
+    .post(
+      "/",
+      async ({ body, status }) => {
+        // Concurrent single events share one transaction (group commit); each is answered after it commits.
+        const event = await commit.run(() => store.append(body))
+        pulse.notify()
+        return status(201, event)
+      },
+      { body: EventBody },
+    )
+    .post(
+      "/batch",
+      async ({ body, status }) => {
+        const appended = await commit.run(() => body.events.map((e) => store.append(e)))
+        pulse.notify()
+        return status(201, { count: appended.length, first_id: appended[0]?.id ?? null, last_id: appended.at(-1)?.id ?? null })
+      },
+      { body: Body({ events: t.Array(EventBody, { maxItems: MAX_BATCH, description: `at most ${MAX_BATCH} events, stored atomically` }) }) },
+    )
+    .get(
+      "/",
+      ({ query }) => {
+        const limit = Math.min(query.limit ?? 100, PAGE)
+        const items = store.since(query.since ?? 0, query, limit)
+        return { items, next_cursor: items.length === limit ? String(items.at(-1)!.id) : null }
+      },
+      { query: t.Object({ since: t.Optional(Query.int("since")), limit: t.Optional(Query.int("limit", 1)), ...Filter }) },
+    )
+    .get(
+      "/stream",
+      ({ request, query }) => {
+        if (state.active >= limits.maxStreams)
+          throw new HiveError(503, "too_many_streams", `at most ${limits.maxStreams} event streams at once; close one and retry`)
+        return stream(store, pulse, limits, state, request, cursorOf(request, query.since), query)
+      },
+      {
+        query: t.Object({ since: t.Optional(Query.int("since")), ...Filter }),
+        detail: { description: "SSE. Resume with Last-Event-ID (or ?since=): missed events are replayed, then live, with no gap and no duplicate. A heartbeat comment at least every 8 s." },
+      },
+    )
+}

@@ -1,0 +1,156 @@
+import { describe, expect, test } from "bun:test"
+import { createStores } from "../../src/db/stores"
+import { createAdminApp } from "../../src/server"
+import { silentLogger } from "../../src/log"
+import { testApp } from "../helpers"
+
+type Frame = { id?: number; data?: { id: number; kind: string; agent: string | null }; comment?: string }
+
+/** Reads an SSE response frame by frame. */
+function sse(res: Response) {
+  const reader = res.body!.getReader()
+  const decoder = new TextDecoder()
+  let buffer = ""
+  const frames: Frame[] = []
+  async function next(timeoutMs = 3000): Promise<Frame> {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const at = buffer.indexOf("\n\n")
+      if (at !== -1) {
+        const raw = buffer.slice(0, at)
+        buffer = buffer.slice(at + 2)
+        const frame: Frame = {}
+        for (const line of raw.split("\n")) {
+          if (line.startsWith("id: ")) frame.id = Number(line.slice(4))
+          else if (line.startsWith("data: ")) frame.data = JSON.parse(line.slice(6))
+          else if (line.startsWith(": ")) frame.comment = line.slice(2)
+        }
+        frames.push(frame)
+        return frame
+      }
+      const left = deadline - Date.now()
+      if (left <= 0) throw new Error(`no SSE frame within ${timeoutMs} ms`)
+      const chunk = await Promise.race([reader.read(), Bun.sleep(left).then(() => undefined)])
+      if (!chunk) continue
+      if (chunk.done) throw new Error("stream ended")
+      buffer += decoder.decode(chunk.value)
+    }
+  }
+  /** The next n events, skipping comments. */
+  async function events(n: number) {
+    const out: Frame[] = []
+    while (out.length < n) {
+      const f = await next()
+      if (f.data) out.push(f)
+    }
+    return out.map((f) => f.data!.id)
+  }
+  return { next, events, cancel: () => reader.cancel() }
+}
+
+async function setup(limits = { heartbeatMs: 5000, maxStreams: 4 }) {
+  const ctx = await testApp()
+  const app = createAdminApp({ db: ctx.db, stores: createStores(ctx.db), auth: ctx.auth, vault: ctx.vault, logger: silentLogger, version: "t", maxBodyBytes: 1 << 20, host: "127.0.0.1", streams: limits })
+  const open = (headers: Record<string, string> = {}, query = "") => {
+    const abort = new AbortController()
+    const res = app.handle(new Request(`http://localhost/api/events/stream${query}`, { headers: { ...ctx.headers, ...headers }, signal: abort.signal }))
+    return { res, abort }
+  }
+  const post = (body: unknown) => app.handle(new Request("http://localhost/api/events", { method: "POST", headers: { ...ctx.headers, "content-type": "application/json" }, body: JSON.stringify(body) }))
+  return { ...ctx, app, open, post }
+}
+
+describe("events", () => {
+  test("append one or a batch; query since an id with filters and a limit", async () => {
+    const { call } = await testApp()
+    const one = await call("POST", "/api/events", { kind: "turn_start", agent: "alice", payload: { n: 1 } })
+    expect(one).toMatchObject({ status: 201, body: { id: 1, kind: "turn_start", agent: "alice", payload: { n: 1 }, ts: expect.any(Number) } })
+    const batch = await call("POST", "/api/events/batch", { events: [{ kind: "tool", agent: "bob" }, { kind: "tool", agent: "alice", session_id: "s1" }, { kind: "turn_end", agent: "alice" }] })
+    expect(batch.body).toEqual({ count: 3, first_id: 2, last_id: 4 })
+    expect((await call("GET", "/api/events?agent=alice")).body.items.map((e: { id: number }) => e.id)).toEqual([1, 3, 4])
+    expect((await call("GET", "/api/events?since=2&kind=tool")).body.items.map((e: { id: number }) => e.id)).toEqual([3])
+    expect((await call("GET", "/api/events?session_id=s1")).body.items.map((e: { id: number }) => e.id)).toEqual([3])
+    expect((await call("GET", "/api/events?limit=2")).body).toMatchObject({ next_cursor: "2" })
+    expect((await call("POST", "/api/events/batch", { events: Array.from({ length: 1001 }, () => ({ kind: "x" })) })).status).toBe(400)
+    expect((await call("POST", "/api/events", { payload: {} })).status).toBe(400)
+  })
+
+  test("a stream replays from Last-Event-ID, then goes live, with no gap and no duplicate across a reconnect", async () => {
+    const { open, post } = await setup()
+    for (let i = 0; i < 5; i++) await post({ kind: "e", agent: "alice" })
+    const first = open({ "last-event-id": "2" })
+    const a = sse(await first.res)
+    expect(await a.events(3)).toEqual([3, 4, 5])
+    await post({ kind: "e" })
+    expect(await a.events(1)).toEqual([6])
+    first.abort.abort()
+    await a.cancel().catch(() => {})
+
+    // Missed while disconnected:
+    for (let i = 0; i < 3; i++) await post({ kind: "e" })
+    const second = open({ "last-event-id": "6" })
+    const b = sse(await second.res)
+    const replay = b.events(5)
+    await Bun.sleep(20)
+    await post({ kind: "e" })
+    await post({ kind: "e" })
+    expect(await replay).toEqual([7, 8, 9, 10, 11])
+    second.abort.abort()
+  })
+
+  test("?since= and filters work on the stream", async () => {
+    const { open, post } = await setup()
+    await post({ kind: "e", agent: "alice" })
+    await post({ kind: "e", agent: "bob" })
+    const s = open({}, "?since=0&agent=bob")
+    const stream = sse(await s.res)
+    expect(await stream.events(1)).toEqual([2])
+    await post({ kind: "e", agent: "alice" })
+    await post({ kind: "e", agent: "bob" })
+    expect(await stream.events(1)).toEqual([4])
+    s.abort.abort()
+  })
+
+  test("an idle stream sends heartbeat comments", async () => {
+    const { open } = await setup({ heartbeatMs: 100, maxStreams: 4 })
+    const s = open()
+    const stream = sse(await s.res)
+    const comments: string[] = []
+    while (comments.length < 3) {
+      const f = await stream.next(2000)
+      if (f.comment) comments.push(f.comment)
+    }
+    expect(comments).toEqual(["connected", "heartbeat", "heartbeat"])
+    s.abort.abort()
+  })
+
+  test("streams beyond the cap get a clear 503; closing one frees its place", async () => {
+    const { open } = await setup({ heartbeatMs: 5000, maxStreams: 2 })
+    const a = open()
+    const b = open()
+    const sa = sse(await a.res)
+    sse(await b.res)
+    await sa.next()
+    const third = await open().res
+    expect(third.status).toBe(503)
+    expect(await third.json()).toEqual({ error: { code: "too_many_streams", message: "at most 2 event streams at once; close one and retry" } })
+    a.abort.abort()
+    await Bun.sleep(50)
+    expect((await open().res).status).toBe(200)
+    b.abort.abort()
+  })
+
+  test("a bad Last-Event-ID is a 400", async () => {
+    const { open } = await setup()
+    expect((await open({ "last-event-id": "abc" }).res).status).toBe(400)
+  })
+
+  test("purging an agent deletes its events", async () => {
+    const { call, db } = await testApp()
+    await call("POST", "/api/agents", { name: "alice" })
+    await call("POST", "/api/events", { kind: "e", agent: "alice" })
+    await call("POST", "/api/events", { kind: "e", agent: "bob" })
+    await call("DELETE", "/api/agents/alice?purge=true")
+    expect(db.query("SELECT agent FROM events").all()).toEqual([{ agent: "bob" }])
+  })
+})
