@@ -13,6 +13,7 @@ import importHivePreferences from "./009_import_hive_preferences"
 import importPairedDevices from "./010_import_paired_devices"
 import broker from "./011_broker"
 import events from "./012_events"
+import turnStats from "./013_turn_stats"
 
 // The explicit, ordered list: `bun build --compile` embeds exactly what is imported here.
 // A migration that shipped is never edited; add a new file and a new line instead.
@@ -29,6 +30,7 @@ const list = [
   { ...importPairedDevices, version: 10, checksum: sourceChecksum("010_import_paired_devices.ts") },
   { ...broker, version: 11, checksum: sourceChecksum("011_broker.ts") },
   { ...events, version: 12, checksum: sourceChecksum("012_events.ts") },
+  { ...turnStats, version: 13, checksum: sourceChecksum("013_turn_stats.ts") },
 ]
 
 export const migrations: readonly Registered[] = list.map((m) => ({ ...m, id: migrationId(m.version, m.name) }))

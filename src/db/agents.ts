@@ -17,6 +17,7 @@ export function create(db: Database) {
   const purgeRows = [
     db.query("DELETE FROM messages WHERE sender = ?1 OR recipient = ?1"),
     db.query("DELETE FROM events WHERE agent = ?1"),
+    db.query("DELETE FROM turn_stats WHERE agent = ?1"),
     db.query("DELETE FROM questions WHERE asker = ?1 OR target = ?1"),
     db.query("DELETE FROM commands WHERE target = ?1"),
     db.query("DELETE FROM secrets WHERE name = 'agent_token:' || ?1"),
@@ -51,7 +52,7 @@ export function create(db: Database) {
       if (get(name).status === "active") throw conflict(`agent ${name} is not destroyed`)
       return setStatus.get("active", null, now, name)!
     },
-    /** Destroy, then delete every row that belongs to the agent (events, messages, questions, commands, its token) except approvals, the audit trail. No undo. */
+    /** Destroy, then delete every row that belongs to the agent (events, turn stats, messages, questions, commands, its token) except approvals, the audit trail. No undo. */
     purge(name: string, now = Date.now()) {
       if (get(name).status === "active") failPending.run(now, name)
       for (const q of purgeRows) q.run(name)

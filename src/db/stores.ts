@@ -4,6 +4,7 @@ import * as Audit from "./audit"
 import * as Broker from "./broker"
 import * as Commands from "./commands"
 import * as Events from "./events"
+import * as TurnStats from "./turn-stats"
 import * as Keys from "./keys"
 import * as OAuth from "./oauth"
 import * as Preferences from "./preferences"
@@ -31,6 +32,7 @@ export function createStores(db: Database) {
     broker: Broker.create(db),
     commands: Commands.create(db),
     events: Events.create(db),
+    turnStats: TurnStats.create(db),
   }
 }
 

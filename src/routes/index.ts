@@ -19,6 +19,7 @@ import { projects } from "./projects"
 import { sdkSessions } from "./sdk-sessions"
 import { secrets } from "./secrets"
 import { sessions } from "./sessions"
+import { stats } from "./stats"
 import { worktrees } from "./worktrees"
 
 const JSON_HEADERS = { "content-type": "application/json; charset=utf-8" }
@@ -181,4 +182,5 @@ export const api = (deps: ApiDeps) => {
     .use(questions(deps.broker, deps.agents, deps.commit))
     .use(commands(deps.commands, deps.commit))
     .use(events(deps.events, deps.commit, deps.pulse, deps.streams))
+    .use(stats(deps.turnStats, deps.commit))
 }

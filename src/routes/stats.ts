@@ -1,0 +1,44 @@
+import { Elysia, t } from "elysia"
+import type { GroupCommit } from "../db/group-commit"
+import type * as TurnStats from "../db/turn-stats"
+import { badRequest } from "../errors"
+import { Body, Millis, Nullable, Query, Text } from "./schemas"
+
+const Count = t.Integer({ minimum: 0 })
+const TurnBody = Body({
+  agent: Text(64, 1),
+  model: t.Optional(Nullable(Text(200))),
+  wake_from: t.Optional(Nullable(Text(200))),
+  result_kind: t.Optional(Nullable(Text(200))),
+  started_at: Millis,
+  ended_at: Millis,
+  duration_ms: t.Optional(Count),
+  input_tokens: t.Optional(Count),
+  output_tokens: t.Optional(Count),
+  cache_read_tokens: t.Optional(Count),
+  cache_creation_tokens: t.Optional(Count),
+  tool_call_count: t.Optional(Count),
+  tool_call_breakdown: t.Optional(t.Record(t.String({ maxLength: 200 }), Count)),
+  open_threads_count: t.Optional(Nullable(Count)),
+  open_reminders_count: t.Optional(Nullable(Count)),
+})
+
+export const stats = (store: TurnStats.Store, commit: GroupCommit) =>
+  new Elysia({ name: "routes.stats", prefix: "/stats", detail: { tags: ["stats"] } })
+    .post(
+      "/turns",
+      async ({ body, status }) => {
+        if (body.ended_at < body.started_at) throw badRequest('field "ended_at": must not be before started_at')
+        return status(201, { id: await commit.run(() => store.record(body)) })
+      },
+      { body: TurnBody, detail: { description: "One row per agent turn." } },
+    )
+    .get("/turns/summary", ({ query }) => ({ items: store.summarize(query.by ?? "agent", query) }), {
+      query: t.Object({
+        by: t.Optional(Query.oneOf("by", ["agent", "model", "day"])),
+        since: t.Optional(Query.int("since")),
+        until: t.Optional(Query.int("until")),
+        agent: t.Optional(Query.text("agent", 64)),
+      }),
+      detail: { description: "Per agent, model or UTC day over [since, until): turns, tokens, total and p95 duration, top tools." },
+    })
