@@ -24,6 +24,9 @@ const insert = db.query<Row, Record<string, string | number | null>>(
   `INSERT INTO sessions (id, name, cwd, pid, ppid, notify, transport_kind, transport_details, created_at, updated_at)
    VALUES ($id, $name, $cwd, $pid, $ppid, $notify, $transport_kind, $transport_details, $now, $now) RETURNING ${cols}`,
 )
+const insertEvent = db.query<{ id: number }, [number, string | null, string | null, string, string]>(
+  "INSERT INTO events (ts, agent, session_id, kind, payload) VALUES (?, ?, ?, ?, ?) RETURNING id",
+)
 const decode = (r: Row) => ({ ...r, metadata: JSON.parse(r.metadata), transport_details: JSON.parse(r.transport_details), notify: r.notify === 1 })
 
 const key = crypto.getRandomValues(new Uint8Array(32))
@@ -79,6 +82,12 @@ const server = Bun.serve({
         now,
       })!
       return Response.json(decode(row), { status: 201 })
+    }
+    if (req.method === "POST" && url.pathname === "/api/events") {
+      // Autocommit: one transaction per event, the way a server without group commit stores them.
+      const e = (await req.json()) as { kind: string; agent?: string; session_id?: string; payload?: unknown }
+      const { id } = insertEvent.get(Date.now(), e.agent ?? null, e.session_id ?? null, e.kind, JSON.stringify(e.payload ?? {}))!
+      return Response.json({ id }, { status: 201 })
     }
     return new Response("not found", { status: 404 })
   },

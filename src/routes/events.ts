@@ -104,9 +104,9 @@ export const events = (store: Events.Store, commit: GroupCommit, pulse: Pulse, l
     .post(
       "/batch",
       async ({ body, status }) => {
-        const appended = await commit.run(() => body.events.map((e) => store.append(e)))
+        const appended = await commit.run(() => store.appendMany(body.events))
         pulse.notify()
-        return status(201, { count: appended.length, first_id: appended[0]?.id ?? null, last_id: appended.at(-1)?.id ?? null })
+        return status(201, appended)
       },
       { body: Body({ events: t.Array(EventBody, { maxItems: MAX_BATCH, description: `at most ${MAX_BATCH} events, stored atomically` }) }) },
     )
