@@ -168,6 +168,49 @@ try {
   const eventsPerSecond = median(batches.map((b) => b.rps)) * 500
   pass &&= eventsPerSecond >= 300_000
 
+  // SSE fan-out: 200 subscribers (filtered by kind, over a table the runs above filled with other kinds);
+  // for each new event, the delay from just before its POST (an upper bound on "from commit") to its arrival
+  // at each subscriber, correlated by a sequence number in the payload (an event can arrive before its POST returns).
+  const SUBSCRIBERS = 200
+  const arrivals = new Map<number, number[]>()
+  const subscribers = await Promise.all(
+    Array.from({ length: SUBSCRIBERS }, async () => {
+      const res = await fetch(`${hiveUrl}/api/events/stream?kind=fanout`, { headers: { authorization: `Bearer ${token}` } })
+      const reader = res.body!.getReader()
+      const decoder = new TextDecoder()
+      let buffer = ""
+      void (async () => {
+        for (;;) {
+          const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }))
+          if (done) return
+          buffer += decoder.decode(value)
+          let at: number
+          while ((at = buffer.indexOf("\n\n")) !== -1) {
+            const data = /^data: (.*)$/m.exec(buffer.slice(0, at))?.[1]
+            buffer = buffer.slice(at + 2)
+            if (!data) continue
+            const seq = (JSON.parse(data) as { payload: { i: number } }).payload.i
+            arrivals.set(seq, [...(arrivals.get(seq) ?? []), performance.now()])
+          }
+        }
+      })()
+      return reader
+    }),
+  )
+  await Bun.sleep(500)
+  const sentAt = new Map<number, number>()
+  for (let i = 0; i < 50; i++) {
+    sentAt.set(i, performance.now())
+    await fetch(`${hiveUrl}/api/events`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ kind: "fanout", payload: { i } }) })
+    await Bun.sleep(40)
+  }
+  await Bun.sleep(500)
+  for (const r of subscribers) await r.cancel().catch(() => {})
+  const delays = [...sentAt].flatMap(([seq, t0]) => (arrivals.get(seq) ?? []).map((t) => t - t0)).sort((a, b) => a - b)
+  const p99 = delays[Math.max(0, Math.ceil(delays.length * 0.99) - 1)] ?? Infinity
+  const fanoutOk = delays.length === SUBSCRIBERS * sentAt.size && p99 < 50
+  pass &&= fanoutOk
+
   const report = `# hive benchmark
 
 ${new Date().toISOString()} · bun ${Bun.version} · ${navigator.hardwareConcurrency} cores · wrk -t1 -c${CONNECTIONS}, ${ROUNDS} interleaved rounds of ${ROUND_S} s (median)
@@ -181,6 +224,7 @@ ${rows.join("\n")}
 | events | value | target |
 |---|---|---|
 | \`POST /api/events/batch\` of 500 events | ${Math.round(eventsPerSecond).toLocaleString("en")} events/s | ≥ 300,000 ${eventsPerSecond >= 300_000 ? "✓" : "✗"} |
+| SSE fan-out: ${SUBSCRIBERS} subscribers × ${sentAt.size} events | ${delays.length} of ${SUBSCRIBERS * sentAt.size} delivered; p50 ${delays[delays.length >> 1]?.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms from just before the POST | all delivered, p99 < 50 ms ${fanoutOk ? "✓" : "✗"} |
 
 | start-up | value | target |
 |---|---|---|

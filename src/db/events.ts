@@ -7,17 +7,25 @@ export type EventFilter = { agent?: string; session_id?: string; kind?: string }
 type Row = Omit<Event, "payload"> & { payload: string }
 
 const decode = (r: Row): Event => ({ ...r, payload: JSON.parse(r.payload) })
+const COLS = "id, ts, agent, session_id, kind, payload"
+
+/** The page query for a filter combination (exported so a test can check its query plan). */
+export function sinceSql(filter: EventFilter) {
+  const where = ["id > $after", "id <= $upTo"]
+  if (filter.agent !== undefined) where.push("agent = $agent")
+  if (filter.session_id !== undefined) where.push("session_id = $session_id")
+  if (filter.kind !== undefined) where.push("kind = $kind")
+  return `SELECT ${COLS} FROM events WHERE ${where.join(" AND ")} ORDER BY id LIMIT $limit`
+}
 
 export function create(db: Database) {
-  const cols = "id, ts, agent, session_id, kind, payload"
+  const cols = COLS
   const insert = db.query<Row, [number, string | null, string | null, string, string]>(
     `INSERT INTO events (ts, agent, session_id, kind, payload) VALUES (?, ?, ?, ?, ?) RETURNING ${cols}`,
   )
-  // One statement for every filter combination: the id range scan keeps it cheap for a stream's next page.
-  const since = db.query<Row, [number, string | null, string | null, string | null, number]>(
-    `SELECT ${cols} FROM events WHERE id > ?1 AND (?2 IS NULL OR agent = ?2) AND (?3 IS NULL OR session_id = ?3) AND (?4 IS NULL OR kind = ?4)
-     ORDER BY id LIMIT ?5`,
-  )
+  // One statement per filter combination (at most eight, cached by db.query): written as plain equalities
+  // so SQLite can seek the (agent|session_id|kind, id) indexes; "(? IS NULL OR kind = ?)" would scan.
+  const sinceQuery = (filter: EventFilter) => db.query<Row, Record<string, string | number>>(sinceSql(filter))
   const latest = db.query<{ id: number | null }, []>("SELECT max(id) AS id FROM events")
   // Batches go in as multi-row INSERTs (fewer crossings into SQLite per event) without RETURNING.
   const ROWS = 50
@@ -37,9 +45,23 @@ export function create(db: Database) {
       const last = Number(db.query<{ id: number }, []>("SELECT last_insert_rowid() AS id").get()!.id)
       return { count: list.length, first_id: last - list.length + 1, last_id: last }
     },
-    /** Events after `after`, oldest first. */
-    since(after: number, filter: EventFilter = {}, limit = DEFAULT_LIMIT): Event[] {
-      return since.all(after, filter.agent ?? null, filter.session_id ?? null, filter.kind ?? null, Math.min(limit, MAX_LIMIT)).map(decode)
+    /** Events after `after` (up to `upTo`), oldest first. */
+    since(after: number, filter: EventFilter = {}, limit = DEFAULT_LIMIT, upTo = Number.MAX_SAFE_INTEGER): Event[] {
+      const args: Record<string, string | number> = { after, upTo, limit: Math.min(limit, MAX_LIMIT) }
+      if (filter.agent !== undefined) args.agent = filter.agent
+      if (filter.session_id !== undefined) args.session_id = filter.session_id
+      if (filter.kind !== undefined) args.kind = filter.kind
+      return sinceQuery(filter).all(args).map(decode)
+    },
+    /**
+     * A stream's next page, and the cursor to continue from. The newest id is read before the page, and the
+     * page is bounded by it, so the cursor may skip what was scanned without matching (a filtered stream must
+     * not rescan the table on every wake-up) but never a row committed in between.
+     */
+    next(after: number, filter: EventFilter, limit: number): { events: Event[]; cursor: number } {
+      const upTo = Math.max(after, latest.get()!.id ?? 0)
+      const events = this.since(after, filter, limit, upTo)
+      return { events, cursor: events.length === Math.min(limit, MAX_LIMIT) ? events.at(-1)!.id : upTo }
     },
     latestId: () => latest.get()!.id ?? 0,
   }

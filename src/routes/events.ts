@@ -53,10 +53,10 @@ function stream(store: Events.Store, pulse: Pulse, limits: StreamLimits, state: 
       try {
         send(encoder.encode(`retry: 2000\n: connected\n\n`))
         while (!closed) {
-          const rows = store.since(cursor, filter, PAGE)
-          for (const e of rows) send(frame(e))
-          if (rows.length) cursor = rows.at(-1)!.id
-          if (rows.length === PAGE) continue
+          const page = store.next(cursor, filter, PAGE)
+          for (const e of page.events) send(frame(e))
+          cursor = page.cursor
+          if (page.events.length === PAGE) continue
           if (Date.now() - lastWrite >= limits.heartbeatMs) send(encoder.encode(": heartbeat\n\n"))
           const wait = Math.max(1, Math.min(POLL_MS, limits.heartbeatMs - (Date.now() - lastWrite)))
           await Promise.race([pulse.wait(wait), new Promise<void>((resolve) => (wakeNow = resolve))])
@@ -114,7 +114,7 @@ export const events = (store: Events.Store, commit: GroupCommit, pulse: Pulse, l
       "/",
       ({ query }) => {
         const limit = Math.min(query.limit ?? 100, PAGE)
-        const items = store.since(query.since ?? 0, query, limit)
+        const items = store.since(query.since ?? 0, { agent: query.agent, session_id: query.session_id, kind: query.kind }, limit)
         return { items, next_cursor: items.length === limit ? String(items.at(-1)!.id) : null }
       },
       { query: t.Object({ since: t.Optional(Query.int("since")), limit: t.Optional(Query.int("limit", 1)), ...Filter }) },
@@ -124,7 +124,7 @@ export const events = (store: Events.Store, commit: GroupCommit, pulse: Pulse, l
       ({ request, query }) => {
         if (state.active >= limits.maxStreams)
           throw new HiveError(503, "too_many_streams", `at most ${limits.maxStreams} event streams at once; close one and retry`)
-        return stream(store, pulse, limits, state, request, cursorOf(request, query.since), query)
+        return stream(store, pulse, limits, state, request, cursorOf(request, query.since), { agent: query.agent, session_id: query.session_id, kind: query.kind })
       },
       {
         query: t.Object({ since: t.Optional(Query.int("since")), ...Filter }),

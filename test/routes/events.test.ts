@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test"
+import { sinceSql, type EventFilter } from "../../src/db/events"
 import { createStores } from "../../src/db/stores"
 import { createAdminApp } from "../../src/server"
 import { silentLogger } from "../../src/log"
@@ -169,5 +170,32 @@ describe("batches", () => {
     expect((await call("POST", "/api/events/batch", { events: bad })).status).toBe(400)
     expect(db.query("SELECT count(*) AS n FROM events").get()).toEqual({ n: 138 })
     expect((await call("POST", "/api/events/batch", { events: [] })).body).toEqual({ count: 0, first_id: null, last_id: null })
+  })
+})
+
+describe("filtered reads at scale", () => {
+  test("the store's page queries seek the filter's index instead of scanning the table", async () => {
+    const { db } = await testApp()
+    const plan = (filter: EventFilter) =>
+      db.query<{ detail: string }, Record<string, string | number>>(`EXPLAIN QUERY PLAN ${sinceSql(filter)}`)
+        .all({ after: 0, upTo: 9, limit: 5, ...filter } as Record<string, string | number>)
+        .map((r) => r.detail)
+        .join(" | ")
+    expect(plan({ kind: "x" })).toContain("events_by_kind")
+    expect(plan({ agent: "x" })).toContain("events_by_agent")
+    expect(plan({ session_id: "x" })).toContain("events_by_session")
+  })
+
+  test("a filtered stream moves past rows that do not match, and still delivers every match", async () => {
+    const { open, post, call } = await setup()
+    await call("POST", "/api/events/batch", { events: Array.from({ length: 1000 }, () => ({ kind: "noise" })) })
+    const s = open({}, "?kind=signal")
+    const stream = sse(await s.res)
+    await stream.next() // connected
+    await call("POST", "/api/events/batch", { events: Array.from({ length: 1000 }, () => ({ kind: "noise" })) })
+    await post({ kind: "signal" })
+    await call("POST", "/api/events/batch", { events: [{ kind: "noise" }, { kind: "signal" }] })
+    expect(await stream.events(2)).toEqual([2001, 2003])
+    s.abort.abort()
   })
 })
