@@ -3,7 +3,7 @@ import { join } from "node:path"
 import type { LegacyPaths } from "../src/config"
 import type { Migration } from "../src/db/migrate"
 import { describeSource, importSource, LegacyFormatError, type Source } from "../src/legacy/import"
-import { childOf, duplicateKeys, isObject, millis, optional, parseJson } from "../src/legacy/json"
+import { childOf, duplicateKeys, entry as checked, isObject, millis, optional, parseJson } from "../src/legacy/json"
 
 // Claude-Code-Remote's session registry (seed 003): data/claude-sessions.json, { "sessions": { "<id>": {...} } }.
 // The legacy id is Claude Code's session id, so it becomes the row's agent_session_id.
@@ -26,7 +26,7 @@ type Entry = {
 const KINDS = new Set(["tmux", "nvim", "pty", "unknown"])
 
 function entry(id: string, raw: unknown): Entry {
-  try {
+  return checked(`entry "${id}"`, () => {
     if (!isObject(raw)) throw new LegacyFormatError("must be an object")
     const transport = raw.transport ?? {}
     if (!isObject(transport)) throw new LegacyFormatError('"transport" must be an object')
@@ -49,10 +49,7 @@ function entry(id: string, raw: unknown): Entry {
       updated_at: millis(raw.updated_at, "updated_at"),
       expires_at: millis(raw.expires_at, "expires_at"),
     }
-  } catch (err) {
-    if (err instanceof LegacyFormatError) throw new LegacyFormatError(`has a malformed entry "${id}": ${err.message}`)
-    throw err
-  }
+  })
 }
 
 export function source(db: Database | undefined, legacy: LegacyPaths, now = Date.now): Source<Entry> {

@@ -3,7 +3,7 @@ import { join } from "node:path"
 import type { LegacyPaths } from "../src/config"
 import type { Migration } from "../src/db/migrate"
 import { describeSource, importSource, LegacyFormatError, type Source } from "../src/legacy/import"
-import { duplicateKeys, isObject, millis, optional, parseJson } from "../src/legacy/json"
+import { duplicateKeys, entry as checked, isObject, millis, optional, parseJson } from "../src/legacy/json"
 
 // Short-lived reply tokens (seed 003: 24 h TTL). A token is a credential: only its SHA-256 is stored,
 // which is all a lookup needs, and no message ever names one.
@@ -13,7 +13,7 @@ type Entry = { hash: string; agent_session_id: string; chat_id: number | null; c
 export const hashToken = (token: string) => new Bun.CryptoHasher("sha256").update(token).digest("hex")
 
 function entry(token: string, raw: unknown, index: number, now: number): Entry {
-  try {
+  return checked(`entry (#${index + 1})`, () => {
     if (!isObject(raw)) throw new LegacyFormatError("must be an object")
     const sessionId = optional<string>(raw.session_id, "session_id", "string")
     if (!sessionId) throw new LegacyFormatError('"session_id" is required')
@@ -22,10 +22,7 @@ function entry(token: string, raw: unknown, index: number, now: number): Entry {
     if (chat !== null && (typeof chat !== "number" || !Number.isSafeInteger(chat))) throw new LegacyFormatError('"chat_id" must be a whole number')
     const created = millis(raw.created_at, "created_at") ?? now
     return { hash: hashToken(token), agent_session_id: sessionId, chat_id: chat as number | null, created_at: created, expires_at: millis(raw.expires_at, "expires_at") ?? created + TTL_MS }
-  } catch (err) {
-    if (err instanceof LegacyFormatError) throw new LegacyFormatError(`has a malformed entry (#${index + 1}): ${err.message}`)
-    throw err
-  }
+  })
 }
 
 function source(db: Database | undefined, legacy: LegacyPaths, now = Date.now): Source<Entry> {

@@ -3,22 +3,19 @@ import { join } from "node:path"
 import type { LegacyPaths } from "../src/config"
 import type { Migration } from "../src/db/migrate"
 import { describeSource, importSource, LegacyFormatError, type Source } from "../src/legacy/import"
-import { duplicateKeys, isObject, millis, optional, parseJson } from "../src/legacy/json"
+import { duplicateKeys, entry as checked, isObject, millis, optional, parseJson } from "../src/legacy/json"
 
 // claude-hooks' SDK session-resume map (seed 004): `<forge>:<agent>:<repo>:<issue>` -> { id, last_used_at }.
 // Insert or replace, as the seed's own migration did: the file is the map's source of truth when it moves.
 type Entry = { key: string; session_id: string; last_used_at: number }
 
 function entry(key: string, raw: unknown, now: number): Entry {
-  try {
+  return checked(`entry "${key}"`, () => {
     if (!isObject(raw)) throw new LegacyFormatError("must be an object")
     const id = optional<string>(raw.id, "id", "string")
     if (!id) throw new LegacyFormatError('"id" is required')
     return { key, session_id: id, last_used_at: millis(raw.last_used_at, "last_used_at") ?? now }
-  } catch (err) {
-    if (err instanceof LegacyFormatError) throw new LegacyFormatError(`has a malformed entry "${key}": ${err.message}`)
-    throw err
-  }
+  })
 }
 
 function source(db: Database | undefined, legacy: LegacyPaths, now = Date.now): Source<Entry> {

@@ -3,7 +3,7 @@ import { join } from "node:path"
 import type { LegacyPaths } from "../src/config"
 import type { Migration } from "../src/db/migrate"
 import { describeSource, importSource, LegacyFormatError, type Source } from "../src/legacy/import"
-import { isObject, millis, optional, parseJson } from "../src/legacy/json"
+import { entry as checked, isObject, millis, optional, parseJson } from "../src/legacy/json"
 
 // The Electron-era hive's device registry (seed 000), if it kept one in ~/.hive/paired-devices.json:
 // an array of devices, { "devices": [...] }, or { "<id>": {...} }. Timestamps in ms or ISO.
@@ -11,7 +11,7 @@ type Entry = { id: string; name: string | null; platform: string; user_agent: st
 const PLATFORMS = new Set(["ios", "android", "web"])
 
 function entry(raw: unknown, index: number, idFromKey: string | undefined, now: number): Entry {
-  try {
+  return checked(`device (#${index + 1})`, () => {
     if (!isObject(raw)) throw new LegacyFormatError("must be an object")
     const id = idFromKey ?? optional<string>(raw.id, "id", "string")
     if (!id) throw new LegacyFormatError('"id" is required')
@@ -27,10 +27,7 @@ function entry(raw: unknown, index: number, idFromKey: string | undefined, now: 
       last_seen_at: millis(raw.last_seen_at ?? raw.lastSeenAt, "last_seen_at"),
       revoked_at: millis(revoked, "revoked_at"),
     }
-  } catch (err) {
-    if (err instanceof LegacyFormatError) throw new LegacyFormatError(`has a malformed device (#${index + 1}): ${err.message}`)
-    throw err
-  }
+  })
 }
 
 function source(db: Database | undefined, legacy: LegacyPaths, now = Date.now): Source<Entry> {

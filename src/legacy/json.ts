@@ -58,3 +58,13 @@ export function optional<T>(v: unknown, field: string, type: "string" | "number"
   if (typeof v !== type) throw new LegacyFormatError(`"${field}" must be a ${type}, got ${JSON.stringify(v)}`)
   return v as T
 }
+
+/** Runs an entry's checks so a shape error names the entry: `has a malformed entry "abc": "pid" must be a number`. */
+export function entry<T>(label: string, check: () => T): T {
+  try {
+    return check()
+  } catch (err) {
+    if (err instanceof LegacyFormatError) throw new LegacyFormatError(`has a malformed ${label}: ${err.message}`)
+    throw err
+  }
+}
