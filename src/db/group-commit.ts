@@ -15,15 +15,18 @@ export function createGroupCommit(db: Database, maxBatch = 256) {
   const commit = db.prepare("COMMIT")
   const rollback = db.prepare("ROLLBACK")
 
-  function flush() {
-    scheduled = false
-    const batch = queue.slice(0, maxBatch)
-    queue = queue.slice(batch.length)
-    if (queue.length) schedule()
-    const outcomes: { ok: boolean; value: unknown }[] = []
+  type Outcome = { ok: boolean; value: unknown }
+
+  /** The whole batch in one transaction; each write in a savepoint when `isolated`. Throws if the transaction fails. */
+  function attempt(batch: Pending[], isolated: boolean): Outcome[] {
+    const outcomes: Outcome[] = []
+    begin.run()
     try {
-      begin.run()
       for (const item of batch) {
+        if (!isolated) {
+          outcomes.push({ ok: true, value: item.fn() })
+          continue
+        }
         try {
           // bun's nested transaction is a SAVEPOINT: one failed write does not undo its neighbours.
           outcomes.push({ ok: true, value: db.transaction(item.fn)() })
@@ -32,10 +35,30 @@ export function createGroupCommit(db: Database, maxBatch = 256) {
         }
       }
       commit.run()
+      return outcomes
     } catch (err) {
       if (db.inTransaction) rollback.run()
-      for (const item of batch) item.reject(err)
-      return
+      throw err
+    }
+  }
+
+  function flush() {
+    scheduled = false
+    const batch = queue.slice(0, maxBatch)
+    queue = queue.slice(batch.length)
+    if (queue.length) schedule()
+    let outcomes: Outcome[]
+    try {
+      // Writes rarely fail (requests are validated before they queue), so first without a savepoint per
+      // write (two statements each); if one throws, the batch is rolled back and run again, isolated.
+      outcomes = attempt(batch, false)
+    } catch (fast) {
+      try {
+        outcomes = batch.length === 1 ? [{ ok: false, value: fast }] : attempt(batch, true)
+      } catch (err) {
+        for (const item of batch) item.reject(err)
+        return
+      }
     }
     batch.forEach((item, i) => (outcomes[i]!.ok ? item.resolve(outcomes[i]!.value) : item.reject(outcomes[i]!.value)))
   }
@@ -48,7 +71,11 @@ export function createGroupCommit(db: Database, maxBatch = 256) {
   }
 
   return {
-    /** Runs a synchronous write in the next shared transaction; resolves after it has committed. */
+    /**
+     * Runs a synchronous write in the next shared transaction; resolves after it has committed. The write
+     * may run twice (when a neighbour fails, the batch is re-run isolated), so it must touch nothing but
+     * the database.
+     */
     run<T>(fn: () => T extends PromiseLike<unknown> ? never : T): Promise<T> {
       return new Promise<T>((resolve, reject) => {
         queue.push({ fn, resolve: resolve as (v: unknown) => void, reject })

@@ -59,3 +59,31 @@ describe("group commit", () => {
     expect(db.query("SELECT count(*) AS n FROM projects").get()).toEqual({ n: 40 })
   })
 })
+
+describe("group commit when a write fails", () => {
+  test("a failing write in a batch of many leaves every other write committed exactly once", async () => {
+    const { db, committed, commit } = setup()
+    const values = Array.from({ length: 30 }, (_, i) => `v${i}`)
+    values[17] = "v3" // a duplicate: fails on the UNIQUE constraint
+    const results = await Promise.allSettled(values.map((v) => commit.run(() => db.run("INSERT INTO t (v) VALUES (?)", [v]).changes)))
+    expect(results.filter((r) => r.status === "rejected")).toHaveLength(1)
+    expect((results[17] as PromiseRejectedResult).reason.message).toContain("UNIQUE constraint failed")
+    expect(committed()).toBe(29)
+    expect(db.query("SELECT count(DISTINCT v) AS n FROM t").get()).toEqual({ n: 29 })
+  })
+
+  test("a write that fails after writing something leaves nothing of itself behind", async () => {
+    const { db, committed, commit } = setup()
+    const results = await Promise.allSettled([
+      commit.run(() => db.run("INSERT INTO t (v) VALUES ('a')").changes),
+      commit.run(() => {
+        db.run("INSERT INTO t (v) VALUES ('half')")
+        throw new Error("changed its mind")
+      }),
+      commit.run(() => db.run("INSERT INTO t (v) VALUES ('b')").changes),
+    ])
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"])
+    expect(db.query("SELECT v FROM t ORDER BY v").all()).toEqual([{ v: "a" }, { v: "b" }])
+    expect(committed()).toBe(2)
+  })
+})
