@@ -56,13 +56,12 @@ export async function run(argv: string[]): Promise<number> {
     streams: { heartbeatMs: config.sseHeartbeatMs, maxStreams: config.maxStreams, shutdown: shutdown.signal },
   })
 
-  // A little above the app's own limit: the app answers over-limit bodies with a JSON 413 itself;
-  // Bun's cap is the backstop for bodies sent without a Content-Length.
+  // No maxRequestBodySize near our limit: Bun would answer a declared Content-Length over it with an empty
+  // 413 before hive sees the request. The app refuses those on the header, and counts bytes of chunked bodies.
   try {
     app.listen({
       port: config.port,
       hostname: config.host,
-      maxRequestBodySize: config.maxBodyBytes + 64 * 1024,
       // Elysia defaults to SO_REUSEPORT: a second `hive serve` would silently share the port (and the
       // traffic) with the first instead of failing. One port, one server.
       reusePort: false,

@@ -98,8 +98,6 @@ export function toHiveError(code: string | number, error: unknown, request: Requ
   }
   const storage = fromStorageError(error)
   if (storage) return storage
-  // Bun's own body-size limit reports itself as an error carrying 413.
-  if ((error as { status?: unknown })?.status === 413) return tooLarge(0)
   return new HiveError(500, "internal", "internal error; see the server log", { cause: error })
 }
 

@@ -253,6 +253,30 @@ describe("clear failures instead of stack traces", () => {
     }
   })
 
+  test("a listening server answers oversized bodies with its JSON 413, declared length or chunked", async () => {
+    const env = { ...cliEnv(), HIVE_MAX_BODY_BYTES: "1000" }
+    const token = (await hive(["token", "create", "--name", "big"], env)).stdout.trim()
+    const server = await startServer(["bun", MAIN], env)
+    try {
+      const big = "x".repeat(300_000)
+      const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" }
+      const chunked = new ReadableStream<Uint8Array>({
+        start(c) {
+          c.enqueue(new TextEncoder().encode(big))
+          c.close()
+        },
+      })
+      for (const body of [big, chunked]) {
+        const res = await fetch(`${server.url}/api/projects`, { method: "POST", headers, body, duplex: "half" } as RequestInit)
+        expect(res.status).toBe(413)
+        expect(await res.json()).toEqual({ error: { code: "payload_too_large", message: "request body exceeds the limit of 1000 bytes" } })
+      }
+    } finally {
+      server.proc.kill("SIGTERM")
+      await server.proc.exited
+    }
+  })
+
   test("status and dry-run on a corrupt database say so instead of crashing", async () => {
     const env = cliEnv()
     mkdirSync(env.HIVE_HOME, { recursive: true })
