@@ -1,5 +1,6 @@
 import type { Database } from "bun:sqlite"
 import { badRequest, conflict, notFound } from "../errors"
+import { OPERATOR, type Store as Agents } from "./agents"
 import { DEFAULT_LIMIT, MAX_LIMIT } from "./entity"
 
 export type Message = { id: number; sender: string; recipient: string; body: string; sent_at: number; delivered_at: number | null }
@@ -22,8 +23,11 @@ type QuestionRow = Omit<Question, "options" | "multi" | "answer"> & { options: s
 
 const decodeQuestion = (r: QuestionRow): Question => ({ ...r, options: JSON.parse(r.options), multi: r.multi === 1, answer: r.answer === null ? null : JSON.parse(r.answer) })
 
-/** Messages, approvals and questions: the broker's three state machines. */
-export function create(db: Database) {
+/**
+ * Messages, approvals and questions: the broker's three state machines. Every party must be the operator
+ * or an agent that exists and is not destroyed; the broker checks that itself, whoever calls it.
+ */
+export function create(db: Database, agents: Agents) {
   const mCols = "id, sender, recipient, body, sent_at, delivered_at"
   const send = db.query<Message, [string, string, string, number]>(`INSERT INTO messages (sender, recipient, body, sent_at) VALUES (?, ?, ?, ?) RETURNING ${mCols}`)
   const inbox = db.query<Message, [string, number, number]>(`SELECT ${mCols} FROM messages WHERE recipient = ? AND delivered_at IS NULL AND id > ? ORDER BY id LIMIT ?`)
@@ -63,8 +67,12 @@ export function create(db: Database) {
     return { items, next_cursor: rows.length > n ? cursorOf(items.at(-1)!) : null }
   }
 
-  return {
-    send: (sender: string, recipient: string, body: string, now = Date.now()) => send.get(sender, recipient, body, now)!,
+  const broker = {
+    send(sender: string, recipient: string, body: string, now = Date.now()): Message {
+      agents.assertReachable(sender)
+      agents.assertReachable(recipient)
+      return send.get(sender, recipient, body, now)!
+    },
     /** Undelivered messages, oldest first; they stay undelivered until acknowledged. */
     inbox(recipient: string, opts: { limit?: number; cursor?: string }) {
       const n = limitOf(opts.limit)
@@ -77,8 +85,10 @@ export function create(db: Database) {
       return page(history.all(a, b, Number(opts.cursor ?? 0) || 0, n + 1), n, (m) => String(m.id))
     },
 
-    requestApproval: (input: { agent: string; kind: string; ref?: string | null; note?: string | null }, now = Date.now()) =>
-      request.get(Bun.randomUUIDv7(), input.agent, input.kind, input.ref ?? null, input.note ?? null, now)!,
+    requestApproval(input: { agent: string; kind: string; ref?: string | null; note?: string | null }, now = Date.now()) {
+      agents.assertReachable(input.agent)
+      return request.get(Bun.randomUUIDv7(), input.agent, input.kind, input.ref ?? null, input.note ?? null, now)!
+    },
     approval(id: string) {
       const row = approval.get(id)
       if (!row) throw notFound("approval", id)
@@ -97,27 +107,34 @@ export function create(db: Database) {
       throw conflict(`approval ${id} is already ${current.status}`)
     },
 
+    /** No target (or the operator) asks the operator; a named agent also gets the question in its inbox. */
     ask(input: { asker: string; target: string | null; question: string; options: string[]; multi: boolean; deadlineAt: number | null }, now = Date.now()) {
-      return decodeQuestion(
-        ask.get(Bun.randomUUIDv7(), input.asker, input.target, input.question, JSON.stringify(input.options), input.multi ? 1 : 0, now, input.deadlineAt)!,
+      if (new Set(input.options).size !== input.options.length) throw badRequest('field "options": an option appears twice')
+      const target = input.target && input.target !== OPERATOR ? input.target : null
+      agents.assertReachable(input.asker)
+      const q = decodeQuestion(
+        ask.get(Bun.randomUUIDv7(), input.asker, target, input.question, JSON.stringify(input.options), input.multi ? 1 : 0, now, input.deadlineAt)!,
       )
+      // Like any message, so the peer's harness sees it on its next turn.
+      if (target) broker.send(input.asker, target, JSON.stringify({ type: "question", id: q.id, question: q.question, options: q.options, multi: q.multi, deadline_at: q.deadline_at }), now)
+      return q
     },
     /** Questions past their deadline become timed_out: a state of their own, never an answer or a denial. */
     timeOutQuestions: (now = Date.now()) => timeOut.run(now).changes,
     question(id: string, now = Date.now()) {
-      timeOut.run(now)
+      broker.timeOutQuestions(now)
       const row = question.get(id)
       if (!row) throw notFound("question", id)
       return decodeQuestion(row)
     },
     questions(filter: { status?: Question["status"]; target?: string; limit?: number; cursor?: string }, now = Date.now()) {
-      timeOut.run(now)
+      broker.timeOutQuestions(now)
       const n = limitOf(filter.limit)
       return page(questions.all(filter.status ?? "", filter.target ?? "", filter.cursor ?? "", n + 1).map(decodeQuestion), n, (q) => q.id)
     },
     /** Validated against the options: one of them, or (multi) a non-empty set of distinct ones. */
     answer(id: string, value: string | string[], now = Date.now()) {
-      const q = this.question(id, now)
+      const q = broker.question(id, now)
       if (q.status !== "open") throw conflict(q.status === "timed_out" ? `question ${id} timed out at ${new Date(q.deadline_at!).toISOString()}` : `question ${id} is already answered`)
       const picked = Array.isArray(value) ? value : [value]
       if (!q.multi && (Array.isArray(value) || picked.length !== 1)) throw badRequest('field "answer": this question takes exactly one answer')
@@ -130,6 +147,7 @@ export function create(db: Database) {
       return decodeQuestion(answer.get(JSON.stringify(value), now, id)!)
     },
   }
+  return broker
 }
 
 export type Store = ReturnType<typeof create>

@@ -17,6 +17,7 @@ import * as Worktrees from "./worktrees"
 
 /** Every store over one connection; built once per process after migrations have run. */
 export function createStores(db: Database) {
+  const agents = Agents.create(db)
   return {
     projects: Projects.create(db),
     sessions: Sessions.create(db),
@@ -28,8 +29,8 @@ export function createStores(db: Database) {
     sdkSessions: SdkSessions.create(db),
     audit: Audit.create(db),
     keys: Keys.create(db),
-    agents: Agents.create(db),
-    broker: Broker.create(db),
+    agents,
+    broker: Broker.create(db, agents),
     commands: Commands.create(db),
     events: Events.create(db),
     turnStats: TurnStats.create(db),

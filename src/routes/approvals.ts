@@ -1,23 +1,13 @@
 import { Elysia, t } from "elysia"
-import type * as Agents from "../db/agents"
 import type * as Broker from "../db/broker"
 import type { GroupCommit } from "../db/group-commit"
 import { Body, Id, Nullable, OneOf, Page, Query, Text } from "./schemas"
 
-export const approvals = (broker: Broker.Store, agents: Agents.Store, commit: GroupCommit) =>
+export const approvals = (broker: Broker.Store, commit: GroupCommit) =>
   new Elysia({ name: "routes.approvals", prefix: "/approvals", detail: { tags: ["broker"] } })
-    .post(
-      "/",
-      async ({ body, status }) =>
-        status(
-          201,
-          await commit.run(() => {
-            agents.assertReachable(body.agent)
-            return broker.requestApproval(body)
-          }),
-        ),
-      { body: Body({ agent: Text(64, 1), kind: Text(64, 1), ref: t.Optional(Nullable(Text(500))), note: t.Optional(Nullable(Text(10_000))) }) },
-    )
+    .post("/", async ({ body, status }) => status(201, await commit.run(() => broker.requestApproval(body))), {
+      body: Body({ agent: Text(64, 1), kind: Text(64, 1), ref: t.Optional(Nullable(Text(500))), note: t.Optional(Nullable(Text(10_000))) }),
+    })
     .get("/", ({ query }) => broker.approvals(query), {
       query: t.Object({ ...Page, status: t.Optional(Query.oneOf("status", ["pending", "approved", "denied", "failed"])), agent: t.Optional(Query.text("agent", 64)) }),
     })

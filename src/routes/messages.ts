@@ -1,26 +1,15 @@
 import { Elysia, t } from "elysia"
-import type * as Agents from "../db/agents"
 import type * as Broker from "../db/broker"
 import type { GroupCommit } from "../db/group-commit"
 import { Body, Page, Text } from "./schemas"
 
 const Party = t.String({ minLength: 1, maxLength: 64, description: "an agent name, or operator" })
 
-export const messages = (broker: Broker.Store, agents: Agents.Store, commit: GroupCommit) =>
+export const messages = (broker: Broker.Store, commit: GroupCommit) =>
   new Elysia({ name: "routes.messages", prefix: "/messages", detail: { tags: ["broker"] } })
-    .post(
-      "/",
-      async ({ body, status }) =>
-        status(
-          201,
-          await commit.run(() => {
-            agents.assertReachable(body.from)
-            agents.assertReachable(body.to)
-            return broker.send(body.from, body.to, body.body)
-          }),
-        ),
-      { body: Body({ from: Party, to: Party, body: Text(256 * 1024, 1) }) },
-    )
+    .post("/", async ({ body, status }) => status(201, await commit.run(() => broker.send(body.from, body.to, body.body))), {
+      body: Body({ from: Party, to: Party, body: Text(256 * 1024, 1) }),
+    })
     .get("/inbox/:recipient", ({ params, query }) => broker.inbox(params.recipient, query), {
       params: t.Object({ recipient: Party }),
       query: t.Object(Page),

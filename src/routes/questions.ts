@@ -1,6 +1,4 @@
 import { Elysia, t } from "elysia"
-import { OPERATOR } from "../db/agents"
-import type * as Agents from "../db/agents"
 import type * as Broker from "../db/broker"
 import type { GroupCommit } from "../db/group-commit"
 import { badRequest } from "../errors"
@@ -16,23 +14,16 @@ const AskInput = Body({
   ttl_ms: t.Optional(t.Integer({ minimum: 1 })),
 })
 
-export const questions = (broker: Broker.Store, agents: Agents.Store, commit: GroupCommit) =>
+export const questions = (broker: Broker.Store, commit: GroupCommit) =>
   new Elysia({ name: "routes.questions", prefix: "/questions", detail: { tags: ["broker"] } })
     .post(
       "/",
       async ({ body, status }) => {
         if (body.deadline_at != null && body.ttl_ms !== undefined) throw badRequest("give deadline_at or ttl_ms, not both")
-        const options = body.options ?? []
-        if (new Set(options).size !== options.length) throw badRequest('field "options": an option appears twice')
-        const target = body.target && body.target !== OPERATOR ? body.target : null
         const asked = await commit.run(() => {
           const now = Date.now()
-          agents.assertReachable(body.asker)
-          if (target) agents.assertReachable(target)
-          const q = broker.ask({ asker: body.asker, target, question: body.question, options, multi: body.multi ?? false, deadlineAt: body.deadline_at ?? (body.ttl_ms ? now + body.ttl_ms : null) }, now)
-          // A question to a peer lands in its inbox, like any message, so its harness sees it on its next turn.
-          if (target) broker.send(body.asker, target, JSON.stringify({ type: "question", id: q.id, question: q.question, options: q.options, multi: q.multi, deadline_at: q.deadline_at }), now)
-          return q
+          const deadlineAt = body.deadline_at ?? (body.ttl_ms ? now + body.ttl_ms : null)
+          return broker.ask({ asker: body.asker, target: body.target ?? null, question: body.question, options: body.options ?? [], multi: body.multi ?? false, deadlineAt }, now)
         })
         return status(201, asked)
       },
