@@ -1,5 +1,5 @@
 import type { Database } from "bun:sqlite"
-import { DEFAULT_LIMIT, MAX_LIMIT, type PageOptions } from "./entity"
+import { keysetPage, type PageOptions } from "./entity"
 
 export type AuditAction = "set" | "reveal" | "materialize" | "delete" | "rotate"
 export type AuditEntry = { id: number; at: number; action: AuditAction; subject: string; actor: string; detail: Record<string, unknown> }
@@ -14,10 +14,8 @@ export function create(db: Database) {
       insert.run(now, action, subject, actor, JSON.stringify(detail))
     },
     list({ limit, cursor }: PageOptions) {
-      const n = Math.min(limit ?? DEFAULT_LIMIT, MAX_LIMIT)
-      const rows = page.all(Number(cursor ?? 0) || 0, n + 1)
-      const items = rows.slice(0, n).map((r) => ({ ...r, detail: JSON.parse(r.detail) as Record<string, unknown> }))
-      return { items, next_cursor: rows.length > n ? String(items.at(-1)!.id) : null }
+      const decode = (r: Raw): AuditEntry => ({ ...r, detail: JSON.parse(r.detail) as Record<string, unknown> })
+      return keysetPage(limit, (n) => page.all(Number(cursor ?? 0) || 0, n).map(decode), (e) => e.id)
     },
   }
 }

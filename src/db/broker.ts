@@ -1,7 +1,7 @@
 import type { Database } from "bun:sqlite"
 import { badRequest, conflict, notFound } from "../errors"
 import { OPERATOR, type Store as Agents } from "./agents"
-import { DEFAULT_LIMIT, MAX_LIMIT } from "./entity"
+import { keysetPage } from "./entity"
 
 export type Message = { id: number; sender: string; recipient: string; body: string; sent_at: number; delivered_at: number | null }
 export type ApprovalStatus = "pending" | "approved" | "denied" | "failed"
@@ -61,11 +61,6 @@ export function create(db: Database, agents: Agents) {
   )
   const timeOut = db.query("UPDATE questions SET status = 'timed_out' WHERE status = 'open' AND deadline_at IS NOT NULL AND deadline_at <= ?")
 
-  const limitOf = (limit?: number) => Math.min(limit ?? DEFAULT_LIMIT, MAX_LIMIT)
-  const page = <T>(rows: T[], n: number, cursorOf: (row: T) => string) => {
-    const items = rows.slice(0, n)
-    return { items, next_cursor: rows.length > n ? cursorOf(items.at(-1)!) : null }
-  }
 
   const broker = {
     send(sender: string, recipient: string, body: string, now = Date.now()): Message {
@@ -75,14 +70,12 @@ export function create(db: Database, agents: Agents) {
     },
     /** Undelivered messages, oldest first; they stay undelivered until acknowledged. */
     inbox(recipient: string, opts: { limit?: number; cursor?: string }) {
-      const n = limitOf(opts.limit)
-      return page(inbox.all(recipient, Number(opts.cursor ?? 0) || 0, n + 1), n, (m) => String(m.id))
+      return keysetPage(opts.limit, (n) => inbox.all(recipient, Number(opts.cursor ?? 0) || 0, n), (m) => m.id)
     },
     /** Marks everything up to `upTo` in the recipient's inbox delivered; returns how many. */
     acknowledge: (recipient: string, upTo: number, now = Date.now()) => ack.run(now, recipient, upTo).changes,
     history(a: string, b: string, opts: { limit?: number; cursor?: string }) {
-      const n = limitOf(opts.limit)
-      return page(history.all(a, b, Number(opts.cursor ?? 0) || 0, n + 1), n, (m) => String(m.id))
+      return keysetPage(opts.limit, (n) => history.all(a, b, Number(opts.cursor ?? 0) || 0, n), (m) => m.id)
     },
 
     requestApproval(input: { agent: string; kind: string; ref?: string | null; note?: string | null }, now = Date.now()) {
@@ -95,8 +88,7 @@ export function create(db: Database, agents: Agents) {
       return row
     },
     approvals(filter: { status?: ApprovalStatus; agent?: string; limit?: number; cursor?: string }) {
-      const n = limitOf(filter.limit)
-      return page(approvals.all(filter.status ?? "", filter.agent ?? "", filter.cursor ?? "", n + 1), n, (a) => a.id)
+      return keysetPage(filter.limit, (n) => approvals.all(filter.status ?? "", filter.agent ?? "", filter.cursor ?? "", n), (a) => a.id)
     },
     /** pending -> approved | denied | failed, once; anything else is a 409 naming the current state. */
     resolveApproval(id: string, status: Exclude<ApprovalStatus, "pending">, note: string | null, now = Date.now()) {
@@ -129,8 +121,7 @@ export function create(db: Database, agents: Agents) {
     },
     questions(filter: { status?: Question["status"]; target?: string; limit?: number; cursor?: string }, now = Date.now()) {
       broker.timeOutQuestions(now)
-      const n = limitOf(filter.limit)
-      return page(questions.all(filter.status ?? "", filter.target ?? "", filter.cursor ?? "", n + 1).map(decodeQuestion), n, (q) => q.id)
+      return keysetPage(filter.limit, (n) => questions.all(filter.status ?? "", filter.target ?? "", filter.cursor ?? "", n).map(decodeQuestion), (q) => q.id)
     },
     /** Validated against the options: one of them, or (multi) a non-empty set of distinct ones. */
     answer(id: string, value: string | string[], now = Date.now()) {

@@ -6,6 +6,18 @@ export const DEFAULT_LIMIT = 50
 
 export type PageOptions = { limit?: number; cursor?: string }
 export type Page<T> = { items: T[]; next_cursor: string | null }
+
+/**
+ * One page of a keyset query, for every list in the API: the limit defaults and is capped here, `fetch`
+ * asks for one row more than the page so we know whether another page follows, and the last row's key
+ * is the next cursor.
+ */
+export function keysetPage<R>(limit: number | undefined, fetch: (rows: number) => R[], cursorOf: (row: R) => string | number): Page<R> {
+  const n = Math.min(limit ?? DEFAULT_LIMIT, MAX_LIMIT)
+  const rows = fetch(n + 1)
+  const items = rows.slice(0, n)
+  return { items, next_cursor: rows.length > n ? String(cursorOf(items.at(-1)!)) : null }
+}
 type Raw = Record<string, SQLQueryBindings>
 
 export type EntitySpec = {
@@ -85,13 +97,10 @@ export function entity<Row>(db: Database, spec: EntitySpec) {
         where.push("id > ?")
         args.push(page.cursor)
       }
-      const limit = Math.min(page.limit ?? DEFAULT_LIMIT, MAX_LIMIT)
       const sql = `SELECT ${cols} FROM ${spec.table}${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY id LIMIT ?`
       // db.query caches one statement per distinct filter combination, a small bounded set.
-      const rows = db.query<Raw, SQLQueryBindings[]>(sql).all(...args, limit + 1)
-      const more = rows.length > limit
-      const items = (more ? rows.slice(0, limit) : rows).map(decode)
-      return { items, next_cursor: more ? String(rows[limit - 1]!.id) : null }
+      const raw = keysetPage(page.limit, (n) => db.query<Raw, SQLQueryBindings[]>(sql).all(...args, n), (r) => String(r.id))
+      return { items: raw.items.map(decode), next_cursor: raw.next_cursor }
     },
     insert(values: Record<string, unknown>): Row {
       const raw = encode(values)

@@ -1,5 +1,5 @@
 import type { Database } from "bun:sqlite"
-import { DEFAULT_LIMIT, MAX_LIMIT } from "./entity"
+import { DEFAULT_LIMIT } from "./entity"
 
 export type Event = { id: number; ts: number; agent: string | null; session_id: string | null; kind: string; payload: unknown }
 export type EventInput = { ts?: number; agent?: string | null; session_id?: string | null; kind: string; payload?: unknown }
@@ -45,9 +45,9 @@ export function create(db: Database) {
       const last = Number(db.query<{ id: number }, []>("SELECT last_insert_rowid() AS id").get()!.id)
       return { count: list.length, first_id: last - list.length + 1, last_id: last }
     },
-    /** Events after `after` (up to `upTo`), oldest first. */
+    /** Events after `after` (up to `upTo`), oldest first. Callers bound `limit` (keysetPage, a stream's page). */
     since(after: number, filter: EventFilter = {}, limit = DEFAULT_LIMIT, upTo = Number.MAX_SAFE_INTEGER): Event[] {
-      const args: Record<string, string | number> = { after, upTo, limit: Math.min(limit, MAX_LIMIT) }
+      const args: Record<string, string | number> = { after, upTo, limit }
       if (filter.agent !== undefined) args.agent = filter.agent
       if (filter.session_id !== undefined) args.session_id = filter.session_id
       if (filter.kind !== undefined) args.kind = filter.kind
@@ -61,9 +61,8 @@ export function create(db: Database) {
     next(after: number, filter: EventFilter, limit: number): { events: Event[]; cursor: number } {
       const upTo = Math.max(after, latest.get()!.id ?? 0)
       const events = this.since(after, filter, limit, upTo)
-      return { events, cursor: events.length === Math.min(limit, MAX_LIMIT) ? events.at(-1)!.id : upTo }
+      return { events, cursor: events.length === limit ? events.at(-1)!.id : upTo }
     },
-    latestId: () => latest.get()!.id ?? 0,
   }
 }
 

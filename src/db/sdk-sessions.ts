@@ -1,6 +1,6 @@
 import type { Database } from "bun:sqlite"
 import { notFound } from "../errors"
-import { DEFAULT_LIMIT, MAX_LIMIT, type Page, type PageOptions } from "./entity"
+import { keysetPage, type Page, type PageOptions } from "./entity"
 
 /** The Claude SDK resume map (seed 004): `<forge>:<agent>:<repo>:<issue>` -> the SDK's session id. */
 export type SdkSession = { key: string; session_id: string; last_used_at: number; created_at: number }
@@ -24,10 +24,7 @@ export function create(db: Database) {
       return row
     },
     list({ limit, cursor }: PageOptions): Page<SdkSession> {
-      const n = Math.min(limit ?? DEFAULT_LIMIT, MAX_LIMIT)
-      const rows = page.all(cursor ?? "", n + 1)
-      const items = rows.slice(0, n)
-      return { items, next_cursor: rows.length > n ? items.at(-1)!.key : null }
+      return keysetPage(limit, (n) => page.all(cursor ?? "", n), (s) => s.key)
     },
     /** Insert or replace the mapping; created_at survives a replace. */
     set: (key: string, sessionId: string, now = Date.now()) => upsert.get(key, sessionId, now)!,

@@ -1,6 +1,6 @@
 import type { Database } from "bun:sqlite"
 import { plaintextSize } from "../secrets/cipher"
-import { DEFAULT_LIMIT, MAX_LIMIT, type Page, type PageOptions } from "./entity"
+import { keysetPage, type Page, type PageOptions } from "./entity"
 
 type Row = { name: string; envelope: Uint8Array; key_id: string; created_at: number; updated_at: number }
 /** What lists show: never the envelope, let alone the value. */
@@ -38,10 +38,7 @@ export function create(db: Database) {
       return r ? meta(r) : undefined
     },
     list({ limit, cursor }: PageOptions): Page<SecretMeta> {
-      const n = Math.min(limit ?? DEFAULT_LIMIT, MAX_LIMIT)
-      const rows = page.all(cursor ?? "", n + 1)
-      const items = rows.slice(0, n).map(meta)
-      return { items, next_cursor: rows.length > n ? items.at(-1)!.name : null }
+      return keysetPage(limit, (n) => page.all(cursor ?? "", n).map(meta), (s) => s.name)
     },
     put: (name: string, envelope: Uint8Array, keyId: string, now: number) => meta(upsert.get(name, envelope, keyId, now)!),
     reseal: (name: string, envelope: Uint8Array, keyId: string) => void reseal.run(envelope, keyId, name),

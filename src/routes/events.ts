@@ -1,4 +1,5 @@
 import { Elysia, t } from "elysia"
+import { keysetPage } from "../db/entity"
 import type * as Events from "../db/events"
 import type { GroupCommit } from "../db/group-commit"
 import { badRequest, HiveError } from "../errors"
@@ -112,11 +113,7 @@ export const events = (store: Events.Store, commit: GroupCommit, pulse: Pulse, l
     )
     .get(
       "/",
-      ({ query }) => {
-        const limit = Math.min(query.limit ?? 100, PAGE)
-        const items = store.since(query.since ?? 0, { agent: query.agent, session_id: query.session_id, kind: query.kind }, limit)
-        return { items, next_cursor: items.length === limit ? String(items.at(-1)!.id) : null }
-      },
+      ({ query }) => keysetPage(query.limit, (n) => store.since(query.since ?? 0, { agent: query.agent, session_id: query.session_id, kind: query.kind }, n), (e) => e.id),
       { query: t.Object({ since: t.Optional(Query.int("since")), limit: t.Optional(Query.int("limit", 1)), ...Filter }) },
     )
     .get(

@@ -153,8 +153,6 @@ export function createVault(
       if (replaced) scrubWal()
       return meta
     },
-    /** Insert only when the forge has no row yet (legacy imports must not overwrite newer tokens). */
-    hasOAuth: (forge: string) => stores.oauth.find(forge) !== undefined,
     revealOAuth(forge: string, actor: string) {
       const row = stores.oauth.find(forge)
       if (!row) throw notFound("oauth token for", forge)

@@ -199,3 +199,17 @@ describe("filtered reads at scale", () => {
     s.abort.abort()
   })
 })
+
+describe("listing events in pages", () => {
+  test("a full page of the largest size still says another page follows", async () => {
+    const { call } = await testApp()
+    await call("POST", "/api/events/batch", { events: Array.from({ length: 600 }, (_, i) => ({ kind: "k", payload: { i } })) })
+    const first = (await call("GET", "/api/events?limit=500")).body
+    expect(first.items).toHaveLength(500)
+    expect(first.next_cursor).toBe("500")
+    const second = (await call("GET", `/api/events?since=${first.next_cursor}&limit=10000`)).body
+    expect(second.items.map((e: { id: number }) => e.id)).toEqual(Array.from({ length: 100 }, (_, i) => 501 + i))
+    expect(second.next_cursor).toBeNull()
+    expect((await call("GET", "/api/events")).body.items).toHaveLength(50)
+  })
+})
