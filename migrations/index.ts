@@ -14,6 +14,7 @@ import importPairedDevices from "./010_import_paired_devices"
 import broker from "./011_broker"
 import events from "./012_events"
 import turnStats from "./013_turn_stats"
+import retention from "./014_retention"
 
 // The explicit, ordered list: `bun build --compile` embeds exactly what is imported here.
 // A migration that shipped is never edited; add a new file and a new line instead.
@@ -31,6 +32,7 @@ const list = [
   { ...broker, version: 11, checksum: sourceChecksum("011_broker.ts") },
   { ...events, version: 12, checksum: sourceChecksum("012_events.ts") },
   { ...turnStats, version: 13, checksum: sourceChecksum("013_turn_stats.ts") },
+  { ...retention, version: 14, checksum: sourceChecksum("014_retention.ts") },
 ]
 
 export const migrations: readonly Registered[] = list.map((m) => ({ ...m, id: migrationId(m.version, m.name) }))

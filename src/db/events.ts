@@ -8,6 +8,8 @@ type Row = Omit<Event, "payload"> & { payload: string }
 
 const decode = (r: Row): Event => ({ ...r, payload: JSON.parse(r.payload) })
 const COLS = "id, ts, agent, session_id, kind, payload"
+/** How many ids one page or stream step may look at (a few ms of scanning). */
+export const SCAN_WINDOW = 50_000
 
 /** The page query for a filter combination (exported so a test can check its query plan). */
 export function sinceSql(filter: EventFilter) {
@@ -27,6 +29,8 @@ export function create(db: Database) {
   // so SQLite can seek the (agent|session_id|kind, id) indexes; "(? IS NULL OR kind = ?)" would scan.
   const sinceQuery = (filter: EventFilter) => db.query<Row, Record<string, string | number>>(sinceSql(filter))
   const latest = db.query<{ id: number | null }, []>("SELECT max(id) AS id FROM events")
+  const bounds = db.query<{ first: number | null; last: number | null }, []>("SELECT min(id) AS first, max(id) AS last FROM events")
+  const pruneSlice = db.query("DELETE FROM events WHERE id > ?1 AND id <= ?2 AND ts < ?3")
   // Batches go in as multi-row INSERTs (fewer crossings into SQLite per event) without RETURNING.
   const ROWS = 50
   const insertRows = db.prepare(`INSERT INTO events (ts, agent, session_id, kind, payload) VALUES ${Array(ROWS).fill("(?, ?, ?, ?, ?)").join(", ")}`)
@@ -45,7 +49,7 @@ export function create(db: Database) {
       const last = Number(db.query<{ id: number }, []>("SELECT last_insert_rowid() AS id").get()!.id)
       return { count: list.length, first_id: last - list.length + 1, last_id: last }
     },
-    /** Events after `after` (up to `upTo`), oldest first. Callers bound `limit` (keysetPage, a stream's page). */
+    /** Events after `after` (up to `upTo`), oldest first. Callers bound `limit` and the id window. */
     since(after: number, filter: EventFilter = {}, limit = DEFAULT_LIMIT, upTo = Number.MAX_SAFE_INTEGER): Event[] {
       const args: Record<string, string | number> = { after, upTo, limit }
       if (filter.agent !== undefined) args.agent = filter.agent
@@ -54,15 +58,28 @@ export function create(db: Database) {
       return sinceQuery(filter).all(args).map(decode)
     },
     /**
-     * A stream's next page, and the cursor to continue from. The newest id is read before the page, and the
-     * page is bounded by it, so the cursor may skip what was scanned without matching (a filtered stream must
-     * not rescan the table on every wake-up) but never a row committed in between.
+     * The next page after `after`, and the cursor to continue from. One call looks at most SCAN_WINDOW ids
+     * (a kind filter has no index, and a rare kind must not walk a week of events in one synchronous step),
+     * bounded too by the newest id read before the page, so the cursor may skip what was scanned without
+     * matching but never a row committed in between. `more` says whether ids beyond the cursor exist.
      */
-    next(after: number, filter: EventFilter, limit: number): { events: Event[]; cursor: number } {
-      const upTo = Math.max(after, latest.get()!.id ?? 0)
-      const events = this.since(after, filter, limit, upTo)
-      return { events, cursor: events.length === limit ? events.at(-1)!.id : upTo }
+    next(after: number, filter: EventFilter, limit: number): { events: Event[]; cursor: number; more: boolean } {
+      const newest = latest.get()!.id ?? 0
+      const upTo = Math.max(after, Math.min(newest, after + SCAN_WINDOW))
+      const rows = this.since(after, filter, limit + 1, upTo)
+      const events = rows.slice(0, limit)
+      const cursor = rows.length > limit ? events.at(-1)!.id : upTo
+      return { events, cursor, more: cursor < newest }
     },
+    /**
+     * Deletes events older than `before` among ids (from, to]: the age prune walks the table in such slices
+     * (see jobs/retention), each a short transaction, so no request waits long behind it.
+     */
+    pruneSlice: (from: number, to: number, before: number) => pruneSlice.run(from, to, before).changes,
+    /** The id of the newest event (0 when there is none). */
+    newest: () => latest.get()!.id ?? 0,
+    /** The id range the age prune has to walk. */
+    idRange: () => bounds.get()!,
   }
 }
 

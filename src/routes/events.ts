@@ -1,5 +1,5 @@
 import { Elysia, t } from "elysia"
-import { keysetPage } from "../db/entity"
+import { DEFAULT_LIMIT, MAX_LIMIT } from "../db/entity"
 import type * as Events from "../db/events"
 import type { GroupCommit } from "../db/group-commit"
 import { badRequest, HiveError } from "../errors"
@@ -57,7 +57,11 @@ function stream(store: Events.Store, pulse: Pulse, limits: StreamLimits, state: 
           const page = store.next(cursor, filter, PAGE)
           for (const e of page.events) send(frame(e))
           cursor = page.cursor
-          if (page.events.length === PAGE) continue
+          if (page.more) {
+            // A long replay yields between pages, so other requests are served while it catches up.
+            await new Promise((resolve) => setImmediate(resolve))
+            continue
+          }
           if (Date.now() - lastWrite >= limits.heartbeatMs) send(encoder.encode(": heartbeat\n\n"))
           const wait = Math.max(1, Math.min(POLL_MS, limits.heartbeatMs - (Date.now() - lastWrite)))
           await Promise.race([pulse.wait(wait), new Promise<void>((resolve) => (wakeNow = resolve))])
@@ -82,9 +86,13 @@ function stream(store: Events.Store, pulse: Pulse, limits: StreamLimits, state: 
   })
 }
 
-function cursorOf(request: Request, since: number | undefined) {
+/**
+ * Where a stream starts: after Last-Event-ID (a reconnect), else after ?since=, else at the newest event
+ * (a new subscriber wants what happens from now on, not a replay of the whole retention window).
+ */
+function cursorOf(request: Request, since: number | undefined, newest: () => number) {
   const header = request.headers.get("last-event-id")
-  if (header === null) return since ?? 0
+  if (header === null) return since ?? newest()
   if (!/^\d{1,15}$/.test(header.trim())) throw badRequest("Last-Event-ID must be an event id (a whole number)")
   return Number(header.trim())
 }
@@ -113,7 +121,11 @@ export const events = (store: Events.Store, commit: GroupCommit, pulse: Pulse, l
     )
     .get(
       "/",
-      ({ query }) => keysetPage(query.limit, (n) => store.since(query.since ?? 0, { agent: query.agent, session_id: query.session_id, kind: query.kind }, n), (e) => e.id),
+      ({ query }) => {
+        const page = store.next(query.since ?? 0, { agent: query.agent, session_id: query.session_id, kind: query.kind }, Math.min(query.limit ?? DEFAULT_LIMIT, MAX_LIMIT))
+        // A page may hold fewer items than asked (a filter scans a bounded id window) and still say more follow.
+        return { items: page.events, next_cursor: page.more ? String(page.cursor) : null }
+      },
       { query: t.Object({ since: t.Optional(Query.int("since")), limit: t.Optional(Query.int("limit", 1)), ...Filter }) },
     )
     .get(
@@ -121,11 +133,14 @@ export const events = (store: Events.Store, commit: GroupCommit, pulse: Pulse, l
       ({ request, query }) => {
         if (state.active >= limits.maxStreams)
           throw new HiveError(503, "too_many_streams", `at most ${limits.maxStreams} event streams at once; close one and retry`)
-        return stream(store, pulse, limits, state, request, cursorOf(request, query.since), { agent: query.agent, session_id: query.session_id, kind: query.kind })
+        return stream(store, pulse, limits, state, request, cursorOf(request, query.since, store.newest), { agent: query.agent, session_id: query.session_id, kind: query.kind })
       },
       {
         query: t.Object({ since: t.Optional(Query.int("since")), ...Filter }),
-        detail: { description: "SSE. Resume with Last-Event-ID (or ?since=): missed events are replayed, then live, with no gap and no duplicate. A heartbeat comment at least every 8 s." },
+        detail: {
+          description:
+            "SSE. Without a cursor the stream starts at the newest event. Resume with Last-Event-ID (or ?since=): missed events are replayed, then live, with no gap and no duplicate. A heartbeat comment at least every 8 s.",
+        },
       },
     )
 }
