@@ -26,6 +26,18 @@ export type Config = {
   faultPoint?: string
   /** Where the older tools left state that import migrations take over. */
   legacy: LegacyPaths
+  jobs: JobsConfig
+}
+
+/** What the scheduled jobs keep and when they run (seed 002's retention rules are the defaults). */
+export type JobsConfig = {
+  /** A job's schedule by name: an interval ("1h") or a cron expression ("0 3 * * *", local time). */
+  schedules: Record<string, string>
+  retention: { messagesMs: number; eventsMs: number; turnStatsMs: number; sdkSessionsMs: number; jobRunsMs: number }
+  /** Scheduled and manual backups kept in backups/ (the newest N; older ones are deleted). */
+  backupKeep: number
+  /** Whether the daily backup encrypts the whole file (with a key derived from the master key). */
+  backupEncrypt: boolean
 }
 
 export type LegacyPaths = {
@@ -51,6 +63,22 @@ export const DEFAULTS = {
   sseHeartbeatMs: 5000,
   maxStreams: 256,
   logLevel: "info" as Level,
+}
+
+const DAY = 86_400_000
+export const JOB_DEFAULTS = {
+  schedules: {
+    "time-out-questions": "1m",
+    "prune-messages": "1h",
+    "prune-events": "1h",
+    "prune-turn-stats": "1h",
+    "prune-stale": "1h",
+    vacuum: "1h",
+    optimize: "30 4 * * *",
+    backup: "0 3 * * *",
+  } as Record<string, string>,
+  retention: { messagesMs: 30 * DAY, eventsMs: 7 * DAY, turnStatsMs: 90 * DAY, sdkSessionsMs: 30 * DAY, jobRunsMs: 30 * DAY },
+  backupKeep: 7,
 }
 
 const LEVELS: readonly Level[] = ["debug", "info", "warn", "error"]
@@ -82,7 +110,49 @@ export function load(overrides: Overrides = {}, env: Env = process.env): Config 
       configDir: resolve(overrides.legacyConfigDir ?? env.HIVE_LEGACY_CONFIG_DIR ?? join(configHome, "claude-hooks")),
       hiveDir: home,
     },
+    jobs: jobsConfig(env),
   }
+}
+
+/** HIVE_RETAIN_EVENTS=14d, HIVE_BACKUP_KEEP=3, HIVE_SCHEDULE_BACKUP="0 2 * * *" (job names upper-cased, - as _). */
+function jobsConfig(env: Env): JobsConfig {
+  const age = (name: string, fallback: number) => (env[name] ? parseDuration(name, env[name]!) : fallback)
+  const r = JOB_DEFAULTS.retention
+  const schedules = { ...JOB_DEFAULTS.schedules }
+  for (const job of Object.keys(schedules)) {
+    const raw = env[`HIVE_SCHEDULE_${job.toUpperCase().replaceAll("-", "_")}`]
+    if (raw) schedules[job] = raw.trim()
+  }
+  return {
+    schedules,
+    retention: {
+      messagesMs: age("HIVE_RETAIN_MESSAGES", r.messagesMs),
+      eventsMs: age("HIVE_RETAIN_EVENTS", r.eventsMs),
+      turnStatsMs: age("HIVE_RETAIN_TURN_STATS", r.turnStatsMs),
+      sdkSessionsMs: age("HIVE_RETAIN_SDK_SESSIONS", r.sdkSessionsMs),
+      jobRunsMs: age("HIVE_RETAIN_JOB_RUNS", r.jobRunsMs),
+    },
+    backupKeep: parsePositive("HIVE_BACKUP_KEEP", env.HIVE_BACKUP_KEEP) ?? JOB_DEFAULTS.backupKeep,
+    backupEncrypt: parseFlag("HIVE_BACKUP_ENCRYPT", env.HIVE_BACKUP_ENCRYPT),
+  }
+}
+
+function parseFlag(name: string, raw: string | undefined): boolean {
+  if (raw === undefined || raw === "" || raw === "0" || raw === "false") return false
+  if (raw === "1" || raw === "true") return true
+  throw new UsageError(`${name} must be true or false, got "${raw}"`)
+}
+
+const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: DAY, w: 7 * DAY }
+const MAX_DURATION_MS = 3650 * DAY
+
+/** "90s", "15m", "12h", "30d", "2w" to milliseconds. */
+export function parseDuration(name: string, raw: string): number {
+  const match = /^(\d+)([smhdw])$/.exec(raw.trim())
+  if (!match) throw new UsageError(`${name} must look like 90s, 15m, 12h, 30d or 2w, got "${raw}"`)
+  const ms = Number(match[1]) * UNITS[match[2]!]!
+  if (ms <= 0 || ms > MAX_DURATION_MS) throw new UsageError(`${name} must be between 1s and 3650d, got "${raw}"`)
+  return ms
 }
 
 function parsePort(raw: string | undefined): number {

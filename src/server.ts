@@ -9,6 +9,7 @@ import type { StreamLimits } from "./routes/events"
 import type { Stores } from "./db/stores"
 import type { Logger } from "./log"
 import type { Vault } from "./secrets/vault"
+import type { Scheduler } from "./jobs/scheduler"
 import { api, guards } from "./routes"
 import { health } from "./routes/health"
 
@@ -22,6 +23,7 @@ export type AppDeps = {
   maxBodyBytes: number
   host: string
   streams?: StreamLimits
+  scheduler: Scheduler
 }
 
 /** The admin app (127.0.0.1:7420): /health, /openapi and the whole /api. It does not listen; `hive serve` does. */
@@ -56,6 +58,7 @@ export function createAdminApp(deps: AppDeps) {
           logger: deps.logger,
           maxBodyBytes: deps.maxBodyBytes,
           host: deps.host,
+          scheduler: deps.scheduler,
         }),
       )
   )

@@ -14,6 +14,7 @@ import { silentLogger } from "../src/log"
 import { unlock } from "../src/secrets/unlock"
 import { createVault } from "../src/secrets/vault"
 import { createAdminApp } from "../src/server"
+import { createJobScheduler } from "../src/jobs"
 
 export const ROOT = join(import.meta.dir, "..")
 export const MAIN = join(ROOT, "src", "main.ts")
@@ -52,7 +53,8 @@ export async function testApp(opts: { maxBodyBytes?: number; vault?: Parameters<
   const keys = unlock(config, stores)
   const auth = createAuth(keys, stores.tokens)
   const vault = createVault(db, stores, keys, opts.vault)
-  const app = createAdminApp({ db, stores, auth, vault, logger: silentLogger, version: "test", maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024, host: "127.0.0.1" })
+  const scheduler = createJobScheduler({ db, stores, keys, jobs: config.jobs, backupsDir: config.backupsDir, logger: silentLogger })
+  const app = createAdminApp({ db, stores, auth, vault, logger: silentLogger, version: "test", maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024, host: "127.0.0.1", scheduler })
   const jwtKey = keys.subKey(keys.current(), "jwt")
   const { token, row } = await auth.issue("test", 3600_000)
   const headers = { authorization: `Bearer ${token}` }
@@ -67,7 +69,7 @@ export async function testApp(opts: { maxBodyBytes?: number; vault?: Parameters<
     const text = await res.text()
     return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers }
   }
-  return { app, db, home, config, keyFile, stores, keys, auth, vault, jwtKey, token, tokenId: row.id, headers, call }
+  return { app, db, home, config, keyFile, stores, keys, auth, vault, scheduler, jwtKey, token, tokenId: row.id, headers, call }
 }
 
 /** Runs the CLI from source as a real process. */

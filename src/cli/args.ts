@@ -21,17 +21,7 @@ export function noExtra(command: string, positionals: string[], allowed = 0) {
   if (positionals.length > allowed) throw new UsageError(`${command}: unexpected argument "${positionals[allowed]}" (see \`${command} --help\`)`)
 }
 
-const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }
-const MAX_TTL_MS = 3650 * UNITS.d!
-
-/** "90s", "15m", "12h", "30d", "2w" to milliseconds. */
-export function parseDuration(flag: string, raw: string): number {
-  const match = /^(\d+)([smhdw])$/.exec(raw.trim())
-  if (!match) throw new UsageError(`${flag} must look like 90s, 15m, 12h, 30d or 2w, got "${raw}"`)
-  const ms = Number(match[1]) * UNITS[match[2]!]!
-  if (ms <= 0 || ms > MAX_TTL_MS) throw new UsageError(`${flag} must be between 1s and 3650d, got "${raw}"`)
-  return ms
-}
+export { parseDuration } from "../config"
 
 export const out = (line = "") => void process.stdout.write(line + "\n")
 export const err = (line = "") => void process.stderr.write(line + "\n")

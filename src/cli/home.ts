@@ -5,6 +5,7 @@ import type { Config } from "../config"
 import { vacuumInto } from "../db/backup"
 import * as Audit from "../db/audit"
 import * as Keys from "../db/keys"
+import * as Maintenance from "../db/maintenance"
 import { apply, type AppliedReport, type MigrationEnv, type Registered, type SecretSink } from "../db/migrate"
 import * as OAuth from "../db/oauth"
 import * as Secrets from "../db/secrets"
@@ -46,6 +47,8 @@ export function openHome(config: Config): Database {
 }
 
 export type MigrateHooks = {
+  /** Run PRAGMA quick_check before anything else and refuse a damaged database (hive serve). */
+  verify?: boolean
   /** Run already-applied import migrations again when their legacy files are present (explicit `hive migrate` only). */
   reimport?: boolean
   onApplied?: (r: AppliedReport) => void
@@ -90,6 +93,7 @@ export function migrate(db: Database, config: Config, hooks: MigrateHooks = {}, 
 export async function prepare(config: Config, logger: Logger, hooks: MigrateHooks = {}) {
   const db = openHome(config)
   try {
+    if (hooks.verify) refuseDamaged(db, config)
     await migrate(db, config, { logger, ...hooks })
     const stores = createStores(db)
     const keys = unlock(config, stores, logger)
@@ -100,6 +104,21 @@ export async function prepare(config: Config, logger: Logger, hooks: MigrateHook
     db.close()
     throw err
   }
+}
+
+/** A damaged database is refused with a clear message and left exactly as it is: hive never "repairs" by overwriting. */
+function refuseDamaged(db: Database, config: Config) {
+  let problems: string[]
+  try {
+    problems = Maintenance.create(db).check("quick", 5)
+  } catch (err) {
+    problems = [(err as Error).message]
+  }
+  if (problems.join() === "ok") return
+  throw new FatalError(
+    `${config.dbPath} is damaged (quick_check: ${problems.slice(0, 3).join("; ")}); hive left it untouched. ` +
+      `Run \`hive doctor\`, then restore a backup from ${config.backupsDir} with \`hive restore FILE\``,
+  )
 }
 
 /** How the CLI names itself in the audit log. */

@@ -4,13 +4,17 @@ import { close } from "../db/open"
 import { schemaVersion } from "../db/migrate"
 import { createLogger } from "../log"
 import { createAdminApp } from "../server"
+import { createJobScheduler } from "../jobs"
+import { clearRunning, markRunning } from "./server-lock"
 import { HOME_OPTION, noExtra, parse } from "./args"
 import { prepare } from "./home"
 
 export const help = `Usage: hive serve [--port 7420] [--host 127.0.0.1] [--home DIR]
 
-Applies pending migrations, then serves the REST API until SIGINT or SIGTERM
-(in-flight requests finish, the database closes cleanly).
+Checks the database (quick_check; a damaged one is refused and left untouched), applies pending
+migrations, then serves the REST API and runs the scheduled jobs (retention, vacuum, daily backup:
+see \`hive jobs --help\`) until SIGINT or SIGTERM (in-flight requests and a job under way finish,
+the database closes cleanly).
 
 Options:
   --port N      port to listen on (default 7420, env HIVE_PORT; 0 picks a free one)
@@ -38,11 +42,13 @@ export async function run(argv: string[]): Promise<number> {
   const logger = createLogger(config.logLevel)
   const phases: string[] = [`load ${performance.now().toFixed(1)}`]
   const mark = (name: string) => phases.push(`${name} ${performance.now().toFixed(1)}`)
-  const { db, stores, auth, vault } = await prepare(config, logger, {
+  const { db, stores, auth, vault, keys } = await prepare(config, logger, {
+    verify: true,
     onBackup: (path) => logger.info(`backed up the database to ${path} before migrating`),
     onApplied: (r) => logger.info(`applied migration ${r.id} (${r.durationMs} ms)`),
   })
   mark("prepared")
+  const scheduler = createJobScheduler({ db, stores, keys, jobs: config.jobs, backupsDir: config.backupsDir, logger })
   const shutdown = new AbortController()
   const app = createAdminApp({
     db,
@@ -54,6 +60,7 @@ export async function run(argv: string[]): Promise<number> {
     maxBodyBytes: config.maxBodyBytes,
     host: config.host,
     streams: { heartbeatMs: config.sseHeartbeatMs, maxStreams: config.maxStreams, shutdown: shutdown.signal },
+    scheduler,
   })
 
   // No maxRequestBodySize near our limit: Bun would answer a declared Content-Length over it with an empty
@@ -75,6 +82,8 @@ export async function run(argv: string[]): Promise<number> {
     throw err
   }
   const server = app.server!
+  markRunning(config.home, `http://${config.host}:${server.port}`)
+  scheduler.start()
   mark("listening")
   logger.debug(`start-up, ms since process start: ${phases.join(", ")}`)
   logger.info(`hive ${config.version} listening on http://${config.host}:${server.port} (home ${config.home}, schema ${schemaVersion(db)})`)
@@ -83,6 +92,7 @@ export async function run(argv: string[]): Promise<number> {
     const stop = (signal: string) => {
       logger.info(`${signal}: finishing in-flight requests, then closing the database`)
       shutdown.abort() // live event streams end; requests in flight still finish
+      scheduler.stop() // no new job runs; one under way finishes below
       const force = setTimeout(() => server.stop(true), GRACE_MS)
       force.unref()
       Promise.resolve(server.stop(false)).finally(() => {
@@ -93,7 +103,9 @@ export async function run(argv: string[]): Promise<number> {
     process.once("SIGINT", () => stop("SIGINT"))
     process.once("SIGTERM", () => stop("SIGTERM"))
   })
+  await scheduler.drain()
   close(db)
+  clearRunning(config.home)
   logger.info("stopped")
   return 0
 }

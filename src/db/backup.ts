@@ -1,18 +1,99 @@
-import type { Database } from "bun:sqlite"
-import { chmodSync, mkdirSync } from "node:fs"
+import { Database } from "bun:sqlite"
+import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs"
 import { join } from "node:path"
+import { FatalError } from "../errors"
 
 /** Sortable, filename-safe: 2026-11-22T01-49-00-123Z. */
 export const stamp = (now = new Date()) => now.toISOString().replaceAll(":", "-").replace(".", "-")
 
+/** hive-<stamp>[-label].db[.enc]: what backups/ holds and rotation counts. */
+const NAME = /^hive-(\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-\d{3}Z)(?:-([a-z-]+))?\.db(\.enc)?$/
+
+export type BackupFile = { name: string; path: string; label: string; encrypted: boolean; bytes: number; created_at: number }
+
+/** "ok", or the problems SQLite finds in a database file (opened read-only; nothing is written). */
+export function checkFile(path: string, kind: "quick" | "full" = "full"): string[] {
+  let db: Database | undefined
+  try {
+    db = new Database(path, { readonly: true, strict: true })
+    const rows = db.query<Record<string, string>, []>(`PRAGMA ${kind === "quick" ? "quick_check" : "integrity_check"}(20)`).all()
+    return rows.map((r) => Object.values(r)[0]!)
+  } catch (err) {
+    return [(err as Error).message]
+  } finally {
+    db?.close()
+  }
+}
+
+/** The schema version recorded in a database file (0 when it has none). */
+export function fileSchemaVersion(path: string): number {
+  const db = new Database(path, { readonly: true, strict: true })
+  try {
+    const table = db.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get()
+    return table ? (db.query<{ v: number | null }, []>("SELECT max(version) AS v FROM schema_migrations").get()!.v ?? 0) : 0
+  } finally {
+    db.close()
+  }
+}
+
 /**
- * A consistent copy of the live database (VACUUM INTO works while others read and write), mode 0600.
- * Encrypted values stay encrypted in it; the master key is never in the data home, so never in a backup.
+ * A verified copy of the live database: VACUUM INTO a temporary file (consistent while others read and
+ * write), `integrity_check` on the copy, then a rename into place, so backups/ never holds a half-written
+ * or damaged file under a backup's name. Mode 0600. Encrypted values stay encrypted in it; the master key
+ * lives outside the data home, so it is never in a backup. `seal`, when given, encrypts the whole file.
  */
-export function vacuumInto(db: Database, dir: string, label: string, now = new Date()): string {
+export function vacuumInto(db: Database, dir: string, label = "", now = new Date(), seal?: (plain: string, target: string) => void): string {
   mkdirSync(dir, { recursive: true, mode: 0o700 })
-  const path = join(dir, `hive-${stamp(now)}${label ? `-${label}` : ""}.db`)
-  db.run("VACUUM INTO ?", [path])
-  chmodSync(path, 0o600)
-  return path
+  const name = `hive-${stamp(now)}${label ? `-${label}` : ""}.db${seal ? ".enc" : ""}`
+  const partial = join(dir, `.${name}.partial`)
+  const sealed = `${partial}.enc`
+  try {
+    db.run("VACUUM INTO ?", [partial])
+    chmodSync(partial, 0o600)
+    const problems = checkFile(partial)
+    if (problems.join() !== "ok") throw new FatalError(`the backup copy failed its integrity check (${problems.slice(0, 3).join("; ")}); the database itself may be damaged: run \`hive doctor\``)
+    if (seal) {
+      seal(partial, sealed)
+      rmSync(partial)
+      renameSync(sealed, join(dir, name))
+    } else renameSync(partial, join(dir, name))
+    return join(dir, name)
+  } finally {
+    rmSync(partial, { force: true })
+    rmSync(sealed, { force: true })
+  }
+}
+
+/** Backups in `dir`, newest first (files of other names are not hive's and are left alone). */
+export function listBackups(dir: string): BackupFile[] {
+  let names: string[]
+  try {
+    names = readdirSync(dir)
+  } catch {
+    return []
+  }
+  const out: BackupFile[] = []
+  for (const name of names) {
+    const m = NAME.exec(name)
+    if (!m) continue
+    const path = join(dir, name)
+    const [d, t] = m[1]!.split("T") as [string, string]
+    const created = Date.parse(`${d}T${t.replace(/^(\d\d)-(\d\d)-(\d\d)-(\d{3})Z$/, "$1:$2:$3.$4Z")}`)
+    out.push({ name, path, label: m[2] ?? "", encrypted: m[3] !== undefined, bytes: statSync(path).size, created_at: created })
+  }
+  return out.sort((a, b) => b.created_at - a.created_at || b.name.localeCompare(a.name))
+}
+
+/** Keeps the newest `keep` backups of each label (plain, pre-migrate, before-restore); returns the paths deleted. */
+export function rotate(dir: string, keep: number): string[] {
+  const seen = new Map<string, number>()
+  const removed: string[] = []
+  for (const b of listBackups(dir)) {
+    const n = (seen.get(b.label) ?? 0) + 1
+    seen.set(b.label, n)
+    if (n <= keep) continue
+    rmSync(b.path, { force: true })
+    removed.push(b.path)
+  }
+  return removed
 }

@@ -36,6 +36,10 @@ export function create(db: Database, agents: Agents) {
     `SELECT ${mCols} FROM messages WHERE ((sender = ?1 AND recipient = ?2) OR (sender = ?2 AND recipient = ?1)) AND id > ?3 ORDER BY id LIMIT ?4`,
   )
 
+  const pruneDelivered = db.query(
+    "DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE delivered_at IS NOT NULL AND delivered_at < ? LIMIT ?)",
+  )
+
   const aCols = "id, agent, kind, ref, note, status, requested_at, resolved_at, resolution_note"
   const request = db.query<Approval, [string, string, string, string | null, string | null, number]>(
     `INSERT INTO approvals (id, agent, kind, ref, note, requested_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING ${aCols}`,
@@ -74,6 +78,8 @@ export function create(db: Database, agents: Agents) {
     },
     /** Marks everything up to `upTo` in the recipient's inbox delivered; returns how many. */
     acknowledge: (recipient: string, upTo: number, now = Date.now()) => ack.run(now, recipient, upTo).changes,
+    /** Deletes up to `limit` messages delivered before `before`; undelivered ones are never touched. */
+    pruneDelivered: (before: number, limit: number) => pruneDelivered.run(before, limit).changes,
     history(a: string, b: string, opts: { limit?: number; cursor?: string }) {
       return keysetPage(opts.limit, (n) => history.all(a, b, Number(opts.cursor ?? 0) || 0, n), (m) => m.id)
     },

@@ -16,7 +16,7 @@ export function create(db: Database) {
   )
   const touch = db.query<SdkSession, [number, string]>(`UPDATE claude_sdk_sessions SET last_used_at = ? WHERE key = ? RETURNING ${cols}`)
   const remove = db.query("DELETE FROM claude_sdk_sessions WHERE key = ?")
-  const prune = db.query("DELETE FROM claude_sdk_sessions WHERE last_used_at < ?")
+  const prune = db.query("DELETE FROM claude_sdk_sessions WHERE key IN (SELECT key FROM claude_sdk_sessions WHERE last_used_at < ? LIMIT ?)")
   return {
     get(key: string) {
       const row = one.get(key)
@@ -36,8 +36,8 @@ export function create(db: Database) {
     remove(key: string) {
       if (remove.run(key).changes === 0) throw notFound("sdk session", key)
     },
-    /** Drops entries not used since `olderThan` (unix ms); returns how many. */
-    pruneStale: (olderThan: number) => prune.run(olderThan).changes,
+    /** Drops up to `limit` entries not used since `olderThan` (unix ms); returns how many. */
+    pruneStale: (olderThan: number, limit = Number.MAX_SAFE_INTEGER) => prune.run(olderThan, limit).changes,
   }
 }
 

@@ -30,9 +30,11 @@ export function create(db: Database) {
   const withPrefix = db.query<Row, [string, string]>(
     "SELECT name, envelope, key_id, created_at, updated_at FROM secrets WHERE name >= ?1 AND substr(name, 1, length(?1)) = ?1 AND name > ?2 ORDER BY name",
   )
+  const first = db.query<Row, []>("SELECT name, envelope, key_id, created_at, updated_at FROM secrets ORDER BY name LIMIT 1")
   const notUnder = db.query<Row, [string]>("SELECT name, envelope, key_id, created_at, updated_at FROM secrets WHERE key_id <> ?")
   return {
     find: (name: string) => one.get(name) ?? undefined,
+    first: () => first.get() ?? undefined,
     meta: (name: string) => {
       const r = oneMeta.get(name)
       return r ? meta(r) : undefined

@@ -5,13 +5,16 @@ import * as Broker from "./broker"
 import * as Commands from "./commands"
 import * as Events from "./events"
 import * as TurnStats from "./turn-stats"
+import * as JobRuns from "./job-runs"
 import * as Keys from "./keys"
+import * as Maintenance from "./maintenance"
 import * as OAuth from "./oauth"
 import * as Preferences from "./preferences"
 import * as Projects from "./projects"
 import * as SdkSessions from "./sdk-sessions"
 import * as Secrets from "./secrets"
 import * as Sessions from "./sessions"
+import * as SessionTokens from "./session-tokens"
 import * as Tokens from "./tokens"
 import * as Worktrees from "./worktrees"
 
@@ -34,6 +37,9 @@ export function createStores(db: Database) {
     commands: Commands.create(db),
     events: Events.create(db),
     turnStats: TurnStats.create(db),
+    sessionTokens: SessionTokens.create(db),
+    jobRuns: JobRuns.create(db),
+    maintenance: Maintenance.create(db),
   }
 }
 

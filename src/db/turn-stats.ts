@@ -69,7 +69,10 @@ export function create(db: Database) {
     ]),
   ) as Record<GroupBy, { totals: ReturnType<typeof db.query>; p95: ReturnType<typeof db.query>; tools: ReturnType<typeof db.query> }>
 
+  const prune = db.query("DELETE FROM turn_stats WHERE id IN (SELECT id FROM turn_stats WHERE started_at < ? LIMIT ?)")
   return {
+    /** Deletes up to `limit` turns started before `before` (the retention job calls it in chunks). */
+    prune: (before: number, limit: number) => prune.run(before, limit).changes,
     record(t: TurnInput): number {
       return insert.get(
         t.agent, t.model ?? null, t.wake_from ?? null, t.result_kind ?? null, t.started_at, t.ended_at, t.duration_ms ?? t.ended_at - t.started_at,

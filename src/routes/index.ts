@@ -20,6 +20,8 @@ import { sdkSessions } from "./sdk-sessions"
 import { secrets } from "./secrets"
 import { sessions } from "./sessions"
 import { stats } from "./stats"
+import { jobs } from "./jobs"
+import type { Scheduler } from "../jobs/scheduler"
 import { worktrees } from "./worktrees"
 
 const JSON_HEADERS = { "content-type": "application/json; charset=utf-8" }
@@ -120,6 +122,7 @@ export type ApiDeps = Stores & {
   logger: Logger
   maxBodyBytes: number
   host: string
+  scheduler: Scheduler
 }
 
 /** Who is acting, for the audit log: the token's name and id (never the token). */
@@ -181,4 +184,5 @@ export const api = (deps: ApiDeps) => {
     .use(commands(deps.commands, deps.commit))
     .use(events(deps.events, deps.commit, deps.pulse, deps.streams))
     .use(stats(deps.turnStats, deps.commit))
+    .use(jobs(deps.scheduler))
 }

@@ -150,7 +150,7 @@ export function retireUnused(ring: Keyring, referenced: ReadonlySet<string>): { 
   return retired.length ? { ring: replaceKeyFile(ring, keep), retired } : { ring, retired }
 }
 
-export type Purpose = "jwt" | "secrets" | "pairing"
+export type Purpose = "jwt" | "secrets" | "pairing" | "backup"
 
 /**
  * A sub-key per purpose, so the master key itself never signs or encrypts anything: HKDF-SHA256

@@ -73,6 +73,14 @@ export function createVault(
   const secretAt = (name: string) => where("secrets", name, "envelope")
   const oauthAt = (forge: string, column: "access_token" | "refresh_token") => where("operator_oauth_tokens", forge, column)
 
+  /** `hive doctor`'s proof that the key works: decrypts the first stored secret, reveals and audits nothing. */
+  function verifyOne(): string | undefined {
+    const row = stores.secrets.first()
+    if (!row) return undefined
+    open(secretAt(row.name), row.envelope, `secret ${row.name}`)
+    return row.name
+  }
+
   function secretValue(name: string) {
     const row = stores.secrets.find(name)
     if (!row) throw notFound("secret", name)
@@ -80,6 +88,7 @@ export function createVault(
   }
 
   const vault = {
+    verifyOne,
     /** After deleting sealed values some other way (purging an agent), fold the WAL so no old ciphertext stays in it. */
     scrub: scrubWal,
     listSecrets: stores.secrets.list,

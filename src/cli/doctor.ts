@@ -1,0 +1,133 @@
+import { existsSync, statfsSync, statSync } from "node:fs"
+import { migrations } from "../../migrations"
+import * as Config from "../config"
+import { listBackups } from "../db/backup"
+import { plan } from "../db/migrate"
+import { createStores } from "../db/stores"
+import { HiveError } from "../errors"
+import { createLogger } from "../log"
+import { createKeys } from "../secrets/keys"
+import { KeyError, loadKeyring } from "../secrets/keyring"
+import { createVault } from "../secrets/vault"
+import { HOME_OPTION, noExtra, out, parse } from "./args"
+import { openHome } from "./home"
+import { runningServer } from "./server-lock"
+
+export const help = `Usage: hive doctor [--home DIR]
+
+Checks the data home and prints each finding with a fix; exits 1 if any check fails.
+  database    PRAGMA integrity_check and foreign_key_check
+  schema      applied migrations against this hive's (pending ones, a newer database)
+  key         the master key is present, holds every key id the database needs, and decrypts a value
+  wal         the size of the write-ahead log
+  disk        free space where the data home is
+  backups     how recent the newest backup is
+Changes nothing.
+
+Options:
+  --home DIR   data home (default ~/.hive, env HIVE_HOME)
+  -h, --help   show this help`
+
+type Finding = { level: "ok" | "warn" | "fail"; check: string; what: string; fix?: string }
+
+const MiB = 1 << 20
+const WAL_WARN_BYTES = 256 * MiB
+const DISK_WARN_BYTES = 512 * MiB
+const BACKUP_WARN_MS = 2 * 86_400_000
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse("hive doctor", argv, { ...HOME_OPTION })
+  if (values.help) return out(help), 0
+  noExtra("hive doctor", positionals)
+  const config = Config.load({ home: values.home })
+  const findings = diagnose(config)
+  for (const f of findings) {
+    out(`${f.level === "ok" ? "ok  " : f.level === "warn" ? "WARN" : "FAIL"}  ${f.check.padEnd(9)} ${f.what}`)
+    if (f.fix && f.level !== "ok") out(`      ${"".padEnd(9)} fix: ${f.fix}`)
+  }
+  const failed = findings.filter((f) => f.level === "fail").length
+  out(failed ? `\n${failed} problem(s) found` : "\nno problems found")
+  return failed ? 1 : 0
+}
+
+export function diagnose(config: Config.Config, now = Date.now()): Finding[] {
+  const findings: Finding[] = []
+  const add = (level: Finding["level"], check: string, what: string, fix?: string) => findings.push({ level, check, what, fix })
+  const newest = listBackups(config.backupsDir)[0]
+  const restoreFix = newest ? `stop hive, then \`hive restore ${newest.path}\`` : "stop hive and restore a copy of hive.db you trust with `hive restore FILE`"
+
+  if (!existsSync(config.dbPath)) {
+    add("fail", "database", `${config.dbPath} does not exist`, "run `hive migrate` (or `hive serve`) to create it")
+    return findings
+  }
+  let db
+  try {
+    db = openHome(config)
+  } catch (err) {
+    add("fail", "database", (err as Error).message, restoreFix)
+    return findings
+  }
+  try {
+    const stores = createStores(db)
+    let integrity: string[]
+    try {
+      integrity = stores.maintenance.check("full")
+    } catch (err) {
+      integrity = [(err as Error).message]
+    }
+    if (integrity.join() === "ok") add("ok", "database", "integrity_check: ok")
+    else add("fail", "database", `integrity_check: ${integrity.slice(0, 5).join("; ")}`, restoreFix)
+    if (integrity.join() !== "ok") return findings // the checks below would only trip over the same damage
+    const orphans = stores.maintenance.foreignKeyProblems()
+    if (orphans.length === 0) add("ok", "database", "foreign_key_check: ok")
+    else
+      add("fail", "database", `foreign_key_check: ${orphans.length} row(s) point at missing parents (first: ${orphans[0]!.table} row ${orphans[0]!.rowid} -> ${orphans[0]!.parent})`, restoreFix)
+
+    const p = plan(db, migrations)
+    if (p.newerThanBinary) add("fail", "schema", `version ${p.databaseVersion} is newer than this hive (${migrations.length})`, "upgrade hive")
+    else if (p.pending.length || p.unfinished.length)
+      add("warn", "schema", `version ${p.databaseVersion}; ${p.pending.length} migration(s) pending, ${p.unfinished.length} unfinished`, "run `hive migrate`")
+    else add("ok", "schema", `version ${p.databaseVersion}, up to date`)
+    if (p.modified.length) add("warn", "schema", `${p.modified.length} applied migration(s) changed since they ran: ${p.modified.map((m) => m.id).join(", ")}`, "reinstall the hive that applied them")
+
+    checkKey(config, stores, db, add)
+
+    const wal = existsSync(`${config.dbPath}-wal`) ? statSync(`${config.dbPath}-wal`).size : 0
+    if (wal > WAL_WARN_BYTES) add("warn", "wal", `the write-ahead log is ${(wal / MiB).toFixed(0)} MiB`, "run `hive jobs run vacuum` (a long-lived reader may be holding it open)")
+    else add("ok", "wal", `${(wal / MiB).toFixed(1)} MiB`)
+  } finally {
+    db.close()
+  }
+
+  const fs = statfsSync(config.home)
+  const free = fs.bavail * fs.bsize
+  if (free < DISK_WARN_BYTES) add("fail", "disk", `only ${(free / MiB).toFixed(0)} MiB free for ${config.home}`, "free space: writes fail with 507 when the disk is full")
+  else add("ok", "disk", `${(free / MiB / 1024).toFixed(1)} GiB free`)
+
+  if (!newest) add("warn", "backups", `none in ${config.backupsDir}`, runningServer(config.home) ? "one is made daily; or run `hive backup` now" : "run `hive backup` (hive serve makes one daily)")
+  else if (now - newest.created_at > BACKUP_WARN_MS) add("warn", "backups", `the newest is from ${new Date(newest.created_at).toISOString()}`, "run `hive backup`; check `hive jobs list` for a failing backup job")
+  else add("ok", "backups", `newest ${newest.path}`)
+  return findings
+}
+
+function checkKey(config: Config.Config, stores: ReturnType<typeof createStores>, db: Parameters<typeof createVault>[0], add: (level: Finding["level"], check: string, what: string, fix?: string) => void) {
+  const refs = stores.keys.references()
+  if (refs.size === 0 && !stores.tokens.anyIssued()) return add("ok", "key", "nothing in the database depends on the master key yet")
+  let ring
+  try {
+    ring = loadKeyring(config.masterKey, { mayCreate: false, whyNeeded: "this database holds values encrypted or tokens signed with one" })
+  } catch (err) {
+    if (!(err instanceof KeyError)) throw err
+    return add("fail", "key", err.message, "restore the key file (or HIVE_MASTER_KEY) that was in use")
+  }
+  const missing = [...refs.keys()].filter((id) => !ring.byId(id))
+  if (missing.length) return add("fail", "key", `the key from ${ring.source} lacks key id(s) ${missing.join(", ")} that the database needs`, "restore the key file that was in use")
+  try {
+    const vault = createVault(db, stores, createKeys(ring, config.masterKey))
+    const checked = vault.verifyOne()
+    add("ok", "key", checked ? `${ring.source} decrypts secret ${checked}` : `${ring.source} holds every key id the database needs`)
+  } catch (err) {
+    if (!(err instanceof HiveError)) throw err
+    add("fail", "key", err.message, "the stored value was altered: restore a backup, or set the secret again with `hive secrets set`")
+  }
+}

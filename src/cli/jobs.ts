@@ -1,0 +1,66 @@
+import * as Config from "../config"
+import { UsageError } from "../errors"
+import { createJobScheduler } from "../jobs"
+import { createLogger } from "../log"
+import { HOME_OPTION, noExtra, out, parse } from "./args"
+import { prepare } from "./home"
+
+export const help = `Usage: hive jobs list [--home DIR]
+       hive jobs run NAME [--home DIR]
+
+  list   every scheduled job: schedule, next run, last result
+  run    run one job now and print its result (works with or without a server running;
+         a job already running, here or in the server, is refused)
+
+Jobs (schedules from HIVE_SCHEDULE_<NAME>: an interval like 1h or a cron expression like "0 3 * * *"):
+  time-out-questions  every 1m    questions past their deadline become timed_out
+  prune-messages      every 1h    delivered messages older than 30d (HIVE_RETAIN_MESSAGES)
+  prune-events        every 1h    events older than 7d (HIVE_RETAIN_EVENTS)
+  prune-turn-stats    every 1h    turn stats older than 90d (HIVE_RETAIN_TURN_STATS)
+  prune-stale         every 1h    expired reply tokens, SDK session-map entries unused for 30d
+                                  (HIVE_RETAIN_SDK_SESSIONS), job runs older than 30d
+  vacuum              every 1h    checkpoint the WAL, give free pages back to the disk
+  optimize            30 4 * * *  PRAGMA optimize
+  backup              0 3 * * *   verified copy in backups/, newest 7 kept (HIVE_BACKUP_KEEP,
+                                  HIVE_BACKUP_ENCRYPT=true to encrypt it)
+
+Options:
+  --home DIR    data home (default ~/.hive, env HIVE_HOME)
+  -h, --help    show this help`
+
+const when = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z") : "-")
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse("hive jobs", argv, { ...HOME_OPTION })
+  if (values.help) return out(help), 0
+  const [sub, name] = positionals
+  if (sub !== "list" && sub !== "run")
+    throw new UsageError(sub ? `hive jobs: unknown subcommand "${sub}" (see \`hive jobs --help\`)` : "hive jobs: missing subcommand: list or run (see `hive jobs --help`)")
+  noExtra(`hive jobs ${sub}`, positionals, sub === "run" ? 2 : 1)
+  if (sub === "run" && !name) throw new UsageError("hive jobs run: missing job NAME (see `hive jobs list`)")
+  const config = Config.load({ home: values.home })
+  const logger = createLogger(config.logLevel)
+  const { db, stores, keys } = await prepare(config, logger)
+  try {
+    const scheduler = createJobScheduler({ db, stores, keys, jobs: config.jobs, backupsDir: config.backupsDir, logger })
+    if (sub === "list") {
+      out(`${"JOB".padEnd(20)}  ${"SCHEDULE".padEnd(12)}  ${"NEXT RUN".padEnd(20)}  ${"LAST RUN".padEnd(20)}  LAST RESULT`)
+      for (const j of scheduler.status()) {
+        const last = j.last_run
+        const result = j.running ? "running" : !last ? "never run" : last.error ? `failed: ${last.error}` : `ok, ${last.rows_affected} affected`
+        out(`${j.name.padEnd(20)}  ${j.schedule.padEnd(12)}  ${when(j.next_run_at).padEnd(20)}  ${when(last?.started_at).padEnd(20)}  ${result}`)
+      }
+      return 0
+    }
+    if (!scheduler.names().includes(name!)) throw new UsageError(`hive jobs run: no job "${name}"; jobs: ${scheduler.names().join(", ")}`)
+    const result = await scheduler.run(name!)
+    if (result.error) {
+      out(`job ${name} failed after ${result.finished_at - result.started_at} ms: ${result.error}`)
+      return 1
+    }
+    out(`job ${name}: ${result.rows_affected} affected in ${result.finished_at - result.started_at} ms`)
+    return 0
+  } finally {
+    db.close()
+  }
+}

@@ -1,0 +1,57 @@
+import type { Database } from "bun:sqlite"
+import type { JobsConfig } from "../config"
+import { parseDuration } from "../config"
+import type { Stores } from "../db/stores"
+import type { Logger } from "../log"
+import type { Keys } from "../secrets/keys"
+import { backup } from "./backup"
+import * as Retention from "./retention"
+import { createScheduler, parseSchedule, type Job, type Schedule } from "./scheduler"
+
+export type JobDeps = { db: Database; stores: Stores; keys: Keys; jobs: JobsConfig; backupsDir: string; logger: Logger }
+
+/** Every scheduled job, by name; each is a plain function of `now` a test can call directly. */
+export function createJobs({ db, stores, keys, jobs: config, backupsDir, logger }: JobDeps): Job[] {
+  const r = config.retention
+  return [
+    {
+      name: "time-out-questions",
+      description: "questions past their deadline become timed_out (never deleted)",
+      run: (now) => stores.broker.timeOutQuestions(now),
+    },
+    { name: "prune-messages", description: "delete delivered messages older than the retention age", run: (now) => Retention.pruneMessages(stores.broker, now, r.messagesMs) },
+    { name: "prune-events", description: "delete events older than the retention age", run: (now) => Retention.pruneEvents(stores.events, now, r.eventsMs) },
+    { name: "prune-turn-stats", description: "delete turn stats older than the retention age", run: (now) => Retention.pruneTurnStats(stores.turnStats, now, r.turnStatsMs) },
+    {
+      name: "prune-stale",
+      description: "delete expired reply tokens, unused SDK session-map entries and old job runs",
+      run: (now) => Retention.pruneStale(stores, now, r),
+    },
+    { name: "vacuum", description: "checkpoint the WAL and give free pages back to the disk", run: () => Retention.reclaim(stores.maintenance) },
+    {
+      name: "optimize",
+      description: "refresh the query planner's statistics (PRAGMA optimize)",
+      run: () => {
+        stores.maintenance.optimize()
+        return 0
+      },
+    },
+    {
+      name: "backup",
+      description: `verified copy of the database in backups/, keeping the newest ${config.backupKeep}`,
+      run: () => {
+        const result = backup(db, backupsDir, { keep: config.backupKeep, encryptWith: config.backupEncrypt ? keys : undefined })
+        logger.info(`backed up the database to ${result.path}${result.removed.length ? ` (removed ${result.removed.length} older)` : ""}`)
+        return 1 + result.removed.length
+      },
+    },
+  ]
+}
+
+/** The jobs with their configured schedules; a bad schedule is a clear error at start-up. */
+export function createJobScheduler(deps: JobDeps, opts?: Parameters<typeof createScheduler>[4]) {
+  const jobs = createJobs(deps)
+  const schedules: Record<string, Schedule> = {}
+  for (const job of jobs) schedules[job.name] = parseSchedule(job.name, deps.jobs.schedules[job.name] ?? "1h", parseDuration)
+  return createScheduler(jobs, schedules, deps.stores.jobRuns, deps.logger, opts)
+}

@@ -1,0 +1,80 @@
+import type * as Broker from "../db/broker"
+import type * as Events from "../db/events"
+import type * as JobRuns from "../db/job-runs"
+import type * as Maintenance from "../db/maintenance"
+import type * as SdkSessions from "../db/sdk-sessions"
+import type * as SessionTokens from "../db/session-tokens"
+import type * as TurnStats from "../db/turn-stats"
+
+/** Rows one delete statement may remove: a few ms of work, so an API request never waits long behind a prune. */
+export const CHUNK = 2000
+/** Ids one slice of the event walk looks at (events has no ts index; the walk is by id range). */
+export const EVENT_SLICE = 10_000
+
+/** Lets queued requests run between chunks (the jobs share the server's one thread and connection). */
+export type Pause = () => Promise<void>
+export const nextTurn: Pause = () => new Promise((resolve) => setImmediate(resolve))
+
+/** Repeats a bounded delete until it removes less than a full chunk; returns the total. */
+export async function drain(step: (limit: number) => number, pause: Pause = nextTurn): Promise<number> {
+  let total = 0
+  for (;;) {
+    const n = step(CHUNK)
+    total += n
+    if (n < CHUNK) return total
+    await pause()
+  }
+}
+
+/** Delivered messages older than the retention age; undelivered ones are still in flight and always kept. */
+export const pruneMessages = (broker: Pick<Broker.Store, "pruneDelivered">, now: number, maxAgeMs: number, pause?: Pause) =>
+  drain((limit) => broker.pruneDelivered(now - maxAgeMs, limit), pause)
+
+/** Events older than the retention age, by age only (no row cap): a walk over the table in id slices. */
+export async function pruneEvents(events: Pick<Events.Store, "pruneSlice" | "idRange">, now: number, maxAgeMs: number, pause: Pause = nextTurn): Promise<number> {
+  const { first, last } = events.idRange()
+  if (first === null || last === null) return 0
+  let total = 0
+  for (let from = first - 1; from < last; from += EVENT_SLICE) {
+    total += events.pruneSlice(from, Math.min(from + EVENT_SLICE, last), now - maxAgeMs)
+    await pause()
+  }
+  return total
+}
+
+export const pruneTurnStats = (turnStats: Pick<TurnStats.Store, "prune">, now: number, maxAgeMs: number, pause?: Pause) =>
+  drain((limit) => turnStats.prune(now - maxAgeMs, limit), pause)
+
+/** Expired reply tokens, SDK session-map entries unused for their retention age, and old job_runs rows. */
+export async function pruneStale(
+  stores: { sessionTokens: SessionTokens.Store; sdkSessions: Pick<SdkSessions.Store, "pruneStale">; jobRuns: Pick<JobRuns.Store, "prune"> },
+  now: number,
+  ages: { sdkSessionsMs: number; jobRunsMs: number },
+  pause?: Pause,
+): Promise<number> {
+  const tokens = await drain((limit) => stores.sessionTokens.pruneExpired(now, limit), pause)
+  const sdk = await drain((limit) => stores.sdkSessions.pruneStale(now - ages.sdkSessionsMs, limit), pause)
+  const runs = await drain((limit) => stores.jobRuns.prune(now - ages.jobRunsMs, limit), pause)
+  return tokens + sdk + runs
+}
+
+/** Pages released to the file system per step of the vacuum job (4 MiB at the default page size). */
+export const VACUUM_STEP_PAGES = 1024
+
+/**
+ * Gives the space prunes freed back: the WAL folded in and truncated, then free pages released in steps.
+ * Returns the pages released.
+ */
+export async function reclaim(maintenance: Maintenance.Store, pause: Pause = nextTurn): Promise<number> {
+  maintenance.checkpoint()
+  let released = 0
+  while (maintenance.freePages() > 0) {
+    const n = maintenance.releasePages(VACUUM_STEP_PAGES)
+    if (n === 0) break // auto_vacuum is off for this file (it needs a VACUUM first); nothing to release
+    released += n
+    await pause()
+  }
+  // The releases went to the WAL; fold them in too, so the file on disk shrinks now.
+  if (released) maintenance.checkpoint()
+  return released
+}

@@ -1,0 +1,168 @@
+import { Database } from "bun:sqlite"
+import { describe, expect, test } from "bun:test"
+import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from "node:fs"
+import { join } from "node:path"
+import { migrations } from "../../migrations"
+import { migrationEnv } from "../../src/cli/home"
+import * as Config from "../../src/config"
+import { checkFile, listBackups } from "../../src/db/backup"
+import { apply } from "../../src/db/migrate"
+import { open } from "../../src/db/open"
+import { backup } from "../../src/jobs/backup"
+import { decryptFile } from "../../src/secrets/backup-cipher"
+import { deriveKey } from "../../src/secrets/keyring"
+import { cliEnv, hive, tempDir, testApp } from "../helpers"
+import { startServer } from "./serve-helper"
+
+const CANARY = "canary-7f3e91c2-plaintext-row"
+
+/** Flips the header bytes of every page but the first (which names the file a database), the way a bad disk would. */
+function damage(path: string) {
+  const bytes = readFileSync(path)
+  const pageSize = bytes.readUInt16BE(16) || 65536
+  for (let page = 1; page * pageSize < bytes.length; page++) for (let i = 0; i < 12; i++) bytes[page * pageSize + i]! ^= 0x5a
+  writeFileSync(path, bytes)
+}
+
+describe("backups", () => {
+  test("each backup is verified before it takes its name, and only the newest N are kept", async () => {
+    const { db, config } = await testApp()
+    const made = [0, 1, 2, 3, 4].map((i) => backup(db, config.backupsDir, { keep: 3, now: new Date(Date.UTC(2026, 0, 1 + i)) }))
+    const left = readdirSync(config.backupsDir).sort()
+    expect(left).toEqual(made.slice(2).map((b) => b.path.split("/").at(-1)!))
+    expect(made[4]!.removed).toEqual([made[1]!.path])
+    for (const name of left) expect(checkFile(join(config.backupsDir, name))).toEqual(["ok"])
+    expect(listBackups(config.backupsDir).map((b) => b.created_at)).toEqual([4, 3, 2].map((d) => Date.UTC(2026, 0, 1 + d)))
+  })
+
+  test("an encrypted backup holds no plaintext row, opens with the key, and fails on any tampering", async () => {
+    const { db, config, keys } = await testApp()
+    db.run("INSERT INTO projects (id, name, directory, created_at, updated_at) VALUES ('p', ?, '/x', 1, 1)", [CANARY])
+    const plain = backup(db, config.backupsDir, { keep: 10, now: new Date(1) })
+    const sealed = backup(db, config.backupsDir, { keep: 10, now: new Date(2), encryptWith: keys })
+    expect(readFileSync(plain.path).includes(CANARY)).toBe(true)
+    expect(sealed.path.endsWith(".db.enc")).toBe(true)
+    expect(readFileSync(sealed.path).includes(CANARY)).toBe(false)
+    const keyFor = (id: string) => (keys.byId(id) ? deriveKey(keys.byId(id)!.key, "backup") : undefined)
+    const out = join(tempDir(), "opened.db")
+    decryptFile(sealed.path, out, keyFor)
+    expect(new Database(out).query("SELECT name FROM projects").get()).toEqual({ name: CANARY })
+
+    const bytes = readFileSync(sealed.path)
+    const cases: [string, Buffer][] = [
+      ["a flipped byte", Buffer.concat([bytes.subarray(0, 5000), Buffer.from([bytes[5000]! ^ 1]), bytes.subarray(5001)])],
+      ["a cut-off end", bytes.subarray(0, bytes.length - 100)],
+      ["extra bytes after the end", Buffer.concat([bytes, Buffer.from("more")])],
+    ]
+    for (const [what, tampered] of cases) {
+      const path = join(tempDir(), "tampered.enc")
+      writeFileSync(path, tampered)
+      expect(() => decryptFile(path, join(tempDir(), "x.db"), keyFor), what).toThrow()
+    }
+    expect(() => decryptFile(sealed.path, join(tempDir(), "y.db"), () => crypto.getRandomValues(new Uint8Array(32)))).toThrow("authentication failed")
+  })
+})
+
+describe("hive backup, restore and doctor", () => {
+  test("a restore round trip: the backup's rows come back, and the database it replaced is kept aside", async () => {
+    const env = cliEnv()
+    expect((await hive(["secrets", "set", "kept"], env, "one")).code).toBe(0)
+    const made = await hive(["backup", "--encrypt"], env)
+    expect(made.code).toBe(0)
+    const file = /backed up to (\S+)/.exec(made.stdout)![1]!
+    expect((await hive(["secrets", "set", "later"], env, "two")).code).toBe(0)
+    const restored = await hive(["restore", file], env)
+    expect(restored.stderr).toBe("")
+    expect(restored.code).toBe(0)
+    expect(restored.stdout).toContain("kept the current database as")
+    expect((await hive(["secrets", "get", "kept"], env)).stdout).toBe("one")
+    expect((await hive(["secrets", "get", "later"], env)).code).toBe(1)
+    const aside = listBackups(join(env.HIVE_HOME, "backups")).find((b) => b.label === "before-restore")!
+    const db = new Database(aside.path, { readonly: true })
+    expect(db.query("SELECT name FROM secrets ORDER BY name").all()).toEqual([{ name: "kept" }, { name: "later" }])
+    db.close()
+  })
+
+  test("restore migrates an older backup forward and refuses a damaged file, a newer schema and a running server", async () => {
+    const env = cliEnv()
+    const dir = tempDir()
+    const old = join(dir, "old.db")
+    const db = open(old)
+    await apply(db, migrations.slice(0, 11), { env: migrationEnv(db, Config.load({ home: dir }, { HOME: dir })) })
+    db.run("INSERT INTO agents (name, created_at, updated_at) VALUES ('from-backup', 1, 1)")
+    db.close()
+    const migrated = await hive(["restore", old], env)
+    expect(migrated.code).toBe(0)
+    expect(migrated.stdout).toContain(`migrated the backup from schema 11 to ${migrations.length}`)
+
+    const newer = join(dir, "newer.db")
+    writeFileSync(newer, readFileSync(join(env.HIVE_HOME, "hive.db")))
+    const n = new Database(newer)
+    n.run("INSERT INTO schema_migrations (version, name, checksum, applied_at, duration_ms) VALUES (999, 'future', 'x', 1, 1)")
+    n.close()
+    const refusedNewer = await hive(["restore", newer], env)
+    expect(refusedNewer.code).toBe(1)
+    expect(refusedNewer.stderr).toContain("schema version 999, newer than this hive knows")
+
+    const broken = join(dir, "broken.db")
+    writeFileSync(broken, readFileSync(old))
+    damage(broken)
+    const refusedBroken = await hive(["restore", broken], env)
+    expect(refusedBroken.code).toBe(1)
+    expect(refusedBroken.stderr).toContain("is not a sound SQLite database")
+    expect(refusedBroken.stderr).toContain("nothing was changed")
+
+    const server = await startServer(["bun", join(import.meta.dir, "../../src/main.ts")], env)
+    try {
+      const refused = await hive(["restore", old], env)
+      expect(refused.code).toBe(1)
+      expect(refused.stderr).toContain(`hive serve is running on ${env.HIVE_HOME} (pid ${server.proc.pid}`)
+    } finally {
+      server.proc.kill("SIGTERM")
+      await server.proc.exited
+    }
+    const agents = new Database(join(env.HIVE_HOME, "hive.db"), { readonly: true }).query("SELECT name FROM agents").all()
+    expect(agents).toEqual([{ name: "from-backup" }])
+  })
+
+  test("doctor passes a healthy home, finds a damaged copy, and serve refuses that copy without touching it", async () => {
+    const env = cliEnv()
+    expect((await hive(["secrets", "set", "s"], env, "v")).code).toBe(0)
+    expect((await hive(["backup"], env)).code).toBe(0)
+    const healthy = await hive(["doctor"], env)
+    expect(healthy.code).toBe(0)
+    expect(healthy.stdout).toContain("ok    database  integrity_check: ok")
+    expect(healthy.stdout).toContain("decrypts secret s")
+    expect(healthy.stdout).toContain("no problems found")
+
+    const copy = { ...env, HIVE_HOME: join(tempDir(), "copy") }
+    mkdirSync(copy.HIVE_HOME)
+    writeFileSync(join(copy.HIVE_HOME, "hive.db"), readFileSync(join(env.HIVE_HOME, "hive.db")))
+    damage(join(copy.HIVE_HOME, "hive.db"))
+    const before = readFileSync(join(copy.HIVE_HOME, "hive.db"))
+    const sick = await hive(["doctor"], copy)
+    expect(sick.code).toBe(1)
+    expect(sick.stdout).toMatch(/FAIL {2}database/)
+    expect(sick.stdout).toContain("fix: ")
+    expect(sick.stderr).not.toContain("    at ")
+
+    const serve = await hive(["serve", "--port", "0"], copy)
+    expect(serve.code).toBe(1)
+    expect(serve.stderr).toMatch(/is (damaged|not a readable SQLite database)/)
+    expect(serve.stderr).not.toContain("    at ")
+    expect(readFileSync(join(copy.HIVE_HOME, "hive.db")).equals(before)).toBe(true)
+    expect(existsSync(join(copy.HIVE_HOME, "backups"))).toBe(false)
+  })
+
+  test("bad arguments are one clear line and exit 2", async () => {
+    const env = cliEnv()
+    for (const args of [["backup", "--keep", "0"], ["backup", "nope"], ["restore"], ["jobs"], ["jobs", "run"], ["jobs", "frob"], ["doctor", "extra"]]) {
+      const r = await hive(args, env)
+      expect(r.code, args.join(" ")).toBe(2)
+      expect(r.stderr.trim().split("\n")).toHaveLength(1)
+    }
+    const unknown = await hive(["jobs", "run", "nope"], env)
+    expect(unknown.code).toBe(2)
+    expect(unknown.stderr).toContain('no job "nope"; jobs: time-out-questions')
+  })
+})

@@ -1,0 +1,157 @@
+import { describe, expect, test } from "bun:test"
+import { writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { parseDuration } from "../../src/config"
+import { createScheduler, nextRun, parseSchedule, type Job } from "../../src/jobs/scheduler"
+import { createLogger } from "../../src/log"
+import { ROOT, tempDir, testApp } from "../helpers"
+
+const every = (text: string) => parseSchedule("test", text, parseDuration)
+
+function capture() {
+  const lines: string[] = []
+  return { lines, logger: createLogger("debug", (l) => void lines.push(l)) }
+}
+
+describe("schedules", () => {
+  test("an interval job runs its interval after its last run; a cron job at the expression's next time", () => {
+    const now = Date.UTC(2026, 10, 22, 12, 0, 0)
+    const last = { id: 1, job: "j", started_at: now - 20 * 60_000, finished_at: now, rows_affected: 0, error: null, pid: 1, trigger: "schedule" as const }
+    expect(nextRun(every("1h"), last, now)).toBe(now + 40 * 60_000)
+    expect(nextRun(every("1h"), { ...last, started_at: now - 2 * 3_600_000 }, now)).toBe(now) // overdue: now
+    expect(nextRun(every("1h"), undefined, now, now, 30_000)).toBe(now + 30_000) // never ran: shortly after start
+    const daily = nextRun(every("0 3 * * *"), undefined, now)
+    expect(new Date(daily).getHours()).toBe(3)
+    expect(daily - now).toBeGreaterThan(0)
+    expect(daily - now).toBeLessThanOrEqual(86_400_000)
+  })
+
+  test("a schedule that is neither an interval nor a cron expression is a clear error", () => {
+    expect(() => every("sometimes")).toThrow('the schedule of test ("sometimes") is neither an interval like 1h nor a cron expression')
+    expect(() => every("0s")).toThrow("between 1s and 3650d")
+  })
+})
+
+describe("the scheduler", () => {
+  test("a slow job never overlaps itself, on its timer or when run by hand", async () => {
+    const { stores } = await testApp()
+    let active = 0
+    let most = 0
+    let runs = 0
+    const slow: Job = {
+      name: "slow",
+      description: "",
+      run: async () => {
+        active++
+        most = Math.max(most, active)
+        runs++
+        await Bun.sleep(1300)
+        active--
+        return 1
+      },
+    }
+    const s = createScheduler([slow], { slow: every("1s") }, stores.jobRuns, capture().logger, { firstRunDelayMs: 0 })
+    s.start()
+    await Bun.sleep(100)
+    await expect(s.run("slow")).rejects.toThrow("job slow is already running")
+    await Bun.sleep(2700)
+    s.stop()
+    await s.drain()
+    expect(most).toBe(1)
+    expect(runs).toBeGreaterThanOrEqual(2)
+    expect(stores.jobRuns.recent("slow", 10).every((r) => r.finished_at !== null && r.error === null)).toBe(true)
+  })
+
+  test("a failing job is logged and recorded, and keeps its schedule", async () => {
+    const { stores } = await testApp()
+    const { lines, logger } = capture()
+    const failing: Job = {
+      name: "failing",
+      description: "",
+      run: () => {
+        throw new Error("disk on fire")
+      },
+    }
+    const s = createScheduler([failing], { failing: every("1s") }, stores.jobRuns, logger, { firstRunDelayMs: 0 })
+    s.start()
+    await Bun.sleep(1500)
+    s.stop()
+    await s.drain()
+    const recorded = stores.jobRuns.recent("failing", 10)
+    expect(recorded.length).toBeGreaterThanOrEqual(2)
+    expect(recorded.every((r) => r.error === "disk on fire" && r.finished_at !== null && r.rows_affected === null)).toBe(true)
+    expect(lines.filter((l) => l.includes("ERROR job failing failed: disk on fire")).length).toBe(recorded.length)
+    expect(s.status()[0]!.last_run!.error).toBe("disk on fire")
+  })
+
+  test("another live process running the job blocks a run; a run left by a dead process is closed as interrupted", async () => {
+    const { stores } = await testApp()
+    const other = Bun.spawn(["sleep", "30"])
+    try {
+      stores.jobRuns.begin("vacuum", Date.now(), "manual", other.pid)
+      expect(() => stores.jobRuns.begin("vacuum", Date.now(), "schedule")).toThrow(`job vacuum is already running`)
+    } finally {
+      other.kill("SIGKILL")
+      await other.exited
+    }
+    const mine = stores.jobRuns.begin("vacuum", Date.now(), "schedule")
+    const [, abandoned] = stores.jobRuns.recent("vacuum", 2)
+    expect(abandoned!.error).toBe(`interrupted: process ${other.pid} ended before the run finished`)
+    expect(mine.finished_at).toBeNull()
+  })
+
+  test("its timers never keep a process alive", async () => {
+    const dir = tempDir()
+    const script = join(dir, "idle.ts")
+    writeFileSync(
+      script,
+      `import { Database } from "bun:sqlite"
+       import { migrations } from "${ROOT}/migrations"
+       import { apply } from "${ROOT}/src/db/migrate"
+       import * as JobRuns from "${ROOT}/src/db/job-runs"
+       import { createScheduler, parseSchedule } from "${ROOT}/src/jobs/scheduler"
+       import { parseDuration } from "${ROOT}/src/config"
+       import { silentLogger } from "${ROOT}/src/log"
+       import { migrationEnv } from "${ROOT}/src/cli/home"
+       import * as Config from "${ROOT}/src/config"
+       const db = new Database(":memory:")
+       await apply(db, migrations, { env: migrationEnv(db, Config.load({ home: "${dir}" }, { HOME: "${dir}" })) })
+       const job = { name: "later", description: "", run: () => 0 }
+       createScheduler([job], { later: parseSchedule("later", "1h", parseDuration) }, JobRuns.create(db), silentLogger).start()
+       console.log("started")`,
+    )
+    const proc = Bun.spawn(["bun", script], { stdout: "pipe", stderr: "pipe" })
+    const exited = await Promise.race([proc.exited, Bun.sleep(10_000).then(() => "hung")])
+    if (exited === "hung") proc.kill("SIGKILL")
+    expect(await new Response(proc.stderr).text()).toBe("")
+    expect(exited).toBe(0)
+    expect(await new Response(proc.stdout).text()).toBe("started\n")
+  })
+})
+
+describe("the jobs API", () => {
+  test("lists every job with its schedule; runs one now; an unknown job is a 404", async () => {
+    const { call } = await testApp()
+    const list = (await call("GET", "/api/jobs")).body.items as { name: string; schedule: string; next_run_at: number; last_run: unknown }[]
+    expect(list.map((j) => j.name)).toEqual(["time-out-questions", "prune-messages", "prune-events", "prune-turn-stats", "prune-stale", "vacuum", "optimize", "backup"])
+    expect(list.find((j) => j.name === "backup")!.schedule).toBe("0 3 * * *")
+    expect(list.every((j) => j.last_run === null && j.next_run_at > 0)).toBe(true)
+    const ran = await call("POST", "/api/jobs/prune-events/run")
+    expect(ran.status).toBe(200)
+    expect(ran.body).toMatchObject({ job: "prune-events", rows_affected: 0, error: null })
+    const after = (await call("GET", "/api/jobs")).body.items.find((j: { name: string }) => j.name === "prune-events")
+    expect(after.last_run).toMatchObject({ trigger: "manual", rows_affected: 0, error: null })
+    expect((await call("POST", "/api/jobs/nope/run")).body).toEqual({ error: { code: "not_found", message: "job nope not found" } })
+    expect((await call("POST", "/api/jobs/BAD!/run")).status).toBe(400)
+  })
+
+  test("a job that fails answers with its error and the server keeps serving", async () => {
+    const { call, config } = await testApp()
+    writeFileSync(config.backupsDir, "a file where the backups folder should be")
+    const ran = await call("POST", "/api/jobs/backup/run")
+    expect(ran.status).toBe(200)
+    expect(ran.body.error).toContain("EEXIST")
+    expect((await call("GET", "/health")).status).toBe(200)
+    expect((await call("GET", "/api/jobs")).body.items.find((j: { name: string }) => j.name === "backup").last_run.error).toContain("EEXIST")
+  })
+})
