@@ -67,6 +67,15 @@ try {
   const missing = await fetch(`${url}/nope`)
   check("an unknown route is a JSON 404", missing.status === 404 && ((await missing.json()) as { error: { code: string } }).error.code === "not_found")
   check("/openapi is served", (await fetch(`${url}/openapi`)).status === 200)
+  const jobs = (await (await fetch(`${url}/api/jobs`, { headers: auth })).json()) as { items: { name: string }[] }
+  check("the scheduled jobs are listed", jobs.items.some((j) => j.name === "backup") && jobs.items.some((j) => j.name === "prune-events"))
+  const ran = (await (await fetch(`${url}/api/jobs/vacuum/run`, { method: "POST", headers: auth })).json()) as { error: string | null }
+  check("a job runs on demand", ran.error === null, JSON.stringify(ran))
+  const backup = run(["backup", "--encrypt"])
+  check("backup --encrypt writes a verified copy while the server runs", backup.code === 0 && /\.db\.enc/.test(backup.out), backup.out + backup.err)
+  const doctor = run(["doctor"])
+  check("doctor finds no problem", doctor.code === 0 && doctor.out.includes("no problems found"), doctor.out + doctor.err)
+  check("restore refuses while the server runs", run(["restore", /backed up to (\S+)/.exec(backup.out)![1]!]).code === 1)
 
   server.kill("SIGTERM")
   check("SIGTERM stops the server cleanly", (await server.exited) === 0)
