@@ -26,7 +26,7 @@ export function create(db: Database) {
     `INSERT INTO events (ts, agent, session_id, kind, payload) VALUES (?, ?, ?, ?, ?) RETURNING ${cols}`,
   )
   // One statement per filter combination (at most eight, cached by db.query): written as plain equalities
-  // so SQLite can seek the (agent|session_id|kind, id) indexes; "(? IS NULL OR kind = ?)" would scan.
+  // so SQLite can seek the (agent|session_id, id) indexes or a rowid range; "(? IS NULL OR kind = ?)" would scan.
   const sinceQuery = (filter: EventFilter) => db.query<Row, Record<string, string | number>>(sinceSql(filter))
   const latest = db.query<{ id: number | null }, []>("SELECT max(id) AS id FROM events")
   const bounds = db.query<{ first: number | null; last: number | null }, []>("SELECT min(id) AS first, max(id) AS last FROM events")
