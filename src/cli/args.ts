@@ -23,5 +23,8 @@ export function noExtra(command: string, positionals: string[], allowed = 0) {
 
 export { parseDuration } from "../config"
 
+/** A time for a table on a terminal: 2026-11-22 19:02:12Z. */
+export const timestamp = (ms: number) => new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z")
+
 export const out = (line = "") => void process.stdout.write(line + "\n")
 export const err = (line = "") => void process.stderr.write(line + "\n")

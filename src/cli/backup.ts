@@ -3,7 +3,7 @@ import { listBackups } from "../db/backup"
 import { UsageError } from "../errors"
 import { backup } from "../jobs/backup"
 import { createLogger } from "../log"
-import { HOME_OPTION, noExtra, out, parse } from "./args"
+import { HOME_OPTION, noExtra, out, parse, timestamp } from "./args"
 import { prepare } from "./home"
 
 export const help = `Usage: hive backup [--encrypt] [--keep N] [--home DIR]
@@ -25,7 +25,6 @@ Options:
   --home DIR   data home (default ~/.hive, env HIVE_HOME)
   -h, --help   show this help`
 
-const when = (ms: number) => new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z")
 const size = (bytes: number) => (bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(1)} MiB` : `${Math.ceil(bytes / 1024)} KiB`)
 
 export async function run(argv: string[]): Promise<number> {
@@ -38,7 +37,7 @@ export async function run(argv: string[]): Promise<number> {
   if (sub === "list") {
     const all = listBackups(config.backupsDir)
     if (all.length === 0) return out(`no backups in ${config.backupsDir}; make one with \`hive backup\``), 0
-    for (const b of all) out(`${when(b.created_at)}  ${size(b.bytes).padStart(10)}  ${b.encrypted ? "encrypted" : "plain    "}  ${b.path}`)
+    for (const b of all) out(`${timestamp(b.created_at)}  ${size(b.bytes).padStart(10)}  ${b.encrypted ? "encrypted" : "plain    "}  ${b.path}`)
     return 0
   }
   let keep = config.jobs.backupKeep

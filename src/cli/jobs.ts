@@ -2,7 +2,7 @@ import * as Config from "../config"
 import { UsageError } from "../errors"
 import { createJobScheduler } from "../jobs"
 import { createLogger } from "../log"
-import { HOME_OPTION, noExtra, out, parse } from "./args"
+import { HOME_OPTION, noExtra, out, parse, timestamp } from "./args"
 import { prepare } from "./home"
 
 export const help = `Usage: hive jobs list [--home DIR]
@@ -28,7 +28,7 @@ Options:
   --home DIR    data home (default ~/.hive, env HIVE_HOME)
   -h, --help    show this help`
 
-const when = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z") : "-")
+const when = (ms: number | null | undefined) => (ms ? timestamp(ms) : "-")
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse("hive jobs", argv, { ...HOME_OPTION })

@@ -1,7 +1,7 @@
 import * as Config from "../config"
 import { UsageError } from "../errors"
 import { createLogger } from "../log"
-import { HOME_OPTION, err, noExtra, out, parse, parseDuration } from "./args"
+import { HOME_OPTION, err, noExtra, out, parse, parseDuration, timestamp } from "./args"
 import { prepare } from "./home"
 
 export const help = `Usage: hive token create --name NAME [--ttl 30d] [--home DIR]
@@ -17,8 +17,6 @@ Options:
   --ttl DUR     lifetime: 90s, 15m, 12h, 30d, 2w (default 30d, at most 3650d)
   --home DIR    data home (default ~/.hive, env HIVE_HOME)
   -h, --help    show this help`
-
-const day = (ms: number) => new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z")
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse("hive token", argv, { ...HOME_OPTION, name: { type: "string" }, ttl: { type: "string" } })
@@ -37,7 +35,7 @@ export async function run(argv: string[]): Promise<number> {
       if (name.length > 200) throw new UsageError("hive token create: --name must be at most 200 characters")
       const ttl = parseDuration("--ttl", values.ttl ?? "30d")
       const { token, row } = await auth.issue(name, ttl)
-      err(`token ${row.id} "${row.name}" expires ${day(row.expires_at)}`)
+      err(`token ${row.id} "${row.name}" expires ${timestamp(row.expires_at)}`)
       out(token)
       return 0
     }
@@ -49,7 +47,7 @@ export async function run(argv: string[]): Promise<number> {
       out(`${"ID".padEnd(36)}  ${"NAME".padEnd(20)}  ${"CREATED".padEnd(20)}  ${"EXPIRES".padEnd(20)}  STATUS`)
       for (const r of rows) {
         const status = r.revoked_at !== null ? "revoked" : r.expires_at <= now ? "expired" : "active"
-        out(`${r.id.padEnd(36)}  ${r.name.slice(0, 20).padEnd(20)}  ${day(r.created_at)}  ${day(r.expires_at)}  ${status}`)
+        out(`${r.id.padEnd(36)}  ${r.name.slice(0, 20).padEnd(20)}  ${timestamp(r.created_at)}  ${timestamp(r.expires_at)}  ${status}`)
       }
       return 0
     }

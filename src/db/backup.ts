@@ -2,6 +2,7 @@ import { Database } from "bun:sqlite"
 import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { FatalError } from "../errors"
+import * as Maintenance from "./maintenance"
 
 /** Sortable, filename-safe: 2026-11-22T01-49-00-123Z. */
 export const stamp = (now = new Date()) => now.toISOString().replaceAll(":", "-").replace(".", "-")
@@ -16,8 +17,7 @@ export function checkFile(path: string, kind: "quick" | "full" = "full"): string
   let db: Database | undefined
   try {
     db = new Database(path, { readonly: true, strict: true })
-    const rows = db.query<Record<string, string>, []>(`PRAGMA ${kind === "quick" ? "quick_check" : "integrity_check"}(20)`).all()
-    return rows.map((r) => Object.values(r)[0]!)
+    return Maintenance.create(db).check(kind)
   } catch (err) {
     return [(err as Error).message]
   } finally {
