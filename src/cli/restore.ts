@@ -10,7 +10,8 @@ import { FatalError, UsageError } from "../errors"
 import { createLogger } from "../log"
 import { decryptFile, isEncryptedBackup } from "../secrets/backup-cipher"
 import { CipherError } from "../secrets/cipher"
-import { deriveKey, loadKeyring } from "../secrets/keyring"
+import { createKeys } from "../secrets/keys"
+import { loadKeyring } from "../secrets/keyring"
 import { unlock } from "../secrets/unlock"
 import { HOME_OPTION, noExtra, out, parse } from "./args"
 import { migrationEnv, openHome } from "./home"
@@ -48,10 +49,11 @@ export async function run(argv: string[]): Promise<number> {
     mkdirSync(config.home, { recursive: true, mode: 0o700 })
     if (isEncryptedBackup(file)) {
       const ring = loadKeyring(config.masterKey, { mayCreate: false, whyNeeded: "the backup is encrypted with a key derived from it" })
+      const keys = createKeys(ring, config.masterKey)
       try {
         decryptFile(file, staged, (id) => {
-          const g = ring.byId(id)
-          return g ? deriveKey(g.key, "backup") : undefined
+          const g = keys.byId(id)
+          return g && keys.subKey(g, "backup")
         })
       } catch (err) {
         if (!(err instanceof CipherError)) throw err
@@ -97,7 +99,7 @@ export async function run(argv: string[]): Promise<number> {
     rmSync(`${config.dbPath}-wal`, { force: true })
     rmSync(`${config.dbPath}-shm`, { force: true })
     renameSync(staged, config.dbPath)
-    out(`restored ${file} (schema ${Math.max(version, migrations.length)}) into ${config.dbPath}`)
+    out(`restored ${file} (schema ${migrations.length}) into ${config.dbPath}`)
     return 0
   } finally {
     discard()

@@ -31,7 +31,6 @@ export function create(db: Database, alive: (pid: number) => boolean = processAl
   const insert = db.query<JobRun, [string, number, number, string]>(`INSERT INTO job_runs (job, started_at, pid, trigger) VALUES (?, ?, ?, ?) RETURNING ${cols}`)
   const finish = db.query("UPDATE job_runs SET finished_at = ?, rows_affected = ?, error = ? WHERE id = ?")
   const last = db.query<JobRun, [string]>(`SELECT ${cols} FROM job_runs WHERE job = ? ORDER BY id DESC LIMIT 1`)
-  const lastFinished = db.query<JobRun, [string]>(`SELECT ${cols} FROM job_runs WHERE job = ? AND finished_at IS NOT NULL ORDER BY id DESC LIMIT 1`)
   const recent = db.query<JobRun, [string, number]>(`SELECT ${cols} FROM job_runs WHERE (?1 = '' OR job = ?1) ORDER BY id DESC LIMIT ?2`)
   const prune = db.query("DELETE FROM job_runs WHERE id IN (SELECT id FROM job_runs WHERE started_at < ? AND finished_at IS NOT NULL LIMIT ?)")
   return {
@@ -50,7 +49,6 @@ export function create(db: Database, alive: (pid: number) => boolean = processAl
     },
     finish: (id: number, now: number, rows: number | null, error: string | null) => void finish.run(now, rows, error, id),
     last: (job: string) => last.get(job) ?? undefined,
-    lastFinished: (job: string) => lastFinished.get(job) ?? undefined,
     recent: (job: string | undefined, limit: number) => recent.all(job ?? "", limit),
     /** Deletes up to `limit` finished runs started before `before`; returns how many. */
     prune: (before: number, limit: number) => prune.run(before, limit).changes,

@@ -23,7 +23,6 @@ export function create(db: Database) {
       return rows.map((r) => Object.values(r)[0]!)
     },
     foreignKeyProblems: () => db.query<{ table: string; rowid: number | null; parent: string }, []>("PRAGMA foreign_key_check").all(),
-    pageStats: () => db.query<{ page_count: number; page_size: number }, []>("SELECT page_count, page_size FROM pragma_page_count(), pragma_page_size()").get()!,
   }
 }
 

@@ -10,7 +10,6 @@ import { apply } from "../../src/db/migrate"
 import { open } from "../../src/db/open"
 import { backup } from "../../src/jobs/backup"
 import { decryptFile } from "../../src/secrets/backup-cipher"
-import { deriveKey } from "../../src/secrets/keyring"
 import { cliEnv, hive, tempDir, testApp } from "../helpers"
 import { startServer } from "./serve-helper"
 
@@ -43,7 +42,10 @@ describe("backups", () => {
     expect(readFileSync(plain.path).includes(CANARY)).toBe(true)
     expect(sealed.path.endsWith(".db.enc")).toBe(true)
     expect(readFileSync(sealed.path).includes(CANARY)).toBe(false)
-    const keyFor = (id: string) => (keys.byId(id) ? deriveKey(keys.byId(id)!.key, "backup") : undefined)
+    const keyFor = (id: string) => {
+      const g = keys.byId(id)
+      return g && keys.subKey(g, "backup")
+    }
     const out = join(tempDir(), "opened.db")
     decryptFile(sealed.path, out, keyFor)
     expect(new Database(out).query("SELECT name FROM projects").get()).toEqual({ name: CANARY })
