@@ -17,6 +17,8 @@ const commands: Record<string, { summary: string; load(): Promise<Command> }> = 
   jobs: { summary: "list the scheduled jobs (retention, vacuum, backup) or run one now", load: () => import("./cli/jobs") },
   backup: { summary: "write a verified (optionally encrypted) copy of the database; list backups", load: () => import("./cli/backup") },
   restore: { summary: "replace the database with a backup, after checking it", load: () => import("./cli/restore") },
+  export: { summary: "write projects, sessions, events… as JSON lines (a project, a session, or everything)", load: () => import("./cli/export") },
+  import: { summary: "read a `hive export` file back, skipping or replacing conflicts, with a report", load: () => import("./cli/import") },
   doctor: { summary: "check the database, schema, key, disk and backups; print fixes", load: () => import("./cli/doctor") },
 }
 

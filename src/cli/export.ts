@@ -1,0 +1,112 @@
+import { closeSync, openSync, renameSync, rmSync, writeSync } from "node:fs"
+import { resolve } from "node:path"
+import * as Config from "../config"
+import { schemaVersion } from "../db/migrate"
+import * as Portable from "../db/portable"
+import { FatalError, UsageError } from "../errors"
+import { createLogger } from "../log"
+import { HOME_OPTION, err, noExtra, out, parse } from "./args"
+import { prepare } from "./home"
+
+export const help = `Usage: hive export [--project ID | --session ID] [--secrets encrypted|omit] [--out FILE] [--home DIR]
+
+Writes hive's data as JSON lines (a header, one line per record, an end line that counts them) to
+stdout, or to FILE (written to a temp file and renamed, mode 0600). Read it back with \`hive import\`.
+
+  (no scope)      everything: projects, sessions, worktrees, preferences, agents, messages, approvals,
+                  questions, commands, events, turn stats, the SDK session map, the audit log, secrets
+  --project ID    one project: the project, its sessions and worktrees, and their sessions' events
+  --session ID    one session: the session, its project row, and its events
+
+Options:
+  --secrets MODE  encrypted (default): secrets and OAuth tokens travel as their sealed envelopes, which
+                  only an install with the same master key can open; omit: left out
+  --out FILE      write here instead of stdout
+  --home DIR      data home (default ~/.hive, env HIVE_HOME)
+  -h, --help      show this help
+
+API tokens, paired devices, reply tokens and job history belong to this install and are never exported.`
+
+/** Buffered synchronous writes to a file descriptor, retrying when a non-blocking pipe is full. */
+function writer(fd: number) {
+  let buffer: string[] = []
+  let size = 0
+  const flush = () => {
+    const bytes = Buffer.from(buffer.join(""))
+    buffer = []
+    size = 0
+    for (let at = 0; at < bytes.length; ) {
+      try {
+        at += writeSync(fd, bytes, at)
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e
+        Bun.sleepSync(1)
+      }
+    }
+  }
+  return {
+    line(text: string) {
+      buffer.push(text, "\n")
+      size += text.length + 1
+      if (size > 1 << 16) flush()
+    },
+    flush,
+  }
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse("hive export", argv, {
+    ...HOME_OPTION,
+    project: { type: "string" },
+    session: { type: "string" },
+    secrets: { type: "string" },
+    out: { type: "string" },
+  })
+  if (values.help) return out(help), 0
+  noExtra("hive export", positionals)
+  if (values.project !== undefined && values.session !== undefined) throw new UsageError("hive export: give --project or --session, not both")
+  const secrets = values.secrets ?? "encrypted"
+  if (secrets !== "encrypted" && secrets !== "omit") throw new UsageError(`hive export: --secrets must be encrypted or omit, got "${secrets}"`)
+  const scope: Portable.Scope =
+    values.project !== undefined ? { kind: "project", id: values.project } : values.session !== undefined ? { kind: "session", id: values.session } : { kind: "all" }
+  const config = Config.load({ home: values.home })
+  const { db } = await prepare(config, createLogger(config.logLevel))
+  const target = values.out === undefined ? undefined : resolve(values.out)
+  const partial = target && `${target}.partial`
+  try {
+    if (!Portable.scopeExists(db, scope)) throw new FatalError(`${scope.kind} ${(scope as { id: string }).id} not found`)
+    const fd = partial ? openSync(partial, "w", 0o600) : 1
+    const w = writer(fd)
+    let records = 0
+    try {
+      // One read transaction: the dump is one consistent snapshot even while a server writes.
+      db.run("BEGIN")
+      const header: Portable.Header = {
+        hive_export: Portable.FORMAT,
+        schema: schemaVersion(db),
+        exported_at: Date.now(),
+        scope,
+        secrets: secrets === "encrypted" ? "encrypted" : "omitted",
+      }
+      w.line(JSON.stringify(header))
+      const counts = new Map<string, number>()
+      for (const { table, row } of Portable.rows(db, scope, { sealed: secrets === "encrypted" })) {
+        w.line(Portable.encodeRecord(table, row))
+        counts.set(table, (counts.get(table) ?? 0) + 1)
+        records++
+      }
+      w.line(JSON.stringify({ end: true, records } satisfies Portable.End))
+      w.flush()
+      db.run("COMMIT")
+      err(`exported ${records} record(s)${counts.size ? `: ${[...counts].map(([t, n]) => `${n} ${t}`).join(", ")}` : ""}${target ? ` to ${target}` : ""}`)
+    } finally {
+      if (db.inTransaction) db.run("ROLLBACK")
+      if (partial) closeSync(fd)
+    }
+    if (partial) renameSync(partial, target!)
+    return 0
+  } finally {
+    if (partial) rmSync(partial, { force: true })
+    db.close()
+  }
+}

@@ -1,0 +1,160 @@
+import { existsSync, statSync } from "node:fs"
+import { resolve } from "node:path"
+import * as Config from "../config"
+import { schemaVersion } from "../db/migrate"
+import * as Portable from "../db/portable"
+import { immediate } from "../db/tx"
+import { FatalError, UsageError } from "../errors"
+import { createLogger } from "../log"
+import { HOME_OPTION, noExtra, out, parse } from "./args"
+import { prepare } from "./home"
+
+export const help = `Usage: hive import FILE [--on-conflict skip|replace] [--home DIR]
+
+Reads a file written by \`hive export\` into this data home and prints a report per table.
+The whole file is checked first (header, every line, the end line's count): a damaged or cut-off
+file is refused before anything is written.
+
+A record whose key is new is inserted; one equal to what is stored is left as it is; one that differs:
+  --on-conflict skip      (default) keeps what is stored, and counts it as skipped
+  --on-conflict replace   overwrites the stored row with the file's
+A record that breaks a rule (a missing parent, a duplicate directory) is reported as failed; the others
+still go in, and the exit code is 1. Secrets sealed with a master key this install does not have are
+left out and reported. Running the same import again changes nothing.
+
+Options:
+  --home DIR   data home (default ~/.hive, env HIVE_HOME)
+  -h, --help   show this help`
+
+const BATCH = 1000
+
+/** The file's lines with their numbers, streamed (an export of millions of events never sits in memory). */
+async function* lines(path: string): AsyncGenerator<{ n: number; text: string }> {
+  const decoder = new TextDecoder("utf-8", { fatal: true })
+  let rest = ""
+  let n = 0
+  for await (const chunk of Bun.file(path).stream()) {
+    rest += decoder.decode(chunk, { stream: true })
+    let at: number
+    while ((at = rest.indexOf("\n")) !== -1) {
+      yield { n: ++n, text: rest.slice(0, at) }
+      rest = rest.slice(at + 1)
+    }
+  }
+  rest += decoder.decode()
+  if (rest) yield { n: ++n, text: rest }
+}
+
+type Counts = Record<Portable.Outcome | "unreadable", number>
+const zero = (): Counts => ({ inserted: 0, unchanged: 0, replaced: 0, skipped: 0, failed: 0, unreadable: 0 })
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse("hive import", argv, { ...HOME_OPTION, "on-conflict": { type: "string" } })
+  if (values.help) return out(help), 0
+  noExtra("hive import", positionals, 1)
+  if (!positionals[0]) throw new UsageError("hive import: missing the FILE to read (written by `hive export`)")
+  const mode = values["on-conflict"] ?? "skip"
+  if (mode !== "skip" && mode !== "replace") throw new UsageError(`hive import: --on-conflict must be skip or replace, got "${mode}"`)
+  const file = resolve(positionals[0])
+  if (!existsSync(file) || !statSync(file).isFile()) throw new FatalError(`${file} does not exist or is not a file`)
+
+  const config = Config.load({ home: values.home })
+  const { db, stores, keys } = await prepare(config, createLogger(config.logLevel))
+  try {
+    const importer = Portable.importer(db, mode)
+    const bad = (n: number, why: string) => new FatalError(`${file}, line ${n}: ${why}; nothing was imported`)
+
+    // Pass 1: the whole file is sound, or nothing is written.
+    let header: Portable.Header | undefined
+    let declared: number | undefined
+    let records = 0
+    try {
+      for await (const { n, text } of lines(file)) {
+        if (declared !== undefined) {
+          if (text.trim()) throw bad(n, "there is more after the end line")
+          continue
+        }
+        if (!header) {
+          let parsed: Partial<Portable.Header>
+          try {
+            parsed = JSON.parse(text)
+          } catch {
+            throw bad(n, "not a hive export (its first line is not a JSON header)")
+          }
+          if (parsed?.hive_export !== Portable.FORMAT) throw bad(n, `not a hive export of format ${Portable.FORMAT}`)
+          if (typeof parsed.schema !== "number" || parsed.schema > schemaVersion(db))
+            throw bad(n, `written by a newer hive (schema ${parsed.schema}; this one is at ${schemaVersion(db)}): upgrade hive first`)
+          header = parsed as Portable.Header
+          continue
+        }
+        let record
+        try {
+          record = Portable.decodeLine(text)
+        } catch (e) {
+          throw bad(n, (e as Error).message)
+        }
+        if ("end" in record) {
+          if (record.end.records !== records) throw bad(n, `the end line counts ${record.end.records} records, the file holds ${records}`)
+          declared = records
+          continue
+        }
+        if (!importer.known(record.table)) throw bad(n, `unknown table ${JSON.stringify(record.table)}`)
+        const unknown = importer.unknownColumn(record.table, record.row)
+        if (unknown !== undefined) throw bad(n, `${record.table} has no column ${JSON.stringify(unknown)}`)
+        records++
+      }
+    } catch (e) {
+      if (e instanceof TypeError) throw new FatalError(`${file} is not UTF-8 text; nothing was imported`)
+      throw e
+    }
+    if (!header) throw new FatalError(`${file} is empty; nothing was imported`)
+    if (declared === undefined) throw new FatalError(`${file} has no end line: it was cut short; nothing was imported`)
+
+    // Pass 2: write, a batch of records per transaction (a long import never holds the write lock for long).
+    const counts = new Map<string, Counts>()
+    const reasons: string[] = []
+    let batch: { table: Portable.TableName; row: Portable.Row; n: number }[] = []
+    let sealedTouched = false
+    const write = () => {
+      immediate(db, () => {
+        for (const { table, row, n } of batch) {
+          const c = counts.get(table) ?? zero()
+          counts.set(table, c)
+          const keyId = row.key_id
+          if (Portable.isSealed(table) && (typeof keyId !== "string" || !keys.byId(keyId))) {
+            c.unreadable++
+            continue
+          }
+          const r = importer.put(table, row)
+          c[r.outcome]++
+          if (r.reason && reasons.length < 10) reasons.push(`line ${n} (${table}): ${r.reason}`)
+          if (Portable.isSealed(table) && (r.outcome === "inserted" || r.outcome === "replaced")) sealedTouched = true
+        }
+      })
+      batch = []
+    }
+    for await (const { n, text } of lines(file)) {
+      if (n === 1) continue // the header
+      const record = Portable.decodeLine(text)
+      if ("end" in record) break
+      batch.push({ table: record.table as Portable.TableName, row: record.row, n })
+      if (batch.length >= BATCH) write()
+    }
+    if (batch.length) write()
+    // A replaced envelope must not linger in the WAL (secure_delete already zeroes it in the main file).
+    if (sealedTouched) stores.maintenance.checkpoint()
+
+    out(`imported ${file} (${records} record(s), exported ${new Date(header.exported_at).toISOString()}, schema ${header.schema})`)
+    let failed = 0
+    for (const [table, c] of counts) {
+      const parts = (["inserted", "unchanged", "replaced", "skipped", "failed"] as const).filter((k) => c[k]).map((k) => `${c[k]} ${k}`)
+      if (c.unreadable) parts.push(`${c.unreadable} sealed with a master key this install does not have (left out)`)
+      out(`  ${table.padEnd(22)} ${parts.join(", ")}`)
+      failed += c.failed
+    }
+    for (const r of reasons) out(`  failed: ${r}`)
+    return failed ? 1 : 0
+  } finally {
+    db.close()
+  }
+}

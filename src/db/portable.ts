@@ -1,0 +1,147 @@
+import type { Database, SQLQueryBindings } from "bun:sqlite"
+import { sqliteCode } from "../errors"
+
+// `hive export` / `hive import`: a line-per-record dump of hive's own tables. Column lists come from the
+// database itself (PRAGMA table_info), never from the file, so a record can only name columns that exist.
+
+/** The tables that travel, in an order that puts every parent before its children (foreign keys stay on). */
+export const TABLES = [
+  { name: "projects", key: ["id"] },
+  { name: "sessions", key: ["id"] },
+  { name: "worktrees", key: ["id"] },
+  { name: "preferences", key: ["key"] },
+  { name: "agents", key: ["name"] },
+  { name: "messages", key: ["id"] },
+  { name: "approvals", key: ["id"] },
+  { name: "questions", key: ["id"] },
+  { name: "commands", key: ["id"] },
+  { name: "events", key: ["id"] },
+  { name: "turn_stats", key: ["id"] },
+  { name: "claude_sdk_sessions", key: ["key"] },
+  { name: "audit_log", key: ["id"] },
+  { name: "secrets", key: ["name"], sealed: true },
+  { name: "operator_oauth_tokens", key: ["forge"], sealed: true },
+] as const satisfies readonly { name: string; key: readonly string[]; sealed?: boolean }[]
+// Not exported, on purpose: api_tokens, paired_devices and key_usage belong to one install; session_tokens
+// live a day; job_runs and schema_migrations describe this database, not the user's data.
+
+export type TableName = (typeof TABLES)[number]["name"]
+export type Row = Record<string, SQLQueryBindings>
+export type Scope = { kind: "all" } | { kind: "project"; id: string } | { kind: "session"; id: string }
+
+const byName = new Map<string, (typeof TABLES)[number]>(TABLES.map((t) => [t.name, t]))
+export const isSealed = (table: string) => Boolean((byName.get(table) as { sealed?: boolean } | undefined)?.sealed)
+
+/** Which rows of a table a scope takes; undefined: the table is not part of that scope. */
+const SCOPED: Record<"project" | "session", Partial<Record<TableName, string>>> = {
+  project: {
+    projects: "id = ?1",
+    sessions: "project_id = ?1",
+    worktrees: "project_id = ?1",
+    events: "session_id IN (SELECT id FROM sessions WHERE project_id = ?1)",
+  },
+  session: {
+    projects: "id = (SELECT project_id FROM sessions WHERE id = ?1)",
+    sessions: "id = ?1",
+    events: "session_id = ?1",
+  },
+}
+
+export function columns(db: Database, table: string): string[] {
+  return db.query<{ name: string }, []>(`SELECT name FROM pragma_table_info('${table}')`).all().map((c) => c.name)
+}
+
+/** Whether the scope's root row exists (so `--project nope` is a clear error, not an empty file). */
+export function scopeExists(db: Database, scope: Scope): boolean {
+  if (scope.kind === "all") return true
+  return db.query(`SELECT 1 FROM ${scope.kind === "project" ? "projects" : "sessions"} WHERE id = ?`).get(scope.id) !== null
+}
+
+/** Every row the scope takes, table by table in TABLES order, one at a time (never the whole table in memory). */
+export function* rows(db: Database, scope: Scope, opts: { sealed: boolean }): Generator<{ table: TableName; row: Row }> {
+  for (const t of TABLES) {
+    if ("sealed" in t && t.sealed && !opts.sealed) continue
+    const where = scope.kind === "all" ? "1" : SCOPED[scope.kind][t.name]
+    if (where === undefined) continue
+    const sql = `SELECT ${columns(db, t.name).join(", ")} FROM ${t.name} WHERE ${where} ORDER BY ${t.key.join(", ")}`
+    const stmt = db.prepare<Row, SQLQueryBindings[]>(sql)
+    for (const row of stmt.iterate(...(scope.kind === "all" ? [] : [scope.id]))) yield { table: t.name, row }
+    stmt.finalize()
+  }
+}
+
+export type Outcome = "inserted" | "unchanged" | "replaced" | "skipped" | "failed"
+
+/** Writes records into their tables: new ones are inserted; an existing key is left alone when equal, else skipped or replaced. */
+export function importer(db: Database, onConflict: "skip" | "replace") {
+  const cache = new Map<string, { cols: Set<string>; key: readonly string[] }>()
+  const spec = (table: string) => {
+    let s = cache.get(table)
+    if (!s) cache.set(table, (s = { cols: new Set(columns(db, table)), key: byName.get(table)!.key }))
+    return s
+  }
+  const same = (a: SQLQueryBindings, b: SQLQueryBindings) =>
+    a instanceof Uint8Array && b instanceof Uint8Array ? Buffer.from(a).equals(Buffer.from(b)) : a === b
+
+  return {
+    known: (table: string): table is TableName => byName.has(table),
+    /** A column the file names that this database's table does not have (undefined when all are known). */
+    unknownColumn(table: string, row: Row): string | undefined {
+      const { cols } = spec(table)
+      return Object.keys(row).find((c) => !cols.has(c))
+    },
+    /** One record; its failure (a constraint, a missing parent, an unknown column) is reported, never thrown. */
+    put(table: TableName, row: Row): { outcome: Outcome; reason?: string } {
+      const { key, cols } = spec(table)
+      const names = Object.keys(row)
+      const unknown = names.find((c) => !cols.has(c))
+      if (unknown !== undefined) return { outcome: "failed", reason: `${table} has no column ${JSON.stringify(unknown)}` }
+      if (key.some((k) => row[k] === undefined || row[k] === null)) return { outcome: "failed", reason: `no ${key.join(", ")}` }
+      const keyWhere = key.map((k) => `${k} = ?`).join(" AND ")
+      const keyArgs = key.map((k) => row[k]!)
+      try {
+        const existing = db.query<Row, SQLQueryBindings[]>(`SELECT ${names.join(", ")} FROM ${table} WHERE ${keyWhere}`).get(...keyArgs)
+        if (!existing) {
+          db.query(`INSERT INTO ${table} (${names.join(", ")}) VALUES (${names.map(() => "?").join(", ")})`).run(...names.map((n) => row[n]!))
+          return { outcome: "inserted" }
+        }
+        if (names.every((n) => same(existing[n]!, row[n]!))) return { outcome: "unchanged" }
+        if (onConflict === "skip") return { outcome: "skipped" }
+        const sets = names.filter((n) => !key.includes(n))
+        db.query(`UPDATE ${table} SET ${sets.map((n) => `${n} = ?`).join(", ")} WHERE ${keyWhere}`).run(...sets.map((n) => row[n]!), ...keyArgs)
+        return { outcome: "replaced" }
+      } catch (err) {
+        const code = sqliteCode(err)
+        if (!code?.startsWith("SQLITE_CONSTRAINT") && !code?.startsWith("SQLITE_MISMATCH")) throw err
+        return { outcome: "failed", reason: (err as Error).message }
+      }
+    },
+  }
+}
+
+// The file: a header line, one line per record, and an end line that counts them (so a cut-off file is
+// refused before anything is written). Blobs (sealed secrets) travel as {"$base64": "..."}.
+export const FORMAT = 1
+export type Header = { hive_export: number; schema: number; exported_at: number; scope: Scope; secrets: "encrypted" | "omitted" }
+export type End = { end: true; records: number }
+
+export const encodeRecord = (table: string, row: Row) =>
+  JSON.stringify({ table, row }, (_, v) => (v instanceof Uint8Array ? { $base64: Buffer.from(v).toString("base64") } : v))
+
+/** A line after the header: a record, or the end line. Throws (with a reason) on anything else. */
+export function decodeLine(line: string): { end: End } | { table: string; row: Row } {
+  const value = JSON.parse(line, (_, v) => {
+    if (v !== null && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length === 1 && typeof v.$base64 === "string")
+      return new Uint8Array(Buffer.from(v.$base64, "base64"))
+    return v
+  }) as { table?: unknown; row?: unknown; end?: unknown; records?: unknown }
+  if (value?.end === true) {
+    if (typeof value.records !== "number") throw new Error("the end line has no record count")
+    return { end: { end: true, records: value.records } }
+  }
+  if (typeof value !== "object" || value === null || typeof value.table !== "string" || typeof value.row !== "object" || value.row === null || Array.isArray(value.row))
+    throw new Error("not a record: expected {\"table\": \"...\", \"row\": {...}}")
+  for (const [col, v] of Object.entries(value.row))
+    if (v !== null && typeof v === "object" && !(v instanceof Uint8Array)) throw new Error(`column ${JSON.stringify(col)} holds an object, not a value`)
+  return { table: value.table, row: value.row as Row }
+}
