@@ -1,7 +1,7 @@
 import { Elysia, t } from "elysia"
 import type * as Commands from "../db/commands"
 import type { GroupCommit } from "../db/group-commit"
-import { Body, Id, Query, Text } from "./schemas"
+import { Body, Id, Int, Query, Text } from "./schemas"
 
 export const commands = (store: Commands.Store, commit: GroupCommit) =>
   new Elysia({ name: "routes.commands", prefix: "/commands", detail: { tags: ["commands"] } })
@@ -23,7 +23,7 @@ export const commands = (store: Commands.Store, commit: GroupCommit) =>
         return claimed ?? status(204, undefined)
       },
       {
-        body: Body({ target: Text(200, 1), lease_ms: t.Optional(t.Integer({ minimum: 1, maximum: 24 * 3_600_000 })) }),
+        body: Body({ target: Text(200, 1), lease_ms: t.Optional(Int({ minimum: 1, maximum: 24 * 3_600_000 })) }),
         detail: { description: "The oldest unacknowledged command whose lease is free; 204 when there is none. Unacknowledged past its lease, it is delivered again." },
       },
     )

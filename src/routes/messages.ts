@@ -1,7 +1,7 @@
 import { Elysia, t } from "elysia"
 import type * as Broker from "../db/broker"
 import type { GroupCommit } from "../db/group-commit"
-import { Body, Page, Text } from "./schemas"
+import { Body, Int, Page, Text } from "./schemas"
 
 const Party = t.String({ minLength: 1, maxLength: 64, description: "an agent name, or operator" })
 
@@ -17,7 +17,7 @@ export const messages = (broker: Broker.Store, commit: GroupCommit) =>
     })
     .post("/inbox/:recipient/ack", ({ params, body }) => commit.run(() => ({ acknowledged: broker.acknowledge(params.recipient, body.up_to) })), {
       params: t.Object({ recipient: Party }),
-      body: Body({ up_to: t.Integer({ minimum: 0, description: "the id of the last message handled" }) }),
+      body: Body({ up_to: Int({ minimum: 0, description: "the id of the last message handled" }) }),
     })
     .get("/history/:a/:b", ({ params, query }) => broker.history(params.a, params.b, query), {
       params: t.Object({ a: Party, b: Party }),

@@ -2,7 +2,7 @@ import { Elysia, t } from "elysia"
 import type * as Broker from "../db/broker"
 import type { GroupCommit } from "../db/group-commit"
 import { badRequest } from "../errors"
-import { Body, Id, Millis, Nullable, Page, Query, Text } from "./schemas"
+import { Body, Id, Int, Millis, Nullable, Page, Query, Text } from "./schemas"
 
 const AskInput = Body({
   asker: Text(64, 1),
@@ -11,7 +11,7 @@ const AskInput = Body({
   options: t.Optional(t.Array(Text(500, 1), { maxItems: 50 })),
   multi: t.Optional(t.Boolean()),
   deadline_at: t.Optional(Nullable(Millis)),
-  ttl_ms: t.Optional(t.Integer({ minimum: 1 })),
+  ttl_ms: t.Optional(Int({ minimum: 1 })),
 })
 
 export const questions = (broker: Broker.Store, commit: GroupCommit) =>

@@ -1,7 +1,7 @@
 import { Elysia, t } from "elysia"
 import type { GroupCommit } from "../db/group-commit"
 import type * as SdkSessions from "../db/sdk-sessions"
-import { Body, Millis, Page, Text } from "./schemas"
+import { Body, Int, Millis, Page, Text } from "./schemas"
 
 const Key = t.Object({ key: t.String({ minLength: 1, maxLength: 1000, description: "<forge>:<agent>:<repo>:<issue>, URL-encoded" }) })
 
@@ -15,7 +15,7 @@ export const sdkSessions = (store: SdkSessions.Store, commit: GroupCommit) =>
         return commit.run(() => ({ deleted: store.pruneStale(cutoff) }))
       },
       {
-        body: t.Union([Body({ older_than: Millis }), Body({ unused_for_ms: t.Integer({ minimum: 0 }) })]),
+        body: t.Union([Body({ older_than: Millis }), Body({ unused_for_ms: Int({ minimum: 0 }) })]),
         detail: { description: "Drops entries last used before `older_than` (unix ms), or unused for `unused_for_ms`." },
       },
     )

@@ -1,7 +1,7 @@
 import type { GroupCommit } from "../db/group-commit"
 import { Elysia, t } from "elysia"
 import * as Sessions from "../db/sessions"
-import { Body, Id, Json, Millis, Nullable, OneOf, Page, Query, Text } from "./schemas"
+import { Body, Id, Int, Json, Millis, Nullable, OneOf, Page, Query, Text } from "./schemas"
 
 const optional = {
   project_id: t.Optional(Nullable(Text(128, 1))),
@@ -10,9 +10,9 @@ const optional = {
   action_type: t.Optional(Nullable(OneOf(Sessions.ACTION_TYPES))),
   status: t.Optional(OneOf(Sessions.STATUSES)),
   metadata: t.Optional(Json),
-  pid: t.Optional(Nullable(t.Integer({ minimum: 0 }))),
-  ppid: t.Optional(Nullable(t.Integer({ minimum: 0 }))),
-  start_time: t.Optional(Nullable(t.Integer({ minimum: 0 }))),
+  pid: t.Optional(Nullable(Int({ minimum: 0 }))),
+  ppid: t.Optional(Nullable(Int({ minimum: 0 }))),
+  start_time: t.Optional(Nullable(Int({ minimum: 0 }))),
   cwd: t.Optional(Nullable(Text(4096))),
   label: t.Optional(Nullable(Text(500))),
   notify: t.Optional(t.Boolean()),

@@ -2,9 +2,9 @@ import { Elysia, t } from "elysia"
 import type { GroupCommit } from "../db/group-commit"
 import type * as TurnStats from "../db/turn-stats"
 import { badRequest } from "../errors"
-import { Body, Millis, Nullable, Query, Text } from "./schemas"
+import { Body, Int, Millis, Nullable, Query, Text } from "./schemas"
 
-const Count = t.Integer({ minimum: 0 })
+const Count = Int({ minimum: 0 })
 const TurnBody = Body({
   agent: Text(64, 1),
   model: t.Optional(Nullable(Text(200))),
