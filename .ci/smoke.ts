@@ -67,6 +67,13 @@ try {
   const missing = await fetch(`${url}/nope`)
   check("an unknown route is a JSON 404", missing.status === 404 && ((await missing.json()) as { error: { code: string } }).error.code === "not_found")
   check("/openapi is served", (await fetch(`${url}/openapi`)).status === 200)
+  const project = (await post.json()) as { id: string }
+  const session = (await (await fetch(`${url}/api/sessions`, { method: "POST", headers: auth, body: JSON.stringify({ project_id: project.id }) })).json()) as { id: string }
+  const bigLog = "a line of a long command log\n".repeat(100_000)
+  const uploaded = await fetch(`${url}/api/sessions/${session.id}/artifacts?type=log`, { method: "POST", headers: { authorization: auth.authorization, "content-type": "text/plain" }, body: bigLog })
+  const artifact = (await uploaded.json()) as { id: string; stored_size: number }
+  check("a 3 MB artifact streams in and is stored compressed", uploaded.status === 201 && artifact.stored_size < bigLog.length / 10, JSON.stringify(artifact))
+  check("the artifact comes back byte for byte", (await (await fetch(`${url}/api/artifacts/${artifact.id}`, { headers: auth })).text()) === bigLog)
   const jobs = (await (await fetch(`${url}/api/jobs`, { headers: auth })).json()) as { items: { name: string }[] }
   check("the scheduled jobs are listed", jobs.items.some((j) => j.name === "backup") && jobs.items.some((j) => j.name === "prune-events"))
   const ran = (await (await fetch(`${url}/api/jobs/vacuum/run`, { method: "POST", headers: auth })).json()) as { error: string | null }

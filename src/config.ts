@@ -17,6 +17,8 @@ export type Config = {
   /** The master key lives outside the data home so a copy of ~/.hive never carries it. */
   masterKey: { base64?: string; file: string }
   maxBodyBytes: number
+  /** Artifact uploads (a file, streamed to disk) have their own, larger limit. */
+  maxArtifactBytes: number
   /** SSE: a heartbeat comment at least this often (Bun closes idle connections after 10 s). */
   sseHeartbeatMs: number
   /** SSE: concurrent event streams; one more gets a 503. */
@@ -60,6 +62,7 @@ export const DEFAULTS = {
   host: "127.0.0.1",
   port: 7420,
   maxBodyBytes: 1024 * 1024,
+  maxArtifactBytes: 100 * 1024 * 1024,
   sseHeartbeatMs: 5000,
   maxStreams: 256,
   logLevel: "info" as Level,
@@ -73,6 +76,7 @@ export const JOB_DEFAULTS = {
     "prune-events": "1h",
     "prune-turn-stats": "1h",
     "prune-stale": "1h",
+    "prune-artifacts": "1h",
     vacuum: "1h",
     optimize: "30 4 * * *",
     backup: "0 3 * * *",
@@ -100,6 +104,7 @@ export function load(overrides: Overrides = {}, env: Env = process.env): Config 
     port: parsePort(overrides.port ?? env.HIVE_PORT),
     masterKey: { base64: env.HIVE_MASTER_KEY || undefined, file: env.HIVE_MASTER_KEY_FILE || join(configHome, "hive", "master.key") },
     maxBodyBytes: parsePositive("HIVE_MAX_BODY_BYTES", env.HIVE_MAX_BODY_BYTES) ?? DEFAULTS.maxBodyBytes,
+    maxArtifactBytes: parsePositive("HIVE_MAX_ARTIFACT_BYTES", env.HIVE_MAX_ARTIFACT_BYTES) ?? DEFAULTS.maxArtifactBytes,
     sseHeartbeatMs: parsePositive("HIVE_SSE_HEARTBEAT_MS", env.HIVE_SSE_HEARTBEAT_MS) ?? DEFAULTS.sseHeartbeatMs,
     maxStreams: parsePositive("HIVE_MAX_STREAMS", env.HIVE_MAX_STREAMS) ?? DEFAULTS.maxStreams,
     logLevel,

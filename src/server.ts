@@ -9,6 +9,8 @@ import type { StreamLimits } from "./routes/events"
 import type { Stores } from "./db/stores"
 import type { Logger } from "./log"
 import type { Vault } from "./secrets/vault"
+import type { Blobs } from "./artifacts/blobs"
+import type { StorageDeps } from "./routes/artifacts"
 import type { Scheduler } from "./jobs/scheduler"
 import { api, guards } from "./routes"
 import { health } from "./routes/health"
@@ -21,6 +23,10 @@ export type AppDeps = {
   logger: Logger
   version: string
   maxBodyBytes: number
+  maxArtifactBytes?: number
+  /** Artifact files under the data home. */
+  blobs: Blobs
+  paths: StorageDeps
   host: string
   streams?: StreamLimits
   scheduler: Scheduler
@@ -57,6 +63,9 @@ export function createAdminApp(deps: AppDeps) {
           vault: deps.vault,
           logger: deps.logger,
           maxBodyBytes: deps.maxBodyBytes,
+          maxArtifactBytes: deps.maxArtifactBytes ?? DEFAULTS.maxArtifactBytes,
+          blobs: deps.blobs,
+          paths: deps.paths,
           host: deps.host,
           scheduler: deps.scheduler,
         }),

@@ -15,6 +15,7 @@ import { unlock } from "../src/secrets/unlock"
 import { createVault } from "../src/secrets/vault"
 import { createAdminApp } from "../src/server"
 import { createJobScheduler } from "../src/jobs"
+import { createBlobs } from "../src/artifacts/blobs"
 
 export const ROOT = join(import.meta.dir, "..")
 export const MAIN = join(ROOT, "src", "main.ts")
@@ -46,15 +47,17 @@ export async function migratedDb(): Promise<{ db: Database; home: string; config
 }
 
 /** The real admin app over a real database, with a token for it. */
-export async function testApp(opts: { maxBodyBytes?: number; vault?: Parameters<typeof createVault>[3] } = {}) {
+export async function testApp(opts: { maxBodyBytes?: number; maxArtifactBytes?: number; vault?: Parameters<typeof createVault>[3] } = {}) {
   const { db, home, config } = await migratedDb()
   const stores = createStores(db)
   const keyFile = config.masterKey.file
   const keys = unlock(config, stores)
   const auth = createAuth(keys, stores.tokens)
   const vault = createVault(db, stores, keys, opts.vault)
-  const scheduler = createJobScheduler({ db, stores, keys, jobs: config.jobs, backupsDir: config.backupsDir, logger: silentLogger })
-  const app = createAdminApp({ db, stores, auth, vault, logger: silentLogger, version: "test", maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024, host: "127.0.0.1", scheduler })
+  const blobs = createBlobs(config.home)
+  const scheduler = createJobScheduler({ db, stores, keys, blobs, jobs: config.jobs, backupsDir: config.backupsDir, logger: silentLogger })
+  const app = createAdminApp({ db, stores, auth, vault, logger: silentLogger, version: "test", maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024, host: "127.0.0.1", scheduler,
+    maxArtifactBytes: opts.maxArtifactBytes, blobs, paths: { dbPath: config.dbPath, backupsDir: config.backupsDir } })
   const jwtKey = keys.subKey(keys.current(), "jwt")
   const { token, row } = await auth.issue("test", 3600_000)
   const headers = { authorization: `Bearer ${token}` }
@@ -69,7 +72,7 @@ export async function testApp(opts: { maxBodyBytes?: number; vault?: Parameters<
     const text = await res.text()
     return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers }
   }
-  return { app, db, home, config, keyFile, stores, keys, auth, vault, scheduler, jwtKey, token, tokenId: row.id, headers, call }
+  return { app, db, home, config, keyFile, stores, keys, auth, vault, scheduler, blobs, jwtKey, token, tokenId: row.id, headers, call }
 }
 
 /** Runs the CLI from source as a real process. */

@@ -1,6 +1,7 @@
 import { existsSync, statfsSync, statSync } from "node:fs"
 import { migrations } from "../../migrations"
 import * as Config from "../config"
+import { createBlobs, ORPHAN_GRACE_MS } from "../artifacts/blobs"
 import { listBackups } from "../db/backup"
 import { plan } from "../db/migrate"
 import { createStores } from "../db/stores"
@@ -19,6 +20,7 @@ Checks the data home and prints each finding with a fix; exits 1 if any check fa
   database    PRAGMA integrity_check and foreign_key_check
   schema      applied migrations against this hive's (pending ones, a newer database)
   key         the master key is present, holds every key id the database needs, and decrypts a value
+  artifacts   every file an artifact refers to exists; no file is left that none refers to
   wal         the size of the write-ahead log
   disk        free space where the data home is
   backups     how recent the newest backup is
@@ -91,6 +93,7 @@ export function diagnose(config: Config.Config, now = Date.now()): Finding[] {
     if (p.modified.length) add("warn", "schema", `${p.modified.length} applied migration(s) changed since they ran: ${p.modified.map((m) => m.id).join(", ")}`, "reinstall the hive that applied them")
 
     checkKey(config, stores, db, add)
+    checkArtifacts(config, stores, now, add)
 
     const wal = existsSync(`${config.dbPath}-wal`) ? statSync(`${config.dbPath}-wal`).size : 0
     if (wal > WAL_WARN_BYTES) add("warn", "wal", `the write-ahead log is ${(wal / MiB).toFixed(0)} MiB`, "run `hive jobs run vacuum` (a long-lived reader may be holding it open)")
@@ -110,7 +113,22 @@ export function diagnose(config: Config.Config, now = Date.now()): Finding[] {
   return findings
 }
 
-function checkKey(config: Config.Config, stores: ReturnType<typeof createStores>, db: Parameters<typeof createVault>[0], add: (level: Finding["level"], check: string, what: string, fix?: string) => void) {
+function checkArtifacts(config: Config.Config, stores: ReturnType<typeof createStores>, now: number, add: Add) {
+  const blobs = createBlobs(config.home)
+  const referenced = stores.artifacts.paths()
+  const missing = [...referenced].filter((p) => !blobs.exists(p))
+  const files = blobs.files()
+  const orphans = files.filter((f) => !referenced.has(f.path) && now - f.modified_at >= ORPHAN_GRACE_MS)
+  if (missing.length)
+    add("fail", "artifacts", `${missing.length} file(s) that artifacts refer to are missing (first: ${missing[0]})`, "restore them from a copy of the data home, or delete those artifacts (DELETE /api/artifacts/:id)")
+  if (orphans.length)
+    add("warn", "artifacts", `${orphans.length} file(s) no artifact refers to, ${orphans.reduce((n, f) => n + f.bytes, 0)} bytes (first: ${orphans[0]!.path})`, "run `hive jobs run prune-artifacts`")
+  if (!missing.length && !orphans.length) add("ok", "artifacts", `${referenced.size} file(s), all present and referenced`)
+}
+
+type Add = (level: Finding["level"], check: string, what: string, fix?: string) => void
+
+function checkKey(config: Config.Config, stores: ReturnType<typeof createStores>, db: Parameters<typeof createVault>[0], add: Add) {
   const refs = stores.keys.references()
   if (refs.size === 0 && !stores.tokens.anyIssued()) return add("ok", "key", "nothing in the database depends on the master key yet")
   let ring

@@ -1,6 +1,7 @@
 import * as Config from "../config"
 import { UsageError } from "../errors"
 import { createJobScheduler } from "../jobs"
+import { createBlobs } from "../artifacts/blobs"
 import { createLogger } from "../log"
 import { HOME_OPTION, noExtra, out, parse, timestamp } from "./args"
 import { prepare } from "./home"
@@ -19,6 +20,7 @@ Jobs (schedules from HIVE_SCHEDULE_<NAME>: an interval like 1h or a cron express
   prune-turn-stats    every 1h    turn stats older than 90d (HIVE_RETAIN_TURN_STATS)
   prune-stale         every 1h    expired reply tokens, SDK session-map entries unused for 30d
                                   (HIVE_RETAIN_SDK_SESSIONS), job runs older than 30d
+  prune-artifacts     every 1h    artifact files no row refers to (deleted sessions, interrupted uploads)
   vacuum              every 1h    checkpoint the WAL, give free pages back to the disk
   optimize            30 4 * * *  PRAGMA optimize
   backup              0 3 * * *   verified copy in backups/, newest 7 kept (HIVE_BACKUP_KEEP,
@@ -42,7 +44,8 @@ export async function run(argv: string[]): Promise<number> {
   const logger = createLogger(config.logLevel)
   const { db, stores, keys } = await prepare(config, logger)
   try {
-    const scheduler = createJobScheduler({ db, stores, keys, jobs: config.jobs, backupsDir: config.backupsDir, logger })
+    const blobs = createBlobs(config.home)
+    const scheduler = createJobScheduler({ db, stores, keys, blobs, jobs: config.jobs, backupsDir: config.backupsDir, logger })
     if (sub === "list") {
       out(`${"JOB".padEnd(20)}  ${"SCHEDULE".padEnd(12)}  ${"NEXT RUN".padEnd(20)}  ${"LAST RUN".padEnd(20)}  LAST RESULT`)
       for (const j of scheduler.status()) {

@@ -5,6 +5,7 @@ import { schemaVersion } from "../db/migrate"
 import { createLogger } from "../log"
 import { createAdminApp } from "../server"
 import { createJobScheduler } from "../jobs"
+import { createBlobs } from "../artifacts/blobs"
 import { clearRunning, markRunning } from "./server-lock"
 import { HOME_OPTION, noExtra, parse } from "./args"
 import { prepare } from "./home"
@@ -48,7 +49,8 @@ export async function run(argv: string[]): Promise<number> {
     onApplied: (r) => logger.info(`applied migration ${r.id} (${r.durationMs} ms)`),
   })
   mark("prepared")
-  const scheduler = createJobScheduler({ db, stores, keys, jobs: config.jobs, backupsDir: config.backupsDir, logger })
+  const blobs = createBlobs(config.home)
+  const scheduler = createJobScheduler({ db, stores, keys, blobs, jobs: config.jobs, backupsDir: config.backupsDir, logger })
   const shutdown = new AbortController()
   const app = createAdminApp({
     db,
@@ -58,6 +60,9 @@ export async function run(argv: string[]): Promise<number> {
     logger,
     version: config.version,
     maxBodyBytes: config.maxBodyBytes,
+    maxArtifactBytes: config.maxArtifactBytes,
+    blobs,
+    paths: { dbPath: config.dbPath, backupsDir: config.backupsDir },
     host: config.host,
     streams: { heartbeatMs: config.sseHeartbeatMs, maxStreams: config.maxStreams, shutdown: shutdown.signal },
     scheduler,
@@ -73,6 +78,8 @@ export async function run(argv: string[]): Promise<number> {
       // traffic) with the first instead of failing. One port, one server.
       reusePort: false,
       development: false,
+      // Bun's own cap (default 128 MiB) must sit well above both of hive's limits, so hive's JSON 413 answers first.
+      maxRequestBodySize: 2 * Math.max(config.maxArtifactBytes, config.maxBodyBytes),
     })
   } catch (err) {
     close(db)

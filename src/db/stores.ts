@@ -1,5 +1,6 @@
 import type { Database } from "bun:sqlite"
 import * as Agents from "./agents"
+import * as Artifacts from "./artifacts"
 import * as Audit from "./audit"
 import * as Broker from "./broker"
 import * as Commands from "./commands"
@@ -40,6 +41,7 @@ export function createStores(db: Database) {
     sessionTokens: SessionTokens.create(db),
     jobRuns: JobRuns.create(db),
     maintenance: Maintenance.create(db),
+    artifacts: Artifacts.create(db),
   }
 }
 

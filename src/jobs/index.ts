@@ -4,14 +4,15 @@ import { parseDuration } from "../config"
 import type { Stores } from "../db/stores"
 import type { Logger } from "../log"
 import type { Keys } from "../secrets/keys"
+import type { Blobs } from "../artifacts/blobs"
 import { backup } from "./backup"
 import * as Retention from "./retention"
 import { createScheduler, parseSchedule, type Job, type Schedule } from "./scheduler"
 
-export type JobDeps = { db: Database; stores: Stores; keys: Keys; jobs: JobsConfig; backupsDir: string; logger: Logger }
+export type JobDeps = { db: Database; stores: Stores; keys: Keys; blobs: Blobs; jobs: JobsConfig; backupsDir: string; logger: Logger }
 
 /** Every scheduled job, by name; each is a plain function of `now` a test can call directly. */
-export function createJobs({ db, stores, keys, jobs: config, backupsDir, logger }: JobDeps): Job[] {
+export function createJobs({ db, stores, keys, blobs, jobs: config, backupsDir, logger }: JobDeps): Job[] {
   const r = config.retention
   return [
     {
@@ -26,6 +27,11 @@ export function createJobs({ db, stores, keys, jobs: config, backupsDir, logger 
       name: "prune-stale",
       description: "delete expired reply tokens, unused SDK session-map entries and old job runs",
       run: (now) => Retention.pruneStale(stores, now, r),
+    },
+    {
+      name: "prune-artifacts",
+      description: "delete artifact files no row refers to (deleted sessions, interrupted uploads)",
+      run: (now) => Retention.pruneArtifactFiles(stores.artifacts, blobs, now),
     },
     { name: "vacuum", description: "checkpoint the WAL and give free pages back to the disk", run: () => Retention.reclaim(stores.maintenance) },
     {

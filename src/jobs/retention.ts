@@ -1,3 +1,5 @@
+import { ORPHAN_GRACE_MS, type Blobs } from "../artifacts/blobs"
+import type * as Artifacts from "../db/artifacts"
 import type * as Broker from "../db/broker"
 import type * as Events from "../db/events"
 import type * as JobRuns from "../db/job-runs"
@@ -77,4 +79,20 @@ export async function reclaim(maintenance: Maintenance.Store, pause: Pause = nex
   // The releases went to the WAL; fold them in too, so the file on disk shrinks now.
   if (released) maintenance.checkpoint()
   return released
+}
+
+/**
+ * Artifact files no row refers to (the artifacts of deleted sessions, or a file whose row never committed)
+ * once older than a grace period that covers an upload in flight, then half-written uploads and empty folders.
+ */
+export async function pruneArtifactFiles(store: Pick<Artifacts.Store, "paths" | "isReferenced">, blobs: Blobs, now: number, pause: Pause = nextTurn): Promise<number> {
+  const referenced = store.paths()
+  let removed = 0
+  for (const file of blobs.files()) {
+    if (referenced.has(file.path) || now - file.modified_at < ORPHAN_GRACE_MS) continue
+    await blobs.release(file.path, () => store.isReferenced(file.path))
+    removed++
+    if (removed % 100 === 0) await pause()
+  }
+  return removed + blobs.tidy(now - ORPHAN_GRACE_MS)
 }

@@ -1,3 +1,4 @@
+import { DEFAULTS } from "../config"
 import { Elysia, ValidationError } from "elysia"
 import type { Auth } from "../auth/jwt"
 import { badRequest, fromStorageError, HiveError, tooLarge } from "../errors"
@@ -21,6 +22,8 @@ import { secrets } from "./secrets"
 import { sessions } from "./sessions"
 import { stats } from "./stats"
 import { jobs } from "./jobs"
+import { artifacts, isUpload, type StorageDeps } from "./artifacts"
+import type { Blobs } from "../artifacts/blobs"
 import type { Scheduler } from "../jobs/scheduler"
 import { worktrees } from "./worktrees"
 
@@ -103,6 +106,14 @@ export function toHiveError(code: string | number, error: unknown, request: Requ
   return new HiveError(500, "internal", "internal error; see the server log", { cause: error })
 }
 
+/** The path of a request, without parsing the whole URL. */
+function pathname(request: Request): string {
+  const url = request.url
+  const start = url.indexOf("/", url.indexOf("//") + 2)
+  const end = url.indexOf("?", start)
+  return url.slice(start, end === -1 ? undefined : end)
+}
+
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]", "::1"])
 
 /** The name the client addressed, from the Host header (cheaper than parsing the URL on every request). */
@@ -121,6 +132,9 @@ export type ApiDeps = Stores & {
   streams: StreamLimits
   logger: Logger
   maxBodyBytes: number
+  maxArtifactBytes: number
+  blobs: Blobs
+  paths: StorageDeps
   host: string
   scheduler: Scheduler
 }
@@ -133,16 +147,19 @@ export type ActorOf = (request: Request) => Promise<string>
  * resolves its name to 127.0.0.1 — DNS rebinding — gets 403), bodies are capped before they are read,
  * and every error, ours or the framework's, leaves as JSON.
  */
-export const guards = (deps: Pick<ApiDeps, "logger" | "maxBodyBytes" | "host">) => {
+export const guards = (deps: Pick<ApiDeps, "logger" | "maxBodyBytes" | "host"> & { maxArtifactBytes?: number }) => {
+  const uploadLimit = deps.maxArtifactBytes ?? DEFAULTS.maxArtifactBytes
   const allowedHosts = new Set([...LOOPBACK, deps.host.toLowerCase()])
   return new Elysia({ name: "routes.guards" })
     .onRequest(({ request }) => {
       if (!allowedHosts.has(hostname(request)))
         throw new HiveError(403, "forbidden_host", "this server only answers requests addressed to its own host name")
       const length = Number(request.headers.get("content-length") ?? 0)
-      if (length > deps.maxBodyBytes) throw tooLarge(deps.maxBodyBytes)
+      const limit = isUpload(request.method, pathname(request)) ? uploadLimit : deps.maxBodyBytes
+      if (length > limit) throw tooLarge(limit)
     })
-    .onParse({ as: "global" }, ({ request }) => parseJsonBody(request, deps.maxBodyBytes))
+    // An upload's body is a file that its route streams to disk: never read here (null: no JSON body).
+    .onParse({ as: "global" }, ({ request }) => (isUpload(request.method, pathname(request)) ? null : parseJsonBody(request, deps.maxBodyBytes)))
     // Never reached (the hook above always answers); it tells the OpenAPI generator bodies are JSON.
     .onParse({ as: "global" }, { fn: "json" } as unknown as () => undefined)
     .onError({ as: "global" }, ({ code, error, request }) => {
@@ -185,4 +202,5 @@ export const api = (deps: ApiDeps) => {
     .use(events(deps.events, deps.commit, deps.pulse, deps.streams))
     .use(stats(deps.turnStats, deps.commit))
     .use(jobs(deps.scheduler))
+    .use(artifacts(deps.artifacts, deps.blobs, deps.commit, deps.maxArtifactBytes, deps.paths))
 }

@@ -1,6 +1,6 @@
 import { Database } from "bun:sqlite"
 import { describe, expect, test } from "bun:test"
-import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from "node:fs"
+import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync, utimesSync } from "node:fs"
 import { join } from "node:path"
 import { migrations } from "../../migrations"
 import { migrationEnv } from "../../src/cli/home"
@@ -9,6 +9,7 @@ import { checkFile, listBackups } from "../../src/db/backup"
 import { apply } from "../../src/db/migrate"
 import { open } from "../../src/db/open"
 import { backup } from "../../src/jobs/backup"
+import { createStores } from "../../src/db/stores"
 import { decryptFile } from "../../src/secrets/backup-cipher"
 import { cliEnv, hive, tempDir, testApp } from "../helpers"
 import { startServer } from "./serve-helper"
@@ -136,6 +137,29 @@ describe("hive backup, restore and doctor", () => {
     expect(healthy.stdout).toContain("ok    database  integrity_check: ok")
     expect(healthy.stdout).toContain("decrypts secret s")
     expect(healthy.stdout).toContain("no problems found")
+
+    // A file no artifact refers to, old enough not to be an upload in flight, is reported with its fix.
+    const stray = join(env.HIVE_HOME, "artifacts", "gone-session", "log", "abc.gz")
+    mkdirSync(join(stray, ".."), { recursive: true })
+    writeFileSync(stray, "left behind")
+    utimesSync(stray, new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000))
+    const orphaned = await hive(["doctor"], env)
+    expect(orphaned.stdout).toContain("WARN  artifacts 1 file(s) no artifact refers to, 11 bytes (first: artifacts/gone-session/log/abc.gz)")
+    expect(orphaned.stdout).toContain("fix: run `hive jobs run prune-artifacts`")
+    expect((await hive(["jobs", "run", "prune-artifacts"], env)).stdout).toContain("job prune-artifacts: 1 affected")
+    expect((await hive(["doctor"], env)).stdout).toContain("ok    artifacts 0 file(s), all present and referenced")
+
+    const db = open(join(env.HIVE_HOME, "hive.db"))
+    const s = createStores(db)
+    const session = s.sessions.create({ name: "s" })
+    s.artifacts.add({ session_id: session.id, type: "log", name: null, content_type: "text/plain", size: 1, stored_size: 1, encoding: "identity", sha256: "f", path: `artifacts/${session.id}/log/f` })
+    db.close()
+    const missing = await hive(["doctor"], env)
+    expect(missing.code).toBe(1)
+    expect(missing.stdout).toContain(`FAIL  artifacts 1 file(s) that artifacts refer to are missing (first: artifacts/${session.id}/log/f)`)
+    const cleanup = open(join(env.HIVE_HOME, "hive.db"))
+    cleanup.run("DELETE FROM artifacts")
+    cleanup.close()
 
     const copy = { ...env, HIVE_HOME: join(tempDir(), "copy") }
     mkdirSync(copy.HIVE_HOME)

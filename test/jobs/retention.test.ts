@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test"
-import { statSync } from "node:fs"
+import { existsSync, mkdirSync, statSync, utimesSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { ORPHAN_GRACE_MS } from "../../src/artifacts/blobs"
 import * as Retention from "../../src/jobs/retention"
 import { testApp } from "../helpers"
 
@@ -120,5 +122,30 @@ describe("reclaiming space", () => {
     expect(stores.maintenance.freePages()).toBe(0)
     expect(statSync(config.dbPath).size).toBeLessThan(before / 2)
     expect(statSync(`${config.dbPath}-wal`).size).toBe(0)
+  })
+})
+
+describe("artifact files", () => {
+  test("files of deleted sessions go once past the grace period; referenced and fresh files stay", async () => {
+    const { app, headers, call, home, blobs, stores } = await testApp()
+    const project = (await call("POST", "/api/projects", { name: "p", directory: "/p" })).body
+    const upload = async (sid: string, body: string) =>
+      (await (await app.handle(new Request(`http://localhost/api/sessions/${sid}/artifacts?type=log`, { method: "POST", headers: { ...headers, "content-type": "text/plain" }, body }))).json()) as { path: string }
+    const kept = (await call("POST", "/api/sessions", { project_id: project.id })).body
+    const gone = (await call("POST", "/api/sessions", { project_id: project.id })).body
+    const keep = await upload(kept.id, "kept")
+    const orphan = await upload(gone.id, "orphaned")
+    expect((await call("DELETE", `/api/sessions/${gone.id}`)).status).toBe(204)
+    const now = Date.now()
+    expect(await Retention.pruneArtifactFiles(stores.artifacts, blobs, now)).toBe(0) // within the grace period
+    const old = new Date(now - ORPHAN_GRACE_MS - 1000)
+    for (const p of [keep.path, orphan.path]) utimesSync(join(home, p), old, old)
+    mkdirSync(join(home, "artifacts", ".incoming"), { recursive: true })
+    writeFileSync(join(home, "artifacts", ".incoming", "crashed-upload"), "half")
+    utimesSync(join(home, "artifacts", ".incoming", "crashed-upload"), old, old)
+    expect(await Retention.pruneArtifactFiles(stores.artifacts, blobs, now)).toBe(2)
+    expect(existsSync(join(home, orphan.path))).toBe(false)
+    expect(existsSync(join(home, "artifacts", gone.id))).toBe(false)
+    expect(existsSync(join(home, keep.path))).toBe(true)
   })
 })

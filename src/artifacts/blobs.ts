@@ -1,0 +1,204 @@
+import { mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, statSync } from "node:fs"
+import { join, relative, sep } from "node:path"
+import { HiveError } from "../errors"
+
+/** Content types stored gzip-compressed: text compresses well; images and archives are compressed already. */
+export const isText = (contentType: string) =>
+  /^(text\/|application\/(json|x-ndjson|jsonl|xml|javascript|x-javascript|x-diff|x-patch|x-sh|yaml|x-yaml|toml|sql|graphql)\b|[^;]*\+(json|xml)\b)/i.test(contentType)
+
+export type Placed = { path: string; size: number; stored_size: number; sha256: string; encoding: "identity" | "gzip" }
+export type Range = { start: number; end: number }
+
+const INCOMING = ".incoming"
+/** A file no row refers to is swept only when older than this: an upload places its file just before its row commits. */
+export const ORPHAN_GRACE_MS = 10 * 60_000
+
+/**
+ * Artifact files under $HIVE_HOME/artifacts/<session>/<type>/<sha256>[.gz]: streamed in while hashed,
+ * compressed when text, and stored once per folder whatever the number of uploads. Placing a file and
+ * committing its row, or deleting a row and its file, happen under a per-file lock, so a delete never
+ * removes a file that an upload of the same content has just claimed.
+ */
+export function createBlobs(home: string) {
+  const root = join(home, "artifacts")
+  const locks = new Map<string, Promise<unknown>>()
+
+  /** Runs `fn` once every earlier holder of `path`'s lock is done. */
+  function locked<T>(path: string, fn: () => Promise<T> | T): Promise<T> {
+    const before = locks.get(path) ?? Promise.resolve()
+    const run = before.then(fn, fn)
+    const tail = run.catch(() => {})
+    locks.set(path, tail)
+    void tail.then(() => locks.get(path) === tail && locks.delete(path))
+    return run
+  }
+
+  /** Streams a body to a temp file (hashing as it goes, refusing past `limit` bytes), compressed when text. */
+  async function receive(body: ReadableStream<Uint8Array> | null, limit: number, where: { session: string; type: string; contentType: string }) {
+    mkdirSync(join(root, INCOMING), { recursive: true, mode: 0o700 })
+    const temp = join(root, INCOMING, Bun.randomUUIDv7())
+    const hasher = new Bun.CryptoHasher("sha256")
+    let size = 0
+    try {
+      const sink = Bun.file(temp).writer()
+      try {
+        if (body)
+          for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+            size += chunk.byteLength
+            if (size > limit) throw new HiveError(413, "payload_too_large", `the artifact exceeds the limit of ${limit} bytes (HIVE_MAX_ARTIFACT_BYTES)`)
+            hasher.update(chunk)
+            sink.write(chunk)
+          }
+      } finally {
+        await sink.end()
+      }
+      const sha256 = hasher.digest("hex")
+      const encoding: Placed["encoding"] = isText(where.contentType) ? "gzip" : "identity"
+      let source = temp
+      if (encoding === "gzip") {
+        source = `${temp}.gz`
+        await Bun.write(source, new Response(Bun.file(temp).stream().pipeThrough(new CompressionStream("gzip"))))
+        rmSync(temp, { force: true })
+      }
+      const path = ["artifacts", where.session, where.type, encoding === "gzip" ? `${sha256}.gz` : sha256].join("/")
+      return { source, info: { path, size, sha256, encoding } }
+    } catch (err) {
+      rmSync(temp, { force: true })
+      rmSync(`${temp}.gz`, { force: true })
+      throw err
+    }
+  }
+
+  return {
+    root,
+    locked,
+    /**
+     * Streams an upload in and moves it to its content address; `commit` records its row, under the file's
+     * lock. A file already there (the same content) is kept and the new copy dropped.
+     */
+    async store<T>(body: ReadableStream<Uint8Array> | null, limit: number, where: { session: string; type: string; contentType: string }, commit: (placed: Placed) => Promise<T>): Promise<T> {
+      const { source, info } = await receive(body, limit, where)
+      return locked(info.path, async () => {
+        const target = join(home, info.path)
+        try {
+          mkdirSync(join(target, ".."), { recursive: true, mode: 0o700 })
+          if (await Bun.file(target).exists()) rmSync(source, { force: true })
+          else renameSync(source, target)
+        } catch (err) {
+          rmSync(source, { force: true })
+          throw err
+        }
+        return commit({ ...info, stored_size: statSync(target).size })
+      })
+    },
+    /** Deletes a file once `stillUsed` (checked under the lock, after any upload of the same content) says no row needs it. */
+    release: (path: string, stillUsed: () => boolean) =>
+      locked(path, () => {
+        if (!stillUsed()) rmSync(join(home, path), { force: true })
+      }),
+    /** The file's bytes as stored, or its decompressed content; a range is of the original content. */
+    read(a: { path: string; encoding: "identity" | "gzip" }, range?: Range): ReadableStream<Uint8Array> | Blob {
+      const file = Bun.file(join(home, a.path))
+      if (a.encoding === "identity") return range ? file.slice(range.start, range.end + 1) : file
+      const plain = file.stream().pipeThrough(new DecompressionStream("gzip"))
+      return range ? plain.pipeThrough(slice(range)) : plain
+    },
+    /** Removes uploads a crash left half-written, and artifact folders left empty; returns the files removed. */
+    tidy(olderThan: number): number {
+      let removed = 0
+      const incoming = join(root, INCOMING)
+      for (const name of safeList(incoming)) {
+        const full = join(incoming, name)
+        if (statSync(full).mtimeMs < olderThan) {
+          rmSync(full, { force: true })
+          removed++
+        }
+      }
+      for (const session of safeList(root)) {
+        if (session === INCOMING) continue
+        for (const type of safeList(join(root, session))) rmEmpty(join(root, session, type))
+        rmEmpty(join(root, session))
+      }
+      return removed
+    },
+    exists: (path: string) => {
+      try {
+        return statSync(join(home, path)).isFile()
+      } catch {
+        return false
+      }
+    },
+    /** Every artifact file on disk (relative to the home) with its size and age; the incoming folder is not listed. */
+    files(): { path: string; bytes: number; modified_at: number }[] {
+      const out: { path: string; bytes: number; modified_at: number }[] = []
+      const walk = (dir: string) => {
+        let entries
+        try {
+          entries = readdirSync(dir, { withFileTypes: true })
+        } catch {
+          return
+        }
+        for (const e of entries) {
+          const full = join(dir, e.name)
+          if (e.isDirectory()) {
+            if (!(dir === root && e.name === INCOMING)) walk(full)
+          } else if (e.isFile()) {
+            const st = statSync(full)
+            out.push({ path: relative(home, full).split(sep).join("/"), bytes: st.size, modified_at: st.mtimeMs })
+          }
+        }
+      }
+      walk(root)
+      return out
+    },
+  }
+}
+
+function safeList(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+  } catch {
+    return []
+  }
+}
+
+function rmEmpty(dir: string) {
+  try {
+    rmdirSync(dir)
+  } catch {
+    // not empty, or not a folder: leave it
+  }
+}
+
+/** Passes on bytes [start, end] of a stream and drops the rest. */
+function slice({ start, end }: Range) {
+  let at = 0
+  return new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, out) {
+      const from = Math.max(0, start - at)
+      const to = Math.min(chunk.byteLength, end + 1 - at)
+      if (from < to) out.enqueue(chunk.subarray(from, to))
+      at += chunk.byteLength
+    },
+  })
+}
+
+/** `bytes=a-b`, `bytes=a-`, `bytes=-n` against a size; undefined for no (or a multi-part) range, null when unsatisfiable. */
+export function parseRange(header: string | null, size: number): Range | undefined | null {
+  if (!header) return undefined
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim())
+  if (!m) return header.includes(",") ? undefined : null
+  const [, a, b] = m
+  if (a === "" && b === "") return null
+  if (a === "") {
+    const n = Number(b)
+    if (n === 0 || size === 0) return null
+    return { start: Math.max(0, size - n), end: size - 1 }
+  }
+  const start = Number(a)
+  const end = b === "" ? size - 1 : Math.min(Number(b), size - 1)
+  if (start >= size || end < start) return null
+  return { start, end }
+}
+
+export type Blobs = ReturnType<typeof createBlobs>

@@ -1,0 +1,83 @@
+import { Elysia, t } from "elysia"
+import { statSync } from "node:fs"
+import { parseRange, type Blobs } from "../artifacts/blobs"
+import { listBackups } from "../db/backup"
+import type * as Artifacts from "../db/artifacts"
+import type { GroupCommit } from "../db/group-commit"
+import { HiveError } from "../errors"
+import { Id, Page, Text } from "./schemas"
+
+export type StorageDeps = { dbPath: string; backupsDir: string }
+
+const UPLOAD = /^\/api\/sessions\/[^/]+\/artifacts\/?$/
+/** The one route whose body is a file, not JSON: it gets the artifact size limit and is streamed, never parsed. */
+export const isUpload = (method: string, pathname: string) => method === "POST" && UPLOAD.test(pathname)
+
+const TYPE = "^[a-z0-9][a-z0-9_-]{0,63}$"
+const UploadQuery = t.Object({
+  type: t.String({ pattern: TYPE, error: 'query field "type": 1 to 64 of a-z 0-9 _ - (e.g. log, diff, bundle)' }),
+  name: t.Optional(Text(255, 1)),
+})
+
+const fileSize = (path: string) => {
+  try {
+    return statSync(path).size
+  } catch {
+    return 0
+  }
+}
+
+export const artifacts = (store: Artifacts.Store, blobs: Blobs, commit: GroupCommit, limit: number, paths: StorageDeps) =>
+  new Elysia({ name: "routes.artifacts", detail: { tags: ["artifacts"] } })
+    .post(
+      "/sessions/:id/artifacts",
+      async ({ params, query, request, status }) => {
+        const session = params.id
+        // A session that does not exist is refused before a byte is written.
+        store.requireSession(session)
+        const contentType = (request.headers.get("content-type") ?? "application/octet-stream").slice(0, 200)
+        const row = await blobs.store(request.body, limit, { session, type: query.type, contentType }, (placed) =>
+          commit.run(() => store.add({ session_id: session, type: query.type, name: query.name ?? null, content_type: contentType, ...placed })),
+        )
+        return status(201, row)
+      },
+      {
+        params: Id,
+        query: UploadQuery,
+        detail: { description: `The request body is the file, streamed to disk (Content-Type is recorded and served back). Text is stored gzip-compressed; the same content in the same session and type is stored once.` },
+      },
+    )
+    .get("/sessions/:id/artifacts", ({ params, query }) => store.list(params.id, query), { params: Id, query: t.Object(Page) })
+    .get("/artifacts/:id/meta", ({ params }) => store.get(params.id), { params: Id })
+    .get(
+      "/artifacts/:id",
+      ({ params, request }) => {
+        const a = store.get(params.id)
+        if (!blobs.exists(a.path)) throw new HiveError(410, "gone", `the file of artifact ${a.id} is missing from disk; run \`hive doctor\``)
+        const headers: Record<string, string> = { "content-type": a.content_type, "accept-ranges": "bytes", etag: `"${a.sha256}"` }
+        const range = parseRange(request.headers.get("range"), a.size)
+        if (range === null) return new Response(null, { status: 416, headers: { ...headers, "content-range": `bytes */${a.size}` } })
+        if (!range) return new Response(blobs.read(a), { headers: { ...headers, "content-length": String(a.size) } })
+        return new Response(blobs.read(a, range), {
+          status: 206,
+          headers: { ...headers, "content-range": `bytes ${range.start}-${range.end}/${a.size}`, "content-length": String(range.end - range.start + 1) },
+        })
+      },
+      { params: Id, detail: { description: "The artifact's content with its Content-Type; honours a single `Range: bytes=` (206, or 416 when unsatisfiable)." } },
+    )
+    .delete(
+      "/artifacts/:id",
+      async ({ params, status }) => {
+        const orphan = await commit.run(() => store.remove(params.id))
+        if (orphan) await blobs.release(orphan, () => store.isReferenced(orphan))
+        return status(204)
+      },
+      { params: Id },
+    )
+    .get("/storage", () => {
+      const files = blobs.files()
+      const database = fileSize(paths.dbPath) + fileSize(`${paths.dbPath}-wal`) + fileSize(`${paths.dbPath}-shm`)
+      const artifactBytes = files.reduce((n, f) => n + f.bytes, 0)
+      const backups = listBackups(paths.backupsDir).reduce((n, b) => n + b.bytes, 0)
+      return { total_bytes: database + artifactBytes + backups, by_kind: { database, artifacts: artifactBytes, backups }, sessions: store.usageBySession() }
+    })

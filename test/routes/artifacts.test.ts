@@ -1,0 +1,115 @@
+import { describe, expect, test } from "bun:test"
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs"
+import { join } from "node:path"
+import { gunzipSync } from "node:zlib"
+import { testApp } from "../helpers"
+
+async function setup(opts: { maxArtifactBytes?: number } = {}) {
+  const t = await testApp(opts)
+  const project = (await t.call("POST", "/api/projects", { name: "p", directory: "/p" })).body
+  const session = (await t.call("POST", "/api/sessions", { project_id: project.id, name: "s" })).body
+  const upload = async (body: string | Uint8Array, query: string, type = "text/plain", sid = session.id) => {
+    const res = await t.app.handle(
+      new Request(`http://localhost/api/sessions/${sid}/artifacts${query}`, { method: "POST", headers: { ...t.headers, "content-type": type }, body }),
+    )
+    return { status: res.status, body: (await res.json()) as Record<string, any> }
+  }
+  const get = (id: string, headers: Record<string, string> = {}) => t.app.handle(new Request(`http://localhost/api/artifacts/${id}`, { headers: { ...t.headers, ...headers } }))
+  return { ...t, session, upload, get }
+}
+
+const LOG = Array.from({ length: 5000 }, (_, i) => `line ${i}: all is well\n`).join("")
+
+describe("artifacts", () => {
+  test("a text upload is stored compressed under its session and type, and comes back byte for byte", async () => {
+    const { upload, get, home, session } = await setup()
+    const up = await upload(LOG, "?type=log&name=run.log")
+    expect(up.status).toBe(201)
+    expect(up.body).toMatchObject({ session_id: session.id, type: "log", name: "run.log", content_type: "text/plain", size: LOG.length, encoding: "gzip" })
+    expect(up.body.stored_size).toBeLessThan(LOG.length / 5)
+    expect(up.body.sha256).toBe(new Bun.CryptoHasher("sha256").update(LOG).digest("hex"))
+    const file = join(home, up.body.path)
+    expect(up.body.path).toBe(`artifacts/${session.id}/log/${up.body.sha256}.gz`)
+    expect(gunzipSync(readFileSync(file)).toString()).toBe(LOG)
+    const res = await get(up.body.id)
+    expect(res.status).toBe(200)
+    expect(res.headers.get("content-type")).toBe("text/plain")
+    expect(res.headers.get("content-length")).toBe(String(LOG.length))
+    expect(await res.text()).toBe(LOG)
+  })
+
+  test("the same content is stored once; the file goes when the last artifact using it is deleted", async () => {
+    const { upload, call, home, session } = await setup()
+    const bytes = crypto.getRandomValues(new Uint8Array(100_000))
+    const a = (await upload(bytes, "?type=bundle", "application/octet-stream")).body
+    const b = (await upload(bytes, "?type=bundle&name=again", "application/octet-stream")).body
+    expect(a.id).not.toBe(b.id)
+    expect(a.path).toBe(b.path)
+    expect(a.encoding).toBe("identity")
+    expect(readdirSync(join(home, "artifacts", session.id, "bundle"))).toEqual([a.sha256])
+    expect((await call("GET", `/api/sessions/${session.id}/artifacts`)).body.items.map((x: { id: string }) => x.id)).toEqual([a.id, b.id])
+    expect((await call("DELETE", `/api/artifacts/${a.id}`)).status).toBe(204)
+    expect(existsSync(join(home, a.path))).toBe(true)
+    expect((await call("DELETE", `/api/artifacts/${b.id}`)).status).toBe(204)
+    expect(existsSync(join(home, a.path))).toBe(false)
+    expect((await call("DELETE", `/api/artifacts/${b.id}`)).status).toBe(404)
+  })
+
+  test("Range reads return the asked bytes of the original content, compressed or not", async () => {
+    const { upload, get } = await setup()
+    const bytes = crypto.getRandomValues(new Uint8Array(70_000))
+    for (const [body, type] of [[LOG, "text/plain"], [bytes, "application/octet-stream"]] as const) {
+      const a = (await upload(body, "?type=x", type)).body
+      const whole = typeof body === "string" ? Buffer.from(body) : Buffer.from(body)
+      for (const [range, start, end] of [["bytes=0-9", 0, 9], ["bytes=65000-", 65000, whole.length - 1], ["bytes=-100", whole.length - 100, whole.length - 1], ["bytes=10-999999999", 10, whole.length - 1]] as const) {
+        const res = await get(a.id, { range })
+        expect(res.status, range).toBe(206)
+        expect(res.headers.get("content-range")).toBe(`bytes ${start}-${end}/${whole.length}`)
+        expect(Buffer.from(await res.arrayBuffer()).equals(whole.subarray(start, end + 1)), range).toBe(true)
+      }
+      const bad = await get(a.id, { range: `bytes=${whole.length}-` })
+      expect(bad.status).toBe(416)
+      expect(bad.headers.get("content-range")).toBe(`bytes */${whole.length}`)
+    }
+  })
+
+  test("an upload over the limit is a 413, declared or streamed, and leaves nothing behind", async () => {
+    const { upload, home, session, app, headers } = await setup({ maxArtifactBytes: 10_000 })
+    expect((await upload("x".repeat(5000), "?type=log")).status).toBe(201) // above the JSON body limit: uploads have their own
+    const declared = await upload("x".repeat(10_001), "?type=log")
+    expect(declared.status).toBe(413)
+    expect(declared.body.error.code).toBe("payload_too_large")
+    const chunks = new ReadableStream({ pull(c) { c.enqueue(new Uint8Array(4096)); } })
+    const streamed = await app.handle(new Request(`http://localhost/api/sessions/${session.id}/artifacts?type=log`, { method: "POST", headers, body: chunks, duplex: "half" } as RequestInit))
+    expect(streamed.status).toBe(413)
+    expect(readdirSync(join(home, "artifacts", ".incoming"))).toEqual([])
+  })
+
+  test("clear errors: unknown session, bad type, unknown artifact", async () => {
+    const { upload, call } = await setup()
+    expect((await upload("x", "?type=log", "text/plain", "nope")).body).toEqual({ error: { code: "not_found", message: "session nope not found" } })
+    expect((await upload("x", "?type=../etc")).status).toBe(400)
+    expect((await upload("x", "")).status).toBe(400)
+    expect((await call("GET", "/api/artifacts/nope")).status).toBe(404)
+  })
+
+  test("an artifact whose file was removed from disk answers 410 with a pointer to hive doctor", async () => {
+    const { upload, get, home } = await setup()
+    const a = (await upload("soon gone", "?type=log")).body
+    rmSync(join(home, a.path))
+    const res = await get(a.id)
+    expect(res.status).toBe(410)
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain("hive doctor")
+  })
+
+  test("storage reports bytes per session and by kind", async () => {
+    const { upload, call, session } = await setup()
+    const a = (await upload(LOG, "?type=log")).body
+    await upload(LOG, "?type=log")
+    const s = (await call("GET", "/api/storage")).body
+    expect(s.sessions).toEqual([{ session_id: session.id, artifacts: 2, bytes: a.stored_size }])
+    expect(s.by_kind.artifacts).toBe(a.stored_size)
+    expect(s.by_kind.database).toBeGreaterThan(0)
+    expect(s.total_bytes).toBe(s.by_kind.database + s.by_kind.artifacts + s.by_kind.backups)
+  })
+})
