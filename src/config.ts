@@ -26,6 +26,8 @@ export type Config = {
   logLevel: Level
   /** Test-only crash points (HIVE_TEST_FAULT); never set in normal use. */
   faultPoint?: string
+  /** Claude Code's own folder (CLAUDE_CONFIG_DIR, else ~/.claude): its projects/ hold the session transcripts. */
+  claudeDir: string
   /** Where the older tools left state that import migrations take over. */
   legacy: LegacyPaths
   jobs: JobsConfig
@@ -116,6 +118,7 @@ export function load(overrides: Overrides = {}, env: Env = process.env): Config 
       hiveDir: home,
     },
     jobs: jobsConfig(env),
+    claudeDir: resolve(env.CLAUDE_CONFIG_DIR || join(userHome, ".claude")),
   }
 }
 

@@ -27,6 +27,8 @@ export type AppDeps = {
   /** Artifact files under the data home. */
   blobs: Blobs
   paths: StorageDeps
+  /** Claude Code's folder, where transcripts are found when a session has no recorded path. */
+  claudeDir: string
   host: string
   streams?: StreamLimits
   scheduler: Scheduler
@@ -66,6 +68,7 @@ export function createAdminApp(deps: AppDeps) {
           maxArtifactBytes: deps.maxArtifactBytes ?? DEFAULTS.maxArtifactBytes,
           blobs: deps.blobs,
           paths: deps.paths,
+          claudeDir: deps.claudeDir,
           host: deps.host,
           scheduler: deps.scheduler,
         }),

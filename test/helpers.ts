@@ -57,7 +57,7 @@ export async function testApp(opts: { maxBodyBytes?: number; maxArtifactBytes?: 
   const blobs = createBlobs(config.home)
   const scheduler = createJobScheduler({ db, stores, keys, blobs, jobs: config.jobs, backupsDir: config.backupsDir, logger: silentLogger })
   const app = createAdminApp({ db, stores, auth, vault, logger: silentLogger, version: "test", maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024, host: "127.0.0.1", scheduler,
-    maxArtifactBytes: opts.maxArtifactBytes, blobs, paths: { dbPath: config.dbPath, backupsDir: config.backupsDir } })
+    maxArtifactBytes: opts.maxArtifactBytes, blobs, paths: { dbPath: config.dbPath, backupsDir: config.backupsDir }, claudeDir: config.claudeDir })
   const jwtKey = keys.subKey(keys.current(), "jwt")
   const { token, row } = await auth.issue("test", 3600_000)
   const headers = { authorization: `Bearer ${token}` }

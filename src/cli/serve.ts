@@ -63,6 +63,7 @@ export async function run(argv: string[]): Promise<number> {
     maxArtifactBytes: config.maxArtifactBytes,
     blobs,
     paths: { dbPath: config.dbPath, backupsDir: config.backupsDir },
+    claudeDir: config.claudeDir,
     host: config.host,
     streams: { heartbeatMs: config.sseHeartbeatMs, maxStreams: config.maxStreams, shutdown: shutdown.signal },
     scheduler,

@@ -133,6 +133,7 @@ export type ApiDeps = Stores & {
   logger: Logger
   maxBodyBytes: number
   maxArtifactBytes: number
+  claudeDir: string
   blobs: Blobs
   paths: StorageDeps
   host: string
@@ -187,7 +188,7 @@ export const api = (deps: ApiDeps) => {
       return { claims: claims instanceof Promise ? await claims : claims }
     })
     .use(projects(deps.projects, deps.commit))
-    .use(sessions(deps.sessions, deps.commit))
+    .use(sessions(deps.sessions, deps.commit, deps.claudeDir))
     .use(worktrees(deps.worktrees, deps.commit))
     .use(preferences(deps.preferences, deps.commit))
     .use(secrets(deps.vault, actorOf))

@@ -1,6 +1,8 @@
 import type { GroupCommit } from "../db/group-commit"
 import { Elysia, t } from "elysia"
 import * as Sessions from "../db/sessions"
+import { DEFAULT_LIMIT, MAX_LIMIT } from "../db/entity"
+import { readTranscript, transcriptPath } from "../transcripts/read"
 import { Body, Id, Int, Json, Millis, Nullable, OneOf, Page, Query, Text } from "./schemas"
 
 const optional = {
@@ -34,10 +36,22 @@ const SessionQuery = t.Object({
   agent_session_id: t.Optional(Query.text("agent_session_id", 256)),
 })
 
-export const sessions = (store: Sessions.Store, commit: GroupCommit) =>
+export const sessions = (store: Sessions.Store, commit: GroupCommit, claudeDir: string) =>
   new Elysia({ name: "routes.sessions", prefix: "/sessions", detail: { tags: ["sessions"] } })
     .post("/", async ({ body, status }) => status(201, await commit.run(() => store.create(body))), { body: SessionBody })
     .get("/", ({ query: { limit, cursor, ...filter } }) => store.list(filter, { limit, cursor }), { query: SessionQuery })
     .get("/:id", ({ params }) => store.get(params.id), { params: Id })
     .patch("/:id", ({ params, body }) => commit.run(() => store.update(params.id, body)), { params: Id, body: SessionBody })
+    .get(
+      "/:id/transcript",
+      ({ params, query }) => readTranscript(transcriptPath(store.get(params.id), claudeDir), query.cursor ?? 0, Math.min(query.limit ?? DEFAULT_LIMIT, MAX_LIMIT)),
+      {
+        params: Id,
+        query: t.Object({ cursor: t.Optional(Query.int("cursor")), limit: t.Optional(Query.int("limit", 1)) }),
+        detail: {
+          description:
+            "The session's Claude Code JSONL transcript, a page at a time: `entries` (each with its byte `offset`; a malformed line is an entry with `error` and `raw`), `next_cursor` (a byte offset), `done`. 404 when the file is missing.",
+        },
+      },
+    )
     .delete("/:id", async ({ params, status }) => status(204, await commit.run(() => store.remove(params.id))), { params: Id })

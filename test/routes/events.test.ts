@@ -51,7 +51,7 @@ function sse(res: Response) {
 
 async function setup(limits = { heartbeatMs: 5000, maxStreams: 4 }) {
   const ctx = await testApp()
-  const app = createAdminApp({ db: ctx.db, stores: createStores(ctx.db), auth: ctx.auth, vault: ctx.vault, logger: silentLogger, version: "t", maxBodyBytes: 1 << 20, host: "127.0.0.1", streams: limits, scheduler: ctx.scheduler, blobs: ctx.blobs, paths: { dbPath: ctx.config.dbPath, backupsDir: ctx.config.backupsDir } })
+  const app = createAdminApp({ db: ctx.db, stores: createStores(ctx.db), auth: ctx.auth, vault: ctx.vault, logger: silentLogger, version: "t", maxBodyBytes: 1 << 20, host: "127.0.0.1", streams: limits, scheduler: ctx.scheduler, blobs: ctx.blobs, paths: { dbPath: ctx.config.dbPath, backupsDir: ctx.config.backupsDir }, claudeDir: ctx.config.claudeDir })
   const open = (headers: Record<string, string> = {}, query = "") => {
     const abort = new AbortController()
     const res = app.handle(new Request(`http://localhost/api/events/stream${query}`, { headers: { ...ctx.headers, ...headers }, signal: abort.signal }))

@@ -1,0 +1,89 @@
+import { closeSync, openSync, readSync, statSync } from "node:fs"
+import { join } from "node:path"
+import { HiveError, notFound } from "../errors"
+
+export type Entry = { offset: number; entry: unknown } | { offset: number; error: string; raw: string }
+export type Page = { entries: Entry[]; next_cursor: number; size: number; done: boolean }
+
+const CHUNK = 64 * 1024
+/** A single JSONL line longer than this is reported in place instead of being held in memory. */
+export const MAX_LINE_BYTES = 8 * 1024 * 1024
+
+/** Claude Code's folder for a working directory: every character other than a letter or digit becomes "-". */
+export const encodeCwd = (cwd: string) => cwd.replace(/[^A-Za-z0-9]/g, "-")
+
+/** Where a session's transcript is: the path the hook recorded, else Claude Code's default location. */
+export function transcriptPath(session: { id: string; transcript_path: string | null; cwd: string | null; agent_session_id: string | null }, claudeDir: string): string {
+  if (session.transcript_path) return session.transcript_path
+  if (!session.cwd || !session.agent_session_id) throw notFound("transcript of session", session.id)
+  return join(claudeDir, "projects", encodeCwd(session.cwd), `${session.agent_session_id}.jsonl`)
+}
+
+/**
+ * Up to `limit` entries of a JSONL file from byte `cursor`, reading 64 KiB at a time (never the whole file).
+ * A line that is not JSON is reported where it stands; a last line without its newline is left for the
+ * next call (Claude Code may be writing it). The next cursor is the byte after the last line returned.
+ */
+export function readTranscript(path: string, cursor: number, limit: number): Page {
+  if (!path.endsWith(".jsonl")) throw new HiveError(400, "bad_request", "a transcript is a .jsonl file")
+  let fd: number
+  let size: number
+  try {
+    size = statSync(path).size
+    fd = openSync(path, "r")
+  } catch {
+    throw new HiveError(404, "not_found", `transcript file ${path} not found`)
+  }
+  try {
+    if (cursor > size) throw new HiveError(400, "bad_request", `cursor ${cursor} is past the end of the transcript (${size} bytes)`)
+    const entries: Entry[] = []
+    const decoder = new TextDecoder()
+    const buf = new Uint8Array(CHUNK)
+    let pending: Uint8Array[] = [] // the current line's bytes so far
+    let pendingBytes = 0
+    let lineStart = cursor
+    let position = cursor
+    let tooLong = false
+    while (entries.length < limit && position < size) {
+      const n = readSync(fd, buf, 0, CHUNK, position)
+      if (n === 0) break
+      let from = 0
+      for (let i = 0; i < n && entries.length < limit; i++) {
+        if (buf[i] !== 0x0a) continue
+        const tail = buf.subarray(from, i)
+        const end = position + i + 1
+        if (tooLong || pendingBytes + tail.byteLength > MAX_LINE_BYTES) entries.push({ offset: lineStart, error: `line longer than ${MAX_LINE_BYTES} bytes`, raw: "" })
+        else {
+          const text = decoder.decode(pendingBytes ? Buffer.concat([...pending, tail]) : tail)
+          if (text.trim()) entries.push(parse(lineStart, text))
+        }
+        pending = []
+        pendingBytes = 0
+        tooLong = false
+        lineStart = end
+        from = i + 1
+      }
+      if (entries.length >= limit) break
+      if (!tooLong) {
+        const rest = buf.slice(from, n)
+        pendingBytes += rest.byteLength
+        if (pendingBytes > MAX_LINE_BYTES) {
+          tooLong = true
+          pending = []
+        } else pending.push(rest)
+      }
+      position += n
+    }
+    return { entries, next_cursor: lineStart, size, done: lineStart >= size }
+  } finally {
+    closeSync(fd)
+  }
+}
+
+function parse(offset: number, text: string): Entry {
+  try {
+    return { offset, entry: JSON.parse(text) }
+  } catch (err) {
+    return { offset, error: `not JSON: ${(err as Error).message}`, raw: text.slice(0, 200) }
+  }
+}

@@ -1,0 +1,77 @@
+import { describe, expect, test } from "bun:test"
+import { appendFileSync, mkdirSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { encodeCwd, MAX_LINE_BYTES } from "../../src/transcripts/read"
+import { tempDir, testApp } from "../helpers"
+
+const line = (i: number) => JSON.stringify({ type: i % 2 ? "assistant" : "user", uuid: `u-${i}`, message: { content: `turn ${i} ${"x".repeat(i % 300)}` } })
+
+describe("transcripts", () => {
+  test("a large JSONL is read in pages that follow each other exactly; a malformed line is reported in place", async () => {
+    const { call } = await testApp()
+    const path = join(tempDir(), "big.jsonl")
+    const lines = Array.from({ length: 20_000 }, (_, i) => (i === 12_345 ? "{not json" : line(i)))
+    writeFileSync(path, lines.join("\n") + "\n")
+    const session = (await call("POST", "/api/sessions", { transcript_path: path })).body
+    const seen: unknown[] = []
+    let cursor = 0
+    let pages = 0
+    for (;;) {
+      const page = (await call("GET", `/api/sessions/${session.id}/transcript?cursor=${cursor}&limit=500`)).body
+      seen.push(...page.entries)
+      cursor = page.next_cursor
+      pages++
+      if (page.done) break
+    }
+    expect(pages).toBe(40)
+    expect(seen).toHaveLength(20_000)
+    const bad = seen[12_345] as { error: string; raw: string; offset: number }
+    expect(bad.error).toStartWith("not JSON")
+    expect(bad.raw).toBe("{not json")
+    expect(bad.offset).toBe(lines.slice(0, 12_345).reduce((n, l) => n + Buffer.byteLength(l) + 1, 0))
+    expect((seen[12_346] as { entry: { uuid: string } }).entry.uuid).toBe("u-12346")
+    expect((seen[19_999] as { entry: { uuid: string } }).entry.uuid).toBe("u-19999")
+  })
+
+  test("a line still being written is left for the next read; new lines are picked up from the cursor", async () => {
+    const { call } = await testApp()
+    const path = join(tempDir(), "live.jsonl")
+    writeFileSync(path, `${line(0)}\n{"type":"partial`)
+    const session = (await call("POST", "/api/sessions", { transcript_path: path })).body
+    const first = (await call("GET", `/api/sessions/${session.id}/transcript`)).body
+    expect(first.entries).toHaveLength(1)
+    expect(first.done).toBe(false)
+    appendFileSync(path, `","n":1}\n${line(2)}\n`)
+    const next = (await call("GET", `/api/sessions/${session.id}/transcript?cursor=${first.next_cursor}`)).body
+    expect(next.entries.map((e: { entry: { type: string } }) => e.entry.type)).toEqual(["partial", "user"])
+    expect(next.done).toBe(true)
+  })
+
+  test("the default location is Claude Code's projects folder; an overlong line is reported, not loaded", async () => {
+    const { call, config } = await testApp()
+    const cwd = "/home/dev/my.project"
+    const dir = join(config.claudeDir, "projects", encodeCwd(cwd))
+    expect(encodeCwd(cwd)).toBe("-home-dev-my-project")
+    mkdirSync(dir, { recursive: true })
+    writeFileSync(join(dir, "abc-123.jsonl"), `${"y".repeat(MAX_LINE_BYTES + 10)}\n${line(1)}\n`)
+    const session = (await call("POST", "/api/sessions", { cwd, agent_session_id: "abc-123" })).body
+    const page = (await call("GET", `/api/sessions/${session.id}/transcript`)).body
+    expect(page.entries[0]).toEqual({ offset: 0, error: `line longer than ${MAX_LINE_BYTES} bytes`, raw: "" })
+    expect(page.entries[1].entry.uuid).toBe("u-1")
+  })
+
+  test("clear errors: a missing file is a 404, a bad cursor a 400, a session without a transcript a 404", async () => {
+    const { call } = await testApp()
+    const gone = (await call("POST", "/api/sessions", { transcript_path: "/nowhere/x.jsonl" })).body
+    expect((await call("GET", `/api/sessions/${gone.id}/transcript`)).body).toEqual({ error: { code: "not_found", message: "transcript file /nowhere/x.jsonl not found" } })
+    const path = join(tempDir(), "t.jsonl")
+    writeFileSync(path, `${line(0)}\n`)
+    const s = (await call("POST", "/api/sessions", { transcript_path: path })).body
+    expect((await call("GET", `/api/sessions/${s.id}/transcript?cursor=999999`)).status).toBe(400)
+    expect((await call("GET", `/api/sessions/${s.id}/transcript?limit=-1`)).status).toBe(400)
+    const bare = (await call("POST", "/api/sessions", {})).body
+    expect((await call("GET", `/api/sessions/${bare.id}/transcript`)).status).toBe(404)
+    const notJsonl = (await call("POST", "/api/sessions", { transcript_path: "/etc/passwd" })).body
+    expect((await call("GET", `/api/sessions/${notJsonl.id}/transcript`)).status).toBe(400)
+  })
+})
