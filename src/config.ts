@@ -26,6 +26,10 @@ export type Config = {
   logLevel: Level
   /** Test-only crash points (HIVE_TEST_FAULT); never set in normal use. */
   faultPoint?: string
+  /** The terminal variables `hive hook` reads to tell how Claude Code runs (tmux, nvim, a tty). */
+  transportEnv: { TMUX?: string; TMUX_PANE?: string; NVIM?: string; NVIM_LISTEN_ADDRESS?: string }
+  /** An admin token for `hive hook` to talk to a running server (HIVE_TOKEN); without one it writes to the database. */
+  token?: string
   /** Claude Code's own folder (CLAUDE_CONFIG_DIR, else ~/.claude): its projects/ hold the session transcripts. */
   claudeDir: string
   /** Where the older tools left state that import migrations take over. */
@@ -73,6 +77,7 @@ export const DEFAULTS = {
 const DAY = 86_400_000
 export const JOB_DEFAULTS = {
   schedules: {
+    "check-sessions": "1m",
     "time-out-questions": "1m",
     "prune-messages": "1h",
     "prune-events": "1h",
@@ -118,6 +123,8 @@ export function load(overrides: Overrides = {}, env: Env = process.env): Config 
       hiveDir: home,
     },
     jobs: jobsConfig(env),
+    transportEnv: { TMUX: env.TMUX, TMUX_PANE: env.TMUX_PANE, NVIM: env.NVIM, NVIM_LISTEN_ADDRESS: env.NVIM_LISTEN_ADDRESS },
+    token: env.HIVE_TOKEN || undefined,
     claudeDir: resolve(env.CLAUDE_CONFIG_DIR || join(userHome, ".claude")),
   }
 }

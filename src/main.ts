@@ -14,6 +14,7 @@ const commands: Record<string, { summary: string; load(): Promise<Command> }> = 
   token: { summary: "create, list and revoke admin API tokens", load: () => import("./cli/token") },
   secrets: { summary: "store, reveal, materialize and rotate encrypted secrets", load: () => import("./cli/secrets") },
   oauth: { summary: "store, show and remove operator OAuth tokens per forge", load: () => import("./cli/oauth") },
+  hook: { summary: "record a Claude Code hook (reads its JSON on stdin; for settings.json)", load: () => import("./cli/hook") },
   jobs: { summary: "list the scheduled jobs (retention, vacuum, backup) or run one now", load: () => import("./cli/jobs") },
   backup: { summary: "write a verified (optionally encrypted) copy of the database; list backups", load: () => import("./cli/backup") },
   restore: { summary: "replace the database with a backup, after checking it", load: () => import("./cli/restore") },

@@ -14,6 +14,8 @@ export const help = `Usage: hive jobs list [--home DIR]
          a job already running, here or in the server, is refused)
 
 Jobs (schedules from HIVE_SCHEDULE_<NAME>: an interval like 1h or a cron expression like "0 3 * * *"):
+  check-sessions      every 1m    sessions whose Claude Code process is gone become dead (pid and start
+                                  time checked, so a reused pid is not mistaken for it); past expires_at: expired
   time-out-questions  every 1m    questions past their deadline become timed_out
   prune-messages      every 1h    delivered messages older than 30d (HIVE_RETAIN_MESSAGES)
   prune-events        every 1h    events older than 7d (HIVE_RETAIN_EVENTS)

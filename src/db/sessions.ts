@@ -48,7 +48,24 @@ export function create(db: Database) {
     unique: { agent_session_id: (id) => `a session for agent session ${id} already exists` },
     parent: { column: "project_id", what: "project" },
   })
+  const byAgent = db.query<{ id: string }, [string]>("SELECT id FROM sessions WHERE agent_session_id = ?")
+  const watched = db.query<{ id: string; pid: number; start_time: number | null }, []>(
+    "SELECT id, pid, start_time FROM sessions WHERE state = 'active' AND pid IS NOT NULL",
+  )
+  const setState = db.query("UPDATE sessions SET state = ?, updated_at = ? WHERE id = ? AND state = 'active'")
+  const expire = db.query("UPDATE sessions SET state = 'expired', updated_at = ?1 WHERE state = 'active' AND expires_at IS NOT NULL AND expires_at <= ?1")
   return {
+    /** The registry's key: Claude Code's own session id. */
+    byAgentSession(agentSessionId: string): Session | undefined {
+      const row = byAgent.get(agentSessionId)
+      return row ? table.get(row.id) : undefined
+    },
+    /** Active sessions with a process to watch (the liveness job). */
+    watched: () => watched.all(),
+    /** active -> dead (its process is gone); returns whether it changed. */
+    markDead: (id: string, now = Date.now()) => setState.run("dead", now, id).changes > 0,
+    /** active sessions past expires_at become expired; returns how many. */
+    expire: (now = Date.now()) => expire.run(now).changes,
     get: table.get,
     find: table.find,
     list: (filter: SessionFilter, page: PageOptions) => table.list(filter, page),

@@ -6,6 +6,7 @@ import type { Logger } from "../log"
 import type { Keys } from "../secrets/keys"
 import type { Blobs } from "../artifacts/blobs"
 import { backup } from "./backup"
+import { checkSessions } from "./liveness"
 import * as Retention from "./retention"
 import { createScheduler, parseSchedule, type Job, type Schedule } from "./scheduler"
 
@@ -15,6 +16,11 @@ export type JobDeps = { db: Database; stores: Stores; keys: Keys; blobs: Blobs; 
 export function createJobs({ db, stores, keys, blobs, jobs: config, backupsDir, logger }: JobDeps): Job[] {
   const r = config.retention
   return [
+    {
+      name: "check-sessions",
+      description: "sessions whose Claude Code process is gone become dead; those past expires_at, expired",
+      run: (now) => checkSessions(stores.sessions, now),
+    },
     {
       name: "time-out-questions",
       description: "questions past their deadline become timed_out (never deleted)",

@@ -189,6 +189,6 @@ describe("hive backup, restore and doctor", () => {
     }
     const unknown = await hive(["jobs", "run", "nope"], env)
     expect(unknown.code).toBe(2)
-    expect(unknown.stderr).toContain('no job "nope"; jobs: time-out-questions')
+    expect(unknown.stderr).toContain('no job "nope"; jobs: check-sessions, time-out-questions')
   })
 })

@@ -1,0 +1,162 @@
+import { appendFileSync, mkdirSync, readFileSync, renameSync, statSync } from "node:fs"
+import { join } from "node:path"
+import { migrations } from "../../migrations"
+import * as Config from "../config"
+import * as Events from "../db/events"
+import { plan } from "../db/migrate"
+import * as Sessions from "../db/sessions"
+import { immediate } from "../db/tx"
+import { UsageError } from "../errors"
+import { callerOf } from "../hooks/caller"
+import { detectTransport, recordHook, type HookInput } from "../hooks/record"
+import { HOME_OPTION, noExtra, out, parse } from "./args"
+import { migrate, openHome } from "./home"
+import { runningServer } from "./server-lock"
+
+export const help = `Usage: hive hook [--home DIR]
+
+For Claude Code's hooks: reads the hook's JSON on stdin and records it. SessionStart registers the
+session (pid and start time of Claude Code, its cwd, its terminal: tmux, nvim or a tty); the other hooks
+update its status (UserPromptSubmit: running, Notification: awaiting_input, Stop: idle, SessionEnd:
+ended) and every hook is appended as an event "claude.<EventName>".
+
+With HIVE_TOKEN set and a server running on the data home, it goes through the server (live streams see
+it at once); otherwise it writes to the database directly. It never blocks or breaks Claude Code: on any
+failure it exits 0 and writes one line to $HIVE_HOME/logs/hook.log.
+
+In ~/.claude/settings.json (add "PreToolUse"/"PostToolUse" with "matcher": "*" for every tool call too):
+  {
+    "hooks": {
+      "SessionStart":     [{ "hooks": [{ "type": "command", "command": "hive hook" }] }],
+      "UserPromptSubmit": [{ "hooks": [{ "type": "command", "command": "hive hook" }] }],
+      "Notification":     [{ "hooks": [{ "type": "command", "command": "hive hook" }] }],
+      "Stop":             [{ "hooks": [{ "type": "command", "command": "hive hook" }] }],
+      "SubagentStop":     [{ "hooks": [{ "type": "command", "command": "hive hook" }] }],
+      "SessionEnd":       [{ "hooks": [{ "type": "command", "command": "hive hook" }] }]
+    }
+  }
+
+Options:
+  --home DIR   data home (default ~/.hive, env HIVE_HOME)
+  -h, --help   show this help`
+
+const MAX_INPUT_BYTES = 1024 * 1024
+const STDIN_TIMEOUT_MS = 2000
+const SERVER_TIMEOUT_MS = 1500
+const LOG_MAX_BYTES = 1024 * 1024
+const SHELLS = new Set(["sh", "bash", "dash", "zsh", "fish"])
+
+/** Claude Code runs a hook through a shell: the caller to record is the first ancestor that is not one. */
+function claudePid(): number {
+  let pid = process.ppid
+  for (let hops = 0; hops < 2; hops++) {
+    let comm: string
+    try {
+      comm = readFileSync(`/proc/${pid}/comm`, "utf8").trim()
+    } catch {
+      return pid
+    }
+    if (!SHELLS.has(comm)) return pid
+    const parent = callerOf(pid).ppid
+    if (!parent || parent <= 1) return pid
+    pid = parent
+  }
+  return pid
+}
+
+async function readInput(): Promise<HookInput> {
+  const chunks: Uint8Array[] = []
+  let size = 0
+  const reader = Bun.stdin.stream().getReader()
+  const reading = (async () => {
+    for (;;) {
+      const { value, done } = await reader.read()
+      if (done) return
+      size += value.byteLength
+      if (size > MAX_INPUT_BYTES) throw new Error(`hook input over ${MAX_INPUT_BYTES} bytes`)
+      chunks.push(value)
+    }
+  })()
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no end of input on stdin within ${STDIN_TIMEOUT_MS} ms`)), STDIN_TIMEOUT_MS)))
+  try {
+    await Promise.race([reading, timeout])
+  } finally {
+    clearTimeout(timer)
+    // A stdin still open (stuck, or over the limit) must not keep the process alive after we give up on it.
+    void reader.cancel().catch(() => {})
+    reading.catch(() => {})
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(Buffer.concat(chunks).toString("utf8"))
+  } catch {
+    throw new Error("hook input is not JSON")
+  }
+  const v = value as Partial<HookInput> | null
+  if (typeof v !== "object" || v === null || typeof v.session_id !== "string" || !v.session_id || typeof v.hook_event_name !== "string" || !v.hook_event_name)
+    throw new Error("hook input lacks session_id or hook_event_name")
+  if (v.session_id.length > 256 || v.hook_event_name.length > 64) throw new Error("hook input has an overlong session_id or hook_event_name")
+  for (const k of ["cwd", "transcript_path"] as const) if (v[k] !== undefined && typeof v[k] !== "string") throw new Error(`hook input field ${k} is not a string`)
+  return v as HookInput
+}
+
+/** One line in logs/hook.log (never the hook's input: it holds the user's prompts). */
+function log(home: string, message: string) {
+  try {
+    const dir = join(home, "logs")
+    mkdirSync(dir, { recursive: true, mode: 0o700 })
+    const file = join(dir, "hook.log")
+    try {
+      if (statSync(file).size > LOG_MAX_BYTES) renameSync(file, `${file}.1`)
+    } catch {}
+    appendFileSync(file, `${new Date().toISOString()} ${message}\n`, { mode: 0o600 })
+  } catch {
+    // Nowhere to log: still never fail the hook.
+  }
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse("hive hook", argv, { ...HOME_OPTION })
+  if (values.help) return out(help), 0
+  noExtra("hive hook", positionals)
+  if (process.stdin.isTTY) throw new UsageError("hive hook reads a Claude Code hook's JSON on stdin; see `hive hook --help` for the settings.json block")
+  let home = ""
+  let event = "?"
+  try {
+    const config = Config.load({ home: values.home })
+    home = config.home
+    const input = await readInput()
+    event = input.hook_event_name
+    const caller = callerOf(claudePid())
+    const transport = detectTransport(config.transportEnv, caller.tty)
+    const server = config.token ? runningServer(config.home) : undefined
+    if (server) {
+      try {
+        const res = await fetch(`${server.url}/api/hooks/claude`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${config.token}`, "content-type": "application/json" },
+          body: JSON.stringify({ input, caller, transport }),
+          signal: AbortSignal.timeout(SERVER_TIMEOUT_MS),
+        })
+        if (res.status === 201) return 0
+        const body = (await res.json().catch(() => ({}))) as { error?: { message?: string } }
+        log(config.home, `${event}: the server answered ${res.status} (${body.error?.message ?? "no message"}); writing to the database instead`)
+      } catch (err) {
+        log(config.home, `${event}: the server did not answer (${(err as Error).message}); writing to the database instead`)
+      }
+    }
+    const db = openHome(config)
+    try {
+      if (plan(db, migrations).pending.length) await migrate(db, config)
+      const stores = { sessions: Sessions.create(db), events: Events.create(db) }
+      immediate(db, () => recordHook(stores, input, caller, transport))
+    } finally {
+      db.close()
+    }
+  } catch (err) {
+    if (home) log(home, `${event}: not recorded: ${(err as Error).message}`)
+    else console.error(`hive hook: not recorded: ${(err as Error).message}`) // no data home to log in (a bad environment)
+  }
+  return 0
+}

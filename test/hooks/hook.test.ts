@@ -1,0 +1,140 @@
+import { Database } from "bun:sqlite"
+import { describe, expect, test } from "bun:test"
+import { existsSync, readFileSync } from "node:fs"
+import { join } from "node:path"
+import { processInfo, sameProcess } from "../../src/hooks/caller"
+import { detectTransport } from "../../src/hooks/record"
+import { checkSessions } from "../../src/jobs/liveness"
+import { startServer } from "../cli/serve-helper"
+import { cliEnv, hive, MAIN, testApp } from "../helpers"
+
+const FIXTURES = join(import.meta.dir, "..", "fixtures", "hooks")
+const fixture = (name: string) => readFileSync(join(FIXTURES, `${name}.json`), "utf8")
+const SESSION = "9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f"
+
+function rows(home: string) {
+  const db = new Database(join(home, "hive.db"), { readonly: true })
+  const session = db.query("SELECT id, status, state, pid, start_time, cwd, label, transcript_path, transport_kind, transport_details FROM sessions WHERE agent_session_id = ?").get(SESSION) as Record<string, unknown>
+  const events = db.query("SELECT kind, payload FROM events ORDER BY id").all() as { kind: string; payload: string }[]
+  db.close()
+  return { session, events }
+}
+
+describe("hive hook", () => {
+  test("every hook event is recorded: the session is registered, its status follows, each hook is an event", async () => {
+    const env = cliEnv()
+    const steps: [string, string, string][] = [
+      ["SessionStart", "idle", "active"],
+      ["UserPromptSubmit", "running", "active"],
+      ["PreToolUse", "running", "active"],
+      ["PostToolUse", "running", "active"],
+      ["Notification", "awaiting_input", "active"],
+      ["SubagentStop", "awaiting_input", "active"],
+      ["Stop", "idle", "active"],
+      ["PreCompact", "idle", "active"],
+      ["SessionEnd", "idle", "ended"],
+    ]
+    for (const [name, status, state] of steps) {
+      const r = await hive(["hook"], env, fixture(name))
+      expect(r, name).toEqual({ code: 0, stdout: "", stderr: "" })
+      expect(rows(env.HIVE_HOME).session, name).toMatchObject({ status, state })
+    }
+    const { session, events } = rows(env.HIVE_HOME)
+    expect(session).toMatchObject({ cwd: "/home/dev/shop", label: "shop", transcript_path: `/home/dev/.claude/projects/-home-dev-shop/${SESSION}.jsonl` })
+    expect(session.pid).toBeGreaterThan(1)
+    expect(events.map((e) => e.kind)).toEqual(steps.map(([n]) => `claude.${n}`))
+    expect(JSON.parse(events[1]!.payload)).toMatchObject({ prompt: "Add a checkout button to the cart page" })
+    // A tool's whole output is left out of the event and named instead.
+    const post = JSON.parse(events[3]!.payload)
+    expect(post.omitted).toEqual(["tool_response"])
+    expect(post.tool_name).toBe("Read")
+    expect(existsSync(join(env.HIVE_HOME, "logs", "hook.log"))).toBe(false)
+  })
+
+  test("it never breaks Claude Code: bad input or an unusable home exits 0 and leaves a line in the log", async () => {
+    const env = cliEnv()
+    for (const input of ["garbage", "{}", '{"session_id":"x"}', "[1,2]", JSON.stringify({ session_id: 5, hook_event_name: "Stop" }), ""]) {
+      const r = await hive(["hook"], env, input)
+      expect(r, input).toEqual({ code: 0, stdout: "", stderr: "" })
+    }
+    const log = readFileSync(join(env.HIVE_HOME, "logs", "hook.log"), "utf8").trim().split("\n")
+    expect(log).toHaveLength(6)
+    expect(log[0]).toContain("not recorded: hook input is not JSON")
+    expect(log[2]).toContain("lacks session_id or hook_event_name")
+    // A stdin that never ends (a stuck pipe) is given up on after 2 s.
+    const stuck = Bun.spawn(["bun", MAIN, "hook"], { env: { ...process.env, ...env }, stdin: "pipe", stdout: "pipe", stderr: "pipe" })
+    stuck.stdin.write('{"session_id":')
+    const code = await Promise.race([stuck.exited, Bun.sleep(6000).then(() => "hung")])
+    if (code === "hung") stuck.kill("SIGKILL")
+    expect(code).toBe(0)
+    expect(readFileSync(join(env.HIVE_HOME, "logs", "hook.log"), "utf8")).toContain("no end of input on stdin within 2000 ms")
+    const unusable = await hive(["hook"], { ...env, HIVE_HOME: "/proc/hive-cannot-be-here" }, fixture("Stop"))
+    expect(unusable.code).toBe(0)
+    expect(unusable.stdout).toBe("")
+  })
+
+  test("with a token and a running server it goes through the server; a refused token falls back to the database", async () => {
+    const env = cliEnv()
+    const token = (await hive(["token", "create", "--name", "hooks"], env)).stdout.trim()
+    const server = await startServer(["bun", MAIN], env)
+    try {
+      expect((await hive(["hook"], { ...env, HIVE_TOKEN: token }, fixture("SessionStart"))).code).toBe(0)
+      const list = (await (await fetch(`${server.url}/api/sessions?agent_session_id=${SESSION}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { items: { status: string }[] }
+      expect(list.items).toHaveLength(1)
+      expect(existsSync(join(env.HIVE_HOME, "logs", "hook.log"))).toBe(false)
+      expect((await hive(["hook"], { ...env, HIVE_TOKEN: "not-a-token" }, fixture("UserPromptSubmit"))).code).toBe(0)
+      expect(readFileSync(join(env.HIVE_HOME, "logs", "hook.log"), "utf8")).toContain("UserPromptSubmit: the server answered 401")
+      expect(rows(env.HIVE_HOME).session.status).toBe("running")
+      expect(readFileSync(join(env.HIVE_HOME, "logs", "hook.log"), "utf8")).not.toContain("not-a-token")
+    } finally {
+      server.proc.kill("SIGTERM")
+      await server.proc.exited
+    }
+  })
+
+  test("its help carries the settings.json block to paste", async () => {
+    expect((await hive(["hook", "--help"], cliEnv())).stdout).toContain("settings.json")
+  })
+})
+
+describe("transport detection", () => {
+  test("tmux, then nvim, then a tty, else unknown", () => {
+    expect(detectTransport({ TMUX: "/tmp/tmux-1000/default,4242,0", TMUX_PANE: "%5" }, "/dev/pts/3")).toEqual({
+      kind: "tmux",
+      details: { tmux_socket: "/tmp/tmux-1000/default", tmux_pane: "%5", tty: "/dev/pts/3" },
+    })
+    expect(detectTransport({ TMUX: "/tmp/tmux-1000/default,1,0" }, null).kind).toBe("unknown") // no pane: not inside a pane
+    expect(detectTransport({ NVIM: "/tmp/nvimXXXX/0" }, "/dev/pts/12")).toEqual({ kind: "nvim", details: { nvim_socket: "/tmp/nvimXXXX/0", instance_name: "/dev/pts/12" } })
+    expect(detectTransport({}, "/dev/pts/7")).toEqual({ kind: "pty", details: { tty: "/dev/pts/7" } })
+    expect(detectTransport({}, null)).toEqual({ kind: "unknown", details: {} })
+  })
+})
+
+describe("liveness", () => {
+  test("a process's start time is read from the system, to the second", () => {
+    const info = processInfo(process.pid)!
+    expect(info.ppid).toBe(process.ppid)
+    expect(Math.abs(info.start_time - (Date.now() - process.uptime() * 1000))).toBeLessThan(2000)
+    expect(processInfo(2 ** 22 + 12345)).toBeUndefined()
+  })
+
+  test("a gone process or a recycled pid marks the session dead; a live one stays; past expires_at is expired", async () => {
+    const { stores } = await testApp()
+    const me = processInfo(process.pid)!
+    const child = Bun.spawn(["sleep", "30"])
+    const childStart = processInfo(child.pid)!.start_time
+    const live = stores.sessions.create({ pid: process.pid, start_time: me.start_time })
+    const recycled = stores.sessions.create({ pid: child.pid, start_time: childStart - 3_600_000 }) // same pid, another program
+    const gone = stores.sessions.create({ pid: 2 ** 22 + 12345, start_time: 1 })
+    const expiring = stores.sessions.create({ expires_at: Date.now() - 1 })
+    try {
+      expect(sameProcess(child.pid, childStart)).toBe(true)
+      expect(checkSessions(stores.sessions, Date.now())).toBe(3)
+    } finally {
+      child.kill("SIGKILL")
+    }
+    const state = (id: string) => stores.sessions.get(id).state
+    expect([state(live.id), state(recycled.id), state(gone.id), state(expiring.id)]).toEqual(["active", "dead", "dead", "expired"])
+    expect(checkSessions(stores.sessions, Date.now())).toBe(0) // dead and expired sessions are not checked again
+  })
+})
