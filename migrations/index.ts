@@ -16,6 +16,7 @@ import events from "./012_events"
 import turnStats from "./013_turn_stats"
 import retention from "./014_retention"
 import artifacts from "./015_artifacts"
+import search from "./016_search"
 
 // The explicit, ordered list: `bun build --compile` embeds exactly what is imported here.
 // A migration that shipped is never edited; add a new file and a new line instead.
@@ -35,6 +36,7 @@ const list = [
   { ...turnStats, version: 13, checksum: sourceChecksum("013_turn_stats.ts") },
   { ...retention, version: 14, checksum: sourceChecksum("014_retention.ts") },
   { ...artifacts, version: 15, checksum: sourceChecksum("015_artifacts.ts") },
+  { ...search, version: 16, checksum: sourceChecksum("016_search.ts") },
 ]
 
 export const migrations: readonly Registered[] = list.map((m) => ({ ...m, id: migrationId(m.version, m.name) }))

@@ -115,6 +115,7 @@ export async function run(argv: string[]): Promise<number> {
     const reasons: string[] = []
     let batch: { table: Portable.TableName; row: Portable.Row; n: number }[] = []
     let sealedTouched = false
+    let firstEvent = Number.MAX_SAFE_INTEGER
     const write = () => {
       immediate(db, () => {
         for (const { table, row, n } of batch) {
@@ -128,7 +129,9 @@ export async function run(argv: string[]): Promise<number> {
           const r = importer.put(table, row)
           c[r.outcome]++
           if (r.reason && reasons.length < 10) reasons.push(`line ${n} (${table}): ${r.reason}`)
-          if (Portable.isSealed(table) && (r.outcome === "inserted" || r.outcome === "replaced")) sealedTouched = true
+          const written = r.outcome === "inserted" || r.outcome === "replaced"
+          if (Portable.isSealed(table) && written) sealedTouched = true
+          if (table === "events" && written) firstEvent = Math.min(firstEvent, Number(row.id))
         }
       })
       batch = []
@@ -141,6 +144,8 @@ export async function run(argv: string[]): Promise<number> {
       if (batch.length >= BATCH) write()
     }
     if (batch.length) write()
+    // Events come in with their own ids, below what search has indexed: index them anew from the first one.
+    if (firstEvent !== Number.MAX_SAFE_INTEGER) stores.search.reindexAfter(firstEvent - 1)
     // A replaced envelope must not linger in the WAL (secure_delete already zeroes it in the main file).
     if (sealedTouched) stores.maintenance.checkpoint()
 

@@ -13,6 +13,7 @@ import * as OAuth from "./oauth"
 import * as Preferences from "./preferences"
 import * as Projects from "./projects"
 import * as SdkSessions from "./sdk-sessions"
+import * as Search from "./search"
 import * as Secrets from "./secrets"
 import * as Sessions from "./sessions"
 import * as SessionTokens from "./session-tokens"
@@ -42,6 +43,7 @@ export function createStores(db: Database) {
     jobRuns: JobRuns.create(db),
     maintenance: Maintenance.create(db),
     artifacts: Artifacts.create(db),
+    search: Search.create(db),
   }
 }
 

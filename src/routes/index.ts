@@ -23,6 +23,7 @@ import { sessions } from "./sessions"
 import { stats } from "./stats"
 import { jobs } from "./jobs"
 import { hooks } from "./hooks"
+import { search } from "./search"
 import { artifacts, isUpload, type StorageDeps } from "./artifacts"
 import type { Blobs } from "../artifacts/blobs"
 import type { Scheduler } from "../jobs/scheduler"
@@ -203,6 +204,7 @@ export const api = (deps: ApiDeps) => {
     .use(commands(deps.commands, deps.commit))
     .use(events(deps.events, deps.commit, deps.pulse, deps.streams))
     .use(hooks(deps, deps.commit, deps.pulse))
+    .use(search(deps.search))
     .use(stats(deps.turnStats, deps.commit))
     .use(jobs(deps.scheduler))
     .use(artifacts(deps.artifacts, deps.blobs, deps.commit, deps.maxArtifactBytes, deps.paths))

@@ -63,8 +63,29 @@ describe("hive export and import", () => {
     expect(again.code).toBe(0)
     expect(again.stdout).not.toMatch(/inserted|replaced|skipped|failed/)
     expect(counts(fresh.HIVE_HOME)).toEqual(counts(env.HIVE_HOME))
+    // Imported events are searchable (they arrive below the search index's cursor).
+    const db = open(join(fresh.HIVE_HOME, "hive.db"))
+    const search = createStores(db).search
+    while (search.indexStep() > 0);
+    expect(search.search("theirs", {}, 10, 0).map((h) => h.kind)).toEqual(["event"])
+    db.close()
     expect((await hive(["secrets", "get", "token"], fresh)).stdout).toBe(CANARY)
     expect((await hive(["oauth", "get", "gitlab"], fresh)).stdout).toContain(`${CANARY}-oauth`)
+  })
+
+  test("events imported below what search has indexed are found", async () => {
+    const { env } = await populated()
+    const file = join(tempDir(), "all.jsonl")
+    expect((await hive(["export", "--out", file], env)).code).toBe(0)
+    const db = open(join(env.HIVE_HOME, "hive.db"))
+    const search = createStores(db).search
+    while (search.indexStep() > 0);
+    db.run("DELETE FROM events WHERE kind = 'mine'") // the oldest event: the cursor stays past it
+    expect(search.search("mine", {}, 10, 0)).toEqual([])
+    expect((await hive(["import", file], env)).stdout).toMatch(/events\s+1 inserted, 1 unchanged/)
+    while (search.indexStep() > 0);
+    expect(search.search("mine", {}, 10, 0).map((h) => h.kind)).toEqual(["event"])
+    db.close()
   })
 
   test("a conflict keeps what is stored by default, or takes the file's row with --on-conflict replace", async () => {

@@ -1,0 +1,98 @@
+import type { Database } from "bun:sqlite"
+import { badRequest, sqliteCode } from "../errors"
+import { immediate } from "./tx"
+
+export type Hit = { kind: "event" | "message" | "question" | "session"; id: string; session_id: string | null; snippet: string; rank: number }
+export type SearchFilter = { project?: string; session?: string }
+
+/** Ids of events indexed per transaction while catching up (a few ms each). */
+export const INDEX_STEP = 5000
+/** How deep pagination may go: past this, refine the query. */
+export const MAX_OFFSET = 10_000
+
+/**
+ * Turns what a person typed into an FTS5 query that cannot be a syntax error: each word is a quoted term
+ * (all must match); a trailing * keeps a prefix search.
+ */
+export function toMatch(q: string): string {
+  const terms = q
+    // Control characters (a NUL ends an FTS5 string early) separate words like spaces do.
+    .replace(/[\u0000-\u001f\u007f]/g, " ")
+    .split(/\s+/)
+    .map((w) => w.trim())
+    .filter(Boolean)
+    .slice(0, 32)
+    .map((w) => {
+      const prefix = w.endsWith("*") && w.length > 1
+      const word = (prefix ? w.slice(0, -1) : w).replaceAll('"', '""')
+      return `"${word}"${prefix ? "*" : ""}`
+    })
+  if (!terms.length) throw badRequest('query field "q": give at least one word to search for')
+  return terms.join(" ")
+}
+
+const SNIPPET = (table: string) => `snippet(${table}, 0, '[', ']', '…', 12)`
+
+export function create(db: Database) {
+  const state = db.query<{ cursor: number }, []>("SELECT cursor FROM search_state WHERE name = 'events'")
+  const newest = db.query<{ id: number | null }, []>("SELECT max(id) AS id FROM events")
+  const index = db.query(
+    `INSERT OR REPLACE INTO events_fts (rowid, body, session_id)
+     SELECT e.id, e.kind || ' ' || coalesce((SELECT group_concat(value, ' ') FROM json_tree(e.payload) WHERE type = 'text'), ''), e.session_id
+     FROM events e WHERE e.id > ?1 AND e.id <= ?2`,
+  )
+  const advance = db.query("UPDATE search_state SET cursor = ? WHERE name = 'events'")
+
+  const rewind = db.query("UPDATE search_state SET cursor = min(cursor, ?) WHERE name = 'events'")
+  return {
+    /** Events written with ids at or below `id` (an import) are indexed anew on the next catch-up. */
+    reindexAfter: (id: number) => void rewind.run(Math.max(0, id)),
+    /** Indexes the next step of events not yet indexed; returns how many ids it covered (0: in step). */
+    indexStep(): number {
+      return immediate(db, () => {
+        const from = state.get()!.cursor
+        const to = Math.min(newest.get()!.id ?? 0, from + INDEX_STEP)
+        if (to <= from) return 0
+        index.run(from, to)
+        advance.run(to)
+        return to - from
+      })
+    },
+    /** Matches across events, messages, questions and sessions, best first; a session or project filter keeps what belongs to it. */
+    search(q: string, filter: SearchFilter, limit: number, offset: number): Hit[] {
+      if (offset > MAX_OFFSET) throw badRequest(`cursor: results past ${MAX_OFFSET} are not paged; narrow the search`)
+      const match = toMatch(q)
+      const parts: string[] = []
+      const args: Record<string, string | number> = { match, limit, offset }
+      let eventScope = ""
+      let sessionScope = ""
+      if (filter.session !== undefined) {
+        args.session = filter.session
+        eventScope = "AND session_id = $session"
+        sessionScope = "AND session_id = $session"
+      }
+      if (filter.project !== undefined) {
+        args.project = filter.project
+        eventScope += " AND session_id IN (SELECT id FROM sessions WHERE project_id = $project)"
+        sessionScope += " AND project_id = $project"
+      }
+      parts.push(`SELECT 'event' AS kind, CAST(rowid AS TEXT) AS id, session_id, ${SNIPPET("events_fts")} AS snippet, rank FROM events_fts WHERE events_fts MATCH $match ${eventScope}`)
+      parts.push(`SELECT 'session', session_id, session_id, ${SNIPPET("sessions_fts")}, rank FROM sessions_fts WHERE sessions_fts MATCH $match ${sessionScope}`)
+      // Messages and questions belong to agents, not to a session or project: only an unscoped search finds them.
+      if (filter.session === undefined && filter.project === undefined) {
+        parts.push(`SELECT 'message', CAST(rowid AS TEXT), NULL, ${SNIPPET("messages_fts")}, rank FROM messages_fts WHERE messages_fts MATCH $match`)
+        parts.push(`SELECT 'question', question_id, NULL, ${SNIPPET("questions_fts")}, rank FROM questions_fts WHERE questions_fts MATCH $match`)
+      }
+      const sql = `SELECT kind, id, session_id, snippet, rank FROM (${parts.join(" UNION ALL ")}) ORDER BY rank, kind, id LIMIT $limit OFFSET $offset`
+      try {
+        return db.query<Hit, Record<string, string | number>>(sql).all(args)
+      } catch (err) {
+        // toMatch quotes every word, so this is a query FTS5 still cannot take: the caller's to fix, not a 500.
+        if (sqliteCode(err) === "SQLITE_ERROR" && /fts5|unterminated|syntax/i.test((err as Error).message)) throw badRequest(`query field "q": ${(err as Error).message}`)
+        throw err
+      }
+    },
+  }
+}
+
+export type Store = ReturnType<typeof create>
