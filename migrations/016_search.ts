@@ -40,6 +40,17 @@ export default {
       BEGIN UPDATE sessions_fts SET body = ${sessionText("new")}, project_id = new.project_id WHERE rowid = new.rowid; END`)
     db.run("CREATE TRIGGER sessions_fts_delete AFTER DELETE ON sessions BEGIN DELETE FROM sessions_fts WHERE rowid = old.rowid; END")
     db.run(`INSERT INTO sessions_fts (rowid, body, session_id, project_id) SELECT s.rowid, ${sessionText("s")}, s.id, s.project_id FROM sessions s`)
+
+    // Transcript text, only for the sessions the user asks for (POST /api/sessions/:id/transcript/index).
+    // A transcript is append-only, so indexing resumes from the byte offset it reached.
+    db.run("CREATE VIRTUAL TABLE transcripts_fts USING fts5(body, session_id UNINDEXED, offset UNINDEXED)")
+    db.run(`CREATE TABLE transcript_index (
+      session_id TEXT PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
+      indexed_to INTEGER NOT NULL,
+      entries INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL
+    ) STRICT`)
+    db.run("CREATE TRIGGER transcripts_fts_delete AFTER DELETE ON transcript_index BEGIN DELETE FROM transcripts_fts WHERE session_id = old.session_id; END")
   },
   // No down: the index is derived data, but dropping it is no reason to roll the schema back.
 } satisfies Migration

@@ -2,7 +2,7 @@ import type { Database } from "bun:sqlite"
 import { badRequest, sqliteCode } from "../errors"
 import { immediate } from "./tx"
 
-export type Hit = { kind: "event" | "message" | "question" | "session"; id: string; session_id: string | null; snippet: string; rank: number }
+export type Hit = { kind: "event" | "message" | "question" | "session" | "transcript"; id: string; session_id: string | null; snippet: string; rank: number }
 export type SearchFilter = { project?: string; session?: string }
 
 /** Ids of events indexed per transaction while catching up (a few ms each). */
@@ -43,10 +43,25 @@ export function create(db: Database) {
   )
   const advance = db.query("UPDATE search_state SET cursor = ? WHERE name = 'events'")
 
+  const progress = db.query<{ indexed_to: number; entries: number }, [string]>("SELECT indexed_to, entries FROM transcript_index WHERE session_id = ?")
+  const addText = db.query("INSERT INTO transcripts_fts (body, session_id, offset) VALUES (?, ?, ?)")
+  const saveProgress = db.query(
+    `INSERT INTO transcript_index (session_id, indexed_to, entries, updated_at) VALUES (?1, ?2, ?3, ?4)
+     ON CONFLICT (session_id) DO UPDATE SET indexed_to = excluded.indexed_to, entries = entries + excluded.entries, updated_at = excluded.updated_at`,
+  )
   const rewind = db.query("UPDATE search_state SET cursor = min(cursor, ?) WHERE name = 'events'")
   return {
     /** Events written with ids at or below `id` (an import) are indexed anew on the next catch-up. */
     reindexAfter: (id: number) => void rewind.run(Math.max(0, id)),
+    /** How far a session's transcript has been indexed (undefined: never asked). */
+    transcriptProgress: (sessionId: string) => progress.get(sessionId) ?? undefined,
+    /** One page of a transcript's text, and the byte offset indexing has reached, in one transaction. */
+    addTranscript(sessionId: string, texts: { offset: number; body: string }[], indexedTo: number, now = Date.now()) {
+      immediate(db, () => {
+        for (const t of texts) addText.run(t.body, sessionId, t.offset)
+        saveProgress.run(sessionId, indexedTo, texts.length, now)
+      })
+    },
     /** Indexes the next step of events not yet indexed; returns how many ids it covered (0: in step). */
     indexStep(): number {
       return immediate(db, () => {
@@ -77,6 +92,8 @@ export function create(db: Database) {
         sessionScope += " AND project_id = $project"
       }
       parts.push(`SELECT 'event' AS kind, CAST(rowid AS TEXT) AS id, session_id, ${SNIPPET("events_fts")} AS snippet, rank FROM events_fts WHERE events_fts MATCH $match ${eventScope}`)
+      const transcriptScope = `${filter.session !== undefined ? "AND session_id = $session" : ""}${filter.project !== undefined ? " AND session_id IN (SELECT id FROM sessions WHERE project_id = $project)" : ""}`
+      parts.push(`SELECT 'transcript', session_id || ':' || offset, session_id, ${SNIPPET("transcripts_fts")}, rank FROM transcripts_fts WHERE transcripts_fts MATCH $match ${transcriptScope}`)
       parts.push(`SELECT 'session', session_id, session_id, ${SNIPPET("sessions_fts")}, rank FROM sessions_fts WHERE sessions_fts MATCH $match ${sessionScope}`)
       // Messages and questions belong to agents, not to a session or project: only an unscoped search finds them.
       if (filter.session === undefined && filter.project === undefined) {

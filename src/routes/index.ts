@@ -190,7 +190,7 @@ export const api = (deps: ApiDeps) => {
       return { claims: claims instanceof Promise ? await claims : claims }
     })
     .use(projects(deps.projects, deps.commit))
-    .use(sessions(deps.sessions, deps.commit, deps.claudeDir))
+    .use(sessions(deps.sessions, deps.commit, deps.claudeDir, deps.search))
     .use(worktrees(deps.worktrees, deps.commit))
     .use(preferences(deps.preferences, deps.commit))
     .use(secrets(deps.vault, actorOf))

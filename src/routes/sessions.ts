@@ -3,6 +3,8 @@ import { Elysia, t } from "elysia"
 import * as Sessions from "../db/sessions"
 import { DEFAULT_LIMIT, MAX_LIMIT } from "../db/entity"
 import { readTranscript, transcriptPath } from "../transcripts/read"
+import { indexTranscript } from "../transcripts/index"
+import type * as Search from "../db/search"
 import { Body, Id, Int, Json, Millis, Nullable, OneOf, Page, Query, Text } from "./schemas"
 
 const optional = {
@@ -36,7 +38,7 @@ const SessionQuery = t.Object({
   agent_session_id: t.Optional(Query.text("agent_session_id", 256)),
 })
 
-export const sessions = (store: Sessions.Store, commit: GroupCommit, claudeDir: string) =>
+export const sessions = (store: Sessions.Store, commit: GroupCommit, claudeDir: string, search: Search.Store) =>
   new Elysia({ name: "routes.sessions", prefix: "/sessions", detail: { tags: ["sessions"] } })
     .post("/", async ({ body, status }) => status(201, await commit.run(() => store.create(body))), { body: SessionBody })
     .get("/", ({ query: { limit, cursor, ...filter } }) => store.list(filter, { limit, cursor }), { query: SessionQuery })
@@ -54,4 +56,8 @@ export const sessions = (store: Sessions.Store, commit: GroupCommit, claudeDir: 
         },
       },
     )
+    .post("/:id/transcript/index", ({ params }) => indexTranscript(search, params.id, transcriptPath(store.get(params.id), claudeDir)), {
+      params: Id,
+      detail: { description: "Makes the session's transcript text searchable (kind \"transcript\" in /api/search). Run it again to add what was written since: it resumes where it stopped." },
+    })
     .delete("/:id", async ({ params, status }) => status(204, await commit.run(() => store.remove(params.id))), { params: Id })

@@ -60,6 +60,26 @@ describe("transcripts", () => {
     expect(page.entries[1].entry.uuid).toBe("u-1")
   })
 
+  test("a transcript is searchable once indexed; indexing again adds only what was written since", async () => {
+    const { call } = await testApp()
+    const path = join(tempDir(), "s.jsonl")
+    const entry = (text: string) => JSON.stringify({ type: "assistant", message: { role: "assistant", content: [{ type: "text", text }, { type: "tool_use", input: { command: "ls" } }] } })
+    writeFileSync(path, `${entry("the quokka refactor is done")}\n{broken\n`)
+    const session = (await call("POST", "/api/sessions", { transcript_path: path })).body
+    expect((await call("GET", "/api/search?q=quokka")).body.items).toEqual([])
+    const [a, b] = await Promise.all([call("POST", `/api/sessions/${session.id}/transcript/index`), call("POST", `/api/sessions/${session.id}/transcript/index`)])
+    expect(a.body.indexed_entries + b.body.indexed_entries).toBe(1) // concurrent calls never index twice
+    const hits = (await call("GET", `/api/search?q=quokka&session=${session.id}`)).body.items
+    expect(hits).toEqual([expect.objectContaining({ kind: "transcript", id: `${session.id}:0`, session_id: session.id })])
+    expect(hits[0].snippet).toContain("[quokka]")
+    appendFileSync(path, `${entry("next the wombat migration")}\n`)
+    const again = (await call("POST", `/api/sessions/${session.id}/transcript/index`)).body
+    expect(again).toMatchObject({ indexed_entries: 1, total: 2 })
+    expect((await call("GET", "/api/search?q=wombat")).body.items).toHaveLength(1)
+    expect((await call("DELETE", `/api/sessions/${session.id}`)).status).toBe(204)
+    expect((await call("GET", "/api/search?q=quokka")).body.items).toEqual([])
+  })
+
   test("clear errors: a missing file is a 404, a bad cursor a 400, a session without a transcript a 404", async () => {
     const { call } = await testApp()
     const gone = (await call("POST", "/api/sessions", { transcript_path: "/nowhere/x.jsonl" })).body

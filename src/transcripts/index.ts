@@ -1,0 +1,52 @@
+import type * as Search from "../db/search"
+import { nextTurn } from "../jobs/retention"
+import { readTranscript } from "./read"
+
+/** Text of an entry searched for: a message's text, tool results, summaries; at most 64 KiB. */
+export function textOf(entry: unknown): string {
+  const out: string[] = []
+  let size = 0
+  const walk = (v: unknown, key = "") => {
+    if (size > 64 * 1024) return
+    if (typeof v === "string") {
+      if (key === "text" || key === "content" || key === "summary" || key === "thinking") {
+        out.push(v)
+        size += v.length
+      }
+    } else if (Array.isArray(v)) for (const x of v) walk(x, key)
+    else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) walk(x, k)
+  }
+  walk(entry)
+  return out.join(" ").slice(0, 64 * 1024)
+}
+
+const PAGE = 500
+
+const running = new Map<string, Promise<unknown>>()
+
+/**
+ * Indexes a session's transcript from where indexing stopped last time, a page per transaction. Calls for
+ * the same session run one after the other (each resumes where the last stopped), so nothing is indexed twice.
+ */
+export function indexTranscript(search: Pick<Search.Store, "transcriptProgress" | "addTranscript">, sessionId: string, path: string) {
+  const before = running.get(sessionId) ?? Promise.resolve()
+  const run = before.catch(() => {}).then(() => indexFrom(search, sessionId, path))
+  running.set(sessionId, run)
+  void run.catch(() => {}).finally(() => running.get(sessionId) === run && running.delete(sessionId))
+  return run
+}
+
+async function indexFrom(search: Pick<Search.Store, "transcriptProgress" | "addTranscript">, sessionId: string, path: string) {
+  let cursor = search.transcriptProgress(sessionId)?.indexed_to ?? 0
+  let added = 0
+  for (;;) {
+    const page = readTranscript(path, cursor, PAGE)
+    const texts = page.entries.flatMap((e) => ("entry" in e ? [{ offset: e.offset, body: textOf(e.entry) }] : [])).filter((t) => t.body.trim())
+    search.addTranscript(sessionId, texts, page.next_cursor)
+    added += texts.length
+    cursor = page.next_cursor
+    if (page.done || page.entries.length === 0) break
+    await nextTurn()
+  }
+  return { indexed_entries: added, indexed_to: cursor, total: search.transcriptProgress(sessionId)?.entries ?? 0 }
+}
