@@ -74,6 +74,12 @@ try {
   const artifact = (await uploaded.json()) as { id: string; stored_size: number }
   check("a 3 MB artifact streams in and is stored compressed", uploaded.status === 201 && artifact.stored_size < bigLog.length / 10, JSON.stringify(artifact))
   check("the artifact comes back byte for byte", (await (await fetch(`${url}/api/artifacts/${artifact.id}`, { headers: auth })).text()) === bigLog)
+  const hookInput = JSON.stringify({ session_id: "smoke-cc-1", hook_event_name: "SessionStart", cwd: "/tmp/smoke-project", transcript_path: "/tmp/x.jsonl", source: "startup" })
+  const hooked = Bun.spawnSync([bin, "hook"], { cwd: dir, env, stdin: new TextEncoder().encode(hookInput), stdout: "pipe", stderr: "pipe" })
+  const registered = (await (await fetch(`${url}/api/sessions?agent_session_id=smoke-cc-1`, { headers: auth })).json()) as { items: { label: string }[] }
+  check("hive hook registers a Claude Code session (exit 0, silent)", hooked.exitCode === 0 && hooked.stdout.length === 0 && registered.items[0]?.label === "smoke-project", hooked.stderr.toString())
+  const found = (await (await fetch(`${url}/api/search?q=smoke`, { headers: auth })).json()) as { items: { kind: string }[] }
+  check("search finds it", found.items.some((h) => h.kind === "session"), JSON.stringify(found))
   const jobs = (await (await fetch(`${url}/api/jobs`, { headers: auth })).json()) as { items: { name: string }[] }
   check("the scheduled jobs are listed", jobs.items.some((j) => j.name === "backup") && jobs.items.some((j) => j.name === "prune-events"))
   const ran = (await (await fetch(`${url}/api/jobs/vacuum/run`, { method: "POST", headers: auth })).json()) as { error: string | null }
