@@ -9,9 +9,9 @@ import { Id, Page, Text } from "./schemas"
 
 export type StorageDeps = { dbPath: string; backupsDir: string }
 
-const UPLOAD = /^\/api\/sessions\/[^/]+\/artifacts\/?$/
+const UPLOAD = /^[a-z]+:\/\/[^/]+\/api\/sessions\/[^/?]+\/artifacts\/?(\?|$)/
 /** The one route whose body is a file, not JSON: it gets the artifact size limit and is streamed, never parsed. */
-export const isUpload = (method: string, pathname: string) => method === "POST" && UPLOAD.test(pathname)
+export const isUpload = (request: Request) => request.method === "POST" && UPLOAD.test(request.url)
 
 const TYPE = "^[a-z0-9][a-z0-9_-]{0,63}$"
 const UploadQuery = t.Object({

@@ -108,14 +108,6 @@ export function toHiveError(code: string | number, error: unknown, request: Requ
   return new HiveError(500, "internal", "internal error; see the server log", { cause: error })
 }
 
-/** The path of a request, without parsing the whole URL. */
-function pathname(request: Request): string {
-  const url = request.url
-  const start = url.indexOf("/", url.indexOf("//") + 2)
-  const end = url.indexOf("?", start)
-  return url.slice(start, end === -1 ? undefined : end)
-}
-
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]", "::1"])
 
 /** The name the client addressed, from the Host header (cheaper than parsing the URL on every request). */
@@ -158,11 +150,11 @@ export const guards = (deps: Pick<ApiDeps, "logger" | "maxBodyBytes" | "host"> &
       if (!allowedHosts.has(hostname(request)))
         throw new HiveError(403, "forbidden_host", "this server only answers requests addressed to its own host name")
       const length = Number(request.headers.get("content-length") ?? 0)
-      const limit = isUpload(request.method, pathname(request)) ? uploadLimit : deps.maxBodyBytes
+      const limit = isUpload(request) ? uploadLimit : deps.maxBodyBytes
       if (length > limit) throw tooLarge(limit)
     })
     // An upload's body is a file that its route streams to disk: never read here (null: no JSON body).
-    .onParse({ as: "global" }, ({ request }) => (isUpload(request.method, pathname(request)) ? null : parseJsonBody(request, deps.maxBodyBytes)))
+    .onParse({ as: "global" }, ({ request }) => (isUpload(request) ? null : parseJsonBody(request, deps.maxBodyBytes)))
     // Never reached (the hook above always answers); it tells the OpenAPI generator bodies are JSON.
     .onParse({ as: "global" }, { fn: "json" } as unknown as () => undefined)
     .onError({ as: "global" }, ({ code, error, request }) => {
