@@ -3,7 +3,13 @@ import { SCAN_WINDOW, sinceSql, type EventFilter } from "../../src/db/events"
 import { createStores } from "../../src/db/stores"
 import { createAdminApp } from "../../src/server"
 import { silentLogger } from "../../src/log"
-import { testApp } from "../helpers"
+import * as Retention from "../../src/jobs/retention"
+import { isolatedConfig, testApp } from "../helpers"
+import { mkdirSync } from "node:fs"
+import { migrations } from "../../migrations"
+import { migrationEnv } from "../../src/cli/home"
+import { apply } from "../../src/db/migrate"
+import { open as openDb } from "../../src/db/open"
 
 type Frame = { id?: number; data?: { id: number; kind: string; agent: string | null }; comment?: string }
 
@@ -243,5 +249,40 @@ describe("listing events in pages", () => {
     expect(second.items.map((e: { id: number }) => e.id)).toEqual(Array.from({ length: 100 }, (_, i) => 501 + i))
     expect(second.next_cursor).toBeNull()
     expect((await call("GET", "/api/events")).body.items).toHaveLength(50)
+  })
+})
+
+describe("ids are cursors, so they are never reused", () => {
+  test("after a prune deletes every event, a stream resumed from the last id still gets what comes next", async () => {
+    const { open, post, stores } = await setup()
+    for (let i = 0; i < 3; i++) await post({ kind: "old", ts: 1 })
+    await Retention.pruneEvents(stores.events, Date.now(), 7 * 86_400_000) // a quiet week: nothing is left
+    const s = open({ "last-event-id": "3" })
+    const stream = sse(await s.res)
+    await stream.next() // connected
+    const res = await post({ kind: "new" })
+    expect(((await res.json()) as { id: number }).id).toBe(4)
+    expect(await stream.events(1)).toEqual([4])
+    s.abort.abort()
+  })
+
+  test("a database from before migration 014 keeps its ids and continues after them", async () => {
+    const config = isolatedConfig()
+    mkdirSync(config.home, { recursive: true })
+    const db = openDb(config.dbPath)
+    await apply(db, migrations.slice(0, 13), { env: migrationEnv(db, config) })
+    db.run("INSERT INTO events (id, ts, kind) VALUES (7, 1, 'a'), (9, 2, 'b')")
+    db.run("INSERT INTO messages (id, sender, recipient, body, sent_at) VALUES (5, 'x', 'y', 'hi', 1)")
+    await apply(db, migrations, { env: migrationEnv(db, config) })
+    expect(db.query("SELECT id, kind FROM events ORDER BY id").all()).toEqual([{ id: 7, kind: "a" }, { id: 9, kind: "b" }])
+    db.run("DELETE FROM events WHERE id = 9")
+    db.run("DELETE FROM messages")
+    expect(db.query("INSERT INTO events (ts, kind) VALUES (3, 'c') RETURNING id").get()).toEqual({ id: 10 })
+    expect(db.query("INSERT INTO messages (sender, recipient, body, sent_at) VALUES ('x', 'y', 'again', 2) RETURNING id").get()).toEqual({ id: 6 })
+    expect(db.query("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' ORDER BY name").all()).toEqual([
+      { name: "events_by_agent" },
+      { name: "events_by_session" },
+    ])
+    db.close()
   })
 })
