@@ -24,7 +24,8 @@ Replaces the database with a backup (plain, or encrypted with --encrypt), safely
   2. checks the backup: PRAGMA integrity_check, and a schema this hive knows (an older one is
      migrated forward on the copy; a newer one is refused);
   3. checks that the master key opens what the backup holds;
-  4. keeps the current database as backups/hive-<time>-before-restore.db, then swaps.
+  4. keeps the current database as backups/hive-<time>-before-restore.db (a damaged one: its raw
+     bytes as backups/hive-<time>-damaged.db), then swaps.
 Nothing is changed unless every check passes.
 
 Options:
@@ -84,17 +85,7 @@ export async function run(argv: string[]): Promise<number> {
       close(db)
     }
 
-    if (existsSync(config.dbPath)) {
-      const current = openHome(config)
-      let aside: string
-      try {
-        aside = vacuumInto(current, config.backupsDir, "before-restore")
-        current.run("PRAGMA wal_checkpoint(TRUNCATE)")
-      } finally {
-        current.close()
-      }
-      out(`kept the current database as ${aside}`)
-    }
+    if (existsSync(config.dbPath)) out(`kept the current database as ${setAside(config)}`)
     // The old WAL must go before the new file takes the name: SQLite would replay its frames onto it.
     rmSync(`${config.dbPath}-wal`, { force: true })
     rmSync(`${config.dbPath}-shm`, { force: true })
@@ -103,5 +94,28 @@ export async function run(argv: string[]): Promise<number> {
     return 0
   } finally {
     discard()
+  }
+}
+
+/**
+ * Keeps the database being replaced: a consistent copy when it can be read, else (restoring is what one does
+ * to a damaged database) its raw bytes and WAL as they are, for whoever wants to look at them later.
+ */
+function setAside(config: Config.Config): string {
+  try {
+    const current = openHome(config)
+    try {
+      const aside = vacuumInto(current, config.backupsDir, "before-restore")
+      current.run("PRAGMA wal_checkpoint(TRUNCATE)")
+      return aside
+    } finally {
+      current.close()
+    }
+  } catch {
+    mkdirSync(config.backupsDir, { recursive: true, mode: 0o700 })
+    const aside = join(config.backupsDir, `hive-${stamp()}-damaged.db`)
+    copyFileSync(config.dbPath, aside)
+    if (existsSync(`${config.dbPath}-wal`)) copyFileSync(`${config.dbPath}-wal`, `${aside}-wal`)
+    return `${aside} (damaged; its raw bytes, as they were)`
   }
 }
