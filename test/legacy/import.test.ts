@@ -14,33 +14,8 @@ import * as Secrets from "../../src/db/secrets"
 import * as Tokens from "../../src/db/tokens"
 import { unlock } from "../../src/secrets/unlock"
 import { createVault } from "../../src/secrets/vault"
-import { cliEnv, hive, ROOT } from "../helpers"
-
-const FIXTURES = join(ROOT, "test", "fixtures", "legacy")
-
-/** A temp HOME holding a copy of every legacy fixture, and the flags that point hive at them. */
-function legacyHome() {
-  const env = cliEnv()
-  const root = join(env.HOME, "legacy")
-  cpSync(FIXTURES, root, { recursive: true })
-  mkdirSync(env.HIVE_HOME, { recursive: true })
-  for (const f of ["preferences.json", "paired-devices.json"]) cpSync(join(root, "hive", f), join(env.HIVE_HOME, f))
-  const files = {
-    sessions: join(root, "ccr", "data", "claude-sessions.json"),
-    replyTokens: join(root, "ccr", "data", "claude-tokens.json"),
-    gitlab: join(root, "state", "gitlab-oauth-token.json"),
-    sdk: join(root, "state", "sessions.json"),
-    alice: join(root, "config", "tokens", "alice"),
-    bob: join(root, "config", "tokens", "bob"),
-    penpot: join(root, "config", "penpot-token"),
-    preferences: join(env.HIVE_HOME, "preferences.json"),
-    devices: join(env.HIVE_HOME, "paired-devices.json"),
-  }
-  for (const f of [files.alice, files.bob, files.penpot]) chmodSync(f, 0o600)
-  const flags = ["--legacy-ccr-dir", join(root, "ccr"), "--legacy-state-dir", join(root, "state"), "--legacy-config-dir", join(root, "config")]
-  const db = () => new Database(join(env.HIVE_HOME, "hive.db"), { readonly: true })
-  return { env, root, files, flags, db }
-}
+import { hive } from "../helpers"
+import { legacyHome } from "./home"
 
 const count = (db: Database, table: string) => db.query<{ n: number }, []>(`SELECT count(*) AS n FROM ${table}`).get()!.n
 
