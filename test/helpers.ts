@@ -10,7 +10,7 @@ import { createAuth } from "../src/auth/jwt"
 import { apply } from "../src/db/migrate"
 import { open } from "../src/db/open"
 import { createStores } from "../src/db/stores"
-import { silentLogger } from "../src/log"
+import { silentLogger, type Logger } from "../src/log"
 import { unlock } from "../src/secrets/unlock"
 import { createVault } from "../src/secrets/vault"
 import { createAdminApp } from "../src/server"
@@ -47,7 +47,7 @@ export async function migratedDb(): Promise<{ db: Database; home: string; config
 }
 
 /** The real admin app over a real database, with a token for it. */
-export async function testApp(opts: { maxBodyBytes?: number; maxArtifactBytes?: number; vault?: Parameters<typeof createVault>[3] } = {}) {
+export async function testApp(opts: { maxBodyBytes?: number; maxArtifactBytes?: number; vault?: Parameters<typeof createVault>[3]; logger?: Logger } = {}) {
   const { db, home, config } = await migratedDb()
   const stores = createStores(db)
   const keyFile = config.masterKey.file
@@ -56,7 +56,7 @@ export async function testApp(opts: { maxBodyBytes?: number; maxArtifactBytes?: 
   const vault = createVault(db, stores, keys, opts.vault)
   const blobs = createBlobs(config.home)
   const scheduler = createJobScheduler({ db, stores, keys, blobs, jobs: config.jobs, backupsDir: config.backupsDir, logger: silentLogger })
-  const app = createAdminApp({ db, stores, auth, vault, logger: silentLogger, version: "test", maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024, host: "127.0.0.1", scheduler,
+  const app = createAdminApp({ db, stores, auth, vault, logger: opts.logger ?? silentLogger, version: "test", maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024, host: "127.0.0.1", scheduler,
     maxArtifactBytes: opts.maxArtifactBytes, blobs, paths: { dbPath: config.dbPath, backupsDir: config.backupsDir }, claudeDir: config.claudeDir })
   const jwtKey = keys.subKey(keys.current(), "jwt")
   const { token, row } = await auth.issue("test", 3600_000)
