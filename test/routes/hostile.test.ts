@@ -7,6 +7,21 @@ const BODIES: (string | undefined)[] = [
   '{"payload":{"a":[[[[[[[[[[1]]]]]]]]]]}}', JSON.stringify({ id: "x".repeat(5000), target: "t" }), '{"id":"a","target":"b"}',
   '{"events":[{}]}', '{"kind":"x","ts":-5}', '{"answer":[]}', '{"status":"approved"}', '{"name":"a","directory":"/a","settings":null}',
 ]
+// Raw bytes that are not text, JSON nested deeper than any parser should recurse, and a body over the limit.
+const RAW: (string | Uint8Array)[] = [
+  new Uint8Array([0xff, 0xfe, 0x7b, 0x22, 0xc3, 0x28, 0x22, 0x3a, 0x31, 0x7d]),
+  "[".repeat(10_000) + "]".repeat(10_000),
+  '{"a":' .repeat(5_000) + "1" + "}".repeat(5_000),
+  JSON.stringify({ value: "x".repeat(70 * 1024) }),
+]
+const HEADERS: Record<string, string>[] = [
+  { "last-event-id": "-1" },
+  { "last-event-id": "9".repeat(40) },
+  { range: "bytes=zzz" },
+  { range: "bytes=5-1,7-9" },
+  { "content-type": "text/plain; charset=utf-16" },
+  { accept: "*/*;q=nonsense", "x-forwarded-for": "1.2.3.4, garbage" },
+]
 const QUERIES = ["", "?limit=-1", "?limit=1e9", "?since=99999999999999999999", "?cursor=%ff", "?purge=maybe", "?notify=2"]
 
 test("no route answers malformed input with a 500", async () => {
@@ -19,6 +34,24 @@ test("no route answers malformed input with a 500", async () => {
         const res = await app.handle(new Request(`http://localhost${path}${query}`, { method: route.method, headers: { ...headers, "content-type": "application/json" }, body }))
         if (route.path.endsWith("/stream")) await res.body?.cancel()
         else if (res.status >= 500) failures.push(`${route.method} ${path}${query} ${JSON.stringify(body)?.slice(0, 40)} -> ${res.status} ${(await res.text()).slice(0, 120)}`)
+      }
+  }
+  expect(failures).toEqual([])
+}, 120_000)
+
+test("raw non-UTF-8 bytes, very deep JSON, oversized bodies and odd headers: never a 500; over the limit is a 413", async () => {
+  const { app, headers } = await testApp()
+  const failures: string[] = []
+  for (const route of app.routes) {
+    const path = route.path.replace(/:(\w+)/g, "x")
+    const bodies = ["GET", "DELETE"].includes(route.method) ? [undefined] : RAW
+    for (const body of bodies)
+      for (const extra of [{}, ...HEADERS]) {
+        const res = await app.handle(new Request(`http://localhost${path}`, { method: route.method, headers: { ...headers, "content-type": "application/json", ...extra }, body }))
+        if (route.path.endsWith("/stream")) await res.body?.cancel()
+        const oversized = typeof body === "string" && body.length > 64 * 1024 && !path.endsWith("/artifacts")
+        if (res.status >= 500 || (oversized && res.status !== 413 && res.status !== 401))
+          failures.push(`${route.method} ${path} ${JSON.stringify(extra)} body ${String(body).slice(0, 20)} -> ${res.status} ${(await res.text()).slice(0, 120)}`)
       }
   }
   expect(failures).toEqual([])
