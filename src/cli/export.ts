@@ -39,7 +39,9 @@ function writer(fd: number) {
       try {
         at += writeSync(fd, bytes, at)
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e
+        const code = (e as NodeJS.ErrnoException).code
+        if (code === "EPIPE") throw new FatalError("the output was closed before the export finished (e.g. piped into head)")
+        if (code !== "EAGAIN") throw e
         Bun.sleepSync(1)
       }
     }
