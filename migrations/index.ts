@@ -17,6 +17,7 @@ import turnStats from "./013_turn_stats"
 import retention from "./014_retention"
 import artifacts from "./015_artifacts"
 import search from "./016_search"
+import pairing from "./017_pairing"
 
 // The explicit, ordered list: `bun build --compile` embeds exactly what is imported here.
 // A migration that shipped is never edited; add a new file and a new line instead.
@@ -37,6 +38,7 @@ const list = [
   { ...retention, version: 14, checksum: sourceChecksum("014_retention.ts") },
   { ...artifacts, version: 15, checksum: sourceChecksum("015_artifacts.ts") },
   { ...search, version: 16, checksum: sourceChecksum("016_search.ts") },
+  { ...pairing, version: 17, checksum: sourceChecksum("017_pairing.ts") },
 ]
 
 export const migrations: readonly Registered[] = list.map((m) => ({ ...m, id: migrationId(m.version, m.name) }))

@@ -14,6 +14,10 @@ export type Config = {
   backupsDir: string
   host: string
   port: number
+  /** The phone listener (pairing, the phone page and API): what the tunnel points at, never the admin API. */
+  phonePort: number
+  /** How long a paired device's token lasts. */
+  deviceTtlMs: number
   /** The master key lives outside the data home so a copy of ~/.hive never carries it. */
   masterKey: { base64?: string; file: string }
   maxBodyBytes: number
@@ -60,13 +64,15 @@ export type LegacyPaths = {
 }
 
 /** What a command line may override; everything else comes from the environment or defaults. */
-export type Overrides = { home?: string; host?: string; port?: string; legacyCcrDir?: string; legacyStateDir?: string; legacyConfigDir?: string }
+export type Overrides = { home?: string; host?: string; port?: string; phonePort?: string; legacyCcrDir?: string; legacyStateDir?: string; legacyConfigDir?: string }
 
 type Env = Record<string, string | undefined>
 
 export const DEFAULTS = {
   host: "127.0.0.1",
   port: 7420,
+  phonePort: 7421,
+  deviceTtlMs: 90 * 86_400_000,
   maxBodyBytes: 1024 * 1024,
   maxArtifactBytes: 100 * 1024 * 1024,
   sseHeartbeatMs: 5000,
@@ -109,6 +115,8 @@ export function load(overrides: Overrides = {}, env: Env = process.env): Config 
     backupsDir: join(home, "backups"),
     host: overrides.host ?? env.HIVE_HOST ?? DEFAULTS.host,
     port: parsePort(overrides.port ?? env.HIVE_PORT),
+    phonePort: parsePort(overrides.phonePort ?? env.HIVE_PHONE_PORT, DEFAULTS.phonePort),
+    deviceTtlMs: env.HIVE_DEVICE_TTL ? parseDuration("HIVE_DEVICE_TTL", env.HIVE_DEVICE_TTL) : DEFAULTS.deviceTtlMs,
     masterKey: { base64: env.HIVE_MASTER_KEY || undefined, file: env.HIVE_MASTER_KEY_FILE || join(configHome, "hive", "master.key") },
     maxBodyBytes: parsePositive("HIVE_MAX_BODY_BYTES", env.HIVE_MAX_BODY_BYTES) ?? DEFAULTS.maxBodyBytes,
     maxArtifactBytes: parsePositive("HIVE_MAX_ARTIFACT_BYTES", env.HIVE_MAX_ARTIFACT_BYTES) ?? DEFAULTS.maxArtifactBytes,
@@ -170,8 +178,8 @@ export function parseDuration(name: string, raw: string): number {
   return ms
 }
 
-function parsePort(raw: string | undefined): number {
-  if (raw === undefined) return DEFAULTS.port
+function parsePort(raw: string | undefined, fallback: number = DEFAULTS.port): number {
+  if (raw === undefined) return fallback
   const port = Number(raw)
   if (!/^\d+$/.test(raw) || port < 0 || port > 65535) throw new UsageError(`port must be a number from 0 to 65535, got "${raw}"`)
   return port

@@ -13,9 +13,7 @@ import { createStores } from "../src/db/stores"
 import { silentLogger, type Logger } from "../src/log"
 import { unlock } from "../src/secrets/unlock"
 import { createVault } from "../src/secrets/vault"
-import { createAdminApp } from "../src/server"
-import { createJobScheduler } from "../src/jobs"
-import { createBlobs } from "../src/artifacts/blobs"
+import { appDeps, createAdminApp, createPhoneApp, createShared } from "../src/server"
 
 export const ROOT = join(import.meta.dir, "..")
 export const MAIN = join(ROOT, "src", "main.ts")
@@ -52,12 +50,18 @@ export async function testApp(opts: { maxBodyBytes?: number; maxArtifactBytes?: 
   const stores = createStores(db)
   const keyFile = config.masterKey.file
   const keys = unlock(config, stores)
-  const auth = createAuth(keys, stores.tokens)
+  const auth = createAuth(keys, stores.tokens, Date.now, stores.pairing.state)
   const vault = createVault(db, stores, keys, opts.vault)
-  const blobs = createBlobs(config.home)
-  const scheduler = createJobScheduler({ db, stores, keys, blobs, jobs: config.jobs, backupsDir: config.backupsDir, logger: silentLogger })
-  const app = createAdminApp({ db, stores, auth, vault, logger: opts.logger ?? silentLogger, version: "test", maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024, host: "127.0.0.1", scheduler,
-    maxArtifactBytes: opts.maxArtifactBytes, blobs, paths: { dbPath: config.dbPath, backupsDir: config.backupsDir }, claudeDir: config.claudeDir })
+  const deps = appDeps(config, { db, stores, auth, vault, keys }, opts.logger ?? silentLogger, {
+    version: "test",
+    maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024,
+    ...(opts.maxArtifactBytes ? { maxArtifactBytes: opts.maxArtifactBytes } : {}),
+  })
+  const { blobs, scheduler, pairingService } = deps
+  const shared = createShared(db)
+  const app = createAdminApp(deps, shared)
+  /** The phone listener's app, over the same database. */
+  const phone = createPhoneApp(deps, shared)
   const jwtKey = keys.subKey(keys.current(), "jwt")
   const { token, row } = await auth.issue("test", 3600_000)
   const headers = { authorization: `Bearer ${token}` }
@@ -72,7 +76,7 @@ export async function testApp(opts: { maxBodyBytes?: number; maxArtifactBytes?: 
     const text = await res.text()
     return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers }
   }
-  return { app, db, home, config, keyFile, stores, keys, auth, vault, scheduler, blobs, jwtKey, token, tokenId: row.id, headers, call }
+  return { app, db, home, config, keyFile, stores, keys, auth, vault, scheduler, blobs, pairingService, phone, deps, jwtKey, token, tokenId: row.id, headers, call }
 }
 
 /** Runs the CLI from source as a real process. */

@@ -38,7 +38,10 @@ function kidOf(token: string): string | undefined {
 // the one algorithm, the issuer, the audience and the claims a token must carry.
 const strict = (audience: string) => ({ algorithms: ALGORITHMS, issuer: ISSUER, audience, requiredClaims: ["exp", "iat", "jti", "sub"] })
 
-export function createAuth(keys: Keys, tokens: Tokens.Store, now: () => number = Date.now) {
+/** Whether a paired device may still use its token (its row is the revocation list). */
+export type DeviceState = (id: string) => "active" | "revoked" | "unknown"
+
+export function createAuth(keys: Keys, tokens: Tokens.Store, now: () => number = Date.now, deviceState: DeviceState = () => "unknown") {
   const signers = new Map<string, Signer>()
   /** The signer of a key generation; a token without a kid was signed by the oldest one. */
   function signerFor(kid: string | undefined): Signer | undefined {
@@ -91,6 +94,26 @@ export function createAuth(keys: Keys, tokens: Tokens.Store, now: () => number =
         exp: Math.floor(row.expires_at / 1000),
       })
       return { token, row }
+    },
+
+    /** A paired device's token: its own audience (refused on the admin API), its id as subject and jti. */
+    async issueDevice(deviceId: string, ttlMs: number) {
+      const g = keys.current()
+      const at = now()
+      return signerFor(g.id)!.sign({ sub: deviceId, aud: DEVICE_AUDIENCE, jti: deviceId, iat: Math.floor(at / 1000), exp: Math.floor((at + ttlMs) / 1000) })
+    },
+
+    /** The phone guard: the device id of a valid, unexpired device token whose device is not revoked, or a 401. */
+    async checkDevice(token: string | undefined): Promise<string> {
+      if (!token) throw unauthorized("this device is not paired: scan the pairing QR code again")
+      if (token.length > MAX_TOKEN_CHARS || !/^[A-Za-z0-9_.-]+$/.test(token)) throw unauthorized("invalid or expired device token")
+      const sign = signerFor(kidOf(token))
+      const claims = sign ? ((await sign.verify(token, strict(DEVICE_AUDIENCE))) as Claims | false) : false
+      if (!claims || typeof claims.jti !== "string" || claims.exp * 1000 <= now()) throw unauthorized("invalid or expired device token")
+      const state = deviceState(claims.jti)
+      if (state === "revoked") throw unauthorized("this device was revoked; pair it again")
+      if (state === "unknown") throw unauthorized("this device is not known to this hive")
+      return claims.jti
     },
 
     /** Signs arbitrary claims with this install's key: for tests of what the verifier must refuse. */

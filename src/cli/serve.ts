@@ -3,9 +3,7 @@ import { FatalError } from "../errors"
 import { close } from "../db/open"
 import { schemaVersion } from "../db/migrate"
 import { createLogger } from "../log"
-import { createAdminApp } from "../server"
-import { createJobScheduler } from "../jobs"
-import { createBlobs } from "../artifacts/blobs"
+import { appDeps, createAdminApp, createPhoneApp, createShared } from "../server"
 import { clearRunning, markRunning } from "./server-lock"
 import { HOME_OPTION, noExtra, parse } from "./args"
 import { prepare } from "./home"
@@ -18,7 +16,9 @@ see \`hive jobs --help\`) until SIGINT or SIGTERM (in-flight requests and a job 
 the database closes cleanly).
 
 Options:
-  --port N      port to listen on (default 7420, env HIVE_PORT; 0 picks a free one)
+  --port N        admin API port (default 7420, env HIVE_PORT; 0 picks a free one, for both listeners)
+  --phone-port N  phone listener port: pairing and the phone API, what a tunnel points at
+                  (default 7421, env HIVE_PHONE_PORT)
   --host ADDR   address to bind (default 127.0.0.1, env HIVE_HOST)
   --home DIR    data home (default ~/.hive, env HIVE_HOME)
   -h, --help    show this help
@@ -35,60 +35,62 @@ export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse("hive serve", argv, {
     ...HOME_OPTION,
     port: { type: "string" },
+    "phone-port": { type: "string" },
     host: { type: "string" },
   })
   if (values.help) return console.log(help), 0
   noExtra("hive serve", positionals)
-  const config = Config.load({ home: values.home, host: values.host, port: values.port })
+  const config = Config.load({ home: values.home, host: values.host, port: values.port, phonePort: values["phone-port"] })
   const logger = createLogger(config.logLevel)
   const phases: string[] = [`load ${performance.now().toFixed(1)}`]
   const mark = (name: string) => phases.push(`${name} ${performance.now().toFixed(1)}`)
-  const { db, stores, auth, vault, keys } = await prepare(config, logger, {
+  const prepared = await prepare(config, logger, {
     verify: true,
     onBackup: (path) => logger.info(`backed up the database to ${path} before migrating`),
     onApplied: (r) => logger.info(`applied migration ${r.id} (${r.durationMs} ms)`),
   })
+  const db = prepared.db
   mark("prepared")
-  const blobs = createBlobs(config.home)
-  const scheduler = createJobScheduler({ db, stores, keys, blobs, jobs: config.jobs, backupsDir: config.backupsDir, logger })
   const shutdown = new AbortController()
-  const app = createAdminApp({
-    db,
-    stores,
-    auth,
-    vault,
-    logger,
-    version: config.version,
-    maxBodyBytes: config.maxBodyBytes,
-    maxArtifactBytes: config.maxArtifactBytes,
-    blobs,
-    paths: { dbPath: config.dbPath, backupsDir: config.backupsDir },
-    claudeDir: config.claudeDir,
-    host: config.host,
+  let phoneUrl = `http://${config.host}:${config.phonePort}`
+  const deps = appDeps(config, prepared, logger, {
+    phoneBaseUrl: () => phoneUrl,
     streams: { heartbeatMs: config.sseHeartbeatMs, maxStreams: config.maxStreams, shutdown: shutdown.signal },
-    scheduler,
   })
+  const scheduler = deps.scheduler
+  const shared = createShared(db)
+  const app = createAdminApp(deps, shared)
+  const phoneApp = createPhoneApp(deps, shared)
 
   // No maxRequestBodySize near our limit: Bun would answer a declared Content-Length over it with an empty
   // 413 before hive sees the request. The app refuses those on the header, and counts bytes of chunked bodies.
-  try {
-    app.listen({
-      port: config.port,
-      hostname: config.host,
-      // Elysia defaults to SO_REUSEPORT: a second `hive serve` would silently share the port (and the
-      // traffic) with the first instead of failing. One port, one server.
-      reusePort: false,
-      development: false,
-      // Bun's own cap (default 128 MiB) must sit well above both of hive's limits, so hive's JSON 413 answers first.
-      maxRequestBodySize: 2 * Math.max(config.maxArtifactBytes, config.maxBodyBytes),
-    })
-  } catch (err) {
-    close(db)
-    const code = (err as NodeJS.ErrnoException).code
-    if (code === "EADDRINUSE") throw new FatalError(`${config.host}:${config.port} is already in use (is hive already running?); pick another with --port`)
-    if (code === "EADDRNOTAVAIL" || code === "EACCES") throw new FatalError(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`)
-    throw err
+  const listen = (target: typeof app | typeof phoneApp, port: number, what: string) => {
+    try {
+      target.listen({
+        port,
+        hostname: config.host,
+        // Elysia defaults to SO_REUSEPORT: a second `hive serve` would silently share the port (and the
+        // traffic) with the first instead of failing. One port, one server.
+        reusePort: false,
+        development: false,
+        // Bun's own cap (default 128 MiB) must sit well above both of hive's limits, so hive's JSON 413 answers first.
+        maxRequestBodySize: 2 * Math.max(config.maxArtifactBytes, config.maxBodyBytes),
+      })
+    } catch (err) {
+      app.server?.stop(true)
+      close(db)
+      const code = (err as NodeJS.ErrnoException).code
+      if (code === "EADDRINUSE")
+        throw new FatalError(`${config.host}:${port} is already in use (is hive already running?); pick another port for the ${what} with ${what === "admin API" ? "--port" : "--phone-port"}`)
+      if (code === "EADDRNOTAVAIL" || code === "EACCES") throw new FatalError(`cannot listen on ${config.host}:${port}: ${(err as Error).message}`)
+      throw err
+    }
+    return target.server!
   }
+  listen(app, config.port, "admin API")
+  // With --port 0 (tests, several servers side by side) the phone listener picks a free port too.
+  const phoneServer = listen(phoneApp, values["phone-port"] !== undefined || config.port !== 0 ? config.phonePort : 0, "phone listener")
+  phoneUrl = `http://${config.host}:${phoneServer.port}`
   const server = app.server!
   markRunning(config.home, `http://${config.host}:${server.port}`)
   // Off the start-up path: planning the first cron run costs ~10 ms (croner's first date arithmetic), and
@@ -97,7 +99,7 @@ export async function run(argv: string[]): Promise<number> {
   startJobs.unref()
   mark("listening")
   logger.debug(`start-up, ms since process start: ${phases.join(", ")}`)
-  logger.info(`hive ${config.version} listening on http://${config.host}:${server.port} (home ${config.home}, schema ${schemaVersion(db)})`)
+  logger.info(`hive ${config.version} listening on http://${config.host}:${server.port} (phone listener ${phoneUrl}; home ${config.home}, schema ${schemaVersion(db)})`)
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
@@ -105,9 +107,12 @@ export async function run(argv: string[]): Promise<number> {
       shutdown.abort() // live event streams end; requests in flight still finish
       clearTimeout(startJobs)
       scheduler.stop() // no new job runs; one under way finishes below
-      const force = setTimeout(() => server.stop(true), GRACE_MS)
+      const force = setTimeout(() => {
+        server.stop(true)
+        phoneServer.stop(true)
+      }, GRACE_MS)
       force.unref()
-      Promise.resolve(server.stop(false)).finally(() => {
+      Promise.all([server.stop(false), phoneServer.stop(false)]).finally(() => {
         clearTimeout(force)
         resolve()
       })

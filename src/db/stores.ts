@@ -10,6 +10,7 @@ import * as JobRuns from "./job-runs"
 import * as Keys from "./keys"
 import * as Maintenance from "./maintenance"
 import * as OAuth from "./oauth"
+import * as Pairing from "./pairing"
 import * as Preferences from "./preferences"
 import * as Projects from "./projects"
 import * as SdkSessions from "./sdk-sessions"
@@ -44,6 +45,7 @@ export function createStores(db: Database) {
     maintenance: Maintenance.create(db),
     artifacts: Artifacts.create(db),
     search: Search.create(db),
+    pairing: Pairing.create(db),
   }
 }
 

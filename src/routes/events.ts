@@ -90,7 +90,13 @@ function stream(store: Events.Store, pulse: Pulse, limits: StreamLimits, state: 
  * Where a stream starts: after Last-Event-ID (a reconnect), else after ?since=, else at the newest event
  * (a new subscriber wants what happens from now on, not a replay of the whole retention window).
  */
-function cursorOf(request: Request, since: number | undefined, newest: () => number) {
+/** A new stream, or a clear 503 when `limits.maxStreams` are already open (counted in `state`). */
+export function openStream(store: Events.Store, pulse: Pulse, limits: StreamLimits, state: { active: number }, request: Request, cursor: number, filter: Events.EventFilter) {
+  if (state.active >= limits.maxStreams) throw new HiveError(503, "too_many_streams", `at most ${limits.maxStreams} event streams at once; close one and retry`)
+  return stream(store, pulse, limits, state, request, cursor, filter)
+}
+
+export function cursorOf(request: Request, since: number | undefined, newest: () => number) {
   const header = request.headers.get("last-event-id")
   if (header === null) return since ?? newest()
   if (!/^\d{1,15}$/.test(header.trim())) throw badRequest("Last-Event-ID must be an event id (a whole number)")
@@ -130,11 +136,8 @@ export const events = (store: Events.Store, commit: GroupCommit, pulse: Pulse, l
     )
     .get(
       "/stream",
-      ({ request, query }) => {
-        if (state.active >= limits.maxStreams)
-          throw new HiveError(503, "too_many_streams", `at most ${limits.maxStreams} event streams at once; close one and retry`)
-        return stream(store, pulse, limits, state, request, cursorOf(request, query.since, store.newest), { agent: query.agent, session_id: query.session_id, kind: query.kind })
-      },
+      ({ request, query }) =>
+        openStream(store, pulse, limits, state, request, cursorOf(request, query.since, store.newest), { agent: query.agent, session_id: query.session_id, kind: query.kind }),
       {
         query: t.Object({ since: t.Optional(Query.int("since")), ...Filter }),
         detail: {

@@ -24,6 +24,8 @@ import { stats } from "./stats"
 import { jobs } from "./jobs"
 import { hooks } from "./hooks"
 import { search } from "./search"
+import { devices } from "./devices"
+import type { PairingService } from "../auth/pairing"
 import { artifacts, isUpload, type StorageDeps } from "./artifacts"
 import type { Blobs } from "../artifacts/blobs"
 import type { Scheduler } from "../jobs/scheduler"
@@ -155,6 +157,8 @@ export type ApiDeps = Stores & {
   paths: StorageDeps
   host: string
   scheduler: Scheduler
+  pairingService: PairingService
+  phoneBaseUrl: () => string
 }
 
 /** Who is acting, for the audit log: the token's name and id (never the token). */
@@ -165,12 +169,13 @@ export type ActorOf = (request: Request) => Promise<string>
  * resolves its name to 127.0.0.1 — DNS rebinding — gets 403), bodies are capped before they are read,
  * and every error, ours or the framework's, leaves as JSON.
  */
-export const guards = (deps: Pick<ApiDeps, "logger" | "maxBodyBytes" | "host"> & { maxArtifactBytes?: number }) => {
+export const guards = (deps: Pick<ApiDeps, "logger" | "maxBodyBytes" | "host"> & { maxArtifactBytes?: number; anyHost?: boolean }) => {
   const uploadLimit = deps.maxArtifactBytes ?? DEFAULTS.maxArtifactBytes
   const allowedHosts = new Set([...LOOPBACK, deps.host.toLowerCase()])
   return new Elysia({ name: "routes.guards" })
     .onRequest(({ request }) => {
-      if (!allowedHosts.has(hostname(request)))
+      // The phone listener is reached through a tunnel under the tunnel's own host name.
+      if (!deps.anyHost && !allowedHosts.has(hostname(request)))
         throw new HiveError(403, "forbidden_host", "this server only answers requests addressed to its own host name")
       const length = Number(request.headers.get("content-length") ?? 0)
       const limit = isUpload(request) ? uploadLimit : deps.maxBodyBytes
@@ -220,6 +225,7 @@ export const api = (deps: ApiDeps) => {
     .use(events(deps.events, deps.commit, deps.pulse, deps.streams))
     .use(hooks(deps, deps.commit, deps.pulse))
     .use(search(deps.search))
+    .use(devices(deps.pairingService, deps.pairing, deps.phoneBaseUrl))
     .use(stats(deps.turnStats, deps.commit))
     .use(jobs(deps.scheduler))
     .use(artifacts(deps.artifacts, deps.blobs, deps.commit, deps.maxArtifactBytes, deps.paths))

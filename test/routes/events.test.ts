@@ -2,7 +2,6 @@ import { describe, expect, test } from "bun:test"
 import { SCAN_WINDOW, sinceSql, type EventFilter } from "../../src/db/events"
 import { createStores } from "../../src/db/stores"
 import { createAdminApp } from "../../src/server"
-import { silentLogger } from "../../src/log"
 import * as Retention from "../../src/jobs/retention"
 import { isolatedConfig, testApp } from "../helpers"
 import { mkdirSync } from "node:fs"
@@ -57,7 +56,7 @@ function sse(res: Response) {
 
 async function setup(limits = { heartbeatMs: 5000, maxStreams: 4 }) {
   const ctx = await testApp()
-  const app = createAdminApp({ db: ctx.db, stores: createStores(ctx.db), auth: ctx.auth, vault: ctx.vault, logger: silentLogger, version: "t", maxBodyBytes: 1 << 20, host: "127.0.0.1", streams: limits, scheduler: ctx.scheduler, blobs: ctx.blobs, paths: { dbPath: ctx.config.dbPath, backupsDir: ctx.config.backupsDir }, claudeDir: ctx.config.claudeDir })
+  const app = createAdminApp({ ...ctx.deps, stores: createStores(ctx.db), maxBodyBytes: 1 << 20, streams: limits })
   const open = (headers: Record<string, string> = {}, query = "") => {
     const abort = new AbortController()
     const res = app.handle(new Request(`http://localhost/api/events/stream${query}`, { headers: { ...ctx.headers, ...headers }, signal: abort.signal }))

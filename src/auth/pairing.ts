@@ -1,0 +1,62 @@
+import { timingSafeEqual } from "node:crypto"
+import * as Pairing from "../db/pairing"
+import { HiveError } from "../errors"
+import type { Keys } from "../secrets/keys"
+import type { Auth } from "./jwt"
+
+/** A pairing window stays open this long. */
+export const WINDOW_MS = 2 * 60_000
+
+const hex = (bytes: ArrayBuffer | Uint8Array) => Buffer.from(bytes as Uint8Array).toString("hex")
+
+/** Six decimal digits, uniform (rejection sampling, not a modulo of a random int). */
+function sixDigits(): string {
+  for (;;) {
+    const n = crypto.getRandomValues(new Uint32Array(1))[0]!
+    if (n < 4_294_000_000) return String(n % 1_000_000).padStart(6, "0")
+  }
+}
+
+const same = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b))
+
+/**
+ * Opening windows and redeeming them for a device. Only keyed hashes (HMAC with the pairing sub-key) of the
+ * secret and the code reach the database; guesses are compared in constant time, counted atomically, and
+ * the window closes after the fifth wrong one.
+ */
+export function createPairing(keys: Keys, store: Pairing.Store, auth: Auth, opts: { deviceTtlMs: number; now?: () => number }) {
+  const now = opts.now ?? Date.now
+  const digest = (text: string) => hex(new Bun.CryptoHasher("sha256", keys.subKey(keys.current(), "pairing")).update(text).digest())
+  return {
+    /** A new window (closing any open one): the secret and code are returned once and never stored. */
+    open(ttlMs = WINDOW_MS) {
+      const id = Bun.randomUUIDv7()
+      const secret = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("base64url")
+      const code = sixDigits()
+      const w = store.open({ id, secretHash: digest(`secret:${secret}`), codeHash: digest(`code:${id}:${code}`), now: now(), ttlMs })
+      return { id, secret, code, expires_at: w.expires_at }
+    },
+    /** Exchanges the secret (from the QR code) or the code for a device and its token. */
+    async redeem(proof: { secret?: string; code?: string }, device: { name: string | null; platform: string | null; userAgent: string | null }) {
+      const at = now()
+      const w = store.attempt(at)
+      if (!w) throw new HiveError(403, "pairing_closed", "no pairing is open (it expired, was used, or closed after too many attempts): run `hive pair` again")
+      if (w.attempts > Pairing.MAX_ATTEMPTS) {
+        store.close(w.id, at)
+        throw new HiveError(429, "too_many_attempts", "too many attempts: this pairing is closed; run `hive pair` again")
+      }
+      const right =
+        (proof.secret !== undefined && same(digest(`secret:${proof.secret}`), w.secret_hash)) ||
+        (proof.code !== undefined && same(digest(`code:${w.id}:${proof.code}`), w.code_hash))
+      if (!right) {
+        if (w.attempts >= Pairing.MAX_ATTEMPTS) store.close(w.id, at)
+        throw new HiveError(401, "wrong_pairing_proof", `wrong pairing secret or code (${Math.max(0, Pairing.MAX_ATTEMPTS - w.attempts)} attempts left)`)
+      }
+      const paired = store.pair(w.id, { id: Bun.randomUUIDv7(), ...device }, at)
+      if (!paired) throw new HiveError(403, "pairing_closed", "this pairing was already used: run `hive pair` again")
+      return { device: paired, token: await auth.issueDevice(paired.id, opts.deviceTtlMs) }
+    },
+  }
+}
+
+export type PairingService = ReturnType<typeof createPairing>

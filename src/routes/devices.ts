@@ -1,0 +1,34 @@
+import { Elysia } from "elysia"
+import QRCode from "qrcode"
+import type { PairingService } from "../auth/pairing"
+import type * as Pairing from "../db/pairing"
+import { notFound } from "../errors"
+import { Id } from "./schemas"
+
+/** The phone URL of a pairing: the secret rides in the fragment, which browsers never send to a server. */
+export const pairingUrl = (base: string, secret: string) => `${base.replace(/\/$/, "")}/#pair=${secret}`
+
+/** Admin side of pairing: open a window (with its QR code), list and revoke devices. */
+export const devices = (pairing: PairingService, store: Pairing.Store, phoneBaseUrl: () => string) => {
+  // The secret is never stored; the QR code of an open window is served from memory until it expires.
+  const open = new Map<string, { url: string; expires_at: number }>()
+  return new Elysia({ name: "routes.devices", detail: { tags: ["devices"] } })
+    .post("/pairing", ({ status }) => {
+      const w = pairing.open()
+      const url = pairingUrl(phoneBaseUrl(), w.secret)
+      for (const [id, o] of open) if (o.expires_at <= Date.now()) open.delete(id)
+      open.set(w.id, { url, expires_at: w.expires_at })
+      return status(201, { id: w.id, url, code: w.code, expires_at: w.expires_at })
+    }, { detail: { description: "Opens a 2-minute pairing window (closing any other): the URL with its one-time secret for a QR code, and a 6-digit code to type instead." } })
+    .get(
+      "/pairing/:id/qr.svg",
+      async ({ params }) => {
+        const o = open.get(params.id)
+        if (!o || o.expires_at <= Date.now()) throw notFound("open pairing", params.id)
+        return new Response(await QRCode.toString(o.url, { type: "svg", margin: 2 }), { headers: { "content-type": "image/svg+xml", "cache-control": "no-store" } })
+      },
+      { params: Id },
+    )
+    .get("/devices", () => ({ items: store.devices() }))
+    .delete("/devices/:id", ({ params }) => store.revoke(params.id), { params: Id, detail: { description: "The device's next request is refused; other devices keep working." } })
+}

@@ -1,0 +1,112 @@
+import { describe, expect, test } from "bun:test"
+import { testApp } from "../helpers"
+
+async function setup() {
+  const t = await testApp()
+  const phoneCall = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const res = await t.phone.handle(
+      new Request(`http://phone.example${path}`, {
+        method,
+        headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      }),
+    )
+    const text = await res.text()
+    return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers }
+  }
+  const openWindow = async () => {
+    const res = await t.call("POST", "/api/pairing")
+    expect(res.status).toBe(201)
+    return res.body as { id: string; url: string; code: string; expires_at: number }
+  }
+  const secretOf = (url: string) => new URL(url).hash.replace("#pair=", "")
+  const pair = async (proof: { secret?: string; code?: string }, name = "phone") => {
+    const res = await phoneCall("POST", "/pair", { ...proof, name, platform: "ios" }, { "user-agent": "Mobile Safari" })
+    const cookie = res.headers.get("set-cookie")?.split(";")[0]
+    return { ...res, cookie }
+  }
+  return { ...t, phoneCall, openWindow, secretOf, pair }
+}
+
+describe("pairing", () => {
+  test("the QR secret pairs a device once; its cookie opens the phone API", async () => {
+    const { openWindow, secretOf, pair, phoneCall, call, app, headers } = await setup()
+    const w = await openWindow()
+    expect(w.code).toMatch(/^\d{6}$/)
+    expect(w.url).toStartWith("http://127.0.0.1:")
+    const svg = await app.handle(new Request(`http://localhost/api/pairing/${w.id}/qr.svg`, { headers }))
+    expect(svg.headers.get("content-type")).toBe("image/svg+xml")
+    expect(await svg.text()).toStartWith("<svg")
+    const paired = await pair({ secret: secretOf(w.url) })
+    expect(paired.status).toBe(201)
+    expect(paired.headers.get("set-cookie")).toMatch(/^hive_device=[\w.-]+; HttpOnly; Secure; SameSite=Strict; Path=\/; Max-Age=\d+$/)
+    expect((await phoneCall("GET", "/phone/api/me", undefined, { cookie: paired.cookie! })).body).toMatchObject({ name: "phone", platform: "ios", user_agent: "Mobile Safari" })
+    expect((await pair({ secret: secretOf(w.url) })).body.error.code).toBe("pairing_closed") // single use
+    expect((await call("GET", "/api/devices")).body.items).toHaveLength(1)
+  })
+
+  test("the 6-digit code pairs too; an expired window pairs nothing", async () => {
+    const { openWindow, pair, pairingService } = await setup()
+    const w = await openWindow()
+    expect((await pair({ code: w.code })).status).toBe(201)
+    const short = pairingService.open(1)
+    await Bun.sleep(5)
+    expect((await pair({ code: short.code })).body.error.code).toBe("pairing_closed")
+  })
+
+  test("50 parallel guesses: at most 5 are evaluated, the window closes, and the right secret then fails", async () => {
+    const { openWindow, secretOf, pair, db } = await setup()
+    const w = await openWindow()
+    const wrong = (i: number) => String((Number(w.code) + 1 + i) % 1_000_000).padStart(6, "0")
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => pair({ code: wrong(i) })))
+    const by = (code: string) => results.filter((r) => r.body.error?.code === code).length
+    expect(by("wrong_pairing_proof")).toBe(5)
+    expect(by("wrong_pairing_proof") + by("too_many_attempts") + by("pairing_closed")).toBe(50)
+    // Every guess that reached the open window was counted in the database; none after it closed was evaluated.
+    expect(db.query("SELECT attempts, closed_at IS NOT NULL AS closed FROM pairing_windows").get()).toEqual({ attempts: 5, closed: 1 })
+    expect((await pair({ secret: secretOf(w.url) })).body.error.code).toBe("pairing_closed")
+  })
+
+  test("revoking one device refuses its next request; the others keep working", async () => {
+    const { openWindow, secretOf, pair, phoneCall, call } = await setup()
+    const a = await pair({ secret: secretOf((await openWindow()).url) }, "a")
+    const b = await pair({ secret: secretOf((await openWindow()).url) }, "b")
+    expect((await phoneCall("GET", "/phone/api/sessions", undefined, { cookie: a.cookie! })).status).toBe(200)
+    const revoked = await call("DELETE", `/api/devices/${a.body.device.id}`)
+    expect(revoked.body.revoked_at).toBeGreaterThan(0)
+    expect((await phoneCall("GET", "/phone/api/sessions", undefined, { cookie: a.cookie! })).body).toEqual({ error: { code: "unauthorized", message: "this device was revoked; pair it again" } })
+    expect((await phoneCall("GET", "/phone/api/sessions", undefined, { cookie: b.cookie! })).status).toBe(200)
+    expect((await phoneCall("GET", "/phone/api/sessions")).status).toBe(401)
+    expect((await call("GET", "/api/devices")).body.items.map((d: { last_seen_at: number | null }) => d.last_seen_at! > 0)).toEqual([true, true])
+  })
+})
+
+describe("the phone API", () => {
+  test("approve an approval and answer a question from the phone; the admin API sees it", async () => {
+    const { openWindow, secretOf, pair, phoneCall, call } = await setup()
+    const { cookie } = await pair({ secret: secretOf((await openWindow()).url) })
+    await call("POST", "/api/agents", { name: "alice" })
+    const approval = (await call("POST", "/api/approvals", { agent: "alice", kind: "spawn" })).body
+    const question = (await call("POST", "/api/questions", { asker: "alice", question: "Ship it?", options: ["yes", "no"] })).body
+    const c = { cookie: cookie! }
+    expect((await phoneCall("GET", "/phone/api/approvals", undefined, c)).body.items.map((a: { id: string }) => a.id)).toEqual([approval.id])
+    expect((await phoneCall("POST", `/phone/api/approvals/${approval.id}`, { status: "approved", note: "from my phone" }, c)).body.status).toBe("approved")
+    expect((await phoneCall("POST", `/phone/api/approvals/${approval.id}`, { status: "denied" }, c)).status).toBe(409)
+    expect((await phoneCall("GET", "/phone/api/questions", undefined, c)).body.items.map((q: { id: string }) => q.id)).toEqual([question.id])
+    expect((await phoneCall("POST", `/phone/api/questions/${question.id}/answer`, { answer: "yes" }, c)).body.answer).toBe("yes")
+    expect((await call("GET", `/api/approvals/${approval.id}`)).body).toMatchObject({ status: "approved", resolution_note: "from my phone" })
+    expect((await call("GET", `/api/questions/${question.id}`)).body.status).toBe("answered")
+  })
+
+  test("the trust boundary: no admin route on the phone app; a device token is refused on the admin API", async () => {
+    const { openWindow, secretOf, pair, phoneCall, call, headers } = await setup()
+    const { cookie } = await pair({ secret: secretOf((await openWindow()).url) })
+    for (const path of ["/api/projects", "/api/secrets", "/api/devices", "/openapi", "/api/pairing"]) {
+      expect((await phoneCall("GET", path, undefined, { ...headers, cookie: cookie! })).status, path).toBe(404)
+    }
+    expect((await phoneCall("POST", "/api/pairing", {}, headers)).status).toBe(404)
+    const device = cookie!.split("=")[1]!
+    expect((await call("GET", "/api/projects", undefined, { authorization: `Bearer ${device}` })).status).toBe(403)
+    expect((await call("GET", "/api/projects", undefined, { cookie: cookie! })).status).toBe(401)
+  })
+})
