@@ -20,7 +20,7 @@ Jobs (schedules from HIVE_SCHEDULE_<NAME>: an interval like 1h or a cron express
   prune-messages      every 1h    delivered messages older than 30d (HIVE_RETAIN_MESSAGES)
   prune-events        every 1h    events older than 7d (HIVE_RETAIN_EVENTS)
   prune-turn-stats    every 1h    turn stats older than 90d (HIVE_RETAIN_TURN_STATS)
-  prune-stale         every 1h    expired reply tokens, SDK session-map entries unused for 30d
+  prune-stale         every 1h    expired reply tokens and pairing windows, SDK session-map entries unused for 30d
                                   (HIVE_RETAIN_SDK_SESSIONS), job runs older than 30d
   prune-artifacts     every 1h    artifact files no row refers to (deleted sessions, interrupted uploads)
   vacuum              every 1h    checkpoint the WAL, give free pages back to the disk

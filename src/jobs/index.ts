@@ -31,7 +31,7 @@ export function createJobs({ db, stores, keys, blobs, jobs: config, backupsDir, 
     { name: "prune-turn-stats", description: "delete turn stats older than the retention age", run: (now) => Retention.pruneTurnStats(stores.turnStats, now, r.turnStatsMs) },
     {
       name: "prune-stale",
-      description: "delete expired reply tokens, unused SDK session-map entries and old job runs",
+      description: "delete expired reply tokens and pairing windows, unused SDK session-map entries and old job runs",
       run: (now) => Retention.pruneStale(stores, now, r),
     },
     {

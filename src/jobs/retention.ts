@@ -4,6 +4,7 @@ import type * as Broker from "../db/broker"
 import type * as Events from "../db/events"
 import type * as JobRuns from "../db/job-runs"
 import type * as Maintenance from "../db/maintenance"
+import type * as Pairing from "../db/pairing"
 import type * as SdkSessions from "../db/sdk-sessions"
 import type * as SessionTokens from "../db/session-tokens"
 import type * as TurnStats from "../db/turn-stats"
@@ -47,9 +48,14 @@ export async function pruneEvents(events: Pick<Events.Store, "pruneSlice" | "idR
 export const pruneTurnStats = (turnStats: Pick<TurnStats.Store, "prune">, now: number, maxAgeMs: number, pause?: Pause) =>
   drain((limit) => turnStats.prune(now - maxAgeMs, limit), pause)
 
-/** Expired reply tokens, SDK session-map entries unused for their retention age, and old job_runs rows. */
+/** Expired reply tokens and pairing windows, SDK session-map entries unused for their retention age, old job_runs rows. */
 export async function pruneStale(
-  stores: { sessionTokens: SessionTokens.Store; sdkSessions: Pick<SdkSessions.Store, "pruneStale">; jobRuns: Pick<JobRuns.Store, "prune"> },
+  stores: {
+    sessionTokens: SessionTokens.Store
+    sdkSessions: Pick<SdkSessions.Store, "pruneStale">
+    jobRuns: Pick<JobRuns.Store, "prune">
+    pairing: Pick<Pairing.Store, "pruneWindows">
+  },
   now: number,
   ages: { sdkSessionsMs: number; jobRunsMs: number },
   pause?: Pause,
@@ -57,7 +63,8 @@ export async function pruneStale(
   const tokens = await drain((limit) => stores.sessionTokens.pruneExpired(now, limit), pause)
   const sdk = await drain((limit) => stores.sdkSessions.pruneStale(now - ages.sdkSessionsMs, limit), pause)
   const runs = await drain((limit) => stores.jobRuns.prune(now - ages.jobRunsMs, limit), pause)
-  return tokens + sdk + runs
+  const windows = await drain((limit) => stores.pairing.pruneWindows(now, limit), pause)
+  return tokens + sdk + runs + windows
 }
 
 /** Pages released to the file system per step of the vacuum job (4 MiB at the default page size). */

@@ -53,7 +53,7 @@ describe("retention rules, each with a chosen now", () => {
     expect(count(db, "SELECT count(*) AS n FROM turn_stats")).toBe(2)
   })
 
-  test("expired reply tokens, stale SDK sessions and old job runs go; live ones stay", async () => {
+  test("expired reply tokens and pairing windows, stale SDK sessions and old job runs go; live ones stay", async () => {
     const { db, stores } = await testApp()
     const token = db.prepare("INSERT INTO session_tokens (token_hash, agent_session_id, created_at, expires_at) VALUES (?, 's', 0, ?)")
     token.run("expired", NOW - 1)
@@ -63,7 +63,10 @@ describe("retention rules, each with a chosen now", () => {
     const run = stores.jobRuns.begin("vacuum", NOW - 40 * DAY, "schedule")
     stores.jobRuns.finish(run.id, NOW - 40 * DAY, 0, null)
     stores.jobRuns.finish(stores.jobRuns.begin("vacuum", NOW - DAY, "schedule").id, NOW - DAY, 0, null)
-    expect(await Retention.pruneStale(stores, NOW, { sdkSessionsMs: 30 * DAY, jobRunsMs: 30 * DAY })).toBe(3)
+    stores.pairing.open({ id: "expired", secretHash: "s", codeHash: "c", now: NOW - 10 * 60_000, ttlMs: 120_000 })
+    stores.pairing.open({ id: "open", secretHash: "s", codeHash: "c", now: NOW, ttlMs: 120_000 })
+    expect(await Retention.pruneStale(stores, NOW, { sdkSessionsMs: 30 * DAY, jobRunsMs: 30 * DAY })).toBe(4)
+    expect(db.query("SELECT id FROM pairing_windows").all()).toEqual([{ id: "open" }])
     expect(db.query("SELECT token_hash FROM session_tokens").all()).toEqual([{ token_hash: "live" }])
     expect(db.query("SELECT session_id FROM claude_sdk_sessions").all()).toEqual([{ session_id: "fresh" }])
     expect(count(db, "SELECT count(*) AS n FROM job_runs")).toBe(1)

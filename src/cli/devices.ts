@@ -1,0 +1,44 @@
+import * as Config from "../config"
+import { UsageError } from "../errors"
+import { createLogger } from "../log"
+import { HOME_OPTION, noExtra, out, parse, timestamp } from "./args"
+import { prepare } from "./home"
+
+export const help = `Usage: hive devices list [--home DIR]
+       hive devices revoke ID [--home DIR]
+
+  list     paired phones: id, name, platform, paired, last seen, status
+  revoke   refuse the device from its very next request (other devices keep working)
+
+Options:
+  --home DIR   data home (default ~/.hive, env HIVE_HOME)
+  -h, --help   show this help`
+
+const when = (ms: number | null) => (ms ? timestamp(ms) : "-")
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse("hive devices", argv, { ...HOME_OPTION })
+  if (values.help) return out(help), 0
+  const [sub, id] = positionals
+  if (sub !== "list" && sub !== "revoke")
+    throw new UsageError(sub ? `hive devices: unknown subcommand "${sub}" (see \`hive devices --help\`)` : "hive devices: missing subcommand: list or revoke (see `hive devices --help`)")
+  noExtra(`hive devices ${sub}`, positionals, sub === "revoke" ? 2 : 1)
+  if (sub === "revoke" && !id) throw new UsageError("hive devices revoke: missing device ID (see `hive devices list`)")
+  const config = Config.load({ home: values.home })
+  const { db, stores } = await prepare(config, createLogger(config.logLevel))
+  try {
+    if (sub === "revoke") {
+      const d = stores.pairing.revoke(id!)
+      out(`revoked device ${d.id} "${d.name ?? ""}": its next request is refused`)
+      return 0
+    }
+    const all = stores.pairing.devices()
+    if (all.length === 0) return out("no paired devices; pair one with `hive pair`"), 0
+    out(`${"ID".padEnd(36)}  ${"NAME".padEnd(16)}  ${"PLATFORM".padEnd(8)}  ${"PAIRED".padEnd(20)}  ${"LAST SEEN".padEnd(20)}  STATUS`)
+    for (const d of all)
+      out(`${d.id.padEnd(36)}  ${(d.name ?? "").slice(0, 16).padEnd(16)}  ${(d.platform ?? "").padEnd(8)}  ${when(d.paired_at)}  ${when(d.last_seen_at).padEnd(20)}  ${d.revoked_at ? "revoked" : "active"}`)
+    return 0
+  } finally {
+    db.close()
+  }
+}

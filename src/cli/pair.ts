@@ -1,0 +1,44 @@
+import QRCode from "qrcode"
+import { createPairing } from "../auth/pairing"
+import * as Config from "../config"
+import { UsageError } from "../errors"
+import { createLogger } from "../log"
+import { pairingUrl } from "../routes/devices"
+import { HOME_OPTION, noExtra, out, parse, timestamp } from "./args"
+import { prepare } from "./home"
+import { runningServer } from "./server-lock"
+
+export const help = `Usage: hive pair [--url URL] [--home DIR]
+
+Opens a pairing window for a phone (2 minutes, single use; any other open window closes) and prints
+a QR code to scan, the URL it holds, and a 6-digit code to type on the phone instead.
+
+The phone must reach hive's phone listener: through the tunnel when one is up, or directly on your
+network. The secret rides in the URL's fragment (#pair=...), which a browser never sends to a server.
+
+Options:
+  --url URL    the phone listener's address as the phone sees it (default http://127.0.0.1:7421,
+               env HIVE_PHONE_PORT for the port)
+  --home DIR   data home (default ~/.hive, env HIVE_HOME)
+  -h, --help   show this help`
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse("hive pair", argv, { ...HOME_OPTION, url: { type: "string" } })
+  if (values.help) return out(help), 0
+  noExtra("hive pair", positionals)
+  const config = Config.load({ home: values.home })
+  const base = values.url ?? `http://${config.host}:${config.phonePort}`
+  if (!/^https?:\/\/[^\s#]+$/.test(base)) throw new UsageError(`--url must be an http(s) address without a fragment, got "${base}"`)
+  const { db, stores, auth, keys } = await prepare(config, createLogger(config.logLevel))
+  try {
+    const w = createPairing(keys, stores.pairing, auth, { deviceTtlMs: config.deviceTtlMs }).open()
+    const url = pairingUrl(base, w.secret)
+    out(await QRCode.toString(url, { type: "terminal", small: true }))
+    out(`Scan with the phone, or open ${url}`)
+    out(`Or type this code on the phone's pair screen: ${w.code}`)
+    out(`Open until ${timestamp(w.expires_at)}; single use.${runningServer(config.home) ? "" : " (No server is running on this home: start `hive serve` so the phone can reach it.)"}`)
+    return 0
+  } finally {
+    db.close()
+  }
+}

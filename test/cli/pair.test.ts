@@ -1,0 +1,19 @@
+import { expect, test } from "bun:test"
+import { cliEnv, hive } from "../helpers"
+
+test("hive pair prints a QR code, the URL with its secret in the fragment, and a 6-digit code; hive devices lists and revokes", async () => {
+  const env = cliEnv()
+  const r = await hive(["pair", "--url", "https://hive-abc.lt.example"], env)
+  expect(r.code).toBe(0)
+  expect(r.stdout).toMatch(/Scan with the phone, or open https:\/\/hive-abc\.lt\.example\/#pair=[\w-]{22}\n/)
+  expect(r.stdout).toMatch(/type this code on the phone's pair screen: \d{6}\n/)
+  expect(r.stdout).toContain("▄") // the terminal QR code
+  expect(r.stdout).toContain("No server is running on this home")
+  expect((await hive(["devices", "list"], env)).stdout).toContain("no paired devices")
+  expect((await hive(["devices", "revoke", "nope"], env)).stderr).toBe("hive: device nope not found\n")
+  for (const args of [["pair", "--url", "not a url"], ["pair", "extra"], ["devices"], ["devices", "revoke"], ["devices", "frob"]]) {
+    const bad = await hive(args, env)
+    expect(bad.code, args.join(" ")).toBe(2)
+    expect(bad.stderr.trim().split("\n"), args.join(" ")).toHaveLength(1)
+  }
+})
