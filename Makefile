@@ -3,12 +3,13 @@ SHELL := /bin/bash
 BUN ?= $(shell ./scripts/ensure-bun.sh)
 ARGS ?=
 
-.PHONY: run test test-trust check build bench clean deps help
+.PHONY: run test test-trust test-browser check build bench clean deps help
 
 help:
 	@echo "make run      start hive serve on ~/.hive (ARGS='--port 7421' to pass flags)"
 	@echo "make test     run the test suite"
 	@echo "make test-trust  slower fault tests (kill -9 under write load, ...); CI runs them too"
+	@echo "make test-browser  the phone page in headless Chromium (installs Debian's chromium if missing)"
 	@echo "make check    type-check (tsc --noEmit)"
 	@echo "make build    build the single binary dist/hive"
 	@echo "make bench    load-test dist/hive against a raw Bun.serve + bun:sqlite baseline"
@@ -30,6 +31,10 @@ test: deps
 # Slower proofs under faults (issue 9): files named *.trust.ts, so `make test` leaves them out.
 test-trust: deps
 	$(BUN) test --timeout 600000 $(addprefix ./,$(wildcard test/trust/*.trust.ts))
+
+# The phone page in headless Chromium (Debian's package, installed on first use).
+test-browser: deps
+	CHROMIUM_PATH=$$(./scripts/ensure-chromium.sh) $(BUN) test --timeout 120000 $(addprefix ./,$(wildcard test/web/*.browser.ts))
 
 check: deps
 	$(BUN) node_modules/typescript/bin/tsc --noEmit -p .

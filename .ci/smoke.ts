@@ -80,6 +80,10 @@ try {
   check("hive hook registers a Claude Code session (exit 0, silent)", hooked.exitCode === 0 && hooked.stdout.length === 0 && registered.items[0]?.label === "smoke-project", hooked.stderr.toString())
   const found = (await (await fetch(`${url}/api/search?q=smoke`, { headers: auth })).json()) as { items: { kind: string }[] }
   check("search finds it", found.items.some((h) => h.kind === "session"), JSON.stringify(found))
+  const phoneUrl = /phone listener (http:\/\/[\d.]+:\d+)/.exec(log)?.[1]
+  const phonePage = phoneUrl ? await fetch(`${phoneUrl}/`) : undefined
+  check("the phone listener serves the embedded phone page", phonePage?.status === 200 && (await phonePage.text()).includes("Pair this phone"), String(phoneUrl))
+  check("the phone listener has no admin route", phoneUrl !== undefined && (await fetch(`${phoneUrl}/api/projects`, { headers: auth })).status === 404)
   const jobs = (await (await fetch(`${url}/api/jobs`, { headers: auth })).json()) as { items: { name: string }[] }
   check("the scheduled jobs are listed", jobs.items.some((j) => j.name === "backup") && jobs.items.some((j) => j.name === "prune-events"))
   const ran = (await (await fetch(`${url}/api/jobs/vacuum/run`, { method: "POST", headers: auth })).json()) as { error: string | null }

@@ -10,8 +10,20 @@ import type * as Sessions from "../db/sessions"
 import type { Pulse } from "../pulse"
 import { cursorOf, openStream, type StreamLimits } from "./events"
 import { Body, Id, Nullable, OneOf, Query, Text } from "./schemas"
+import html from "../web/phone.html" with { type: "text" }
 
 export const DEVICE_COOKIE = "hive_device"
+
+// With { type: "text" } Bun embeds the file as a string (its types describe an HTML bundle instead).
+const page = html as unknown as string
+// Everything the page needs is in this one file: no CDN, so it works offline through the tunnel.
+const PAGE_HEADERS = {
+  "content-type": "text/html; charset=utf-8",
+  "cache-control": "no-store",
+  "content-security-policy": "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+}
 
 /** The device token from the Cookie header (the Authorization header belongs to the tunnel's basic auth). */
 export function deviceCookie(request: Request): string | undefined {
@@ -47,6 +59,7 @@ const LIST = 200
 export const phone = (deps: PhoneDeps) => {
   const streams = { active: 0 }
   return new Elysia({ name: "routes.phone" })
+    .get("/", () => new Response(page, { headers: PAGE_HEADERS }), { detail: { description: "The phone page: pair screen, approvals, questions, sessions, live events." } })
     .post(
       "/pair",
       async ({ body, request, set, status }) => {

@@ -1,0 +1,80 @@
+// make test-browser: the phone page in headless Chromium at a phone's size, against a real `hive serve`.
+import { afterAll, expect, test } from "bun:test"
+import { mkdirSync } from "node:fs"
+import { join } from "node:path"
+import { chromium, type Browser, type Page } from "playwright-core"
+import { startServer } from "../cli/serve-helper"
+import { cliEnv, hive, MAIN, ROOT } from "../helpers"
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"
+let browser: Browser | undefined
+afterAll(async () => void (await browser?.close()))
+
+test("pair with the page at 375 px, approve an approval, answer a question, see a new event arrive live", async () => {
+  const env = cliEnv()
+  const token = (await hive(["token", "create", "--name", "browser"], env)).stdout.trim()
+  const server = await startServer(["bun", MAIN], env)
+  const admin = { authorization: `Bearer ${token}`, "content-type": "application/json" }
+  const call = async (method: string, path: string, body?: unknown) =>
+    (await (await fetch(`${server.url}${path}`, { method, headers: admin, body: body === undefined ? undefined : JSON.stringify(body) })).json()) as Record<string, any>
+  let page: Page | undefined
+  try {
+    const project = await call("POST", "/api/projects", { name: "shop", directory: "/shop" })
+    await call("POST", "/api/sessions", { project_id: project.id, label: "checkout-work", status: "running" })
+    await call("POST", "/api/agents", { name: "alice" })
+    const approval = await call("POST", "/api/approvals", { agent: "alice", kind: "apply_commit", ref: "a1b2c3d" })
+    const question = await call("POST", "/api/questions", { asker: "alice", question: "Deploy to staging?", options: ["yes", "not yet"] })
+    const pairing = await call("POST", "/api/pairing")
+
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    })
+    const context = await browser.newContext({
+      viewport: { width: 375, height: 812 },
+      isMobile: true,
+      hasTouch: true,
+      userAgent: "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1",
+    })
+    page = await context.newPage()
+    page.setDefaultTimeout(10_000)
+    await page.goto(pairing.url)
+    await page.locator(".approval").waitFor()
+    expect(page.url()).not.toContain("#pair") // the secret leaves the address bar
+    const cookies = await context.cookies()
+    expect(cookies.find((c) => c.name === "hive_device")).toMatchObject({ httpOnly: true, secure: true, sameSite: "Strict" })
+    expect(await page.locator("#sessions").textContent()).toContain("shop")
+    expect(await page.locator("#sessions").textContent()).toContain("checkout-work")
+
+    // Readable at 375 px: no horizontal scroll, touch targets at least 44 px tall.
+    // The callback runs in the page (a string, so this file needs no DOM types).
+    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(375)
+    const heights = await page.locator("button:visible").evaluateAll((bs) => bs.map((b) => (b as unknown as { getBoundingClientRect(): { height: number } }).getBoundingClientRect().height))
+    expect(Math.min(...heights)).toBeGreaterThanOrEqual(44)
+
+    await page.locator(".approval textarea").fill("looks good from the train")
+    await page.getByRole("button", { name: "Approve" }).tap()
+    await page.getByText("nothing to approve").waitFor()
+    expect(await call("GET", `/api/approvals/${approval.id}`)).toMatchObject({ status: "approved", resolution_note: "looks good from the train" })
+
+    await page.locator(".question").getByRole("button", { name: "not yet" }).tap()
+    await page.getByText("no open questions").waitFor()
+    expect(await call("GET", `/api/questions/${question.id}`)).toMatchObject({ status: "answered", answer: "not yet" })
+
+    await page.locator("#live.on").waitFor()
+    const event = await call("POST", "/api/events", { kind: "deploy.finished", agent: "alice" })
+    await page.getByText(`#${event.id}`).waitFor()
+    expect(await page.locator("#events").textContent()).toContain("alice deploy.finished")
+    console.log("browser: paired at 375 px, approved, answered, saw a live event; no horizontal scroll, touch targets >= 44 px")
+  } catch (err) {
+    if (page) {
+      const dir = join(ROOT, "test", "artifacts")
+      mkdirSync(dir, { recursive: true })
+      await page.screenshot({ path: join(dir, `phone-failure-${Date.now()}.png`), fullPage: true }).catch(() => {})
+    }
+    throw err
+  } finally {
+    server.proc.kill("SIGTERM")
+    await server.proc.exited
+  }
+}, 120_000)
