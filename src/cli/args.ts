@@ -23,6 +23,21 @@ export function noExtra(command: string, positionals: string[], allowed = 0) {
 
 export { parseDuration } from "../config"
 
+/**
+ * The subcommand of `hive <command> <sub> [ARG]`: one of `takes`' keys, whose value names the one argument it
+ * requires (or null for none); anything else, a missing argument or an extra one is a usage error.
+ */
+export function subcommand<S extends string>(command: string, positionals: string[], takes: Record<S, { arg: string; from: string } | null>): { sub: S; arg: string } {
+  const names = Object.keys(takes) as S[]
+  const [sub, arg] = positionals
+  if (sub === undefined) throw new UsageError(`${command}: missing subcommand: ${names.join(" or ")} (see \`${command} --help\`)`)
+  if (!names.includes(sub as S)) throw new UsageError(`${command}: unknown subcommand "${sub}" (see \`${command} --help\`)`)
+  const needs = takes[sub as S]
+  noExtra(`${command} ${sub}`, positionals, needs ? 2 : 1)
+  if (needs && !arg) throw new UsageError(`${command} ${sub}: missing ${needs.arg} (see \`${needs.from}\`)`)
+  return { sub: sub as S, arg: arg ?? "" }
+}
+
 /** A time for a table on a terminal: 2026-11-22 19:02:12Z. */
 export const timestamp = (ms: number) => new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z")
 

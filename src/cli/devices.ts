@@ -1,7 +1,6 @@
 import * as Config from "../config"
-import { UsageError } from "../errors"
 import { createLogger } from "../log"
-import { HOME_OPTION, noExtra, out, parse, timestamp } from "./args"
+import { HOME_OPTION, out, parse, subcommand, timestamp } from "./args"
 import { prepare } from "./home"
 
 export const help = `Usage: hive devices list [--home DIR]
@@ -19,16 +18,12 @@ const when = (ms: number | null) => (ms ? timestamp(ms) : "-")
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse("hive devices", argv, { ...HOME_OPTION })
   if (values.help) return out(help), 0
-  const [sub, id] = positionals
-  if (sub !== "list" && sub !== "revoke")
-    throw new UsageError(sub ? `hive devices: unknown subcommand "${sub}" (see \`hive devices --help\`)` : "hive devices: missing subcommand: list or revoke (see `hive devices --help`)")
-  noExtra(`hive devices ${sub}`, positionals, sub === "revoke" ? 2 : 1)
-  if (sub === "revoke" && !id) throw new UsageError("hive devices revoke: missing device ID (see `hive devices list`)")
+  const { sub, arg: id } = subcommand("hive devices", positionals, { list: null, revoke: { arg: "device ID", from: "hive devices list" } })
   const config = Config.load({ home: values.home })
   const { db, stores } = await prepare(config, createLogger(config.logLevel))
   try {
     if (sub === "revoke") {
-      const d = stores.pairing.revoke(id!)
+      const d = stores.pairing.revoke(id)
       out(`revoked device ${d.id} "${d.name ?? ""}": its next request is refused`)
       return 0
     }

@@ -3,7 +3,7 @@ import { UsageError } from "../errors"
 import { createJobScheduler } from "../jobs"
 import { createBlobs } from "../artifacts/blobs"
 import { createLogger } from "../log"
-import { HOME_OPTION, noExtra, out, parse, timestamp } from "./args"
+import { HOME_OPTION, out, parse, subcommand, timestamp } from "./args"
 import { prepare } from "./home"
 
 export const help = `Usage: hive jobs list [--home DIR]
@@ -37,11 +37,7 @@ const when = (ms: number | null | undefined) => (ms ? timestamp(ms) : "-")
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse("hive jobs", argv, { ...HOME_OPTION })
   if (values.help) return out(help), 0
-  const [sub, name] = positionals
-  if (sub !== "list" && sub !== "run")
-    throw new UsageError(sub ? `hive jobs: unknown subcommand "${sub}" (see \`hive jobs --help\`)` : "hive jobs: missing subcommand: list or run (see `hive jobs --help`)")
-  noExtra(`hive jobs ${sub}`, positionals, sub === "run" ? 2 : 1)
-  if (sub === "run" && !name) throw new UsageError("hive jobs run: missing job NAME (see `hive jobs list`)")
+  const { sub, arg: name } = subcommand("hive jobs", positionals, { list: null, run: { arg: "job NAME", from: "hive jobs list" } })
   const config = Config.load({ home: values.home })
   const logger = createLogger(config.logLevel)
   const { db, stores, keys } = await prepare(config, logger)
@@ -57,8 +53,8 @@ export async function run(argv: string[]): Promise<number> {
       }
       return 0
     }
-    if (!scheduler.names().includes(name!)) throw new UsageError(`hive jobs run: no job "${name}"; jobs: ${scheduler.names().join(", ")}`)
-    const result = await scheduler.run(name!)
+    if (!scheduler.names().includes(name)) throw new UsageError(`hive jobs run: no job "${name}"; jobs: ${scheduler.names().join(", ")}`)
+    const result = await scheduler.run(name)
     if (result.error) {
       out(`job ${name} failed after ${result.finished_at - result.started_at} ms: ${result.error}`)
       return 1
