@@ -1,5 +1,4 @@
 import { Elysia } from "elysia"
-import QRCode from "qrcode"
 import type { PairingService } from "../auth/pairing"
 import type * as Pairing from "../db/pairing"
 import { notFound } from "../errors"
@@ -25,6 +24,8 @@ export const devices = (pairing: PairingService, store: Pairing.Store, phoneBase
       async ({ params }) => {
         const o = open.get(params.id)
         if (!o || o.expires_at <= Date.now()) throw notFound("open pairing", params.id)
+        // Loaded on first use: qrcode and its dependencies cost ~2 MB of memory a server otherwise never needs.
+        const QRCode = (await import("qrcode")).default
         return new Response(await QRCode.toString(o.url, { type: "svg", margin: 2 }), { headers: { "content-type": "image/svg+xml", "cache-control": "no-store" } })
       },
       { params: Id },
