@@ -18,6 +18,7 @@ import retention from "./014_retention"
 import artifacts from "./015_artifacts"
 import search from "./016_search"
 import pairing from "./017_pairing"
+import tunnel from "./018_tunnel"
 
 // The explicit, ordered list: `bun build --compile` embeds exactly what is imported here.
 // A migration that shipped is never edited; add a new file and a new line instead.
@@ -39,6 +40,7 @@ const list = [
   { ...artifacts, version: 15, checksum: sourceChecksum("015_artifacts.ts") },
   { ...search, version: 16, checksum: sourceChecksum("016_search.ts") },
   { ...pairing, version: 17, checksum: sourceChecksum("017_pairing.ts") },
+  { ...tunnel, version: 18, checksum: sourceChecksum("018_tunnel.ts") },
 ]
 
 export const migrations: readonly Registered[] = list.map((m) => ({ ...m, id: migrationId(m.version, m.name) }))

@@ -39,7 +39,11 @@ export type Config = {
   /** Where the older tools left state that import migrations take over. */
   legacy: LegacyPaths
   jobs: JobsConfig
+  tunnel: TunnelConfig
 }
+
+/** The phone tunnel (`hive serve --tunnel`): which localtunnel server, and how often the public URL is probed. */
+export type TunnelConfig = { server: string; probeIntervalMs: number }
 
 /** What the scheduled jobs keep and when they run (seed 002's retention rules are the defaults). */
 export type JobsConfig = {
@@ -78,6 +82,8 @@ export const DEFAULTS = {
   sseHeartbeatMs: 5000,
   maxStreams: 256,
   logLevel: "info" as Level,
+  tunnelServer: "https://lt.desplega.ai",
+  tunnelProbeIntervalMs: 30_000,
 }
 
 const DAY = 86_400_000
@@ -131,6 +137,10 @@ export function load(overrides: Overrides = {}, env: Env = process.env): Config 
       hiveDir: home,
     },
     jobs: jobsConfig(env),
+    tunnel: {
+      server: parseServerUrl("HIVE_TUNNEL_SERVER", env.HIVE_TUNNEL_SERVER || DEFAULTS.tunnelServer),
+      probeIntervalMs: env.HIVE_TUNNEL_PROBE_INTERVAL ? parseDuration("HIVE_TUNNEL_PROBE_INTERVAL", env.HIVE_TUNNEL_PROBE_INTERVAL) : DEFAULTS.tunnelProbeIntervalMs,
+    },
     transportEnv: { TMUX: env.TMUX, TMUX_PANE: env.TMUX_PANE, NVIM: env.NVIM, NVIM_LISTEN_ADDRESS: env.NVIM_LISTEN_ADDRESS },
     token: env.HIVE_TOKEN || undefined,
     claudeDir: resolve(env.CLAUDE_CONFIG_DIR || join(userHome, ".claude")),
@@ -176,6 +186,18 @@ export function parseDuration(name: string, raw: string): number {
   const ms = Number(match[1]) * UNITS[match[2]!]!
   if (ms <= 0 || ms > MAX_DURATION_MS) throw new UsageError(`${name} must be between 1s and 3650d, got "${raw}"`)
   return ms
+}
+
+function parseServerUrl(name: string, raw: string): string {
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new UsageError(`${name} must be an http(s) address such as https://lt.desplega.ai, got "${raw}"`)
+  }
+  if (!/^https?:$/.test(url.protocol) || url.username || url.password || url.search || url.hash)
+    throw new UsageError(`${name} must be a plain http(s) address such as https://lt.desplega.ai (no credentials, query or fragment)`)
+  return url.origin + url.pathname.replace(/\/$/, "")
 }
 
 function parsePort(raw: string | undefined, fallback: number = DEFAULTS.port): number {

@@ -16,6 +16,7 @@ const commands: Record<string, { summary: string; load(): Promise<Command> }> = 
   oauth: { summary: "store, show and remove operator OAuth tokens per forge", load: () => import("./cli/oauth") },
   pair: { summary: "pair a phone: a QR code and a 6-digit code, valid 2 minutes, single use", load: () => import("./cli/pair") },
   devices: { summary: "list paired phones, or revoke one", load: () => import("./cli/devices") },
+  tunnel: { summary: "the phone tunnel's status (open it with hive serve --tunnel)", load: () => import("./cli/tunnel") },
   hook: { summary: "record a Claude Code hook (reads its JSON on stdin; for settings.json)", load: () => import("./cli/hook") },
   jobs: { summary: "list the scheduled jobs (retention, vacuum, backup) or run one now", load: () => import("./cli/jobs") },
   backup: { summary: "write a verified (optionally encrypted) copy of the database; list backups", load: () => import("./cli/backup") },

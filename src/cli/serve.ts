@@ -7,8 +7,9 @@ import { appDeps, createAdminApp, createPhoneApp, createShared } from "../server
 import { clearRunning, markRunning } from "./server-lock"
 import { HOME_OPTION, noExtra, parse } from "./args"
 import { prepare } from "./home"
+import { serveTunnel } from "../tunnel"
 
-export const help = `Usage: hive serve [--port 7420] [--host 127.0.0.1] [--home DIR]
+export const help = `Usage: hive serve [--port 7420] [--host 127.0.0.1] [--tunnel] [--home DIR]
 
 Checks the database (quick_check; a damaged one is refused and left untouched), applies pending
 migrations, then serves the REST API and runs the scheduled jobs (retention, vacuum, daily backup:
@@ -19,15 +20,19 @@ Options:
   --port N        admin API port (default 7420, env HIVE_PORT; 0 picks a free one, for both listeners)
   --phone-port N  phone listener port: pairing and the phone API, what a tunnel points at
                   (default 7421, env HIVE_PHONE_PORT)
-  --host ADDR   address to bind (default 127.0.0.1, env HIVE_HOST)
-  --home DIR    data home (default ~/.hive, env HIVE_HOME)
-  -h, --help    show this help
+  --host ADDR     address to bind (default 127.0.0.1, env HIVE_HOST)
+  --tunnel        open a tunnel to the phone listener so a phone reaches it from anywhere (also: the
+                  tunnel.enabled preference); see \`hive tunnel --help\`
+  --home DIR      data home (default ~/.hive, env HIVE_HOME)
+  -h, --help      show this help
 
 Environment:
   HIVE_MASTER_KEY       base64 master key (else the key file below)
   HIVE_MASTER_KEY_FILE  key file (default $XDG_CONFIG_HOME/hive/master.key)
   HIVE_MAX_BODY_BYTES   request body limit (default 1048576)
-  HIVE_LOG_LEVEL        debug | info | warn | error (default info)`
+  HIVE_LOG_LEVEL        debug | info | warn | error (default info)
+  HIVE_TUNNEL_SERVER    the localtunnel server (default https://lt.desplega.ai)
+  HIVE_TUNNEL_PROBE_INTERVAL  how often the tunnel's public URL is checked (default 30s)`
 
 const GRACE_MS = 10_000
 
@@ -37,6 +42,7 @@ export async function run(argv: string[]): Promise<number> {
     port: { type: "string" },
     "phone-port": { type: "string" },
     host: { type: "string" },
+    tunnel: { type: "boolean" },
   })
   if (values.help) return console.log(help), 0
   noExtra("hive serve", positionals)
@@ -53,8 +59,10 @@ export async function run(argv: string[]): Promise<number> {
   mark("prepared")
   const shutdown = new AbortController()
   let phoneUrl = `http://${config.host}:${config.phonePort}`
+  let tunnel: ReturnType<typeof serveTunnel> = null
   const deps = appDeps(config, prepared, logger, {
-    phoneBaseUrl: () => phoneUrl,
+    // Through the tunnel while it is up (a phone anywhere can open that), else the listener itself.
+    phoneBaseUrl: () => tunnel?.phoneUrl() ?? phoneUrl,
     streams: { heartbeatMs: config.sseHeartbeatMs, maxStreams: config.maxStreams, shutdown: shutdown.signal },
   })
   const scheduler = deps.scheduler
@@ -93,6 +101,15 @@ export async function run(argv: string[]): Promise<number> {
   phoneUrl = `http://${config.host}:${phoneServer.port}`
   const server = app.server!
   markRunning(config.home, `http://${config.host}:${server.port}`)
+  tunnel = serveTunnel({
+    flag: values.tunnel ?? false,
+    config: config.tunnel,
+    stores: prepared.stores,
+    vault: prepared.vault,
+    logger,
+    localHost: config.host,
+    localPort: phoneServer.port!,
+  })
   // Off the start-up path: planning the first cron run costs ~10 ms (croner's first date arithmetic), and
   // nothing is due this early anyway (interval jobs first run 30 s after start, cron jobs at their hour).
   const startJobs = setTimeout(() => scheduler.start(), 1000)
@@ -101,12 +118,14 @@ export async function run(argv: string[]): Promise<number> {
   logger.debug(`start-up, ms since process start: ${phases.join(", ")}`)
   logger.info(`hive ${config.version} listening on http://${config.host}:${server.port} (phone listener ${phoneUrl}; home ${config.home}, schema ${schemaVersion(db)})`)
 
+  let tunnelClosed: Promise<void> | undefined
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logger.info(`${signal}: finishing in-flight requests, then closing the database`)
       shutdown.abort() // live event streams end; requests in flight still finish
       clearTimeout(startJobs)
       scheduler.stop() // no new job runs; one under way finishes below
+      tunnelClosed = tunnel?.stop() // no new requests from outside; the listeners finish what is under way
       const force = setTimeout(() => {
         server.stop(true)
         phoneServer.stop(true)
@@ -120,7 +139,8 @@ export async function run(argv: string[]): Promise<number> {
     process.once("SIGINT", () => stop("SIGINT"))
     process.once("SIGTERM", () => stop("SIGTERM"))
   })
-  await scheduler.drain()
+  await Promise.all([scheduler.drain(), tunnelClosed])
+  prepared.stores.tunnel.clear(process.pid)
   close(db)
   clearRunning(config.home)
   logger.info("stopped")

@@ -23,7 +23,7 @@ export const TABLES = [
   { name: "operator_oauth_tokens", key: ["forge"], sealed: true },
 ] as const satisfies readonly { name: string; key: readonly string[]; sealed?: boolean }[]
 // Not exported, on purpose: api_tokens, paired_devices and key_usage belong to one install; session_tokens
-// live a day; job_runs and schema_migrations describe this database, not the user's data.
+// live a day; job_runs, tunnel_status and schema_migrations describe this database, not the user's data.
 
 export type TableName = (typeof TABLES)[number]["name"]
 export type Row = Record<string, SQLQueryBindings>

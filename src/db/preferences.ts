@@ -20,6 +20,11 @@ export function create(db: Database) {
     all(): Record<string, unknown> {
       return Object.fromEntries(all.all().map((r) => [r.key, JSON.parse(r.value)]))
     },
+    /** A preference's value, or undefined when it is not set. */
+    value(key: string): unknown {
+      const raw = one.get(key)
+      return raw ? JSON.parse(raw.value) : undefined
+    },
     get(key: string): Preference {
       const raw = one.get(key)
       if (!raw) throw notFound("preference", key)

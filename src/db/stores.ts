@@ -19,6 +19,7 @@ import * as Secrets from "./secrets"
 import * as Sessions from "./sessions"
 import * as SessionTokens from "./session-tokens"
 import * as Tokens from "./tokens"
+import * as Tunnel from "./tunnel"
 import * as Worktrees from "./worktrees"
 
 /** Every store over one connection; built once per process after migrations have run. */
@@ -46,6 +47,7 @@ export function createStores(db: Database) {
     artifacts: Artifacts.create(db),
     search: Search.create(db),
     pairing: Pairing.create(db),
+    tunnel: Tunnel.create(db),
   }
 }
 

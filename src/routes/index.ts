@@ -22,6 +22,7 @@ import { secrets } from "./secrets"
 import { sessions } from "./sessions"
 import { stats } from "./stats"
 import { jobs } from "./jobs"
+import { tunnel } from "./tunnel"
 import { hooks } from "./hooks"
 import { search } from "./search"
 import { devices } from "./devices"
@@ -228,5 +229,6 @@ export const api = (deps: ApiDeps) => {
     .use(devices(deps.pairingService, deps.pairing, deps.phoneBaseUrl))
     .use(stats(deps.turnStats, deps.commit))
     .use(jobs(deps.scheduler))
+    .use(tunnel(deps.tunnel))
     .use(artifacts(deps.artifacts, deps.blobs, deps.commit, deps.maxArtifactBytes, deps.paths))
 }

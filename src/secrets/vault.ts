@@ -108,6 +108,20 @@ export function createVault(
       if (replaced) scrubWal()
       return meta
     },
+    /**
+     * A random secret hive keeps for itself (the tunnel's identity): made on first use, then read back
+     * without an audit entry on each start. It is listed like any secret; deleting it makes a new one.
+     */
+    ownSecret(name: string, bytes = 32): Uint8Array {
+      return immediate(db, () => {
+        const row = stores.secrets.find(name)
+        if (row) return open(secretAt(name), row.envelope, `secret ${name}`)
+        const value = crypto.getRandomValues(new Uint8Array(bytes))
+        stores.secrets.put(name, seal(secretAt(name), value), keys.current().id, now())
+        stores.audit.append("set", `secret:${name}`, "hive", { generated: true }, now())
+        return value
+      })
+    },
     /** The one way to read a secret's value; audited. */
     revealSecret(name: string, actor: string): Uint8Array {
       const value = secretValue(name)

@@ -1,8 +1,8 @@
 import type { Subprocess } from "bun"
 
 /** Starts `hive serve --port 0` (from source or a built binary) and resolves once it is listening. */
-export async function startServer(cmd: string[], env: Record<string, string>, timeoutMs = 15_000) {
-  const proc = Bun.spawn([...cmd, "serve", "--port", "0"], { env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe" })
+export async function startServer(cmd: string[], env: Record<string, string>, timeoutMs = 15_000, extraArgs: string[] = []) {
+  const proc = Bun.spawn([...cmd, "serve", "--port", "0", ...extraArgs], { env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe" })
   const decoder = new TextDecoder()
   let log = ""
   const reader = proc.stderr.getReader()

@@ -5,10 +5,32 @@ import { join } from "node:path"
 import { chromium, type Browser, type Page } from "playwright-core"
 import { startServer } from "../cli/serve-helper"
 import { cliEnv, hive, MAIN, ROOT } from "../helpers"
+import { startFakeTunnelServer } from "../tunnel/fake-server"
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"
 let browser: Browser | undefined
 afterAll(async () => void (await browser?.close()))
+
+/** A phone-sized browser context (one browser for the file). */
+async function phoneContext() {
+  browser ??= await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  })
+  return browser.newContext({
+    viewport: { width: 375, height: 812 },
+    isMobile: true,
+    hasTouch: true,
+    userAgent: "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1",
+  })
+}
+
+async function screenshotOnFailure(page: Page | undefined, name: string) {
+  if (!page) return
+  const dir = join(ROOT, "test", "artifacts")
+  mkdirSync(dir, { recursive: true })
+  await page.screenshot({ path: join(dir, `${name}-failure-${Date.now()}.png`), fullPage: true }).catch(() => {})
+}
 
 test("pair with the page at 375 px, approve an approval, answer a question, see a new event arrive live", async () => {
   const env = cliEnv()
@@ -26,16 +48,7 @@ test("pair with the page at 375 px, approve an approval, answer a question, see 
     const question = await call("POST", "/api/questions", { asker: "alice", question: "Deploy to staging?", options: ["yes", "not yet"] })
     const pairing = await call("POST", "/api/pairing")
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    })
-    const context = await browser.newContext({
-      viewport: { width: 375, height: 812 },
-      isMobile: true,
-      hasTouch: true,
-      userAgent: "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1",
-    })
+    const context = await phoneContext()
     page = await context.newPage()
     page.setDefaultTimeout(10_000)
     await page.goto(pairing.url)
@@ -67,14 +80,50 @@ test("pair with the page at 375 px, approve an approval, answer a question, see 
     expect(await page.locator("#events").textContent()).toContain("alice deploy.finished")
     console.log("browser: paired at 375 px, approved, answered, saw a live event; no horizontal scroll, touch targets >= 44 px")
   } catch (err) {
-    if (page) {
-      const dir = join(ROOT, "test", "artifacts")
-      mkdirSync(dir, { recursive: true })
-      await page.screenshot({ path: join(dir, `phone-failure-${Date.now()}.png`), fullPage: true }).catch(() => {})
-    }
+    await screenshotOnFailure(page, "phone")
     throw err
   } finally {
     server.proc.kill("SIGTERM")
     await server.proc.exited
+  }
+}, 120_000)
+
+test("through the tunnel: the QR code's URL (tunnel password and pairing secret) pairs the phone, and events arrive live", async () => {
+  const fake = await startFakeTunnelServer()
+  const env = { ...cliEnv(), HIVE_TUNNEL_SERVER: fake.url, HIVE_TUNNEL_PROBE_INTERVAL: "1s" }
+  const token = (await hive(["token", "create", "--name", "browser"], env)).stdout.trim()
+  const server = await startServer(["bun", MAIN], env, 15_000, ["--tunnel"])
+  let page: Page | undefined
+  try {
+    for (let i = 0; (await hive(["tunnel", "status"], env)).code !== 0; i++) {
+      if (i > 100) throw new Error("the tunnel did not come up")
+      await Bun.sleep(100)
+    }
+    const pair = await hive(["pair"], env)
+    const url = /open (\S+)/.exec(pair.stdout)![1]!
+    expect(url).toMatch(/^http:\/\/hi:[0-9a-f]{32}@127\.0\.0\.1:\d+\/#pair=/)
+    const context = await phoneContext()
+    page = await context.newPage()
+    page.setDefaultTimeout(10_000)
+    await page.goto(url)
+    await page.locator("#live.on").waitFor()
+    // The address bar keeps neither the tunnel's password nor the pairing secret.
+    expect(page.url()).toBe(`${new URL(url).origin}/`)
+    const event = await fetch(`${server.url}/api/events`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ kind: "tunnel.hello", agent: "bob" }),
+    }).then((r) => r.json() as Promise<{ id: number }>)
+    await page.getByText(`#${event.id}`).waitFor()
+    expect(await page.locator("#events").textContent()).toContain("bob tunnel.hello")
+    expect((await hive(["devices", "list"], env)).stdout).toContain("ios")
+    console.log("browser: paired through the tunnel from the QR code's URL (basic auth + pairing secret); live events arrive")
+  } catch (err) {
+    await screenshotOnFailure(page, "tunnel")
+    throw err
+  } finally {
+    server.proc.kill("SIGTERM")
+    await server.proc.exited
+    await fake.stop()
   }
 }, 120_000)

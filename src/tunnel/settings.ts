@@ -1,0 +1,55 @@
+import type * as Preferences from "../db/preferences"
+import type { TunnelRow } from "../db/tunnel"
+import { UsageError } from "../errors"
+import type { Vault } from "../secrets/vault"
+import { SUBDOMAIN, tunnelIdentity, withCredentials } from "./identity"
+import type { SubdomainSource, TunnelStatus } from "./keeper"
+
+/** The vault secret the tunnel's subdomain and password derive from. Deleting it gives the install a new address. */
+export const INSTALL_SECRET = "hive.tunnel"
+
+export type TunnelSettings = { server: string; subdomain: string; subdomainSource: Exclude<SubdomainSource, "random">; password: string }
+
+/** `hive serve --tunnel`, or the tunnel.enabled preference. */
+export const tunnelEnabled = (flag: boolean, prefs: Preferences.Store) => flag || prefs.value("tunnel.enabled") === true
+
+/** Where the tunnel registers and as what: a custom subdomain from the tunnel.subdomain preference, else the install's own. */
+export function tunnelSettings(server: string, prefs: Preferences.Store, vault: Vault): TunnelSettings {
+  const { subdomain, password } = tunnelIdentity(vault.ownSecret(INSTALL_SECRET))
+  const custom = prefs.value("tunnel.subdomain")
+  if (custom === undefined || custom === null || custom === "") return { server, subdomain, subdomainSource: "install", password }
+  if (typeof custom !== "string" || !SUBDOMAIN.test(custom))
+    throw new UsageError(
+      `the tunnel.subdomain preference must be 4 to 63 lower-case letters, digits and inner hyphens, got ${JSON.stringify(custom).slice(0, 80)}: fix or delete it (PUT or DELETE /api/preferences/tunnel.subdomain)`,
+    )
+  return { server, subdomain: custom, subdomainSource: "preference", password }
+}
+
+export type TunnelView = TunnelStatus & { updated_at: number | null }
+
+/**
+ * The status to show, from the row the serving process keeps: a row whose process is gone (a killed
+ * server) is not trusted, and no row means no server runs a tunnel.
+ */
+export function describeTunnel(row: TunnelRow | null, alive: (pid: number) => boolean): TunnelView {
+  if (row && alive(row.pid)) {
+    const { pid: _pid, ...status } = row
+    return status
+  }
+  return {
+    status: "down",
+    reason: row
+      ? "the server that ran the tunnel has stopped"
+      : "no tunnel: start `hive serve --tunnel`, or set the tunnel.enabled preference to true and restart hive serve",
+    since: row?.updated_at ?? 0,
+    public_url: null,
+    subdomain_source: null,
+    reconnects: 0,
+    updated_at: row?.updated_at ?? null,
+  }
+}
+
+/** The address a phone opens through an up tunnel (with its basic-auth credentials), else undefined. */
+export function tunnelPhoneUrl(view: TunnelView, password: () => string): string | undefined {
+  return view.status === "up" && view.public_url ? withCredentials(view.public_url, password()) : undefined
+}

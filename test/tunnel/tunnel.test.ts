@@ -1,0 +1,242 @@
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test"
+import { createServer } from "node:net"
+import { createLogger } from "../../src/log"
+import { processAlive } from "../../src/db/job-runs"
+import { basicAuth, redact, tunnelIdentity, withCredentials, withoutCredentials } from "../../src/tunnel/identity"
+import { createTunnel, type TunnelKeeper } from "../../src/tunnel/keeper"
+import { describeTunnel, INSTALL_SECRET, tunnelSettings } from "../../src/tunnel/settings"
+import { testApp } from "../helpers"
+import { startFakeTunnelServer, type FakeTunnelServer } from "./fake-server"
+
+const cleanups: (() => unknown)[] = []
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c()
+})
+
+async function waitFor<T>(what: string, fn: () => T | undefined | null | false, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const v = fn()
+    if (v) return v
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await Bun.sleep(25)
+  }
+}
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer()
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number }
+      s.close(() => resolve(port))
+    })
+  })
+
+/** The real phone listener on a free port, a fake tunnel server, and a keeper between them (short timings). */
+async function setup(opts: { server?: string; fake?: FakeTunnelServer | null; startTimeoutMs?: number } = {}) {
+  const lines: string[] = []
+  const logger = createLogger("debug", (l) => lines.push(l))
+  const t = await testApp({ logger })
+  const listener = t.phone.listen({ port: 0, hostname: "127.0.0.1" })
+  cleanups.push(() => listener.server?.stop(true))
+  const fake = opts.fake === undefined ? await startFakeTunnelServer() : opts.fake
+  if (fake) cleanups.push(() => fake.stop())
+  const settings = tunnelSettings(opts.server ?? fake!.url, t.stores.preferences, t.vault)
+  const tunnel: TunnelKeeper = createTunnel({
+    ...settings,
+    localHost: "127.0.0.1",
+    localPort: listener.server!.port!,
+    logger,
+    onChange: (s) => t.stores.tunnel.save(process.pid, s),
+    startTimeoutMs: opts.startTimeoutMs ?? 5000,
+    probeIntervalMs: 200,
+    probeTimeoutMs: 1000,
+    backoff: { minMs: 100, maxMs: 400 },
+  })
+  cleanups.push(() => tunnel.stop())
+  const up = (timeoutMs = 10_000) => waitFor("the tunnel to be up", () => tunnel.status().status === "up" && tunnel.status(), timeoutMs)
+  /** A request from "the internet": to the public URL, with the tunnel's basic auth unless told otherwise. */
+  const publicFetch = (path: string, init: RequestInit & { auth?: string | null } = {}) => {
+    const { auth = basicAuth(settings.password), ...rest } = init
+    const headers = new Headers(rest.headers)
+    if (auth) headers.set("authorization", auth)
+    return fetch(`${tunnel.status().public_url}${path}`, { ...rest, headers, signal: AbortSignal.timeout(5000) })
+  }
+  return { ...t, lines, fake: fake!, settings, tunnel, up, publicFetch }
+}
+
+describe("the tunnel, through a fake localtunnel server", () => {
+  setDefaultTimeout(30_000)
+
+  test("registers the install's subdomain with basic auth; the phone listener answers through it, auth required", async () => {
+    const { tunnel, fake, settings, up, publicFetch, stores, vault, call } = await setup()
+    expect((await call("GET", "/api/tunnel")).body.status).toBe("down")
+    tunnel.start()
+    const status = await up()
+    const { subdomain, password } = tunnelIdentity(vault.ownSecret(INSTALL_SECRET))
+    expect(settings).toMatchObject({ subdomain, password, subdomainSource: "install" })
+    expect(subdomain).toMatch(/^hive-[0-9a-f]{12}$/)
+    expect(password).toMatch(/^[0-9a-f]{32}$/)
+    expect(fake.registrations).toEqual([{ path: `/${subdomain}`, subdomain, username: "hi", password, status: 200 }])
+    expect(status).toMatchObject({ reason: null, subdomain_source: "install", reconnects: 0 })
+    expect(status.public_url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+
+    expect((await publicFetch("/health", { auth: null })).status).toBe(401)
+    expect((await publicFetch("/health", { auth: basicAuth("wrong") })).status).toBe(401)
+    const res = await publicFetch("/health")
+    expect(res.status).toBe(200)
+    expect(await res.json()).toMatchObject({ status: "ok" })
+    // Only the phone listener is behind the tunnel: the admin API is not there.
+    expect((await publicFetch("/api/projects")).status).toBe(404)
+
+    // What `hive tunnel status` and GET /api/tunnel read: the row the serving process keeps.
+    expect(describeTunnel(stores.tunnel.get(), processAlive)).toMatchObject({ status: "up", public_url: status.public_url })
+    expect((await call("GET", "/api/tunnel")).body).toMatchObject({ status: "up", public_url: status.public_url, subdomain_source: "install" })
+    expect(JSON.stringify((await call("GET", "/api/tunnel")).body)).not.toContain(password)
+
+    // POST /api/pairing hands out the tunnel's address, credentials included, once the tunnel is up.
+    expect(tunnel.phoneUrl()).toBe(withCredentials(status.public_url!, password))
+    await tunnel.stop()
+    expect(tunnel.status()).toMatchObject({ status: "down", reason: "stopped" })
+    expect(tunnel.phoneUrl()).toBeNull()
+  })
+
+  test("a phone pairs and follows the live event stream through the tunnel", async () => {
+    const { tunnel, up, publicFetch, call } = await setup()
+    tunnel.start()
+    await up()
+    const w = (await call("POST", "/api/pairing")).body as { code: string }
+    const paired = await publicFetch("/pair", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ code: w.code, name: "pixel" }) })
+    expect(paired.status).toBe(201)
+    const cookie = paired.headers.get("set-cookie")!.split(";")[0]!
+
+    const stream = await publicFetch("/phone/api/events/stream", { headers: { cookie, accept: "text/event-stream" } })
+    expect(stream.status).toBe(200)
+    expect(stream.headers.get("content-type")).toContain("text/event-stream")
+    const reader = stream.body!.getReader()
+    const posted = await call("POST", "/api/events", { kind: "test.through-tunnel", payload: { n: 1 } })
+    expect(posted.status).toBe(201)
+    let text = ""
+    const deadline = Date.now() + 5000
+    while (!text.includes("test.through-tunnel") && Date.now() < deadline) {
+      const { value, done } = await reader.read()
+      if (done) break
+      text += new TextDecoder().decode(value)
+    }
+    await reader.cancel()
+    expect(text).toContain("test.through-tunnel")
+    expect(text).toMatch(/^id: \d+$/m)
+  })
+
+  test("the tunnel server dies and comes back: hive re-registers by itself, on the same subdomain", async () => {
+    const { tunnel, fake, up, publicFetch, settings } = await setup()
+    tunnel.start()
+    await up()
+    await fake.stop()
+    const down = await waitFor("the tunnel to notice", () => tunnel.status().status !== "up" && tunnel.status())
+    expect(down.status).not.toBe("up")
+    // While the server is away, each attempt fails (start timeout or refused) and is retried with backoff.
+    await Bun.sleep(500)
+    expect(tunnel.status().status).not.toBe("up")
+    await fake.restart()
+    const again = await up(15_000)
+    expect(again.reconnects).toBeGreaterThan(0)
+    expect(fake.clientIds()).toEqual([settings.subdomain])
+    expect((await publicFetch("/health")).status).toBe(200)
+  })
+
+  test("a server that loses the client while its sockets stay open is caught by the probe", async () => {
+    const { tunnel, fake, up, publicFetch, settings, lines } = await setup()
+    tunnel.start()
+    const first = await up()
+    await fake.forget(settings.subdomain)
+    await waitFor("the probe to fail", () => tunnel.status().status !== "up")
+    const second = await up()
+    expect(second.public_url).not.toBe(first.public_url)
+    expect(fake.registrations.filter((r) => r.subdomain === settings.subdomain && r.status === 200)).toHaveLength(2)
+    expect((await publicFetch("/health")).status).toBe(200)
+    expect(lines.join("")).toContain("the public URL did not answer")
+  })
+
+  test("a taken subdomain (409) falls back to a random one, says so, and the next reconnect tries the usual one again", async () => {
+    const { tunnel, fake, up, publicFetch, settings, lines } = await setup()
+    fake.taken.add(settings.subdomain)
+    tunnel.start()
+    const status = await up()
+    expect(status.subdomain_source).toBe("random")
+    expect(fake.registrations.map((r) => r.status)).toEqual([409, 200])
+    expect(fake.registrations[1]).toMatchObject({ path: "/", subdomain: null, password: settings.password })
+    expect(lines.join("")).toContain("the tunnel subdomain is taken")
+    expect((await publicFetch("/health")).status).toBe(200)
+
+    fake.taken.delete(settings.subdomain)
+    const [randomId] = fake.clientIds()
+    await fake.forget(randomId!)
+    await waitFor("the usual subdomain", () => tunnel.status().status === "up" && tunnel.status().subdomain_source === "install", 10_000)
+    expect(fake.clientIds()).toEqual([settings.subdomain])
+  })
+
+  test("both subdomains refused: down with the reason, retried, the usual one first again", async () => {
+    const { tunnel, fake, up, settings } = await setup()
+    fake.refuseAll = true
+    tunnel.start()
+    const down = await waitFor("a 409 on the fallback too", () => tunnel.status().status === "down" && tunnel.status())
+    expect(down.reason).toContain("refused a random subdomain too")
+    expect(down.reason).toContain("retrying in")
+    expect(fake.registrations.slice(0, 2).map((r) => [r.subdomain, r.status])).toEqual([[settings.subdomain, 409], [null, 409]])
+    fake.refuseAll = false
+    expect((await up()).subdomain_source).toBe("install")
+  })
+
+  test("a tunnel server that never answers: down after the start timeout, retried until it appears", async () => {
+    const port = await freePort()
+    const { tunnel, up, lines, settings } = await setup({ server: `http://127.0.0.1:${port}`, fake: null, startTimeoutMs: 600 })
+    tunnel.start()
+    const down = await waitFor("the start timeout", () => tunnel.status().status === "down" && tunnel.status())
+    expect(down.reason).toContain("did not come up within")
+    expect(down.reason).toContain("retrying in")
+    const fake = await startFakeTunnelServer({ port })
+    cleanups.push(() => fake.stop())
+    await up(15_000)
+    expect(fake.clientIds()).toEqual([settings.subdomain])
+    expect(lines.join("")).toContain("tunnel down: the tunnel did not come up within")
+  })
+
+  test("neither the password nor a credentialed URL ever reaches a log line or the status", async () => {
+    const { tunnel, fake, up, settings, lines, stores } = await setup()
+    fake.taken.add(settings.subdomain)
+    tunnel.start()
+    await up()
+    await fake.stop()
+    await waitFor("down", () => tunnel.status().status !== "up")
+    await fake.restart()
+    await up(15_000)
+    await tunnel.stop()
+    const everything = lines.join("") + JSON.stringify(stores.tunnel.get())
+    expect(lines.length).toBeGreaterThan(3)
+    expect(everything).not.toContain(settings.password)
+    expect(everything).not.toMatch(/\/\/[^/\s]*:[^/\s]*@/)
+  })
+
+  test("a custom subdomain comes from the tunnel.subdomain preference; a bad one is a clear error", async () => {
+    const t = await testApp()
+    t.stores.preferences.put("tunnel.subdomain", "my-phone-hive")
+    expect(tunnelSettings("https://lt.example", t.stores.preferences, t.vault)).toMatchObject({ subdomain: "my-phone-hive", subdomainSource: "preference" })
+    for (const bad of ["UPPER", "a", "-leading", "has space", 42, "x".repeat(64)]) {
+      t.stores.preferences.put("tunnel.subdomain", bad)
+      expect(() => tunnelSettings("https://lt.example", t.stores.preferences, t.vault)).toThrow("tunnel.subdomain preference")
+    }
+    // The install secret is made once and kept: the same address after a restart.
+    t.stores.preferences.remove("tunnel.subdomain")
+    const a = tunnelSettings("https://lt.example", t.stores.preferences, t.vault)
+    const b = tunnelSettings("https://lt.example", t.stores.preferences, t.vault)
+    expect(a).toEqual(b)
+    expect(t.vault.secretMeta(INSTALL_SECRET).size).toBe(32)
+  })
+
+  test("credentials are added for the phone and stripped everywhere else", () => {
+    expect(withCredentials("https://hive-abc.lt.example", "00ff")).toBe("https://hi:00ff@hive-abc.lt.example")
+    expect(withoutCredentials("https://hi:00ff@hive-abc.lt.example/")).toBe("https://hive-abc.lt.example")
+    expect(redact("GET https://hi:s3cret@x.example failed; s3cret", "s3cret")).toBe("GET https://***@x.example failed; ***")
+  })
+})
