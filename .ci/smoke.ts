@@ -5,6 +5,7 @@ import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import pkg from "../package.json"
 import { migrations } from "../migrations"
+import { startFakeTunnelServer } from "../test/tunnel/fake-server"
 
 const source = resolve(process.argv[2] ?? "dist/hive")
 const dir = mkdtempSync(join(tmpdir(), "hive-smoke-"))
@@ -96,6 +97,26 @@ try {
 
   server.kill("SIGTERM")
   check("SIGTERM stops the server cleanly", (await server.exited) === 0)
+
+  // The tunnel from the binary (its localtunnel client bundled in), against a fake tunnel server on 127.0.0.1.
+  const fake = await startFakeTunnelServer()
+  try {
+    const tunnelEnv = { ...env, HIVE_TUNNEL_SERVER: fake.url, HIVE_TUNNEL_PROBE_INTERVAL: "1s" }
+    server = Bun.spawn([bin, "serve", "--port", "0", "--tunnel"], { cwd: dir, env: tunnelEnv, stdout: "ignore", stderr: "pipe" })
+    const tunnelLog = new Response(server.stderr).text()
+    let status = { code: 1, out: "", err: "" }
+    for (const until = Date.now() + 15_000; status.code !== 0 && Date.now() < until; await Bun.sleep(100)) status = run(["tunnel", "status", "--json"])
+    check("serve --tunnel: the tunnel comes up", status.code === 0, status.out + status.err)
+    const pairing = run(["pair"])
+    const phone = new URL(/open (\S+)/.exec(pairing.out)?.[1] ?? "http://x")
+    const through = await fetch(`${phone.origin}/health`, { headers: { authorization: `Basic ${btoa(`${phone.username}:${phone.password}`)}` } })
+    check("hive pair's URL reaches the phone listener through the tunnel, with its password", through.status === 200 && phone.password.length === 32, pairing.out)
+    server.kill("SIGTERM")
+    const stopped = (await server.exited) === 0
+    check("the tunnel closes on SIGTERM, its password never logged", stopped && !(await tunnelLog).includes(phone.password) && run(["tunnel", "status"]).code === 1)
+  } finally {
+    await fake.stop()
+  }
   console.log(`smoke: ${passed} passed, 0 failed`)
 } finally {
   server?.kill("SIGKILL")

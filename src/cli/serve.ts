@@ -59,7 +59,7 @@ export async function run(argv: string[]): Promise<number> {
   mark("prepared")
   const shutdown = new AbortController()
   let phoneUrl = `http://${config.host}:${config.phonePort}`
-  let tunnel: ReturnType<typeof serveTunnel> = null
+  let tunnel: Awaited<ReturnType<typeof serveTunnel>> = null
   const deps = appDeps(config, prepared, logger, {
     // Through the tunnel while it is up (a phone anywhere can open that), else the listener itself.
     phoneBaseUrl: () => tunnel?.phoneUrl() ?? phoneUrl,
@@ -101,7 +101,7 @@ export async function run(argv: string[]): Promise<number> {
   phoneUrl = `http://${config.host}:${phoneServer.port}`
   const server = app.server!
   markRunning(config.home, `http://${config.host}:${server.port}`)
-  tunnel = serveTunnel({
+  tunnel = await serveTunnel({
     flag: values.tunnel ?? false,
     config: config.tunnel,
     stores: prepared.stores,

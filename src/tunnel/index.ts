@@ -4,7 +4,7 @@ import type { Stores } from "../db/stores"
 import { UsageError } from "../errors"
 import type { Logger } from "../log"
 import type { Vault } from "../secrets/vault"
-import { createTunnel, type TunnelKeeper } from "./keeper"
+import type { TunnelKeeper } from "./keeper"
 import { tunnelEnabled, tunnelSettings } from "./settings"
 
 /**
@@ -13,7 +13,7 @@ import { tunnelEnabled, tunnelSettings } from "./settings"
  * `hive pair`, which run in other processes. Returns null when the tunnel is off or cannot be set up
  * (the reason is then in the status, and the server serves on without it).
  */
-export function serveTunnel(o: {
+export async function serveTunnel(o: {
   flag: boolean
   config: TunnelConfig
   stores: Pick<Stores, "preferences" | "tunnel">
@@ -22,7 +22,7 @@ export function serveTunnel(o: {
   localHost: string
   localPort: number
   pid?: number
-}): TunnelKeeper | null {
+}): Promise<TunnelKeeper | null> {
   const pid = o.pid ?? process.pid
   const stale = o.stores.tunnel.get()
   if (stale && stale.pid !== pid && !processAlive(stale.pid)) o.stores.tunnel.clear(stale.pid)
@@ -36,6 +36,8 @@ export function serveTunnel(o: {
     o.stores.tunnel.save(pid, { status: "down", reason: err.message, since: Date.now(), public_url: null, subdomain_source: null, reconnects: 0 })
     return null
   }
+  // Loaded only when a tunnel is wanted: the client and its HTTP library cost start-up time and memory.
+  const { createTunnel } = await import("./keeper")
   const keeper = createTunnel({
     ...settings,
     localHost: o.localHost,
