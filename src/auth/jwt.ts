@@ -97,10 +97,13 @@ export function createAuth(keys: Keys, tokens: Tokens.Store, now: () => number =
     },
 
     /** A paired device's token: its own audience (refused on the admin API), its id as subject and jti. */
+    /** A device's token, and what it pins: the generation that signed it, until it expires (see paired_devices.key_id). */
     async issueDevice(deviceId: string, ttlMs: number) {
       const g = keys.current()
       const at = now()
-      return signerFor(g.id)!.sign({ sub: deviceId, aud: DEVICE_AUDIENCE, jti: deviceId, iat: Math.floor(at / 1000), exp: Math.floor((at + ttlMs) / 1000) })
+      const exp = Math.floor((at + ttlMs) / 1000)
+      const token = await signerFor(g.id)!.sign({ sub: deviceId, aud: DEVICE_AUDIENCE, jti: deviceId, iat: Math.floor(at / 1000), exp })
+      return { token, keyId: g.id, expiresAt: exp * 1000 }
     },
 
     /** The phone guard: the device id of a valid, unexpired device token whose device is not revoked, or a 401. */

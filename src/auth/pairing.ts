@@ -52,9 +52,12 @@ export function createPairing(keys: Keys, store: Pairing.Store, auth: Auth, opts
         if (w.attempts >= Pairing.MAX_ATTEMPTS) store.close(w.id, at)
         throw new HiveError(401, "wrong_pairing_proof", `wrong pairing secret or code (${Math.max(0, Pairing.MAX_ATTEMPTS - w.attempts)} attempts left)`)
       }
-      const paired = store.pair(w.id, { id: Bun.randomUUIDv7(), ...device }, at)
+      // Signed before the row is written, so the row records the generation that signed it (key rotation keeps it).
+      const id = Bun.randomUUIDv7()
+      const issued = await auth.issueDevice(id, opts.deviceTtlMs)
+      const paired = store.pair(w.id, { id, ...device, keyId: issued.keyId, tokenExpiresAt: issued.expiresAt }, at)
       if (!paired) throw new HiveError(403, "pairing_closed", "this pairing was already used: run `hive pair` again")
-      return { device: paired, token: await auth.issueDevice(paired.id, opts.deviceTtlMs) }
+      return { device: paired, token: issued.token }
     },
   }
 }

@@ -11,12 +11,16 @@ export function create(db: Database) {
   )
   const usage = db.query<KeyUsage, []>("SELECT key_id, generation, encryptions, first_used_at, last_used_at FROM key_usage ORDER BY generation DESC")
   // Encrypted values, and tokens that can still be used, pin the generation that sealed or signed them.
-  const referenced = db.query<{ key_id: string; what: string; n: number }, [number]>(
-    `SELECT key_id, 'secrets' AS what, count(*) AS n FROM secrets GROUP BY key_id
+  // Devices pin theirs from migration 019 on; the import migrations before it unlock the key too.
+  const pinned = `SELECT key_id, 'secrets' AS what, count(*) AS n FROM secrets GROUP BY key_id
      UNION ALL SELECT key_id, 'oauth tokens', count(*) FROM operator_oauth_tokens GROUP BY key_id
      UNION ALL SELECT key_id, 'api tokens', count(*) FROM api_tokens
-       WHERE key_id IS NOT NULL AND revoked_at IS NULL AND expires_at > ? GROUP BY key_id`,
-  )
+       WHERE key_id IS NOT NULL AND revoked_at IS NULL AND expires_at > ?1 GROUP BY key_id`
+  const devicesPinned = `
+     UNION ALL SELECT key_id, 'device tokens', count(*) FROM paired_devices
+       WHERE key_id IS NOT NULL AND revoked_at IS NULL AND token_expires_at > ?1 GROUP BY key_id`
+  const hasDevicePins = () => db.query("SELECT 1 FROM pragma_table_info('paired_devices') WHERE name = 'key_id'").get() !== null
+  const referenced = () => db.query<{ key_id: string; what: string; n: number }, [number]>(hasDevicePins() ? pinned + devicesPinned : pinned)
   const encrypted = db.query<{ n: number }, []>("SELECT (SELECT count(*) FROM secrets) + (SELECT count(*) FROM operator_oauth_tokens) AS n")
   const adoptTokens = db.query("UPDATE api_tokens SET key_id = ? WHERE key_id IS NULL")
   return {
@@ -26,7 +30,7 @@ export function create(db: Database) {
     /** key id -> what references it, e.g. { "3fa1c2d4": { secrets: 3, "api tokens": 1 } }. */
     references(now = Date.now()) {
       const out = new Map<string, Record<string, number>>()
-      for (const r of referenced.all(now)) out.set(r.key_id, { ...out.get(r.key_id), [r.what]: r.n })
+      for (const r of referenced().all(now)) out.set(r.key_id, { ...out.get(r.key_id), [r.what]: r.n })
       return out
     },
     encryptedValues: () => encrypted.get()!.n,

@@ -26,8 +26,9 @@ export function create(db: Database) {
   const pruneWindows = db.query("DELETE FROM pairing_windows WHERE id IN (SELECT id FROM pairing_windows WHERE expires_at <= ? LIMIT ?)")
 
   const dCols = "id, name, platform, user_agent, paired_at, last_seen_at, revoked_at"
-  const addDevice = db.query<Device, [string, string | null, string | null, string | null, number]>(
-    `INSERT INTO paired_devices (id, name, platform, user_agent, paired_at, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5) RETURNING ${dCols}`,
+  const addDevice = db.query<Device, [string, string | null, string | null, string | null, number, string, number]>(
+    `INSERT INTO paired_devices (id, name, platform, user_agent, paired_at, last_seen_at, key_id, token_expires_at)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7) RETURNING ${dCols}`,
   )
   const device = db.query<Device, [string]>(`SELECT ${dCols} FROM paired_devices WHERE id = ?`)
   const devices = db.query<Device, []>(`SELECT ${dCols} FROM paired_devices ORDER BY paired_at, id`)
@@ -47,10 +48,14 @@ export function create(db: Database) {
     attempt: (now: number) => count.get(now) ?? undefined,
     close: (id: string, now: number) => void close.run(now, id),
     /** Marks the window used and adds the device, in one transaction; false if the window closed meanwhile. */
-    pair(windowId: string, d: { id: string; name: string | null; platform: string | null; userAgent: string | null }, now: number): Device | undefined {
+    pair(
+      windowId: string,
+      d: { id: string; name: string | null; platform: string | null; userAgent: string | null; keyId: string; tokenExpiresAt: number },
+      now: number,
+    ): Device | undefined {
       return immediate(db, () => {
         if (use.run(now, d.id, windowId).changes === 0) return undefined
-        return addDevice.get(d.id, d.name, d.platform, d.userAgent, now)!
+        return addDevice.get(d.id, d.name, d.platform, d.userAgent, now, d.keyId, d.tokenExpiresAt)!
       })
     },
     device: (id: string) => device.get(id) ?? undefined,

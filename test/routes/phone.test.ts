@@ -67,6 +67,19 @@ describe("pairing", () => {
     expect((await pair({ secret: secretOf(w.url) })).body.error.code).toBe("pairing_closed")
   })
 
+  test("a master key rotation keeps paired phones working: their tokens pin the generation that signed them", async () => {
+    const { openWindow, secretOf, pair, phoneCall, vault, stores, tokenId } = await setup()
+    const a = await pair({ secret: secretOf((await openWindow()).url) }, "a")
+    stores.tokens.revoke(tokenId) // the admin token no longer pins the first generation: only the device does
+    const report = vault.rotate("test")
+    expect(report.retired).toEqual([])
+    expect(report.kept.map((k) => k.because)).toEqual(["1 device tokens"])
+    expect((await phoneCall("GET", "/phone/api/me", undefined, { cookie: a.cookie! })).status).toBe(200)
+    // Once the device is revoked, its token pins nothing: the next rotation retires the first generation.
+    stores.pairing.revoke(a.body.device.id)
+    expect(vault.rotate("test").retired).toHaveLength(2)
+  })
+
   test("revoking one device refuses its next request; the others keep working", async () => {
     const { openWindow, secretOf, pair, phoneCall, call } = await setup()
     const a = await pair({ secret: secretOf((await openWindow()).url) }, "a")
