@@ -42,6 +42,9 @@ export type TunnelOptions = {
   open?: typeof localtunnel
 }
 
+/** Attempts to take the usual subdomain back after a reconnect before settling for a random one. */
+const RECLAIM_TRIES = 3
+
 export const TUNNEL_DEFAULTS = { startTimeoutMs: 20_000, probeIntervalMs: 30_000, probeTimeoutMs: 10_000, backoff: { minMs: 1000, maxMs: 60_000 } }
 
 /**
@@ -49,7 +52,8 @@ export const TUNNEL_DEFAULTS = { startTimeoutMs: 20_000, probeIntervalMs: 30_000
  * an `error` nobody listens to, and never reconnects once the tunnel server has lost it; so every attempt
  * here has a deadline, errors are listened for, the public URL is probed periodically (a request that must
  * come back through the tunnel to our own /health), and any failure tears the client down and re-creates it
- * with exponential backoff. A taken subdomain (409) falls back to a random one, once per attempt.
+ * with exponential backoff. A taken subdomain (409) falls back to a random one, once per attempt (after a
+ * reconnect, only once the tunnel server has had a few seconds to let go of our previous registration).
  */
 export function createTunnel(o: TunnelOptions) {
   const now = o.now ?? Date.now
@@ -67,6 +71,12 @@ export function createTunnel(o: TunnelOptions) {
   // Bumped whenever a client is torn down: callbacks of an older client see a stale attempt and do nothing.
   let attempt = 0
   let failures = 0
+  // Probes failed in a row while up: one may be a slow moment, two tear the tunnel down.
+  let missedProbes = 0
+  // Whether the usual subdomain was ours: a 409 right after a reconnect is then most likely the tunnel server
+  // still holding our previous registration (it lets go after its sockets close), so wait for it first.
+  let heldUsual = false
+  let conflicts = 0
   let deadline: ReturnType<typeof setTimeout> | undefined
   let timer: ReturnType<typeof setTimeout> | undefined
 
@@ -125,6 +135,10 @@ export function createTunnel(o: TunnelOptions) {
         // The client passes on only a 409 (subdomain taken) or an odd non-200 answer; it retries all else itself.
         const why = clean(err?.message ?? "no answer")
         if (random) return retry(`the tunnel server refused a random subdomain too (${why})`)
+        if (heldUsual && conflicts < RECLAIM_TRIES) {
+          conflicts++
+          return retry(`the tunnel server still holds the previous registration (${why})`)
+        }
         o.logger.warn(`the tunnel subdomain is taken (${why}); using a random one until the tunnel next reconnects: a phone paired on the usual address must be paired again`)
         teardown()
         return connect(true)
@@ -165,10 +179,14 @@ export function createTunnel(o: TunnelOptions) {
     if (failure === null) {
       clearTimeout(deadline)
       failures = 0
+      missedProbes = 0
+      conflicts = 0
+      if (status.subdomain_source !== "random") heldUsual = true
       set({ status: "up", reason: null })
       timer = later(() => void probe(mine), probeIntervalMs)
     } else if (status.status === "up") {
-      retry(failure)
+      if (++missedProbes >= 2) return retry(failure)
+      timer = later(() => void probe(mine), Math.min(1000, probeIntervalMs))
     } else {
       // Still starting: the deadline decides; until then, try again shortly.
       status = { ...status, reason: failure }

@@ -176,6 +176,18 @@ describe("the tunnel, through a fake localtunnel server", () => {
     expect(fake.clientIds()).toEqual([settings.subdomain])
   })
 
+  test("after a reconnect, a 409 on the usual subdomain is waited out (the server still holding our old registration), not abandoned", async () => {
+    const { tunnel, fake, up, settings } = await setup()
+    tunnel.start()
+    await up()
+    fake.taken.add(settings.subdomain) // as if the server had not yet let go of us
+    await fake.forget(settings.subdomain)
+    await waitFor("a 409 on the way back", () => fake.registrations.some((r) => r.status === 409))
+    fake.taken.delete(settings.subdomain)
+    expect((await up()).subdomain_source).toBe("install")
+    expect(fake.registrations.filter((r) => r.subdomain === null)).toEqual([])
+  })
+
   test("both subdomains refused: down with the reason, retried, the usual one first again", async () => {
     const { tunnel, fake, up, settings } = await setup()
     fake.refuseAll = true
