@@ -96,3 +96,14 @@ export function cliEnv() {
   const dir = tempDir()
   return { HOME: dir, HIVE_HOME: join(dir, "hive-home"), XDG_CONFIG_HOME: join(dir, "config"), HIVE_MASTER_KEY: "" }
 }
+
+/** Polls until `fn` gives something truthy (sync or async), or fails naming what it waited for. */
+export async function until<T>(what: string, fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const v = await fn()
+    if (v) return v
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await Bun.sleep(25)
+  }
+}

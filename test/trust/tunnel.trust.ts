@@ -2,20 +2,10 @@ import { expect, test } from "bun:test"
 import { readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { startServer } from "../cli/serve-helper"
-import { cliEnv, hive, MAIN } from "../helpers"
+import { cliEnv, hive, MAIN, until } from "../helpers"
 import { startFakeTunnelServer } from "../tunnel/fake-server"
 
 const RESTARTS = 5
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const v = await fn()
-    if (v) return v
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await Bun.sleep(100)
-  }
-}
 
 /** Reads SSE frames until `want` ids have arrived or the stream ends; returns the ids seen. */
 async function readIds(res: Response, want: (ids: number[]) => boolean, timeoutMs = 10_000) {
@@ -48,7 +38,7 @@ test(`through the tunnel: ${RESTARTS} tunnel-server restarts, the phone's stream
   const server = await startServer(["bun", MAIN], env, 15_000, ["--tunnel"])
   const admin = { authorization: `Bearer ${token}`, "content-type": "application/json" }
   const tunnelStatus = async () => (await (await fetch(`${server.url}/api/tunnel`, { headers: admin })).json()) as { status: string; public_url: string | null; reconnects: number }
-  const upAt = () => until("the tunnel to be up", async () => { const s = await tunnelStatus(); return s.status === "up" && s.public_url })
+  const upAt = () => until("the tunnel to be up", async () => { const s = await tunnelStatus(); return s.status === "up" && s.public_url }, 30_000)
   try {
     let publicUrl = await upAt()
     const pairUrl = new URL(((await (await fetch(`${server.url}/api/pairing`, { method: "POST", headers: admin })).json()) as { url: string }).url)
@@ -101,7 +91,7 @@ test(`through the tunnel: ${RESTARTS} tunnel-server restarts, the phone's stream
       await fake.stop()
       posted.push(await post(round * 10 + 5))
       const downAt = Date.now()
-      await until("the tunnel to notice", async () => (await tunnelStatus()).status !== "up")
+      await until("the tunnel to notice", async () => (await tunnelStatus()).status !== "up", 30_000)
       await fake.restart()
       publicUrl = await upAt()
       reconnectMs.push(Date.now() - downAt)

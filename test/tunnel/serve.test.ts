@@ -1,5 +1,5 @@
 import { afterEach, expect, setDefaultTimeout, test } from "bun:test"
-import { cliEnv, hive, MAIN } from "../helpers"
+import { cliEnv, hive, MAIN, until } from "../helpers"
 import { startServer } from "../cli/serve-helper"
 import { startFakeTunnelServer } from "./fake-server"
 
@@ -8,16 +8,6 @@ const cleanups: (() => unknown)[] = []
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c()
 })
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const v = await fn()
-    if (v) return v
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await Bun.sleep(100)
-  }
-}
 
 test("hive serve --tunnel: status up, hive pair hands out the tunnel URL, a phone pairs through it; SIGTERM closes it", async () => {
   const fake = await startFakeTunnelServer()
@@ -30,7 +20,7 @@ test("hive serve --tunnel: status up, hive pair hands out the tunnel URL, a phon
   const status = await until("hive tunnel status to say up", async () => {
     const r = await hive(["tunnel", "status", "--json"], env)
     return r.code === 0 && (JSON.parse(r.stdout) as { status: string; public_url: string })
-  })
+  }, 20_000)
   expect(status).toMatchObject({ status: "up", subdomain_source: "install", reason: null })
   const [registration] = fake.registrations
   expect(registration!.subdomain).toMatch(/^hive-[0-9a-f]{12}$/)

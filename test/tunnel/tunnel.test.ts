@@ -5,23 +5,13 @@ import { processAlive } from "../../src/db/job-runs"
 import { basicAuth, redact, tunnelIdentity, withCredentials, withoutCredentials } from "../../src/tunnel/identity"
 import { createTunnel, type TunnelKeeper } from "../../src/tunnel/keeper"
 import { describeTunnel, INSTALL_SECRET, tunnelSettings } from "../../src/tunnel/settings"
-import { testApp } from "../helpers"
+import { testApp, until } from "../helpers"
 import { startFakeTunnelServer, type FakeTunnelServer } from "./fake-server"
 
 const cleanups: (() => unknown)[] = []
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c()
 })
-
-async function waitFor<T>(what: string, fn: () => T | undefined | null | false, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const v = fn()
-    if (v) return v
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await Bun.sleep(25)
-  }
-}
 
 const freePort = () =>
   new Promise<number>((resolve) => {
@@ -54,7 +44,7 @@ async function setup(opts: { server?: string; fake?: FakeTunnelServer | null; st
     backoff: { minMs: 100, maxMs: 400 },
   })
   cleanups.push(() => tunnel.stop())
-  const up = (timeoutMs = 10_000) => waitFor("the tunnel to be up", () => tunnel.status().status === "up" && tunnel.status(), timeoutMs)
+  const up = (timeoutMs = 10_000) => until("the tunnel to be up", () => tunnel.status().status === "up" && tunnel.status(), timeoutMs)
   /** A request from "the internet": to the public URL, with the tunnel's basic auth unless told otherwise. */
   const publicFetch = (path: string, init: RequestInit & { auth?: string | null } = {}) => {
     const { auth = basicAuth(settings.password), ...rest } = init
@@ -133,7 +123,7 @@ describe("the tunnel, through a fake localtunnel server", () => {
     tunnel.start()
     await up()
     await fake.stop()
-    const down = await waitFor("the tunnel to notice", () => tunnel.status().status !== "up" && tunnel.status())
+    const down = await until("the tunnel to notice", () => tunnel.status().status !== "up" && tunnel.status())
     expect(down.status).not.toBe("up")
     // While the server is away, each attempt fails (start timeout or refused) and is retried with backoff.
     await Bun.sleep(500)
@@ -150,7 +140,7 @@ describe("the tunnel, through a fake localtunnel server", () => {
     tunnel.start()
     const first = await up()
     await fake.forget(settings.subdomain)
-    await waitFor("the probe to fail", () => tunnel.status().status !== "up")
+    await until("the probe to fail", () => tunnel.status().status !== "up")
     const second = await up()
     expect(second.public_url).not.toBe(first.public_url)
     expect(fake.registrations.filter((r) => r.subdomain === settings.subdomain && r.status === 200)).toHaveLength(2)
@@ -172,7 +162,7 @@ describe("the tunnel, through a fake localtunnel server", () => {
     fake.taken.delete(settings.subdomain)
     const [randomId] = fake.clientIds()
     await fake.forget(randomId!)
-    await waitFor("the usual subdomain", () => tunnel.status().status === "up" && tunnel.status().subdomain_source === "install", 10_000)
+    await until("the usual subdomain", () => tunnel.status().status === "up" && tunnel.status().subdomain_source === "install", 10_000)
     expect(fake.clientIds()).toEqual([settings.subdomain])
   })
 
@@ -182,7 +172,7 @@ describe("the tunnel, through a fake localtunnel server", () => {
     await up()
     fake.taken.add(settings.subdomain) // as if the server had not yet let go of us
     await fake.forget(settings.subdomain)
-    await waitFor("a 409 on the way back", () => fake.registrations.some((r) => r.status === 409))
+    await until("a 409 on the way back", () => fake.registrations.some((r) => r.status === 409))
     fake.taken.delete(settings.subdomain)
     expect((await up()).subdomain_source).toBe("install")
     expect(fake.registrations.filter((r) => r.subdomain === null)).toEqual([])
@@ -192,7 +182,7 @@ describe("the tunnel, through a fake localtunnel server", () => {
     const { tunnel, fake, up, settings } = await setup()
     fake.refuseAll = true
     tunnel.start()
-    const down = await waitFor("a 409 on the fallback too", () => tunnel.status().status === "down" && tunnel.status())
+    const down = await until("a 409 on the fallback too", () => tunnel.status().status === "down" && tunnel.status())
     expect(down.reason).toContain("refused a random subdomain too")
     expect(down.reason).toContain("retrying in")
     expect(fake.registrations.slice(0, 2).map((r) => [r.subdomain, r.status])).toEqual([[settings.subdomain, 409], [null, 409]])
@@ -204,7 +194,7 @@ describe("the tunnel, through a fake localtunnel server", () => {
     const port = await freePort()
     const { tunnel, up, lines, settings } = await setup({ server: `http://127.0.0.1:${port}`, fake: null, startTimeoutMs: 600 })
     tunnel.start()
-    const down = await waitFor("the start timeout", () => tunnel.status().status === "down" && tunnel.status())
+    const down = await until("the start timeout", () => tunnel.status().status === "down" && tunnel.status())
     expect(down.reason).toContain("did not come up within")
     expect(down.reason).toContain("retrying in")
     const fake = await startFakeTunnelServer({ port })
@@ -220,7 +210,7 @@ describe("the tunnel, through a fake localtunnel server", () => {
     tunnel.start()
     await up()
     await fake.stop()
-    await waitFor("down", () => tunnel.status().status !== "up")
+    await until("down", () => tunnel.status().status !== "up")
     await fake.restart()
     await up(15_000)
     await tunnel.stop()
