@@ -1,6 +1,6 @@
 import type { Database } from "bun:sqlite"
-import { openapi } from "@elysiajs/openapi"
-import { Elysia } from "elysia"
+import { Elysia, type AnyElysia } from "elysia"
+import { openApiDocument } from "./openapi"
 import type { Auth } from "./auth/jwt"
 import { DEFAULTS } from "./config"
 import { createGroupCommit } from "./db/group-commit"
@@ -81,23 +81,14 @@ export const createShared = (db: Database): Shared => ({ commit: createGroupComm
 
 /** The admin app (127.0.0.1:7420): /health, /openapi and the whole /api. It does not listen; `hive serve` does. */
 export function createAdminApp(deps: AppDeps, shared: Shared = createShared(deps.db)) {
-  return (
+  let document: ReturnType<typeof openApiDocument> | undefined
+  let self: AnyElysia | undefined
+  const app =
     // normalize off: unknown body fields are rejected (400) instead of silently dropped.
     new Elysia({ name: "hive.admin", normalize: false })
       .use(guards(deps))
-      .use(
-        openapi({
-          path: "/openapi",
-          specPath: "/openapi",
-          // No UI: it would load scripts from a CDN, and hive must work offline. The JSON is the contract.
-          provider: null,
-          documentation: {
-            info: { title: "hive", version: deps.version, description: "Local state server for a fleet of AI coding agents." },
-            components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } },
-            security: [{ bearer: [] }],
-          },
-        }),
-      )
+      // No UI: it would load scripts from a CDN, and hive must work offline. The JSON is the contract.
+      .get("/openapi", () => (document ??= openApiDocument(self!, deps.version)), { detail: { hide: true } })
       .use(health(deps.db, deps.version))
       .use(
         api({
@@ -119,7 +110,8 @@ export function createAdminApp(deps: AppDeps, shared: Shared = createShared(deps
           scheduler: deps.scheduler,
         }),
       )
-  )
+  self = app
+  return app
 }
 
 export type AdminApp = ReturnType<typeof createAdminApp>
