@@ -108,8 +108,8 @@ const LEVELS: readonly Level[] = ["debug", "info", "warn", "error"]
 
 /** Flags > environment > defaults. The only place that reads process.env. */
 export function load(overrides: Overrides = {}, env: Env = process.env): Config {
-  const home = resolve(overrides.home ?? env.HIVE_HOME ?? join(env.HOME ?? homedir(), ".hive"))
-  const userHome = env.HOME ?? homedir()
+  const home = resolve(overrides.home ?? (env.HIVE_HOME || join(env.HOME || homedir(), ".hive")))
+  const userHome = env.HOME || homedir()
   const configHome = env.XDG_CONFIG_HOME || join(userHome, ".config")
   const stateHome = env.XDG_STATE_HOME || join(userHome, ".local", "state")
   const logLevel = (env.HIVE_LOG_LEVEL ?? DEFAULTS.logLevel) as Level

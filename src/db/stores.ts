@@ -21,9 +21,11 @@ import * as SessionTokens from "./session-tokens"
 import * as Tokens from "./tokens"
 import * as Tunnel from "./tunnel"
 import * as Worktrees from "./worktrees"
+import { preparedOnUse } from "./lazy"
 
 /** Every store over one connection; built once per process after migrations have run. */
-export function createStores(db: Database) {
+export function createStores(real: Database) {
+  const db = preparedOnUse(real)
   const agents = Agents.create(db)
   return {
     projects: Projects.create(db),

@@ -1,0 +1,49 @@
+import type { Database, Statement } from "bun:sqlite"
+
+type Any = Statement<any, any[]>
+
+/** A statement compiled the first time it runs. */
+class OnUse {
+  #stmt: Any | undefined
+  constructor(readonly make: () => Any) {}
+  get stmt(): Any {
+    return (this.#stmt ??= this.make())
+  }
+  get(...args: any[]) {
+    return this.stmt.get(...args)
+  }
+  all(...args: any[]) {
+    return this.stmt.all(...args)
+  }
+  run(...args: any[]) {
+    return this.stmt.run(...args)
+  }
+  values(...args: any[]) {
+    return this.stmt.values(...args)
+  }
+  iterate(...args: any[]) {
+    return this.stmt.iterate(...args)
+  }
+  finalize() {
+    this.#stmt?.finalize()
+  }
+}
+
+/**
+ * The database as the stores see it: `query` and `prepare` give statements that compile on first use.
+ * The stores name ~150 statements up front; compiling them all cost start-up time and memory for ones
+ * a process may never run (a CLI command runs a handful), and an import migration builds stores before
+ * the columns later statements read exist.
+ */
+export function preparedOnUse(db: Database): Database {
+  const query = (sql: string) => new OnUse(() => db.query(sql)) as unknown as Any
+  const prepare = (sql: string) => new OnUse(() => db.prepare(sql)) as unknown as Any
+  return new Proxy(db, {
+    get(target, prop) {
+      if (prop === "query") return query
+      if (prop === "prepare") return prepare
+      const value = Reflect.get(target, prop, target)
+      return typeof value === "function" ? value.bind(target) : value
+    },
+  })
+}
