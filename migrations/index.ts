@@ -20,6 +20,7 @@ import search from "./016_search"
 import pairing from "./017_pairing"
 import tunnel from "./018_tunnel"
 import deviceKeyPins from "./019_device_key_pins"
+import eventIndexes from "./020_event_indexes"
 
 // The explicit, ordered list: `bun build --compile` embeds exactly what is imported here.
 // A migration that shipped is never edited; add a new file and a new line instead.
@@ -43,6 +44,7 @@ const list = [
   { ...pairing, version: 17, checksum: sourceChecksum("017_pairing.ts") },
   { ...tunnel, version: 18, checksum: sourceChecksum("018_tunnel.ts") },
   { ...deviceKeyPins, version: 19, checksum: sourceChecksum("019_device_key_pins.ts") },
+  { ...eventIndexes, version: 20, checksum: sourceChecksum("020_event_indexes.ts") },
 ]
 
 export const migrations: readonly Registered[] = list.map((m) => ({ ...m, id: migrationId(m.version, m.name) }))

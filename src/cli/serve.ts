@@ -1,6 +1,7 @@
 import * as Config from "../config"
 import { FatalError } from "../errors"
 import { close } from "../db/open"
+import { createCheckpointer } from "../db/checkpointer"
 import { schemaVersion } from "../db/migrate"
 import { createLogger } from "../log"
 import { appDeps, createAdminApp, createPhoneApp, createShared } from "../server"
@@ -56,6 +57,7 @@ export async function run(argv: string[]): Promise<number> {
     onApplied: (r) => logger.info(`applied migration ${r.id} (${r.durationMs} ms)`),
   })
   const db = prepared.db
+  const checkpointer = createCheckpointer(db, config.dbPath, { logger })
   mark("prepared")
   const shutdown = new AbortController()
   let phoneUrl = `http://${config.host}:${config.phonePort}`
@@ -139,7 +141,7 @@ export async function run(argv: string[]): Promise<number> {
     process.once("SIGINT", () => stop("SIGINT"))
     process.once("SIGTERM", () => stop("SIGTERM"))
   })
-  await Promise.all([scheduler.drain(), tunnelClosed])
+  await Promise.all([scheduler.drain(), tunnelClosed, checkpointer.stop()])
   prepared.stores.tunnel.clear(process.pid)
   close(db)
   clearRunning(config.home)

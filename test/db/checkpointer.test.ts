@@ -1,0 +1,68 @@
+import { expect, test } from "bun:test"
+import { statSync } from "node:fs"
+import { createCheckpointer } from "../../src/db/checkpointer"
+import { migratedDb, until } from "../helpers"
+
+const walBytes = (path: string) => statSync(`${path}-wal`).size
+
+test("under a write burst a worker checkpoints the WAL and keeps it bounded; it is let go when writes stop", async () => {
+  const { db, config } = await migratedDb()
+  const path = config.dbPath
+  const checkpointer = createCheckpointer(db, path, { everyMs: 20, startAboveRows: 500, restartAboveFrames: 256, idleAfterMs: 400 })
+  expect(db.query<{ wal_autocheckpoint: number }, []>("PRAGMA wal_autocheckpoint").get()!.wal_autocheckpoint).toBe(512)
+  expect(checkpointer.running).toBe(false)
+  const insert = db.prepare("INSERT INTO events (ts, kind, payload) VALUES (?, 'burst', ?)")
+  const payload = JSON.stringify({ filler: "x".repeat(400) })
+  const writeFor = async (ms: number) => {
+    const end = Date.now() + ms
+    let n = 0
+    while (Date.now() < end) {
+      db.transaction(() => {
+        for (let i = 0; i < 200; i++) insert.run(Date.now(), payload)
+      })()
+      n += 200
+      await Bun.sleep(1)
+    }
+    return n
+  }
+  // ~3 s of steady writes: the worker starts within a second, and the WAL never grows past a few restarts' worth.
+  let largest = 0
+  const writes = writeFor(3000)
+  const sampling = (async () => {
+    for (let i = 0; i < 30; i++) {
+      await Bun.sleep(100)
+      largest = Math.max(largest, walBytes(path))
+    }
+  })()
+  const written = await writes
+  await sampling
+  expect(checkpointer.running).toBe(true)
+  expect(written).toBeGreaterThan(5000)
+  // Bounded: far below what was written (an unchecked WAL holds every page written since it began).
+  const volume = written * payload.length
+  expect(volume).toBeGreaterThan(4 * 1024 * 1024)
+  expect(largest).toBeLessThan(volume / 2)
+  // Quiet again: everything is copied into the database file, and the worker is let go.
+  await until("the worker to be let go", () => !checkpointer.running, 5000)
+  const after = db.query<{ busy: number; log: number; checkpointed: number }, []>("PRAGMA wal_checkpoint(PASSIVE)").get()!
+  expect(after.checkpointed).toBe(after.log)
+  expect(db.query<{ n: number }, []>("SELECT count(*) AS n FROM events").get()!.n).toBe(written)
+  await checkpointer.stop()
+  expect(db.query("PRAGMA integrity_check").get()).toEqual({ integrity_check: "ok" })
+  db.close()
+})
+
+test("stop() ends a running worker before the database closes", async () => {
+  const { db, config } = await migratedDb()
+  const checkpointer = createCheckpointer(db, config.dbPath, { everyMs: 20, startAboveRows: 10 })
+  const insert = db.prepare("INSERT INTO events (ts, kind) VALUES (?, 'x')")
+  db.transaction(() => {
+    for (let i = 0; i < 100; i++) insert.run(i)
+  })()
+  await until("the worker to start", () => checkpointer.running, 3000)
+  await checkpointer.stop()
+  expect(checkpointer.running).toBe(false)
+  db.run("PRAGMA wal_checkpoint(TRUNCATE)")
+  expect(walBytes(config.dbPath)).toBe(0)
+  db.close()
+})
