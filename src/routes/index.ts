@@ -91,27 +91,25 @@ export async function parseJsonBody(request: Request, limit: number): Promise<un
   } catch (err) {
     throw badRequest(`the request body is not valid JSON: ${(err as Error).message}`)
   }
-  if (nestedDeeperThan(text, MAX_JSON_DEPTH)) throw badRequest(`the request body is nested deeper than ${MAX_JSON_DEPTH} levels`)
+  if (nestedDeeperThan(value, MAX_JSON_DEPTH)) throw badRequest(`the request body is nested deeper than ${MAX_JSON_DEPTH} levels`)
   return value
 }
 
 /** Deeper than any real request: Elysia spends seconds on a 20 KB body of 10,000 nested arrays (it stringifies it). */
 export const MAX_JSON_DEPTH = 100
 
-/** Whether valid JSON text nests arrays and objects deeper than `max` (one pass, ~3 ns a character). */
-function nestedDeeperThan(text: string, max: number): boolean {
-  let depth = 0
-  let inString = false
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (inString) {
-      if (c === 92) i++ // a backslash: the next character is escaped
-      else if (c === 34) inString = false
-    } else if (c === 34) inString = true
-    else if (c === 91 || c === 123) {
-      if (++depth > max) return true
-    } else if (c === 93 || c === 125) depth--
+/**
+ * Whether a parsed JSON value nests arrays and objects more than `max` deep. Walks the value, not the text:
+ * a 500-event batch has ~13 characters per value, and this runs on every body (it was ~9% of batch ingest).
+ */
+function nestedDeeperThan(value: unknown, max: number): boolean {
+  if (typeof value !== "object" || value === null) return false
+  if (max === 0) return true
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (nestedDeeperThan(value[i], max - 1)) return true
+    return false
   }
+  for (const key in value) if (nestedDeeperThan((value as Record<string, unknown>)[key], max - 1)) return true
   return false
 }
 

@@ -56,3 +56,13 @@ test("raw non-UTF-8 bytes, very deep JSON, oversized bodies and odd headers: nev
   }
   expect(failures).toEqual([])
 }, 120_000)
+
+test("a body nested more than 100 levels deep is a clear 400; 100 levels pass the check", async () => {
+  const { call } = await testApp()
+  const nest = (levels: number) => `{"kind":"deep","payload":${"[".repeat(levels - 1)}1${"]".repeat(levels - 1)}}`
+  const tooDeep = await call("POST", "/api/events", nest(101))
+  expect(tooDeep.status).toBe(400)
+  expect(tooDeep.body.error.message).toBe("the request body is nested deeper than 100 levels")
+  const deepest = await call("POST", "/api/events", nest(100))
+  expect(deepest.status).toBe(201)
+})
