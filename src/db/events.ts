@@ -31,11 +31,20 @@ export function create(db: Database) {
   const latest = db.query<{ id: number | null }, []>("SELECT max(id) AS id FROM events")
   const bounds = db.query<{ first: number | null; last: number | null }, []>("SELECT min(id) AS first, max(id) AS last FROM events")
   const pruneSlice = db.query("DELETE FROM events WHERE id > ?1 AND id <= ?2 AND ts < ?3")
-  // Batches go in as multi-row INSERTs (fewer crossings into SQLite per event) without RETURNING.
-  const ROWS = 50
+  // Batches go in as multi-row INSERTs (fewer crossings into SQLite per event) without RETURNING;
+  // 250 rows a statement measured ~8% faster than 50, and stays far below SQLite's 32766 parameters.
+  const ROWS = 250
   const insertRows = db.prepare(`INSERT INTO events (ts, agent, session_id, kind, payload) VALUES ${Array(ROWS).fill("(?, ?, ?, ?, ?)").join(", ")}`)
   const insertOne = db.prepare("INSERT INTO events (ts, agent, session_id, kind, payload) VALUES (?, ?, ?, ?, ?)")
-  const values = (e: EventInput, now: number) => [e.ts ?? now, e.agent ?? null, e.session_id ?? null, e.kind, JSON.stringify(e.payload ?? {})]
+  type Arg = string | number | null
+  /** An event's five column values, written into `args` at `at` (one array serves a whole batch). */
+  const put = (args: Arg[], at: number, e: EventInput, now: number) => {
+    args[at] = e.ts ?? now
+    args[at + 1] = e.agent ?? null
+    args[at + 2] = e.session_id ?? null
+    args[at + 3] = e.kind
+    args[at + 4] = JSON.stringify(e.payload ?? {})
+  }
   return {
     append(e: EventInput, now = Date.now()): Event {
       return decode(insert.get(e.ts ?? now, e.agent ?? null, e.session_id ?? null, e.kind, JSON.stringify(e.payload ?? {}))!)
@@ -43,8 +52,16 @@ export function create(db: Database) {
     /** Appends in order; the caller's transaction makes the batch atomic. Ids are consecutive (one writer). */
     appendMany(list: EventInput[], now = Date.now()): { count: number; first_id: number | null; last_id: number | null } {
       let i = 0
-      for (; i + ROWS <= list.length; i += ROWS) insertRows.run(...list.slice(i, i + ROWS).flatMap((e) => values(e, now)))
-      for (; i < list.length; i++) insertOne.run(...values(list[i]!, now))
+      const args = new Array<Arg>(ROWS * 5)
+      for (; i + ROWS <= list.length; i += ROWS) {
+        for (let k = 0; k < ROWS; k++) put(args, k * 5, list[i + k]!, now)
+        insertRows.run(...args)
+      }
+      const one = new Array<Arg>(5)
+      for (; i < list.length; i++) {
+        put(one, 0, list[i]!, now)
+        insertOne.run(...one)
+      }
       if (list.length === 0) return { count: 0, first_id: null, last_id: null }
       const last = Number(db.query<{ id: number }, []>("SELECT last_insert_rowid() AS id").get()!.id)
       return { count: list.length, first_id: last - list.length + 1, last_id: last }

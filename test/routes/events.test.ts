@@ -177,15 +177,18 @@ describe("batches", () => {
   test("a batch of any size is stored atomically, in order, with consecutive ids", async () => {
     const { call, db } = await testApp()
     await call("POST", "/api/events", { kind: "before" })
-    const events = Array.from({ length: 137 }, (_, i) => ({ kind: "b", agent: i % 2 ? "alice" : null, payload: { i } }))
-    expect((await call("POST", "/api/events/batch", { events })).body).toEqual({ count: 137, first_id: 2, last_id: 138 })
+    // 637: two multi-row statements of 250, then 137 single-row ones.
+    const events = Array.from({ length: 637 }, (_, i) => ({ kind: "b", agent: i % 2 ? "alice" : null, payload: { i }, ...(i === 300 ? { ts: 42 } : {}) }))
+    expect((await call("POST", "/api/events/batch", { events })).body).toEqual({ count: 637, first_id: 2, last_id: 638 })
     const stored = db.query<{ id: number; payload: string; agent: string | null }, []>("SELECT id, payload, agent FROM events WHERE kind = 'b' ORDER BY id").all()
     expect(stored.map((r) => JSON.parse(r.payload).i)).toEqual(events.map((_, i) => i))
     expect(stored[1]!.agent).toBe("alice")
+    expect(stored[600]!.agent).toBe(null)
+    expect(db.query("SELECT ts FROM events WHERE id = 302").get()).toEqual({ ts: 42 })
     // One bad event refuses the whole batch.
     const bad = [...events.slice(0, 10), { kind: "" }]
     expect((await call("POST", "/api/events/batch", { events: bad })).status).toBe(400)
-    expect(db.query("SELECT count(*) AS n FROM events").get()).toEqual({ n: 138 })
+    expect(db.query("SELECT count(*) AS n FROM events").get()).toEqual({ n: 638 })
     expect((await call("POST", "/api/events/batch", { events: [] })).body).toEqual({ count: 0, first_id: null, last_id: null })
   })
 })
