@@ -19,7 +19,8 @@ Its address is https://hive-<12 hex>.<server>, derived from a random secret made
 \`hive.tunnel\` secret), behind basic auth with a password derived from the same secret: the same address and
 password after every restart, so a paired phone keeps working. \`hive pair\` puts both in the QR code.
 Set the tunnel.subdomain preference for an address of your choice; delete the hive.tunnel secret
-(\`hive secrets rm hive.tunnel\`) for a new address and password (phones must pair again).
+(\`hive secrets rm hive.tunnel\`, then restart hive serve) for a new address and password (phones must pair
+again).
 If the subdomain is taken, hive uses a random one until the tunnel next reconnects, and says so.
 
 Options:
