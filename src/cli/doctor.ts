@@ -5,6 +5,8 @@ import { createBlobs, ORPHAN_GRACE_MS } from "../artifacts/blobs"
 import { listBackups } from "../db/backup"
 import { plan } from "../db/migrate"
 import { createStores } from "../db/stores"
+import { processAlive } from "../db/job-runs"
+import { describeTunnel } from "../tunnel/settings"
 import { HiveError } from "../errors"
 import { createLogger } from "../log"
 import { createKeys } from "../secrets/keys"
@@ -22,6 +24,7 @@ Checks the data home and prints each finding with a fix; exits 1 if any check fa
   key         the master key is present, holds every key id the database needs, and decrypts a value
   artifacts   every file an artifact refers to exists; no file is left that none refers to
   wal         the size of the write-ahead log
+  tunnel      when one is wanted or running: whether it is up (see \`hive tunnel status\`)
   disk        free space where the data home is
   backups     how recent the newest backup is
 Changes nothing.
@@ -98,6 +101,7 @@ export function diagnose(config: Config.Config, now = Date.now()): Finding[] {
     const wal = existsSync(`${config.dbPath}-wal`) ? statSync(`${config.dbPath}-wal`).size : 0
     if (wal > WAL_WARN_BYTES) add("warn", "wal", `the write-ahead log is ${(wal / MiB).toFixed(0)} MiB`, "run `hive jobs run vacuum` (a long-lived reader may be holding it open)")
     else add("ok", "wal", `${(wal / MiB).toFixed(1)} MiB`)
+    checkTunnel(stores, add)
   } finally {
     db.close()
   }
@@ -127,6 +131,16 @@ function checkArtifacts(config: Config.Config, stores: ReturnType<typeof createS
 }
 
 type Add = (level: Finding["level"], check: string, what: string, fix?: string) => void
+
+/** Only when a tunnel is wanted (the preference) or a server runs one: otherwise there is nothing to say. */
+function checkTunnel(stores: ReturnType<typeof createStores>, add: Add) {
+  const view = describeTunnel(stores.tunnel.get(), processAlive)
+  const wanted = stores.preferences.value("tunnel.enabled") === true
+  if (view.status === "up") add("ok", "tunnel", `up at ${view.public_url} (${view.reconnects} reconnect(s))`)
+  else if (view.status === "connecting") add("warn", "tunnel", "connecting", "wait a few seconds, then `hive tunnel status`")
+  else if (view.updated_at !== null || wanted)
+    add("warn", "tunnel", `down: ${view.reason}`, "check that the tunnel server (HIVE_TUNNEL_SERVER) is reachable; `hive tunnel status` follows it")
+}
 
 function checkKey(config: Config.Config, stores: ReturnType<typeof createStores>, db: Parameters<typeof createVault>[0], add: Add) {
   const refs = stores.keys.references()

@@ -28,6 +28,7 @@ test("hive serve --tunnel: status up, hive pair hands out the tunnel URL, a phon
   expect(await api.json()).toMatchObject({ status: "up", public_url: status.public_url })
   const human = await hive(["tunnel", "status"], env)
   expect(human.stdout).toContain(`tunnel: up\naddress: ${status.public_url}`)
+  expect((await hive(["doctor"], env)).stdout).toMatch(new RegExp(`ok +tunnel +up at ${status.public_url.replaceAll(".", "\\.")} \\(0 reconnect`))
 
   // The QR code's URL: the tunnel's address with its basic-auth password and the pairing secret.
   const pair = await hive(["pair"], env)
@@ -59,6 +60,7 @@ test("hive serve --tunnel: status up, hive pair hands out the tunnel URL, a phon
   const after = await hive(["tunnel", "status"], env)
   expect(after.code).toBe(1)
   expect(after.stdout).toContain("tunnel: down (no tunnel")
+  expect((await hive(["doctor"], env)).stdout).not.toMatch(/^\S+ +tunnel /m) // not wanted, not running: nothing to say
   // Nothing the server logged carries the password.
   expect(server.log()).toContain("opening a tunnel to the phone listener via 127.0.0.1:")
   expect(server.log()).toContain("tunnel up")
