@@ -3,22 +3,27 @@ import type { Logger } from "../log"
 
 // The worker's whole program: its own connection, a PASSIVE checkpoint every `every` ms (never waits for the
 // writer), and a RESTART one when the WAL has grown past `restartAbove` frames without the writer ever seeing
-// it fully copied (under a steady write load it never is, so it would otherwise grow without bound). It says
+// it fully copied (under a steady write load it never is, so it would otherwise grow without bound). RESTART
+// takes the write lock: with busy_timeout 0 it never waits for it, nor for a long reader (an export), so the
+// server's writes are held up for one copy at most, and it is tried at most every `restartEvery` ms. It says
 // "idle" after `idleAfter` ms with nothing written and nothing left to copy, and the server lets it go.
 const PROGRAM = `
 const { Database } = require("bun:sqlite")
-let db, timer, quiet = 0, lastLog = -1
+let db, timer, quiet = 0, lastLog = -1, lastRestart = 0
 self.onmessage = ({ data }) => {
   if (data.stop) { clearInterval(timer); try { db && db.close() } catch {} ; postMessage({ stopped: true }); return }
   db = new Database(data.path)
-  db.run("PRAGMA busy_timeout = " + data.busyMs)
+  db.run("PRAGMA busy_timeout = 0")
   db.run("PRAGMA synchronous = NORMAL")
   const passive = db.query("PRAGMA wal_checkpoint(PASSIVE)")
   const restart = db.query("PRAGMA wal_checkpoint(RESTART)")
   timer = setInterval(() => {
     try {
       const r = passive.get()
-      if (r.log > data.restartAbove) restart.get()
+      if (r.log > data.restartAbove && Date.now() - lastRestart >= data.restartEvery) {
+        lastRestart = Date.now()
+        restart.get()
+      }
       // Quiet: nothing was written since the last look and everything is copied.
       quiet = r.log === lastLog && r.checkpointed === r.log ? quiet + data.every : 0
       lastLog = r.log
@@ -80,7 +85,9 @@ export function createCheckpointer(db: Database, path: string, o: CheckpointerOp
       if (worker === w) worker = null
       forget(w)
     }
-    w.postMessage({ path, every: everyMs, restartAbove: restartAboveFrames, idleAfter: idleAfterMs, busyMs: 2000 })
+    w.postMessage({ path, every: everyMs, restartAbove: restartAboveFrames, restartEvery: 500, idleAfter: idleAfterMs })
+    // Never what keeps the process alive: the server stops it on the way out, and a crash there must not hang.
+    w.unref()
     worker = w
   }
 

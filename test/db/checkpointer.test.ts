@@ -1,4 +1,5 @@
 import { expect, test } from "bun:test"
+import { Database } from "bun:sqlite"
 import { statSync } from "node:fs"
 import { createCheckpointer } from "../../src/db/checkpointer"
 import { migratedDb, until } from "../helpers"
@@ -64,5 +65,32 @@ test("stop() ends a running worker before the database closes", async () => {
   expect(checkpointer.running).toBe(false)
   db.run("PRAGMA wal_checkpoint(TRUNCATE)")
   expect(walBytes(config.dbPath)).toBe(0)
+  db.close()
+})
+
+test("a long reader (an export) never makes the worker hold the server's writes up", async () => {
+  const { db, config } = await migratedDb()
+  const checkpointer = createCheckpointer(db, config.dbPath, { everyMs: 20, startAboveRows: 200, restartAboveFrames: 64 })
+  const reader = new Database(config.dbPath, { readonly: true })
+  reader.run("BEGIN")
+  reader.query("SELECT count(*) FROM events").get() // a read transaction that pins the WAL, as `hive export` does
+  const insert = db.prepare("INSERT INTO events (ts, kind, payload) VALUES (?, 'burst', ?)")
+  const payload = JSON.stringify({ filler: "x".repeat(400) })
+  let slowest = 0
+  const end = Date.now() + 2500
+  while (Date.now() < end) {
+    const t0 = performance.now()
+    db.transaction(() => {
+      for (let i = 0; i < 100; i++) insert.run(Date.now(), payload)
+    })()
+    slowest = Math.max(slowest, performance.now() - t0)
+    await Bun.sleep(1)
+  }
+  expect(checkpointer.running).toBe(true)
+  // Waiting on a RESTART that waits on the reader would take its whole busy timeout (seconds).
+  expect(slowest).toBeLessThan(1000)
+  reader.run("COMMIT")
+  reader.close()
+  await checkpointer.stop()
   db.close()
 })
