@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test"
 import { createServer } from "node:net"
-import { createLogger } from "../../src/log"
+import { createLogger, silentLogger } from "../../src/log"
 import { processAlive } from "../../src/db/job-runs"
 import { basicAuth, redact, tunnelIdentity, withCredentials, withoutCredentials } from "../../src/tunnel/identity"
 import { createTunnel, type TunnelKeeper } from "../../src/tunnel/keeper"
+import { serveTunnel } from "../../src/tunnel"
 import { describeTunnel, INSTALL_SECRET, tunnelSettings } from "../../src/tunnel/settings"
 import { testApp, until } from "../helpers"
 import { startFakeTunnelServer, type FakeTunnelServer } from "./fake-server"
@@ -240,5 +241,29 @@ describe("the tunnel, through a fake localtunnel server", () => {
     expect(withCredentials("https://hive-abc.lt.example", "00ff")).toBe("https://hi:00ff@hive-abc.lt.example")
     expect(withoutCredentials("https://hi:00ff@hive-abc.lt.example/")).toBe("https://hive-abc.lt.example")
     expect(redact("GET https://hi:s3cret@x.example failed; s3cret", "s3cret")).toBe("GET https://***@x.example failed; ***")
+  })
+})
+
+describe("serveTunnel: what hive serve runs", () => {
+  test("the tunnel.enabled preference turns it on without the flag; off, nothing runs and a stale row is cleared", async () => {
+    const t = await testApp()
+    const fake = await startFakeTunnelServer()
+    cleanups.push(() => fake.stop())
+    const listener = t.phone.listen({ port: 0, hostname: "127.0.0.1" })
+    cleanups.push(() => listener.server?.stop(true))
+    const run = (flag: boolean) =>
+      serveTunnel({ flag, config: { server: fake.url, probeIntervalMs: 200 }, stores: t.stores, vault: t.vault, logger: silentLogger, localHost: "127.0.0.1", localPort: listener.server!.port! })
+
+    // A row left by a server that was killed (its pid is gone) is not shown as the current status.
+    t.stores.tunnel.save(2 ** 22 + 12345, { status: "up", reason: null, since: 1, public_url: "http://gone.example", subdomain_source: "install", reconnects: 0 })
+    expect(await run(false)).toBeNull()
+    expect(t.stores.tunnel.get()).toBeNull()
+    expect(fake.registrations).toEqual([])
+
+    t.stores.preferences.put("tunnel.enabled", true)
+    const keeper = (await run(false))!
+    cleanups.push(() => keeper.stop())
+    await until("up", () => keeper.status().status === "up", 10_000)
+    expect(t.stores.tunnel.get()).toMatchObject({ pid: process.pid, status: "up" })
   })
 })
