@@ -44,7 +44,10 @@ describe("secrets over the API", () => {
     expect((await call("PUT", "/api/secrets/ok", { value: "" })).status).toBe(400)
     expect((await call("PUT", "/api/secrets/ok", { secret: "x" })).status).toBe(400)
     await call("PUT", "/api/secrets/ok", { value: "fine" })
-    db.run("UPDATE secrets SET envelope = CAST(substr(envelope, 1, 20) || x'00' || substr(envelope, 22) AS BLOB) WHERE name = 'ok'")
+    // Flip one bit of byte 21 (setting it to 0 instead would change nothing when it already was 0: 1 run in 256).
+    const envelope = Buffer.from(db.query<{ envelope: Uint8Array }, []>("SELECT envelope FROM secrets WHERE name = 'ok'").get()!.envelope)
+    envelope[20]! ^= 0x01
+    db.run("UPDATE secrets SET envelope = ? WHERE name = 'ok'", [envelope])
     const res = await call("GET", "/api/secrets/ok/value")
     expect(res.status).toBe(500)
     expect(res.body).toEqual({ error: { code: "secret_corrupted", message: "secret ok cannot be decrypted: authentication failed (the stored value was altered or moved)" } })
