@@ -8,8 +8,7 @@ import { HOME_OPTION, noExtra, out, parse, timestamp } from "./args"
 import { prepare } from "./home"
 import { runningServer } from "./server-lock"
 import { processAlive } from "../db/job-runs"
-import { tunnelIdentity } from "../tunnel/identity"
-import { describeTunnel, INSTALL_SECRET, tunnelPhoneUrl } from "../tunnel/settings"
+import { describeTunnel, installIdentity, tunnelPhoneUrl } from "../tunnel/settings"
 
 export const help = `Usage: hive pair [--url URL] [--home DIR]
 
@@ -35,7 +34,7 @@ export async function run(argv: string[]): Promise<number> {
   const { db, stores, auth, keys, vault } = await prepare(config, createLogger(config.logLevel))
   try {
     const tunnel = describeTunnel(stores.tunnel.get(), processAlive)
-    const viaTunnel = tunnelPhoneUrl(tunnel, () => tunnelIdentity(vault.ownSecret(INSTALL_SECRET)).password)
+    const viaTunnel = tunnelPhoneUrl(tunnel, () => installIdentity(vault).password)
     const base = values.url ?? viaTunnel ?? `http://${config.host}:${config.phonePort}`
     const w = createPairing(keys, stores.pairing, auth, { deviceTtlMs: config.deviceTtlMs }).open()
     const url = pairingUrl(base, w.secret)

@@ -113,6 +113,9 @@ export function createVault(
      * without an audit entry on each start. It is listed like any secret; deleting it makes a new one.
      */
     ownSecret(name: string, bytes = 32): Uint8Array {
+      // Read without the write lock (every `hive serve --tunnel` and `hive pair` asks); make it under the lock.
+      const stored = stores.secrets.find(name)
+      if (stored) return open(secretAt(name), stored.envelope, `secret ${name}`)
       return immediate(db, () => {
         const row = stores.secrets.find(name)
         if (row) return open(secretAt(name), row.envelope, `secret ${name}`)

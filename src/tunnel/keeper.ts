@@ -1,6 +1,7 @@
 import localtunnel, { type LocaltunnelOptions, type Tunnel } from "@desplega.ai/localtunnel"
 import type { Logger } from "../log"
-import { basicAuth, redact, withCredentials, withoutCredentials } from "./identity"
+import { basicAuth, redact, withoutCredentials } from "./identity"
+import { tunnelPhoneUrl } from "./settings"
 
 export type TunnelState = "connecting" | "up" | "down"
 /** Where the subdomain came from: derived from the install secret, the tunnel.subdomain preference, or random after a 409. */
@@ -212,10 +213,7 @@ export function createTunnel(o: TunnelOptions) {
     },
     status: (): TunnelStatus => status,
     /** The public URL with its credentials, for a phone to open; only while up. Never log it. */
-    phoneUrl(): string | null {
-      if (status.status !== "up" || !status.public_url) return null
-      return withCredentials(status.public_url, o.password)
-    },
+    phoneUrl: (): string | null => tunnelPhoneUrl(status, () => o.password) ?? null,
   }
 }
 

@@ -13,9 +13,12 @@ export type TunnelSettings = { server: string; subdomain: string; subdomainSourc
 /** `hive serve --tunnel`, or the tunnel.enabled preference. */
 export const tunnelEnabled = (flag: boolean, prefs: Preferences.Store) => flag || prefs.value("tunnel.enabled") === true
 
+/** This install's tunnel subdomain and password (the secret they derive from is made on first use). */
+export const installIdentity = (vault: Vault) => tunnelIdentity(vault.ownSecret(INSTALL_SECRET))
+
 /** Where the tunnel registers and as what: a custom subdomain from the tunnel.subdomain preference, else the install's own. */
 export function tunnelSettings(server: string, prefs: Preferences.Store, vault: Vault): TunnelSettings {
-  const { subdomain, password } = tunnelIdentity(vault.ownSecret(INSTALL_SECRET))
+  const { subdomain, password } = installIdentity(vault)
   const custom = prefs.value("tunnel.subdomain")
   if (custom === undefined || custom === null || custom === "") return { server, subdomain, subdomainSource: "install", password }
   if (typeof custom !== "string" || !SUBDOMAIN.test(custom))
@@ -50,6 +53,6 @@ export function describeTunnel(row: TunnelRow | null, alive: (pid: number) => bo
 }
 
 /** The address a phone opens through an up tunnel (with its basic-auth credentials), else undefined. */
-export function tunnelPhoneUrl(view: TunnelView, password: () => string): string | undefined {
+export function tunnelPhoneUrl(view: Pick<TunnelStatus, "status" | "public_url">, password: () => string): string | undefined {
   return view.status === "up" && view.public_url ? withCredentials(view.public_url, password()) : undefined
 }
