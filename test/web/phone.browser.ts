@@ -4,7 +4,7 @@ import { mkdirSync } from "node:fs"
 import { join } from "node:path"
 import { chromium, type Browser, type Page } from "playwright-core"
 import { startServer } from "../cli/serve-helper"
-import { cliEnv, hive, MAIN, ROOT } from "../helpers"
+import { cliEnv, hive, MAIN, ROOT, until } from "../helpers"
 import { startFakeTunnelServer } from "../tunnel/fake-server"
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"
@@ -25,22 +25,38 @@ async function phoneContext() {
   })
 }
 
-async function screenshotOnFailure(page: Page | undefined, name: string) {
-  if (!page) return
-  const dir = join(ROOT, "test", "artifacts")
-  mkdirSync(dir, { recursive: true })
-  await page.screenshot({ path: join(dir, `${name}-failure-${Date.now()}.png`), fullPage: true }).catch(() => {})
+type Admin = (method: string, path: string, body?: unknown) => Promise<Record<string, any>>
+
+/**
+ * One phone-sized page against a real `hive serve` (with `serveArgs`): `body` gets the page, an admin API
+ * caller and the environment. A failure leaves a screenshot under test/artifacts/; the server always stops.
+ */
+async function onPhone(name: string, env: Record<string, string>, serveArgs: string[], body: (page: Page, admin: Admin) => Promise<void>) {
+  const token = (await hive(["token", "create", "--name", "browser"], env)).stdout.trim()
+  const server = await startServer(["bun", MAIN], env, 15_000, serveArgs)
+  const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" }
+  const admin: Admin = async (method, path, payload) =>
+    (await (await fetch(`${server.url}${path}`, { method, headers, body: payload === undefined ? undefined : JSON.stringify(payload) })).json()) as Record<string, any>
+  let page: Page | undefined
+  try {
+    page = await (await phoneContext()).newPage()
+    page.setDefaultTimeout(10_000)
+    await body(page, admin)
+  } catch (err) {
+    if (page) {
+      const dir = join(ROOT, "test", "artifacts")
+      mkdirSync(dir, { recursive: true })
+      await page.screenshot({ path: join(dir, `${name}-failure-${Date.now()}.png`), fullPage: true }).catch(() => {})
+    }
+    throw err
+  } finally {
+    server.proc.kill("SIGTERM")
+    await server.proc.exited
+  }
 }
 
 test("pair with the page at 375 px, approve an approval, answer a question, see a new event arrive live", async () => {
-  const env = cliEnv()
-  const token = (await hive(["token", "create", "--name", "browser"], env)).stdout.trim()
-  const server = await startServer(["bun", MAIN], env)
-  const admin = { authorization: `Bearer ${token}`, "content-type": "application/json" }
-  const call = async (method: string, path: string, body?: unknown) =>
-    (await (await fetch(`${server.url}${path}`, { method, headers: admin, body: body === undefined ? undefined : JSON.stringify(body) })).json()) as Record<string, any>
-  let page: Page | undefined
-  try {
+  await onPhone("phone", cliEnv(), [], async (page, call) => {
     const project = await call("POST", "/api/projects", { name: "shop", directory: "/shop" })
     await call("POST", "/api/sessions", { project_id: project.id, label: "checkout-work", status: "running" })
     await call("POST", "/api/agents", { name: "alice" })
@@ -48,13 +64,10 @@ test("pair with the page at 375 px, approve an approval, answer a question, see 
     const question = await call("POST", "/api/questions", { asker: "alice", question: "Deploy to staging?", options: ["yes", "not yet"] })
     const pairing = await call("POST", "/api/pairing")
 
-    const context = await phoneContext()
-    page = await context.newPage()
-    page.setDefaultTimeout(10_000)
     await page.goto(pairing.url)
     await page.locator(".approval").waitFor()
     expect(page.url()).not.toContain("#pair") // the secret leaves the address bar
-    const cookies = await context.cookies()
+    const cookies = await page.context().cookies()
     expect(cookies.find((c) => c.name === "hive_device")).toMatchObject({ httpOnly: true, secure: true, sameSite: "Strict" })
     expect(await page.locator("#sessions").textContent()).toContain("shop")
     expect(await page.locator("#sessions").textContent()).toContain("checkout-work")
@@ -79,51 +92,25 @@ test("pair with the page at 375 px, approve an approval, answer a question, see 
     await page.getByText(`#${event.id}`).waitFor()
     expect(await page.locator("#events").textContent()).toContain("alice deploy.finished")
     console.log("browser: paired at 375 px, approved, answered, saw a live event; no horizontal scroll, touch targets >= 44 px")
-  } catch (err) {
-    await screenshotOnFailure(page, "phone")
-    throw err
-  } finally {
-    server.proc.kill("SIGTERM")
-    await server.proc.exited
-  }
+  })
 }, 120_000)
 
 test("through the tunnel: the QR code's URL (tunnel password and pairing secret) pairs the phone, and events arrive live", async () => {
   const fake = await startFakeTunnelServer()
   const env = { ...cliEnv(), HIVE_TUNNEL_SERVER: fake.url, HIVE_TUNNEL_PROBE_INTERVAL: "1s" }
-  const token = (await hive(["token", "create", "--name", "browser"], env)).stdout.trim()
-  const server = await startServer(["bun", MAIN], env, 15_000, ["--tunnel"])
-  let page: Page | undefined
-  try {
-    for (let i = 0; (await hive(["tunnel", "status"], env)).code !== 0; i++) {
-      if (i > 100) throw new Error("the tunnel did not come up")
-      await Bun.sleep(100)
-    }
+  await onPhone("tunnel", env, ["--tunnel"], async (page, admin) => {
+    await until("the tunnel to come up", async () => (await hive(["tunnel", "status"], env)).code === 0, 15_000)
     const pair = await hive(["pair"], env)
     const url = /open (\S+)/.exec(pair.stdout)![1]!
     expect(url).toMatch(/^http:\/\/hi:[0-9a-f]{32}@127\.0\.0\.1:\d+\/#pair=/)
-    const context = await phoneContext()
-    page = await context.newPage()
-    page.setDefaultTimeout(10_000)
     await page.goto(url)
     await page.locator("#live.on").waitFor()
     // The address bar keeps neither the tunnel's password nor the pairing secret.
     expect(page.url()).toBe(`${new URL(url).origin}/`)
-    const event = await fetch(`${server.url}/api/events`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: JSON.stringify({ kind: "tunnel.hello", agent: "bob" }),
-    }).then((r) => r.json() as Promise<{ id: number }>)
+    const event = await admin("POST", "/api/events", { kind: "tunnel.hello", agent: "bob" })
     await page.getByText(`#${event.id}`).waitFor()
     expect(await page.locator("#events").textContent()).toContain("bob tunnel.hello")
     expect((await hive(["devices", "list"], env)).stdout).toContain("ios")
     console.log("browser: paired through the tunnel from the QR code's URL (basic auth + pairing secret); live events arrive")
-  } catch (err) {
-    await screenshotOnFailure(page, "tunnel")
-    throw err
-  } finally {
-    server.proc.kill("SIGTERM")
-    await server.proc.exited
-    await fake.stop()
-  }
+  }).finally(() => fake.stop())
 }, 120_000)
