@@ -32,8 +32,7 @@ class OnUse {
 /**
  * The database as the stores see it: `query` and `prepare` give statements that compile on first use.
  * The stores name ~150 statements up front; compiling them all cost start-up time and memory for ones
- * a process may never run (a CLI command runs a handful), and an import migration builds stores before
- * the columns later statements read exist.
+ * a process may never run (a CLI command runs a handful).
  */
 export function preparedOnUse(db: Database): Database {
   const query = (sql: string) => new OnUse(() => db.query(sql)) as unknown as Any
