@@ -21,6 +21,7 @@ import pairing from "./017_pairing"
 import tunnel from "./018_tunnel"
 import deviceKeyPins from "./019_device_key_pins"
 import eventIndexes from "./020_event_indexes"
+import eventPayloadCheck from "./021_event_payload_check"
 
 // The explicit, ordered list: `bun build --compile` embeds exactly what is imported here.
 // A migration that shipped is never edited; add a new file and a new line instead.
@@ -45,6 +46,7 @@ const list = [
   { ...tunnel, version: 18, checksum: sourceChecksum("018_tunnel.ts") },
   { ...deviceKeyPins, version: 19, checksum: sourceChecksum("019_device_key_pins.ts") },
   { ...eventIndexes, version: 20, checksum: sourceChecksum("020_event_indexes.ts") },
+  { ...eventPayloadCheck, version: 21, checksum: sourceChecksum("021_event_payload_check.ts") },
 ]
 
 export const migrations: readonly Registered[] = list.map((m) => ({ ...m, id: migrationId(m.version, m.name) }))

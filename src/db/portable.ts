@@ -15,13 +15,14 @@ export const TABLES = [
   { name: "approvals", key: ["id"] },
   { name: "questions", key: ["id"] },
   { name: "commands", key: ["id"] },
-  { name: "events", key: ["id"] },
+  // payload has no CHECK in the table (migration 021: hive writes it with JSON.stringify); a file is checked here.
+  { name: "events", key: ["id"], json: ["payload"] },
   { name: "turn_stats", key: ["id"] },
   { name: "claude_sdk_sessions", key: ["key"] },
   { name: "audit_log", key: ["id"] },
   { name: "secrets", key: ["name"], sealed: true },
   { name: "operator_oauth_tokens", key: ["forge"], sealed: true },
-] as const satisfies readonly { name: string; key: readonly string[]; sealed?: boolean }[]
+] as const satisfies readonly { name: string; key: readonly string[]; sealed?: boolean; json?: readonly string[] }[]
 // Not exported, on purpose: api_tokens, paired_devices and key_usage belong to one install; session_tokens
 // live a day; job_runs, tunnel_status and schema_migrations describe this database, not the user's data.
 
@@ -70,14 +71,25 @@ export function* rows(db: Database, scope: Scope, opts: { sealed: boolean }): Ge
   }
 }
 
+const isJsonText = (v: SQLQueryBindings | undefined) => {
+  if (typeof v !== "string") return false
+  try {
+    JSON.parse(v)
+    return true
+  } catch {
+    return false
+  }
+}
+
 export type Outcome = "inserted" | "unchanged" | "replaced" | "skipped" | "failed"
 
 /** Writes records into their tables: new ones are inserted; an existing key is left alone when equal, else skipped or replaced. */
 export function importer(db: Database, onConflict: "skip" | "replace") {
-  const cache = new Map<string, { cols: Set<string>; key: readonly string[] }>()
+  const cache = new Map<string, { cols: Set<string>; key: readonly string[]; json: readonly string[] }>()
   const spec = (table: string) => {
     let s = cache.get(table)
-    if (!s) cache.set(table, (s = { cols: new Set(columns(db, table)), key: byName.get(table)!.key }))
+    const t = byName.get(table) as { key: readonly string[]; json?: readonly string[] }
+    if (!s) cache.set(table, (s = { cols: new Set(columns(db, table)), key: t.key, json: t.json ?? [] }))
     return s
   }
   const same = (a: SQLQueryBindings, b: SQLQueryBindings) =>
@@ -92,10 +104,12 @@ export function importer(db: Database, onConflict: "skip" | "replace") {
     },
     /** One record; its failure (a constraint, a missing parent, an unknown column) is reported, never thrown. */
     put(table: TableName, row: Row): { outcome: Outcome; reason?: string } {
-      const { key, cols } = spec(table)
+      const { key, cols, json } = spec(table)
       const names = Object.keys(row)
       const unknown = names.find((c) => !cols.has(c))
       if (unknown !== undefined) return { outcome: "failed", reason: `${table} has no column ${JSON.stringify(unknown)}` }
+      const notJson = json.find((c) => c in row && !isJsonText(row[c]))
+      if (notJson !== undefined) return { outcome: "failed", reason: `${table}.${notJson} is not valid JSON text` }
       if (key.some((k) => row[k] === undefined || row[k] === null)) return { outcome: "failed", reason: `no ${key.join(", ")}` }
       const keyWhere = key.map((k) => `${k} = ?`).join(" AND ")
       const keyArgs = key.map((k) => row[k]!)

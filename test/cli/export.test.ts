@@ -169,4 +169,23 @@ describe("hive export and import", () => {
     expect(otherKey.stdout).toMatch(/secrets\s+1 sealed with a master key this install does not have \(left out\)/)
     expect((await hive(["secrets", "list"], fresh)).stdout).not.toContain("token")
   })
+
+  test("an event whose payload is not JSON fails alone (the table leaves that check to the ways in)", async () => {
+    const { env, session } = await populated()
+    const lines = (await hive(["export", "--session", session.id], env)).stdout.trimEnd().split("\n")
+    const at = lines.findIndex((l) => l.includes('"table":"events"'))
+    const record = JSON.parse(lines[at]!) as { table: string; row: { id: number; payload: string } }
+    const good = { ...record, row: { ...record.row, id: record.row.id + 1000 } }
+    lines[at] = JSON.stringify({ ...record, row: { ...record.row, payload: "{not json" } })
+    lines.splice(at + 1, 0, JSON.stringify(good))
+    lines[lines.length - 1] = lines.at(-1)!.replace(/"records":(\d+)/, (_, n) => `"records":${Number(n) + 1}`)
+    const file = join(tempDir(), "bad-payload.jsonl")
+    writeFileSync(file, lines.join("\n") + "\n")
+    const fresh = cliEnv()
+    const r = await hive(["import", file], fresh)
+    expect(r.code).toBe(1)
+    expect(r.stdout).toMatch(/events\s+1 inserted, 1 failed/)
+    expect(r.stdout).toContain("events.payload is not valid JSON text")
+    expect(r.stderr).not.toContain("    at ")
+  })
 })

@@ -287,4 +287,31 @@ describe("ids are cursors, so they are never reused", () => {
     ])
     db.close()
   })
+
+  test("migration 021 rebuilds the table without the payload CHECK, keeping rows, the id high-water mark and the search trigger", async () => {
+    const config = isolatedConfig()
+    mkdirSync(config.home, { recursive: true })
+    const db = openDb(config.dbPath)
+    await apply(db, migrations.slice(0, 20), { env: migrationEnv(db, config) })
+    db.run(`INSERT INTO events (ts, agent, session_id, kind, payload) VALUES (1, 'a', 's', 'k', '{"n":1}'), (2, NULL, NULL, 'k', '[2]'), (3, 'a', NULL, 'k', '{}'), (4, 'a', 's', 'k', '{}')`)
+    db.run("DELETE FROM events WHERE id = 4") // the newest row pruned: its id must still never come back
+    db.run("INSERT INTO events_fts (rowid, body, session_id) VALUES (2, 'two', NULL)")
+    await apply(db, migrations, { env: migrationEnv(db, config) })
+    expect(db.query("SELECT sql FROM sqlite_master WHERE name = 'events'").get()).toEqual({ sql: expect.not.stringContaining("json_valid") })
+    expect(db.query("SELECT id, ts, agent, session_id, kind, payload FROM events ORDER BY id").all()).toEqual([
+      { id: 1, ts: 1, agent: "a", session_id: "s", kind: "k", payload: '{"n":1}' },
+      { id: 2, ts: 2, agent: null, session_id: null, kind: "k", payload: "[2]" },
+      { id: 3, ts: 3, agent: "a", session_id: null, kind: "k", payload: "{}" },
+    ])
+    expect(db.query("INSERT INTO events (ts, kind) VALUES (5, 'k') RETURNING id").get()).toEqual({ id: 5 })
+    db.run("DELETE FROM events WHERE id = 2")
+    expect(db.query("SELECT count(*) AS n FROM events_fts").get()).toEqual({ n: 0 })
+    expect(db.query("SELECT name FROM sqlite_master WHERE tbl_name = 'events' AND type IN ('index', 'trigger') ORDER BY name").all()).toEqual([
+      { name: "events_by_agent" },
+      { name: "events_by_session" },
+      { name: "events_fts_delete" },
+    ])
+    expect(db.query("PRAGMA integrity_check").get()).toEqual({ integrity_check: "ok" })
+    db.close()
+  })
 })
