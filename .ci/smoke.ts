@@ -98,6 +98,42 @@ try {
   server.kill("SIGTERM")
   check("SIGTERM stops the server cleanly", (await server.exited) === 0)
 
+  // Event batches pouring in are written by a worker thread, whose program is a second entry point of the binary:
+  // loaded from inside it, not from this checkout's src/ (which a user does not have).
+  server = Bun.spawn([bin, "serve", "--port", "0"], { cwd: dir, env: { ...env, HIVE_LOG_LEVEL: "debug" }, stdout: "ignore", stderr: "pipe" })
+  const ingestLog = new Response(server.stderr).text()
+  let ingestUrl = ""
+  const running = () => Bun.file(join(home, ".hive", "serve.pid")).json().catch(() => ({})) as Promise<{ pid?: number; url?: string }>
+  for (const until = Date.now() + 10_000; !ingestUrl && Date.now() < until; await Bun.sleep(50)) {
+    const info = await running()
+    if (info.pid === server.pid) ingestUrl = info.url ?? ""
+  }
+  const events = (n: number, tag: string) => JSON.stringify({ events: Array.from({ length: n }, (_, i) => ({ kind: "smoke", agent: tag, payload: { i } })) })
+  // The rows each batch's answer says were stored, counted from its id range.
+  const burst = async (tag: string) => {
+    const answers = await Promise.all(Array.from({ length: 4 }, () => fetch(`${ingestUrl}/api/events/batch`, { method: "POST", headers: auth, body: events(1000, tag) })))
+    const ranges = await Promise.all(answers.map((r) => r.json() as Promise<{ first_id: number; last_id: number }>))
+    return ranges.reduce((n, r) => n + r.last_id - r.first_id + 1, 0)
+  }
+  const first = await burst("first")
+  await Bun.sleep(500) // the worker starts
+  const second = await burst("second")
+  let stored = 0
+  for (let since = 0, more = true; more; ) {
+    const page = (await (await fetch(`${ingestUrl}/api/events?kind=smoke&since=${since}&limit=1000`, { headers: auth })).json()) as { items: unknown[]; next_cursor: string | null }
+    stored += page.items.length
+    more = page.next_cursor !== null
+    since = Number(page.next_cursor)
+  }
+  server.kill("SIGTERM")
+  const ingestStopped = (await server.exited) === 0
+  const text = await ingestLog
+  check(
+    "event batches pouring in are written by the worker thread; all 8000 rows land; SIGTERM still clean",
+    first === 4000 && second === 4000 && stored === 8000 && /written on a worker thread .*\(its program: \/\$bunfs\//.test(text) && !/WARN|ERROR/.test(text) && ingestStopped,
+    text,
+  )
+
   // The tunnel from the binary (its localtunnel client bundled in), against a fake tunnel server on 127.0.0.1.
   const fake = await startFakeTunnelServer()
   try {

@@ -15,6 +15,8 @@ import type { Config } from "./config"
 import { createJobScheduler } from "./jobs"
 import type { Keys } from "./secrets/keys"
 import type { GroupCommit } from "./db/group-commit"
+import { createIngest, type Ingest, type IngestOptions } from "./db/ingest"
+import type * as Events from "./db/events"
 import type { Pulse } from "./pulse"
 import { phone } from "./routes/phone"
 import type { Blobs } from "./artifacts/blobs"
@@ -73,14 +75,17 @@ export function appDeps(config: Config, p: Prepared, logger: Logger, overrides: 
 
 /**
  * What both listeners share: one group-commit queue per connection (every write shares its transaction
- * with concurrent ones, whichever listener it came through) and one pulse (a phone's stream wakes on an
- * admin write).
+ * with concurrent ones, whichever listener it came through), one pulse (a phone's stream wakes on an
+ * admin write) and the event-batch writer (off the server's thread while batches are heavy).
  */
-export type Shared = { commit: GroupCommit; pulse: Pulse }
-export const createShared = (db: Database): Shared => ({ commit: createGroupCommit(db), pulse: createPulse() })
+export type Shared = { commit: GroupCommit; pulse: Pulse; ingest: Ingest }
+export function createShared(db: Database, events: Events.Store, ingest: IngestOptions = {}): Shared {
+  const commit = createGroupCommit(db)
+  return { commit, pulse: createPulse(), ingest: createIngest(db, events, commit, ingest) }
+}
 
 /** The admin app (127.0.0.1:7420): /health, /openapi and the whole /api. It does not listen; `hive serve` does. */
-export function createAdminApp(deps: AppDeps, shared: Shared = createShared(deps.db)) {
+export function createAdminApp(deps: AppDeps, shared: Shared = createShared(deps.db, deps.stores.events)) {
   let document: ReturnType<typeof openApiDocument> | undefined
   let self: AnyElysia | undefined
   const app =
@@ -95,6 +100,7 @@ export function createAdminApp(deps: AppDeps, shared: Shared = createShared(deps
           ...deps.stores,
           commit: shared.commit,
           pulse: shared.pulse,
+          ingest: shared.ingest,
           streams: deps.streams ?? { heartbeatMs: DEFAULTS.sseHeartbeatMs, maxStreams: DEFAULTS.maxStreams },
           auth: deps.auth,
           vault: deps.vault,

@@ -58,7 +58,7 @@ export async function testApp(opts: { maxBodyBytes?: number; maxArtifactBytes?: 
     ...(opts.maxArtifactBytes ? { maxArtifactBytes: opts.maxArtifactBytes } : {}),
   })
   const { blobs, scheduler, pairingService } = deps
-  const shared = createShared(db)
+  const shared = createShared(db, stores.events)
   const app = createAdminApp(deps, shared)
   /** The phone listener's app, over the same database. */
   const phone = createPhoneApp(deps, shared)
@@ -76,7 +76,7 @@ export async function testApp(opts: { maxBodyBytes?: number; maxArtifactBytes?: 
     const text = await res.text()
     return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers }
   }
-  return { app, db, home, config, keyFile, stores, keys, auth, vault, scheduler, blobs, pairingService, phone, deps, jwtKey, token, tokenId: row.id, headers, call }
+  return { app, db, home, config, keyFile, stores, keys, auth, vault, scheduler, blobs, pairingService, phone, deps, shared, jwtKey, token, tokenId: row.id, headers, call }
 }
 
 /** Runs the CLI from source as a real process. */

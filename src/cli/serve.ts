@@ -57,7 +57,6 @@ export async function run(argv: string[]): Promise<number> {
     onApplied: (r) => logger.info(`applied migration ${r.id} (${r.durationMs} ms)`),
   })
   const db = prepared.db
-  const checkpointer = createCheckpointer(db, config.dbPath, { logger })
   mark("prepared")
   const shutdown = new AbortController()
   let phoneUrl = `http://${config.host}:${config.phonePort}`
@@ -68,7 +67,8 @@ export async function run(argv: string[]): Promise<number> {
     streams: { heartbeatMs: config.sseHeartbeatMs, maxStreams: config.maxStreams, shutdown: shutdown.signal },
   })
   const scheduler = deps.scheduler
-  const shared = createShared(db)
+  const shared = createShared(db, prepared.stores.events, { logger })
+  const checkpointer = createCheckpointer(db, config.dbPath, { logger, writtenElsewhere: () => shared.ingest.rowsOffThread })
   const app = createAdminApp(deps, shared)
   const phoneApp = createPhoneApp(deps, shared)
 
@@ -141,7 +141,8 @@ export async function run(argv: string[]): Promise<number> {
     process.once("SIGINT", () => stop("SIGINT"))
     process.once("SIGTERM", () => stop("SIGTERM"))
   })
-  await Promise.all([scheduler.drain(), tunnelClosed, checkpointer.stop()])
+  // Every request has been answered, so the event writer has nothing in flight; its connection closes first.
+  await Promise.all([scheduler.drain(), tunnelClosed, shared.ingest.stop(), checkpointer.stop()])
   prepared.stores.tunnel.clear(process.pid)
   close(db)
   clearRunning(config.home)

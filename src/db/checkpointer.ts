@@ -43,6 +43,8 @@ export type CheckpointerOptions = {
   /** Frames after which the worker forces the WAL back to its start. */
   restartAboveFrames?: number
   idleAfterMs?: number
+  /** Rows this process writes through other connections (the event-ingest worker's), counted with the writer's. */
+  writtenElsewhere?: () => number
   logger?: Logger
 }
 
@@ -102,12 +104,13 @@ export function createCheckpointer(db: Database, path: string, o: CheckpointerOp
     }, 1000).unref?.()
   }
 
-  // total_changes(): rows this connection (the server's only writer) has written. One cheap query a
-  // second tells a write burst from the trickle SQLite's own checkpoints handle fine.
-  const written = db.query<{ n: number }, []>("SELECT total_changes() AS n")
-  let seen = written.get()!.n
+  // total_changes(): rows this connection has written, plus what the server wrote through its other ones.
+  // One cheap query a second tells a write burst from the trickle SQLite's own checkpoints handle fine.
+  const changes = db.query<{ n: number }, []>("SELECT total_changes() AS n")
+  const written = () => changes.get()!.n + (o.writtenElsewhere?.() ?? 0)
+  let seen = written()
   const watch = setInterval(() => {
-    const now = written.get()!.n
+    const now = written()
     if (!stopped && worker === null && now - seen >= startAboveRows) start()
     seen = now
   }, 1000)

@@ -1,6 +1,6 @@
 import type { Database } from "bun:sqlite"
 
-type Pending = { fn: () => unknown; resolve(value: unknown): void; reject(err: unknown): void }
+type Pending = { fn: () => unknown; weight: number; resolve(value: unknown): void; reject(err: unknown): void }
 
 /**
  * Group commit: write requests that arrive in the same event-loop turn share one BEGIN IMMEDIATE
@@ -9,6 +9,8 @@ type Pending = { fn: () => unknown; resolve(value: unknown): void; reject(err: u
  * only after the shared COMMIT, so an acknowledged write is a durable write.
  */
 export function createGroupCommit(db: Database, maxBatch = 256) {
+  // maxBatch bounds a transaction by the weight of its writes (1 each unless the caller says: rows, say),
+  // since the write lock is held, and other connections wait, for as long as the transaction lasts.
   let queue: Pending[] = []
   let scheduled = false
   const begin = db.prepare("BEGIN IMMEDIATE")
@@ -44,7 +46,10 @@ export function createGroupCommit(db: Database, maxBatch = 256) {
 
   function flush() {
     scheduled = false
-    const batch = queue.slice(0, maxBatch)
+    let size = 0
+    let weight = 0
+    while (size < queue.length && (size === 0 || weight + queue[size]!.weight <= maxBatch)) weight += queue[size++]!.weight
+    const batch = queue.slice(0, size)
     queue = queue.slice(batch.length)
     if (queue.length) schedule()
     let outcomes: Outcome[]
@@ -76,9 +81,9 @@ export function createGroupCommit(db: Database, maxBatch = 256) {
      * may run twice (when a neighbour fails, the batch is re-run isolated), so it must touch nothing but
      * the database.
      */
-    run<T>(fn: () => T extends PromiseLike<unknown> ? never : T): Promise<T> {
+    run<T>(fn: () => T extends PromiseLike<unknown> ? never : T, weight = 1): Promise<T> {
       return new Promise<T>((resolve, reject) => {
-        queue.push({ fn, resolve: resolve as (v: unknown) => void, reject })
+        queue.push({ fn, weight, resolve: resolve as (v: unknown) => void, reject })
         schedule()
       })
     },

@@ -4,6 +4,7 @@ import type { Auth } from "../auth/jwt"
 import { badRequest, fromStorageError, HiveError, tooLarge } from "../errors"
 import type { Logger } from "../log"
 import type { GroupCommit } from "../db/group-commit"
+import type { Ingest } from "../db/ingest"
 import type { Stores } from "../db/stores"
 import type { Vault } from "../secrets/vault"
 import { agents } from "./agents"
@@ -147,6 +148,7 @@ export type ApiDeps = Stores & {
   vault: Vault
   commit: GroupCommit
   pulse: Pulse
+  ingest: Ingest
   streams: StreamLimits
   logger: Logger
   maxBodyBytes: number
@@ -221,7 +223,7 @@ export const api = (deps: ApiDeps) => {
     .use(approvals(deps.broker, deps.commit))
     .use(questions(deps.broker, deps.commit))
     .use(commands(deps.commands, deps.commit))
-    .use(events(deps.events, deps.commit, deps.pulse, deps.streams))
+    .use(events(deps.events, deps.commit, deps.ingest, deps.pulse, deps.streams))
     .use(hooks(deps, deps.commit, deps.pulse))
     .use(search(deps.search))
     .use(devices(deps.pairingService, deps.pairing, deps.phoneBaseUrl))

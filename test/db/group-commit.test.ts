@@ -34,6 +34,21 @@ describe("group commit", () => {
     expect(await Promise.all(writes)).toEqual(Array.from({ length: 50 }, (_, i) => i))
   })
 
+  test("a transaction holds writes up to maxBatch in weight, and always at least one, however heavy", async () => {
+    const { db, committed } = setup()
+    const commit = createGroupCommit(db, 100)
+    const seenByOthers = new Map<string, number>()
+    const write = (v: string, weight: number) =>
+      commit.run(() => {
+        db.run("INSERT INTO t (v) VALUES (?)", [v])
+        seenByOthers.set(v, committed())
+      }, weight)
+    // 40 + 60 fit in one transaction; the next 60 starts the second; 500 alone is the third, then 1 the fourth.
+    await Promise.all([write("a", 40), write("b", 60), write("c", 60), write("d", 30), write("e", 500), write("f", 1)])
+    expect(Object.fromEntries(seenByOthers)).toEqual({ a: 0, b: 0, c: 2, d: 2, e: 4, f: 5 })
+    expect(committed()).toBe(6)
+  })
+
   test("a failing write is rolled back alone; its neighbours in the batch commit", async () => {
     const { db, committed, commit } = setup()
     const results = await Promise.allSettled(
