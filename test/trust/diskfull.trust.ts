@@ -26,7 +26,11 @@ test("disk full: writes get a clear 507, reads keep working, writes come back on
   expect(f.readsWhileFull).toEqual([200, 200, 200])
   expect(f.secondTry).toBe(507)
   expect(f.afterFree).toBe(201)
+  // Batches written by the ingest worker: the same clear 507, and writes again once space is back.
+  expect(f.batchOffThread).toBe(true)
+  expect(f.batchFull).toEqual(f.full)
+  expect(f.batchAfterFree).toBe(201)
   expect(f.lost).toBe(0)
   expect(f.integrity).toBe("ok")
-  console.log(`disk-full: ${f.acknowledged} acknowledged until the 2 MiB disk filled, then 507; reads served; writes back after freeing space; 0 lost; integrity ok`)
+  console.log(`disk-full: ${f.acknowledged} acknowledged until the 2 MiB disk filled, then 507 (single events, then batches on the ingest worker); reads served; writes back after freeing space; 0 lost; integrity ok`)
 }, 180_000)
