@@ -25,6 +25,8 @@ export type IngestOptions = {
   idleAfterMs?: number
   /** false: every batch on the server's thread (an in-memory database cannot be shared anyway). */
   worker?: boolean
+  /** The worker's program; by default the one beside this file (or inside the binary). */
+  program?: string
   logger?: Logger
 }
 
@@ -33,6 +35,9 @@ export type IngestOptions = {
  * its path under src/; import.meta.url cannot find it there, since the build bakes in the build machine's path.
  */
 const WORKER = Bun.main.startsWith("/$bunfs/") ? "./db/ingest-worker.ts" : new URL("./ingest-worker.ts", import.meta.url).href
+
+/** How long stopping waits for batches in flight (a COMMIT takes milliseconds; a disk may stall longer). */
+const STOP_WAIT_MS = 10_000
 
 /** A storage error from the worker, as the handlers know it (`code` is what maps SQLITE_FULL to a 507). */
 const rebuild = (e: WireError) => Object.assign(new Error(e.message), { name: e.name, code: e.code })
@@ -55,6 +60,7 @@ export function createIngest(db: Database, store: Events.Store, commit: GroupCom
   let worker: Worker | null = null
   let ready = false
   let stopping = false
+  let gaveUp = false
   let seq = 0
   const pending = new Map<number, { resolve(a: Appended): void; reject(err: unknown): void }>()
   let rowsOffThread = 0
@@ -64,7 +70,7 @@ export function createIngest(db: Database, store: Events.Store, commit: GroupCom
   let idleCheck: ReturnType<typeof setInterval> | undefined
 
   function start() {
-    const w = new Worker(WORKER)
+    const w = new Worker(o.program ?? WORKER)
     worker = w
     w.onmessage = ({ data }: MessageEvent<IngestReply>) => {
       switch (data.type) {
@@ -73,29 +79,18 @@ export function createIngest(db: Database, store: Events.Store, commit: GroupCom
           if (ready) o.logger?.debug(`event batches are written on a worker thread while they pour in (its program: ${data.program})`)
           break
         case "unavailable":
-          o.logger?.warn(`the event writer thread could not open the database (${data.error.message}); batches stay on the server's thread`)
-          release(w)
+          giveUp(w, `the event writer thread could not open the database (${data.error.message})`)
           break
         case "appended":
-        case "failed": {
-          const p = pending.get(data.id)
-          pending.delete(data.id)
-          if (data.type === "appended") {
-            rowsOffThread += data.appended.count
-            p?.resolve(data.appended)
-          }
-          else p?.reject(rebuild(data.error))
+          rowsOffThread += data.appended.count
+          settle(data.id)?.resolve(data.appended)
           break
-        }
+        case "failed":
+          settle(data.id)?.reject(rebuild(data.error))
+          break
       }
     }
-    w.onerror = (e) => {
-      o.logger?.warn(`the event writer thread stopped (${e.message}); batches go through the server's thread`)
-      // Its batches may or may not have committed: the client is told so, instead of a silent second copy.
-      for (const p of pending.values()) p.reject(new HiveError(503, "unavailable", "the event writer stopped mid-batch; the batch may or may not be stored"))
-      pending.clear()
-      release(w)
-    }
+    w.onerror = (e) => giveUp(w, `the event writer thread stopped (${e.message})`)
     w.postMessage({ type: "open", path: db.filename, autocheckpoint: db.query<{ wal_autocheckpoint: number }, []>("PRAGMA wal_autocheckpoint").get()!.wal_autocheckpoint } satisfies IngestRequest)
     // Never what keeps the process alive; the server stops it on the way out.
     w.unref()
@@ -107,11 +102,28 @@ export function createIngest(db: Database, store: Events.Store, commit: GroupCom
     idleCheck.unref?.()
   }
 
-  function release(w: Worker) {
-    if (worker !== w) return
-    worker = null
-    ready = false
-    clearInterval(idleCheck)
+  function settle(id: number) {
+    const p = pending.get(id)
+    pending.delete(id)
+    return p
+  }
+
+  /** Batches in flight may or may not have committed: their clients are told so, instead of getting a silent second copy. */
+  function refusePending(why: string) {
+    for (const p of pending.values()) p.reject(new HiveError(503, "unavailable", `${why}; the batch may or may not be stored`))
+    pending.clear()
+  }
+
+  /** A worker that failed is not started again (a binary without its program would start one per batch). */
+  function giveUp(w: Worker, why: string) {
+    o.logger?.warn(`${why}; event batches are written on the server's thread from now on`)
+    gaveUp = true
+    refusePending("the event writer stopped mid-batch")
+    if (worker === w) {
+      worker = null
+      ready = false
+      clearInterval(idleCheck)
+    }
     w.terminate()
   }
 
@@ -123,7 +135,10 @@ export function createIngest(db: Database, store: Events.Store, commit: GroupCom
     worker = null
     ready = false
     clearInterval(idleCheck)
-    while (pending.size > 0) await new Promise((resolve) => setTimeout(resolve, 5))
+    // A worker that stopped answering must not hold the server's exit up: its batches are then refused, not lost silently.
+    const deadline = Date.now() + STOP_WAIT_MS
+    while (pending.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5))
+    refusePending("the event writer did not answer in time")
     await new Promise<void>((resolve) => {
       const done = setTimeout(resolve, 1000)
       w.onmessage = ({ data }: MessageEvent<IngestReply>) => {
@@ -146,7 +161,7 @@ export function createIngest(db: Database, store: Events.Store, commit: GroupCom
         windowRows = 0
       }
       windowRows += list.length
-      if (shareable && !stopping && worker === null && windowRows >= startAboveRows) start()
+      if (shareable && !stopping && !gaveUp && worker === null && windowRows >= startAboveRows) start()
       const w = worker
       if (!w || !ready || list.length === 0) return commit.run(() => store.appendMany(list, now))
       const id = ++seq

@@ -8,7 +8,10 @@ import { createGroupCommit } from "../../src/db/group-commit"
 import { createIngest, type IngestOptions } from "../../src/db/ingest"
 import { createStores } from "../../src/db/stores"
 import type { EventInput } from "../../src/db/events"
-import { isolatedConfig, migratedDb, until } from "../helpers"
+import { isolatedConfig, migratedDb, tempDir, until } from "../helpers"
+import { silentLogger } from "../../src/log"
+import { writeFileSync } from "node:fs"
+import { join } from "node:path"
 
 async function setup(o: IngestOptions = {}) {
   const { db } = await migratedDb()
@@ -80,6 +83,25 @@ test("stop() answers every batch in flight before the worker ends; an idle worke
   const done = await Promise.all(inFlight)
   expect(done.map((r) => r.count)).toEqual(Array(10).fill(200))
   expect(db.query("SELECT count(*) AS n FROM events WHERE agent LIKE 'f%'").get()).toEqual({ n: 2000 })
+  db.close()
+})
+
+test("a worker that cannot run is given up once: batches are written on the server's thread, with one warning", async () => {
+  const broken = join(tempDir(), "broken-worker.ts")
+  writeFileSync(broken, 'throw new Error("this program cannot run")\n')
+  const warnings: string[] = []
+  const logger = { ...silentLogger, warn: (m: string) => void warnings.push(m) }
+  const { db, ingest } = await setup({ program: broken, logger })
+  await ingest.appendMany(batch("one", 10))
+  await until("the failure to be noticed", () => warnings.length > 0, 5000)
+  for (let i = 0; i < 5; i++) expect((await ingest.appendMany(batch(`more${i}`, 10))).count).toBe(10)
+  await Bun.sleep(200)
+  expect(warnings).toHaveLength(1)
+  expect(warnings[0]).toContain("this program cannot run")
+  expect(warnings[0]).toContain("written on the server's thread from now on")
+  expect(ingest.offThread).toBe(false)
+  expect(db.query("SELECT count(*) AS n FROM events").get()).toEqual({ n: 60 })
+  await ingest.stop()
   db.close()
 })
 
