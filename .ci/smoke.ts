@@ -89,6 +89,8 @@ try {
   check("the scheduled jobs are listed", jobs.items.some((j) => j.name === "backup") && jobs.items.some((j) => j.name === "prune-events"))
   const ran = (await (await fetch(`${url}/api/jobs/vacuum/run`, { method: "POST", headers: auth })).json()) as { error: string | null }
   check("a job runs on demand", ran.error === null, JSON.stringify(ran))
+  const backedUp = (await (await fetch(`${url}/api/jobs/backup/run`, { method: "POST", headers: auth })).json()) as { error: string | null }
+  check("the backup job runs on its worker thread (a second entry point of the binary)", backedUp.error === null, JSON.stringify(backedUp))
   const backup = run(["backup", "--encrypt"])
   check("backup --encrypt writes a verified copy while the server runs", backup.code === 0 && /\.db\.enc/.test(backup.out), backup.out + backup.err)
   const doctor = run(["doctor"])

@@ -1,7 +1,7 @@
 import * as Config from "../config"
 import { listBackups } from "../db/backup"
 import { UsageError } from "../errors"
-import { backup } from "../jobs/backup"
+import { backup, backupKey } from "../jobs/backup"
 import { createLogger } from "../log"
 import { HOME_OPTION, noExtra, out, parse, timestamp } from "./args"
 import { prepare } from "./home"
@@ -47,7 +47,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const { db, keys } = await prepare(config, createLogger(config.logLevel))
   try {
-    const result = backup(db, config.backupsDir, { keep, encryptWith: values.encrypt || config.jobs.backupEncrypt ? keys : undefined })
+    const result = backup(db, config.backupsDir, { keep, seal: values.encrypt || config.jobs.backupEncrypt ? backupKey(keys) : undefined })
     out(`backed up to ${result.path} (${size(result.bytes)}${result.encrypted ? ", encrypted" : ""}; integrity ok)`)
     for (const path of result.removed) out(`removed older backup ${path}`)
     return 0

@@ -6,6 +6,7 @@ import * as Events from "./events"
 import { createGroupCommit } from "./group-commit"
 import { open } from "./open"
 import type { IngestReply, IngestRequest } from "./ingest"
+import { toWire } from "../workers"
 
 declare const self: Worker
 
@@ -30,12 +31,12 @@ self.onmessage = ({ data }: MessageEvent<IngestRequest>) => {
       append = (id, json, rows, now) =>
         commit.run(() => store.appendMany(JSON.parse(json) as Events.EventInput[], now), rows).then(
           (appended) => reply({ type: "appended", id, appended }),
-          (err: unknown) => reply({ type: "failed", id, error: describe(err) }),
+          (err: unknown) => reply({ type: "failed", id, error: toWire(err) }),
         )
       // Where this program was loaded from: inside the binary, never a path on the build machine.
       reply({ type: "ready", program: Bun.main })
     } catch (err) {
-      reply({ type: "unavailable", error: describe(err) })
+      reply({ type: "unavailable", error: toWire(err) })
     }
   } else if (data.type === "append") {
     append(data.id, data.json, data.rows, data.now)
@@ -48,8 +49,3 @@ self.onmessage = ({ data }: MessageEvent<IngestRequest>) => {
   }
 }
 
-/** What crosses back to the server: enough to rebuild the error its handlers map (SQLITE_FULL is a 507). */
-function describe(err: unknown) {
-  const e = err as { name?: unknown; message?: unknown; code?: unknown }
-  return { name: String(e?.name ?? "Error"), message: String(e?.message ?? err), code: typeof e?.code === "string" ? e.code : undefined }
-}

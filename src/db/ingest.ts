@@ -3,10 +3,10 @@ import { HiveError } from "../errors"
 import type { Logger } from "../log"
 import type * as Events from "./events"
 import type { GroupCommit } from "./group-commit"
+import { fromWire, workerProgram, type WireError } from "../workers"
 
 export type Appended = { count: number; first_id: number | null; last_id: number | null }
 
-type WireError = { name: string; message: string; code?: string }
 export type IngestRequest =
   | { type: "open"; path: string; autocheckpoint: number }
   | { type: "append"; id: number; json: string; rows: number; now: number }
@@ -30,17 +30,10 @@ export type IngestOptions = {
   logger?: Logger
 }
 
-/**
- * Where the worker's program is. In the binary it is an entry point of its own (Makefile: WORKERS), named by
- * its path under src/; import.meta.url cannot find it there, since the build bakes in the build machine's path.
- */
-const WORKER = Bun.main.startsWith("/$bunfs/") ? "./db/ingest-worker.ts" : new URL("./ingest-worker.ts", import.meta.url).href
+const WORKER = workerProgram("db/ingest-worker.ts", new URL("./ingest-worker.ts", import.meta.url))
 
 /** How long stopping waits for batches in flight (a COMMIT takes milliseconds; a disk may stall longer). */
 const STOP_WAIT_MS = 10_000
-
-/** A storage error from the worker, as the handlers know it (`code` is what maps SQLITE_FULL to a 507). */
-const rebuild = (e: WireError) => Object.assign(new Error(e.message), { name: e.name, code: e.code })
 
 /**
  * Event batches, written on a second core while batches pour in. Batch ingest is the hottest write path, and
@@ -86,7 +79,7 @@ export function createIngest(db: Database, store: Events.Store, commit: GroupCom
           settle(data.id)?.resolve(data.appended)
           break
         case "failed":
-          settle(data.id)?.reject(rebuild(data.error))
+          settle(data.id)?.reject(fromWire(data.error))
           break
       }
     }

@@ -2,23 +2,36 @@ import type { Database } from "bun:sqlite"
 import { rotate, vacuumInto } from "../db/backup"
 import { encryptFile } from "../secrets/backup-cipher"
 import type { Keys } from "../secrets/keys"
+import { runOnce, workerProgram } from "../workers"
 
 export type BackupResult = { path: string; bytes: number; encrypted: boolean; removed: string[] }
 
+/** What a backup is sealed with: the current master key generation's backup sub-key, and that generation's id. */
+export type BackupKey = { key: Uint8Array; id: string }
+
+export function backupKey(keys: Keys): BackupKey {
+  const g = keys.current()
+  return { key: keys.subKey(g, "backup"), id: g.id }
+}
+
 /**
  * `hive backup` and the daily job: a verified copy in backups/, optionally encrypted as a whole with the
- * current master key generation's backup sub-key (so no plaintext row leaves the machine), then rotation
- * to the newest `keep`.
+ * backup sub-key (so no plaintext row leaves the machine), then rotation to the newest `keep`.
  */
-export function backup(db: Database, dir: string, opts: { keep: number; encryptWith?: Keys; now?: Date }): BackupResult {
-  const keys = opts.encryptWith
-  const seal = keys
-    ? (plain: string, target: string) => {
-        const g = keys.current()
-        encryptFile(plain, target, keys.subKey(g, "backup"), g.id)
-      }
-    : undefined
+export function backup(db: Database, dir: string, opts: { keep: number; seal?: BackupKey; now?: Date }): BackupResult {
+  const sealWith = opts.seal
+  const seal = sealWith ? (plain: string, target: string) => encryptFile(plain, target, sealWith.key, sealWith.id) : undefined
   const path = vacuumInto(db, dir, "", opts.now, seal)
   const removed = rotate(dir, opts.keep)
   return { path, bytes: Bun.file(path).size, encrypted: seal !== undefined, removed }
 }
+
+export type BackupJob = { dbPath: string; dir: string; keep: number; seal?: BackupKey }
+
+const PROGRAM = workerProgram("jobs/backup-worker.ts", new URL("./backup-worker.ts", import.meta.url))
+
+/**
+ * The same, from a worker thread with its own connection: the server's thread would otherwise stop answering
+ * for the whole copy, check and encryption (measured: 2.4 s for a 130 MB database, 8.5 s encrypted).
+ */
+export const backupOffThread = (job: BackupJob) => runOnce<BackupResult>(PROGRAM, job)

@@ -5,7 +5,7 @@ import type { Stores } from "../db/stores"
 import type { Logger } from "../log"
 import type { Keys } from "../secrets/keys"
 import type { Blobs } from "../artifacts/blobs"
-import { backup } from "./backup"
+import { backupKey, backupOffThread } from "./backup"
 import { checkSessions } from "./liveness"
 import * as Retention from "./retention"
 import { createScheduler, parseSchedule, type Job, type Schedule } from "./scheduler"
@@ -51,8 +51,9 @@ export function createJobs({ db, stores, keys, blobs, jobs: config, backupsDir, 
     {
       name: "backup",
       description: `verified copy of the database in backups/, keeping the newest ${config.backupKeep}`,
-      run: () => {
-        const result = backup(db, backupsDir, { keep: config.backupKeep, encryptWith: config.backupEncrypt ? keys : undefined })
+      run: async () => {
+        const seal = config.backupEncrypt ? backupKey(keys) : undefined
+        const result = await backupOffThread({ dbPath: db.filename, dir: backupsDir, keep: config.backupKeep, seal })
         logger.info(`backed up the database to ${result.path}${result.removed.length ? ` (removed ${result.removed.length} older)` : ""}`)
         return 1 + result.removed.length
       },

@@ -8,7 +8,7 @@ import * as Config from "../../src/config"
 import { checkFile, listBackups } from "../../src/db/backup"
 import { apply } from "../../src/db/migrate"
 import { open } from "../../src/db/open"
-import { backup } from "../../src/jobs/backup"
+import { backup, backupKey } from "../../src/jobs/backup"
 import { createStores } from "../../src/db/stores"
 import { decryptFile } from "../../src/secrets/backup-cipher"
 import { cliEnv, hive, tempDir, testApp } from "../helpers"
@@ -39,7 +39,7 @@ describe("backups", () => {
     const { db, config, keys } = await testApp()
     db.run("INSERT INTO projects (id, name, directory, created_at, updated_at) VALUES ('p', ?, '/x', 1, 1)", [CANARY])
     const plain = backup(db, config.backupsDir, { keep: 10, now: new Date(1) })
-    const sealed = backup(db, config.backupsDir, { keep: 10, now: new Date(2), encryptWith: keys })
+    const sealed = backup(db, config.backupsDir, { keep: 10, now: new Date(2), seal: backupKey(keys) })
     expect(readFileSync(plain.path).includes(CANARY)).toBe(true)
     expect(sealed.path.endsWith(".db.enc")).toBe(true)
     expect(readFileSync(sealed.path).includes(CANARY)).toBe(false)

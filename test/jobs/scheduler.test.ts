@@ -1,4 +1,6 @@
+import { Database } from "bun:sqlite"
 import { describe, expect, test } from "bun:test"
+import { listBackups } from "../../src/db/backup"
 import { writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { parseDuration } from "../../src/config"
@@ -143,6 +145,32 @@ describe("the jobs API", () => {
     expect(after.last_run).toMatchObject({ trigger: "manual", rows_affected: 0, error: null })
     expect((await call("POST", "/api/jobs/nope/run")).body).toEqual({ error: { code: "not_found", message: "job nope not found" } })
     expect((await call("POST", "/api/jobs/BAD!/run")).status).toBe(400)
+  })
+
+  test("the backup job copies from a worker thread: the server answers while it runs, and the copy is whole", async () => {
+    const { call, db, config } = await testApp()
+    const insert = db.prepare("INSERT INTO events (ts, kind, payload) VALUES (?, 'bulk', ?)")
+    const payload = JSON.stringify({ filler: "x".repeat(200) })
+    db.transaction(() => {
+      for (let i = 0; i < 100_000; i++) insert.run(i, payload)
+    })()
+    let done = false
+    const job = call("POST", "/api/jobs/backup/run").finally(() => (done = true))
+    // The run is recorded as under way when it starts. On the server's thread, no request could be answered
+    // between that moment and its end, so seeing it under way means the copy is made elsewhere.
+    let answeredMidRun = false
+    while (!done && !answeredMidRun) {
+      const backup = (await call("GET", "/api/jobs")).body.items.find((j: { name: string }) => j.name === "backup")
+      answeredMidRun = backup.last_run !== null && backup.last_run.finished_at === null
+      await Bun.sleep(1)
+    }
+    const ran = await job
+    expect(answeredMidRun).toBe(true)
+    expect(ran.body).toMatchObject({ job: "backup", rows_affected: 1, error: null })
+    const [copy] = listBackups(config.backupsDir)
+    const backupDb = new Database(copy!.path, { readonly: true })
+    expect(backupDb.query("SELECT count(*) AS n FROM events WHERE kind = 'bulk'").get()).toEqual({ n: 100_000 })
+    backupDb.close()
   })
 
   test("a job that fails answers with its error and the server keeps serving", async () => {

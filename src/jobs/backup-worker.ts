@@ -1,0 +1,15 @@
+// The backup job's program (see ./backup.ts): its own connection, one backup, one reply.
+import { open } from "../db/open"
+import { serveOnce } from "../workers"
+import { backup, type BackupJob } from "./backup"
+
+declare const self: Worker
+
+serveOnce(self, ({ dbPath, dir, keep, seal }: BackupJob) => {
+  const db = open(dbPath)
+  try {
+    return backup(db, dir, { keep, seal })
+  } finally {
+    db.close()
+  }
+})
