@@ -1,9 +1,9 @@
 import { describe, expect, test } from "bun:test"
 import { SCAN_WINDOW, sinceSql, type EventFilter } from "../../src/db/events"
 import { createStores } from "../../src/db/stores"
-import { createAdminApp } from "../../src/server"
+import { createAdminApp, createShared } from "../../src/server"
 import * as Retention from "../../src/jobs/retention"
-import { isolatedConfig, testApp } from "../helpers"
+import { isolatedConfig, testApp, until } from "../helpers"
 import { mkdirSync } from "node:fs"
 import { migrations } from "../../migrations"
 import { migrationEnv } from "../../src/cli/home"
@@ -102,6 +102,30 @@ describe("events", () => {
     await post({ kind: "e" })
     expect(await replay).toEqual([7, 8, 9, 10, 11])
     second.abort.abort()
+  })
+
+  test("batches written by the ingest worker and single events written by the server reach a stream in id order, each once", async () => {
+    const ctx = await testApp()
+    const shared = createShared(ctx.db, ctx.stores.events, { startAboveRows: 1 })
+    const app = createAdminApp(ctx.deps, shared)
+    const send = (path: string, body: unknown) =>
+      app.handle(new Request(`http://localhost/api/events${path}`, { method: "POST", headers: { ...ctx.headers, "content-type": "application/json" }, body: JSON.stringify(body) }))
+    await send("/batch", { events: [{ kind: "warm" }] })
+    await until("the ingest worker", () => shared.ingest.offThread, 5000)
+    const abort = new AbortController()
+    const stream = sse(await app.handle(new Request("http://localhost/api/events/stream", { headers: ctx.headers, signal: abort.signal })))
+    await stream.next() // connected
+    const writes: Promise<Response>[] = []
+    for (let i = 0; i < 10; i++) {
+      writes.push(send("/batch", { events: Array.from({ length: 50 }, (_, k) => ({ kind: "b", payload: { i, k } })) }))
+      writes.push(send("/", { kind: "one", payload: { i } }))
+    }
+    expect((await Promise.all(writes)).map((r) => r.status)).toEqual(Array(20).fill(201))
+    const ids = await stream.events(510)
+    expect(ids).toEqual(Array.from({ length: 510 }, (_, i) => ids[0]! + i))
+    expect(shared.ingest.rowsOffThread).toBe(500)
+    abort.abort()
+    await shared.ingest.stop()
   })
 
   test("?since= and filters work on the stream", async () => {
