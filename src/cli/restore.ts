@@ -4,7 +4,7 @@ import { migrations } from "../../migrations"
 import * as Config from "../config"
 import { checkFile, fileSchemaVersion, stamp, vacuumInto } from "../db/backup"
 import { apply } from "../db/migrate"
-import { close, open } from "../db/open"
+import { close, open, openElsewhere } from "../db/open"
 import { createStores } from "../db/stores"
 import { FatalError, UsageError } from "../errors"
 import { createLogger } from "../log"
@@ -20,7 +20,8 @@ import { runningServer } from "./server-lock"
 export const help = `Usage: hive restore FILE [--home DIR]
 
 Replaces the database with a backup (plain, or encrypted with --encrypt), safely:
-  1. refuses while \`hive serve\` runs on this data home (stop it first);
+  1. refuses while \`hive serve\` runs on this data home, or any other process has the database open
+     (what it wrote after the swap would be lost; stop it first);
   2. checks the backup: PRAGMA integrity_check, and a schema this hive knows (an older one is
      migrated forward on the copy; a newer one is refused);
   3. checks that the master key opens what the backup holds;
@@ -43,6 +44,7 @@ export async function run(argv: string[]): Promise<number> {
   const logger = createLogger(config.logLevel)
   const server = runningServer(config.home)
   if (server) throw new FatalError(`hive serve is running on ${config.home} (pid ${server.pid}, ${server.url}); stop it, then restore`)
+  refuseIfOpenElsewhere(config)
 
   const staged = join(config.home, `.restore-${stamp()}.db`)
   const discard = () => ["", "-wal", "-shm"].forEach((s) => rmSync(staged + s, { force: true }))
@@ -85,6 +87,8 @@ export async function run(argv: string[]): Promise<number> {
       close(db)
     }
 
+    // Again just before the swap: the checks above take a while on a large backup.
+    refuseIfOpenElsewhere(config)
     if (existsSync(config.dbPath)) out(`kept the current database as ${setAside(config)}`)
     // The old WAL must go before the new file takes the name: SQLite would replay its frames onto it.
     rmSync(`${config.dbPath}-wal`, { force: true })
@@ -95,6 +99,21 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     discard()
   }
+}
+
+/**
+ * A process that has the database open would go on writing into the replaced file, and what it wrote would be
+ * lost without a word. A damaged database cannot be asked, and is replaced anyway (that is what restore is for).
+ */
+function refuseIfOpenElsewhere(config: Config.Config) {
+  let elsewhere = false
+  try {
+    elsewhere = existsSync(config.dbPath) && openElsewhere(config.dbPath)
+  } catch {
+    return
+  }
+  if (elsewhere)
+    throw new FatalError(`another process has ${config.dbPath} open (a hive command, a hook or another tool); let it finish or stop it, then restore; nothing was changed`)
 }
 
 /**

@@ -36,3 +36,19 @@ export function close(db: Database) {
   }
   db.close()
 }
+
+/**
+ * Whether another connection (another process: a hook, an export, a tool) has the database open. SQLite deletes
+ * the WAL and shared-memory files when the last connection closes, so after opening, reading and closing
+ * our own, they are still there only when someone else holds the file.
+ */
+export function openElsewhere(path: string): boolean {
+  const db = new Database(path)
+  try {
+    db.run("PRAGMA busy_timeout = 5000")
+    db.query("SELECT count(*) FROM sqlite_master").get()
+  } finally {
+    db.close()
+  }
+  return existsSync(`${path}-wal`) || existsSync(`${path}-shm`)
+}

@@ -124,8 +124,28 @@ describe("hive backup, restore and doctor", () => {
       server.proc.kill("SIGTERM")
       await server.proc.exited
     }
-    const agents = new Database(join(env.HIVE_HOME, "hive.db"), { readonly: true }).query("SELECT name FROM agents").all()
-    expect(agents).toEqual([{ name: "from-backup" }])
+    const check = new Database(join(env.HIVE_HOME, "hive.db"), { readonly: true })
+    expect(check.query("SELECT name FROM agents").all()).toEqual([{ name: "from-backup" }])
+    check.close()
+
+    // Any other process with the database open (here: a script that opened it, read, and waits) is refused too:
+    // what it wrote after the swap would be lost.
+    const dbPath = join(env.HIVE_HOME, "hive.db")
+    const holder = Bun.spawn(["bun", "-e", `const { Database } = require("bun:sqlite"); globalThis.db = new Database(${JSON.stringify(dbPath)}); db.query("SELECT 1 FROM agents").get(); console.log("open"); setTimeout(() => {}, 30000)`], { stdout: "pipe" })
+    try {
+      await holder.stdout.getReader().read() // it has the database open
+      const refused = await hive(["restore", old], env)
+      expect(refused.code).toBe(1)
+      expect(refused.stderr).toContain(`another process has ${dbPath} open`)
+      expect(refused.stderr).toContain("nothing was changed")
+      expect(refused.stderr).not.toContain("    at ")
+    } finally {
+      holder.kill()
+      await holder.exited
+    }
+    const after = await hive(["restore", old], env)
+    expect(after.stderr).toBe("")
+    expect(after.code).toBe(0)
   })
 
   test("doctor passes a healthy home, finds a damaged copy, and serve refuses that copy without touching it", async () => {
