@@ -147,13 +147,16 @@ export function load(overrides: Overrides = {}, env: Env = process.env): Config 
   }
 }
 
-/** HIVE_RETAIN_EVENTS=14d, HIVE_BACKUP_KEEP=3, HIVE_SCHEDULE_BACKUP="0 2 * * *" (job names upper-cased, - as _). */
+/** The variable that sets a job's schedule: HIVE_SCHEDULE_ and its name upper-cased, - as _. */
+export const scheduleEnvName = (job: string) => `HIVE_SCHEDULE_${job.toUpperCase().replaceAll("-", "_")}`
+
+/** HIVE_RETAIN_EVENTS=14d, HIVE_BACKUP_KEEP=3, HIVE_SCHEDULE_BACKUP="0 2 * * *". */
 function jobsConfig(env: Env): JobsConfig {
   const age = (name: string, fallback: number) => (env[name] ? parseDuration(name, env[name]!) : fallback)
   const r = JOB_DEFAULTS.retention
   const schedules = { ...JOB_DEFAULTS.schedules }
   for (const job of Object.keys(schedules)) {
-    const raw = env[`HIVE_SCHEDULE_${job.toUpperCase().replaceAll("-", "_")}`]
+    const raw = env[scheduleEnvName(job)]
     if (raw) schedules[job] = raw.trim()
   }
   return {

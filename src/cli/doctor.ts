@@ -15,6 +15,7 @@ import { createVault } from "../secrets/vault"
 import { HOME_OPTION, noExtra, out, parse } from "./args"
 import { openHome } from "./home"
 import { runningServer } from "./server-lock"
+import { parseSchedule } from "../jobs/scheduler"
 
 export const help = `Usage: hive doctor [--home DIR]
 
@@ -26,6 +27,7 @@ Checks the data home and prints each finding with a fix; exits 1 if any check fa
   wal         the size of the write-ahead log
   tunnel      when one is wanted or running: whether it is up (see \`hive tunnel status\`)
   disk        free space where the data home is
+  jobs        every HIVE_SCHEDULE_* is a schedule, and names a job (hive serve refuses a bad one)
   backups     how recent the newest backup is
 Changes nothing.
 
@@ -55,7 +57,7 @@ export async function run(argv: string[]): Promise<number> {
   return failed ? 1 : 0
 }
 
-export function diagnose(config: Config.Config, now = Date.now()): Finding[] {
+export function diagnose(config: Config.Config, now = Date.now(), env: Record<string, string | undefined> = process.env): Finding[] {
   const findings: Finding[] = []
   const add = (level: Finding["level"], check: string, what: string, fix?: string) => findings.push({ level, check, what, fix })
   const newest = listBackups(config.backupsDir)[0]
@@ -110,11 +112,29 @@ export function diagnose(config: Config.Config, now = Date.now()): Finding[] {
   const free = fs.bavail * fs.bsize
   if (free < DISK_WARN_BYTES) add("fail", "disk", `only ${(free / MiB).toFixed(0)} MiB free for ${config.home}`, "free space: writes fail with 507 when the disk is full")
   else add("ok", "disk", `${(free / MiB / 1024).toFixed(1)} GiB free`)
+  checkSchedules(config, env, add)
 
   if (!newest) add("warn", "backups", `none in ${config.backupsDir}`, runningServer(config.home) ? "one is made daily; or run `hive backup` now" : "run `hive backup` (hive serve makes one daily)")
   else if (now - newest.created_at > BACKUP_WARN_MS) add("warn", "backups", `the newest is from ${new Date(newest.created_at).toISOString()}`, "run `hive backup`; check `hive jobs list` for a failing backup job")
   else add("ok", "backups", `newest ${newest.path}`)
   return findings
+}
+
+/** A bad schedule stops hive serve at start; a misspelt variable is silently ignored. Both are said here first. */
+function checkSchedules(config: Config.Config, env: Record<string, string | undefined>, add: Add) {
+  let bad = 0
+  for (const [job, text] of Object.entries(config.jobs.schedules)) {
+    try {
+      parseSchedule(job, text, Config.parseDuration)
+    } catch (err) {
+      bad++
+      add("fail", "jobs", (err as Error).message, `fix or unset ${Config.scheduleEnvName(job)}`)
+    }
+  }
+  const known = Object.keys(config.jobs.schedules).map(Config.scheduleEnvName)
+  for (const name of Object.keys(env))
+    if (name.startsWith("HIVE_SCHEDULE_") && !known.includes(name)) add("warn", "jobs", `${name} names no job, so it changes nothing`, `use one of ${known.join(", ")}`)
+  if (bad === 0) add("ok", "jobs", "every schedule is an interval or a cron expression")
 }
 
 function checkArtifacts(config: Config.Config, stores: ReturnType<typeof createStores>, now: number, add: Add) {

@@ -148,6 +148,24 @@ describe("hive backup, restore and doctor", () => {
     expect(after.code).toBe(0)
   })
 
+  test("doctor names a bad schedule (which serve refuses) and a schedule variable that names no job", async () => {
+    const env = cliEnv()
+    expect((await hive(["migrate"], env)).code).toBe(0)
+    const fine = await hive(["doctor"], { ...env, HIVE_SCHEDULE_BACKUP: "0 2 * * *", HIVE_SCHEDULE_PRUNE_EVENTS: "30m" })
+    expect(fine.stdout).toContain("ok    jobs      every schedule is an interval or a cron expression")
+    const bad = { ...env, HIVE_SCHEDULE_BACKUP: "every tuesday", HIVE_SCHEDULE_BACKUPS: "1h" }
+    const found = await hive(["doctor"], bad)
+    expect(found.code).toBe(1)
+    expect(found.stdout).toContain('FAIL  jobs      the schedule of backup ("every tuesday") is neither an interval like 1h nor a cron expression')
+    expect(found.stdout).toContain("fix: fix or unset HIVE_SCHEDULE_BACKUP")
+    expect(found.stdout).toContain("WARN  jobs      HIVE_SCHEDULE_BACKUPS names no job, so it changes nothing")
+    expect(found.stdout).toContain("fix: use one of HIVE_SCHEDULE_CHECK_SESSIONS,")
+    const serve = await hive(["serve", "--port", "0"], bad)
+    expect(serve.code).toBe(1)
+    expect(serve.stderr).toContain('the schedule of backup ("every tuesday")')
+    expect(serve.stderr).not.toContain("    at ")
+  })
+
   test("doctor passes a healthy home, finds a damaged copy, and serve refuses that copy without touching it", async () => {
     const env = cliEnv()
     expect((await hive(["secrets", "set", "s"], env, "v")).code).toBe(0)
