@@ -41,7 +41,7 @@ check: deps
 
 # --bytecode precompiles the JS for a faster cold start; migrations are embedded via migrations/index.ts.
 # A worker's program is an entry point of its own (Bun bundles it into the binary beside main.ts).
-WORKERS := src/db/ingest-worker.ts src/jobs/backup-worker.ts
+WORKERS := src/db/checkpointer-worker.ts src/db/ingest-worker.ts src/jobs/backup-worker.ts
 build: deps
 	@mkdir -p dist
 	$(BUN) build --compile --minify --bytecode --sourcemap=none src/main.ts $(WORKERS) --outfile dist/hive

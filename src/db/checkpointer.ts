@@ -1,39 +1,13 @@
 import type { Database } from "bun:sqlite"
 import type { Logger } from "../log"
+import { workerProgram } from "../workers"
 
-// The worker's whole program: its own connection, a PASSIVE checkpoint every `every` ms (never waits for the
-// writer), and a RESTART one when the WAL has grown past `restartAbove` frames without the writer ever seeing
-// it fully copied (under a steady write load it never is, so it would otherwise grow without bound). RESTART
-// takes the write lock: with busy_timeout 0 it never waits for it, nor for a long reader (an export), so the
-// server's writes are held up for one copy at most, and it is tried at most every `restartEvery` ms. It says
-// "idle" after `idleAfter` ms with nothing written and nothing left to copy, and the server lets it go.
-const PROGRAM = `
-const { Database } = require("bun:sqlite")
-let db, timer, quiet = 0, lastLog = -1, lastRestart = 0
-self.onmessage = ({ data }) => {
-  if (data.stop) { clearInterval(timer); try { db && db.close() } catch {} ; postMessage({ stopped: true }); return }
-  db = new Database(data.path)
-  db.run("PRAGMA busy_timeout = 0")
-  db.run("PRAGMA synchronous = NORMAL")
-  const passive = db.query("PRAGMA wal_checkpoint(PASSIVE)")
-  const restart = db.query("PRAGMA wal_checkpoint(RESTART)")
-  timer = setInterval(() => {
-    try {
-      const r = passive.get()
-      if (r.log > data.restartAbove && Date.now() - lastRestart >= data.restartEvery) {
-        lastRestart = Date.now()
-        restart.get()
-      }
-      // Quiet: nothing was written since the last look and everything is copied.
-      quiet = r.log === lastLog && r.checkpointed === r.log ? quiet + data.every : 0
-      lastLog = r.log
-      if (quiet >= data.idleAfter) postMessage({ idle: true })
-    } catch (err) {
-      postMessage({ error: String(err && err.message || err) })
-    }
-  }, data.every)
-}
-`
+export type CheckpointerRequest =
+  | { type: "start"; path: string; every: number; restartAbove: number; restartEvery: number; idleAfter: number }
+  | { type: "stop" }
+export type CheckpointerReply = { type: "started"; program: string } | { type: "idle" } | { type: "error"; message: string } | { type: "stopped" }
+
+const PROGRAM = workerProgram("db/checkpointer-worker.ts", new URL("./checkpointer-worker.ts", import.meta.url))
 
 export type CheckpointerOptions = {
   /** How often the running worker checkpoints. */
@@ -63,31 +37,26 @@ export function createCheckpointer(db: Database, path: string, o: CheckpointerOp
   const idleAfterMs = o.idleAfterMs ?? 30_000
   let worker: Worker | null = null
   let stopped = false
-  const urls = new Map<Worker, string>()
-  const forget = (w: Worker) => {
-    const url = urls.get(w)
-    if (url) URL.revokeObjectURL(url)
-    urls.delete(w)
-  }
+  let gaveUp = false
 
   // The writer's safety net: a little above the worker's restart point.
   db.run(`PRAGMA wal_autocheckpoint = ${restartAboveFrames * 2}`)
 
   function start() {
-    const url = URL.createObjectURL(new Blob([PROGRAM], { type: "application/javascript" }))
-    const w = new Worker(url)
-    // The worker loads its program from the URL asynchronously: revoked once it has answered or been let go.
-    urls.set(w, url)
-    w.onmessage = ({ data }) => {
-      if (data.idle && worker === w) release()
-      else if (data.error) o.logger?.debug(`background checkpoint: ${data.error}`)
+    const w = new Worker(PROGRAM)
+    w.onmessage = ({ data }: MessageEvent<CheckpointerReply>) => {
+      if (data.type === "started") o.logger?.debug(`WAL checkpoints run on a worker thread while writes are heavy (its program: ${data.program})`)
+      else if (data.type === "idle" && worker === w) release()
+      else if (data.type === "error") o.logger?.debug(`background checkpoint: ${data.message}`)
     }
     w.onerror = (e) => {
+      // Not started again: a worker that cannot run would fail (and warn) once a second.
       o.logger?.warn(`the background checkpointer stopped (${e.message}); SQLite's own checkpoints carry on`)
+      gaveUp = true
       if (worker === w) worker = null
-      forget(w)
+      w.terminate()
     }
-    w.postMessage({ path, every: everyMs, restartAbove: restartAboveFrames, restartEvery: 500, idleAfter: idleAfterMs })
+    w.postMessage({ type: "start", path, every: everyMs, restartAbove: restartAboveFrames, restartEvery: 500, idleAfter: idleAfterMs } satisfies CheckpointerRequest)
     // Never what keeps the process alive: the server stops it on the way out, and a crash there must not hang.
     w.unref()
     worker = w
@@ -96,12 +65,9 @@ export function createCheckpointer(db: Database, path: string, o: CheckpointerOp
   function release() {
     const w = worker
     worker = null
-    w?.postMessage({ stop: true })
+    w?.postMessage({ type: "stop" } satisfies CheckpointerRequest)
     // The worker closes its connection, then ends; terminate() is the backstop should it not.
-    setTimeout(() => {
-      w?.terminate()
-      if (w) forget(w)
-    }, 1000).unref?.()
+    setTimeout(() => w?.terminate(), 1000).unref?.()
   }
 
   // total_changes(): rows this connection has written, plus what the server wrote through its other ones.
@@ -111,7 +77,7 @@ export function createCheckpointer(db: Database, path: string, o: CheckpointerOp
   let seen = written()
   const watch = setInterval(() => {
     const now = written()
-    if (!stopped && worker === null && now - seen >= startAboveRows) start()
+    if (!stopped && !gaveUp && worker === null && now - seen >= startAboveRows) start()
     seen = now
   }, 1000)
   watch.unref?.()
@@ -129,16 +95,15 @@ export function createCheckpointer(db: Database, path: string, o: CheckpointerOp
       worker = null
       await new Promise<void>((resolve) => {
         const done = setTimeout(resolve, 1000)
-        w.onmessage = ({ data }) => {
-          if (data.stopped) {
+        w.onmessage = ({ data }: MessageEvent<CheckpointerReply>) => {
+          if (data.type === "stopped") {
             clearTimeout(done)
             resolve()
           }
         }
-        w.postMessage({ stop: true })
+        w.postMessage({ type: "stop" } satisfies CheckpointerRequest)
       })
       w.terminate()
-      forget(w)
     },
   }
 }

@@ -1,6 +1,6 @@
 // The event-ingest worker's program (see ./ingest.ts): its own connection to the database, the events store's
 // own appendMany, and the same group commit as the server's, so batches that arrive together share a COMMIT.
-// A separate entry point of the binary (Makefile: build), so it is real code, not a string.
+// An entry point of the binary of its own (Makefile: WORKERS).
 import type { Database } from "bun:sqlite"
 import * as Events from "./events"
 import { createGroupCommit } from "./group-commit"
