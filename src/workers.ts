@@ -20,6 +20,24 @@ export function workerProgram(underSrc: string, beside: URL): string {
   return Bun.main.startsWith("/$bunfs/") ? `./${underSrc}` : beside.href
 }
 
+/**
+ * Ends a long-lived worker: asks it to stop ({ type: "stop" }), so it closes its connection, waits for its
+ * { type: "stopped" } (at most `timeoutMs`), then terminates it whatever it said.
+ */
+export async function endWorker(w: Worker, timeoutMs = 1000) {
+  await new Promise<void>((resolve) => {
+    const done = setTimeout(resolve, timeoutMs)
+    w.onmessage = ({ data }: MessageEvent<{ type?: string }>) => {
+      if (data.type === "stopped") {
+        clearTimeout(done)
+        resolve()
+      }
+    }
+    w.postMessage({ type: "stop" })
+  })
+  w.terminate()
+}
+
 type OnceReply<O> = { ok: true; value: O } | { ok: false; error: WireError }
 
 /** One message in, one reply out, then the worker ends: a long synchronous job off the server's thread. */

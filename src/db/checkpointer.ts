@@ -1,6 +1,6 @@
 import type { Database } from "bun:sqlite"
 import type { Logger } from "../log"
-import { workerProgram } from "../workers"
+import { endWorker, workerProgram } from "../workers"
 
 export type CheckpointerRequest =
   | { type: "start"; path: string; every: number; restartAbove: number; restartEvery: number; idleAfter: number }
@@ -65,9 +65,7 @@ export function createCheckpointer(db: Database, path: string, o: CheckpointerOp
   function release() {
     const w = worker
     worker = null
-    w?.postMessage({ type: "stop" } satisfies CheckpointerRequest)
-    // The worker closes its connection, then ends; terminate() is the backstop should it not.
-    setTimeout(() => w?.terminate(), 1000).unref?.()
+    if (w) void endWorker(w)
   }
 
   // total_changes(): rows this connection has written, plus what the server wrote through its other ones.
@@ -93,17 +91,7 @@ export function createCheckpointer(db: Database, path: string, o: CheckpointerOp
       const w = worker
       if (!w) return
       worker = null
-      await new Promise<void>((resolve) => {
-        const done = setTimeout(resolve, 1000)
-        w.onmessage = ({ data }: MessageEvent<CheckpointerReply>) => {
-          if (data.type === "stopped") {
-            clearTimeout(done)
-            resolve()
-          }
-        }
-        w.postMessage({ type: "stop" } satisfies CheckpointerRequest)
-      })
-      w.terminate()
+      await endWorker(w)
     },
   }
 }

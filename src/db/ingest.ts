@@ -3,7 +3,7 @@ import { HiveError } from "../errors"
 import type { Logger } from "../log"
 import type * as Events from "./events"
 import type { GroupCommit } from "./group-commit"
-import { fromWire, workerProgram, type WireError } from "../workers"
+import { endWorker, fromWire, workerProgram, type WireError } from "../workers"
 
 export type Appended = { count: number; first_id: number | null; last_id: number | null }
 
@@ -132,17 +132,7 @@ export function createIngest(db: Database, store: Events.Store, commit: GroupCom
     const deadline = Date.now() + STOP_WAIT_MS
     while (pending.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5))
     refusePending("the event writer did not answer in time")
-    await new Promise<void>((resolve) => {
-      const done = setTimeout(resolve, 1000)
-      w.onmessage = ({ data }: MessageEvent<IngestReply>) => {
-        if (data.type === "stopped") {
-          clearTimeout(done)
-          resolve()
-        }
-      }
-      w.postMessage({ type: "stop" } satisfies IngestRequest)
-    })
-    w.terminate()
+    await endWorker(w)
   }
 
   return {
