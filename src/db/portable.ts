@@ -88,8 +88,10 @@ export function importer(db: Database, onConflict: "skip" | "replace") {
   const cache = new Map<string, { cols: Set<string>; key: readonly string[]; json: readonly string[] }>()
   const spec = (table: string) => {
     let s = cache.get(table)
-    const t = byName.get(table) as { key: readonly string[]; json?: readonly string[] }
-    if (!s) cache.set(table, (s = { cols: new Set(columns(db, table)), key: t.key, json: t.json ?? [] }))
+    if (!s) {
+      const t = byName.get(table) as { key: readonly string[]; json?: readonly string[] }
+      cache.set(table, (s = { cols: new Set(columns(db, table)), key: t.key, json: t.json ?? [] }))
+    }
     return s
   }
   const same = (a: SQLQueryBindings, b: SQLQueryBindings) =>
