@@ -34,6 +34,9 @@ export function create(db: Database) {
   const devices = db.query<Device, []>(`SELECT ${dCols} FROM paired_devices ORDER BY paired_at, id`)
   const revoke = db.query<Device, [number, string]>(`UPDATE paired_devices SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? RETURNING ${dCols}`)
   const seen = db.query("UPDATE paired_devices SET last_seen_at = ?1 WHERE id = ?2 AND (last_seen_at IS NULL OR last_seen_at < ?1 - ?3)")
+  // When this process last wrote each device's last_seen_at: an UPDATE takes the write lock even when its WHERE
+  // matches nothing, and the phone API would otherwise ask for it on every request (waiting behind any writer).
+  const seenWritten = new Map<string, number>()
 
   return {
     /** A new window; any window still open closes (one pairing at a time). */
@@ -70,7 +73,11 @@ export function create(db: Database) {
       if (!row) throw notFound("device", id)
       return row
     },
-    seen: (id: string, now = Date.now()) => void seen.run(now, id, SEEN_EVERY_MS),
+    seen(id: string, now = Date.now()) {
+      if (now - (seenWritten.get(id) ?? -Infinity) < SEEN_EVERY_MS) return
+      seenWritten.set(id, now)
+      seen.run(now, id, SEEN_EVERY_MS)
+    },
     /** Deletes up to `limit` expired windows (the retention job). */
     pruneWindows: (now: number, limit: number) => pruneWindows.run(now, limit).changes,
   }

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test"
+import { Database } from "bun:sqlite"
 import { testApp } from "../helpers"
 
 async function setup() {
@@ -95,6 +96,24 @@ describe("pairing", () => {
 })
 
 describe("the phone API", () => {
+  test("a phone request writes last_seen_at at most once a minute: it never waits for the write lock in between", async () => {
+    const { openWindow, secretOf, pair, phoneCall, config } = await setup()
+    const { cookie } = await pair({ secret: secretOf((await openWindow()).url) })
+    expect((await phoneCall("GET", "/phone/api/me", undefined, { cookie: cookie! })).status).toBe(200)
+    // Another writer holds the lock (an agent's batch, a CLI): a phone request that asked for it would wait out
+    // the busy timeout and fail with a 503.
+    const other = new Database(config.dbPath)
+    other.run("BEGIN IMMEDIATE")
+    try {
+      const me = await phoneCall("GET", "/phone/api/me", undefined, { cookie: cookie! })
+      expect(me.status).toBe(200)
+      expect(me.body.last_seen_at).toBeGreaterThan(0)
+    } finally {
+      other.run("ROLLBACK")
+      other.close()
+    }
+  })
+
   test("approve an approval and answer a question from the phone; the admin API sees it", async () => {
     const { openWindow, secretOf, pair, phoneCall, call } = await setup()
     const { cookie } = await pair({ secret: secretOf((await openWindow()).url) })
