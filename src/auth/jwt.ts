@@ -96,8 +96,10 @@ export function createAuth(keys: Keys, tokens: Tokens.Store, now: () => number =
       return { token, row }
     },
 
-    /** A paired device's token: its own audience (refused on the admin API), its id as subject and jti. */
-    /** A device's token, and what it pins: the generation that signed it, until it expires (see paired_devices.key_id). */
+    /**
+     * A paired device's token: its own audience (refused on the admin API), its id as subject and jti. Returns
+     * what it pins too: the generation that signed it, until it expires (see paired_devices.key_id).
+     */
     async issueDevice(deviceId: string, ttlMs: number) {
       const g = keys.current()
       const at = now()
