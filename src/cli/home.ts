@@ -6,6 +6,7 @@ import { vacuumInto } from "../db/backup"
 import * as Audit from "../db/audit"
 import * as Keys from "../db/keys"
 import * as Maintenance from "../db/maintenance"
+import * as Schema from "../db/schema"
 import { apply, type AppliedReport, type MigrationEnv, type Registered, type SecretSink } from "../db/migrate"
 import * as OAuth from "../db/oauth"
 import * as Secrets from "../db/secrets"
@@ -74,8 +75,9 @@ export function migrationEnv(db: Database, config: Config, logger?: Logger): Mig
 /** The legacy files an import migration would take over, at the configured locations, right now. */
 export const legacyFilesFound = (m: Registered, config: Config) => m.describe?.({ legacy: config.legacy }).filter((f) => f.state !== "not found") ?? []
 
-/** Applies pending migrations, backing the database up first when it already holds data. */
+/** Applies pending migrations, backing the database up first when it already holds data; refuses a schema that is not hive's. */
 export function migrate(db: Database, config: Config, hooks: MigrateHooks = {}, list: readonly Registered[] = migrations) {
+  refuseUntrusted(db, config, list)
   return apply(db, list, {
     backup: () => hooks.onBackup?.(vacuumInto(db, config.backupsDir, "pre-migrate")),
     onApplied: hooks.onApplied,
@@ -104,6 +106,19 @@ export async function prepare(config: Config, logger: Logger, hooks: MigrateHook
     db.close()
     throw err
   }
+}
+
+/**
+ * A database whose schema is not what this hive's migrations build (a trigger, a view, an index of its own:
+ * code that would run on every write) is refused before anything is written to it, the migrations included.
+ */
+function refuseUntrusted(db: Database, config: Config, list: readonly Registered[]) {
+  const drift = Schema.untrusted(db, list)
+  if (drift.length === 0) return
+  throw new FatalError(
+    `${config.dbPath} has a schema this hive did not make (${drift.slice(0, 5).join("; ")}${drift.length > 5 ? `; ${drift.length - 5} more` : ""}); hive left it untouched. ` +
+      `Run \`hive doctor\`, then restore a backup you trust from ${config.backupsDir} with \`hive restore FILE\``,
+  )
 }
 
 /** A damaged database is refused with a clear message and left exactly as it is: hive never "repairs" by overwriting. */

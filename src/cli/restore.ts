@@ -2,9 +2,10 @@ import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync } fro
 import { join, resolve } from "node:path"
 import { migrations } from "../../migrations"
 import * as Config from "../config"
-import { checkFile, fileSchemaVersion, stamp, vacuumInto } from "../db/backup"
+import { checkFile, stamp, vacuumInto } from "../db/backup"
 import { apply } from "../db/migrate"
-import { close, open, openElsewhere } from "../db/open"
+import { close, open, openElsewhere, openReadOnly } from "../db/open"
+import * as Schema from "../db/schema"
 import { createStores } from "../db/stores"
 import { FatalError, UsageError } from "../errors"
 import { createLogger } from "../log"
@@ -22,8 +23,9 @@ export const help = `Usage: hive restore FILE [--home DIR]
 Replaces the database with a backup (plain, or encrypted with --encrypt), safely:
   1. refuses while \`hive serve\` runs on this data home, or any other process has the database open
      (what it wrote after the swap would be lost; stop it first);
-  2. checks the backup: PRAGMA integrity_check, and a schema this hive knows (an older one is
-     migrated forward on the copy; a newer one is refused);
+  2. checks the backup: PRAGMA integrity_check, and a schema exactly as this hive's migrations build it
+     for the version it records (a table, index, trigger or view of its own is refused, by name; an
+     older version is migrated forward on the copy; a newer one is refused);
   3. checks that the master key opens what the backup holds;
   4. keeps the current database as backups/hive-<time>-before-restore.db (a damaged one: its raw
      bytes as backups/hive-<time>-damaged.db), then swaps.
@@ -70,9 +72,7 @@ export async function run(argv: string[]): Promise<number> {
 
     const problems = checkFile(staged)
     if (problems.join() !== "ok") throw new FatalError(`${file} is not a sound SQLite database (${problems.slice(0, 3).join("; ")}); nothing was changed`)
-    const version = fileSchemaVersion(staged)
-    if (version === 0) throw new FatalError(`${file} is not a hive database (it has no schema_migrations); nothing was changed`)
-    if (version > migrations.length) throw new FatalError(`${file} is at schema version ${version}, newer than this hive knows (${migrations.length}); upgrade hive first`)
+    const version = checkSchema(file, staged)
 
     const db = open(staged)
     try {
@@ -82,6 +82,8 @@ export async function run(argv: string[]): Promise<number> {
       const env = migrationEnv(db, { ...config, legacy: { ccrDir: nowhere, stateDir: nowhere, configDir: nowhere, hiveDir: nowhere } })
       const applied = await apply(db, migrations, { env })
       if (applied.length) out(`migrated the backup from schema ${version} to ${migrations.length}`)
+      const drift = Schema.untrusted(db, migrations)
+      if (drift.length) throw new FatalError(`${file} does not migrate to this hive's schema (${drift.slice(0, 3).join("; ")}); nothing was changed`)
       unlock(config, createStores(db), logger)
     } finally {
       close(db)
@@ -98,6 +100,29 @@ export async function run(argv: string[]): Promise<number> {
     return 0
   } finally {
     discard()
+  }
+}
+
+/**
+ * A backup is untrusted input: its schema must be exactly what this hive's migrations build for the version
+ * it records (a trigger or a view of its own would run inside `hive serve`). Returns that version.
+ */
+function checkSchema(file: string, staged: string): number {
+  const db = openReadOnly(staged)
+  try {
+    const recorded = Schema.recordedVersion(db, migrations)
+    if ("problem" in recorded) throw new FatalError(`${file} is not a hive database: ${recorded.problem}; nothing was changed`)
+    const { version } = recorded
+    if (version === 0) throw new FatalError(`${file} is not a hive database (it has no schema_migrations); nothing was changed`)
+    if (version > migrations.length) throw new FatalError(`${file} is at schema version ${version}, newer than this hive knows (${migrations.length}); upgrade hive first`)
+    const drift = Schema.untrusted(db, migrations)
+    if (drift.length)
+      throw new FatalError(
+        `${file} has a schema this hive did not make (${drift.slice(0, 5).join("; ")}${drift.length > 5 ? `; ${drift.length - 5} more` : ""}); a backup that carries its own triggers or views is refused; nothing was changed`,
+      )
+    return version
+  } finally {
+    db.close()
   }
 }
 

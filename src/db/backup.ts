@@ -1,8 +1,9 @@
-import { Database } from "bun:sqlite"
+import type { Database } from "bun:sqlite"
 import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { FatalError } from "../errors"
 import * as Maintenance from "./maintenance"
+import { openReadOnly } from "./open"
 
 /** Sortable, filename-safe: 2026-11-22T01-49-00-123Z. */
 export const stamp = (now = new Date()) => now.toISOString().replaceAll(":", "-").replace(".", "-")
@@ -16,23 +17,12 @@ export type BackupFile = { name: string; path: string; label: string; encrypted:
 export function checkFile(path: string, kind: "quick" | "full" = "full"): string[] {
   let db: Database | undefined
   try {
-    db = new Database(path, { readonly: true, strict: true })
+    db = openReadOnly(path)
     return Maintenance.create(db).check(kind)
   } catch (err) {
     return [(err as Error).message]
   } finally {
     db?.close()
-  }
-}
-
-/** The schema version recorded in a database file (0 when it has none). */
-export function fileSchemaVersion(path: string): number {
-  const db = new Database(path, { readonly: true, strict: true })
-  try {
-    const table = db.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get()
-    return table ? (db.query<{ v: number | null }, []>("SELECT max(version) AS v FROM schema_migrations").get()!.v ?? 0) : 0
-  } finally {
-    db.close()
   }
 }
 

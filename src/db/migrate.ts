@@ -213,6 +213,21 @@ export async function apply(db: Database, list: readonly Registered[], opts: App
   return reports
 }
 
+/**
+ * Only the schema, synchronously, in a scratch database (src/db/schema.ts's reference): each migration's
+ * `up` in order, with its after-commit file work dropped, since a scratch database takes over no files.
+ */
+export function buildSchema(db: Database, list: readonly Registered[], env: MigrationEnv) {
+  assertListValid(list)
+  immediate(db, () => db.run(TABLE))
+  const record = db.query("INSERT INTO schema_migrations (version, name, checksum, applied_at, duration_ms) VALUES (?1, ?2, ?3, 0, 0)")
+  for (const m of list)
+    immediate(db, () => {
+      m.up(context(db, { env }, m, { resumed: false, afterCommit: () => {}, report: () => {} }))
+      record.run(m.version, m.name, m.checksum)
+    })
+}
+
 /** Rolls back the newest `count` applied migrations; refuses before changing anything if one has no `down`. */
 export function rollback(db: Database, list: readonly Registered[], count: number, opts: Pick<ApplyOptions, "backup"> = {}): string[] {
   const applied = appliedRows(db).reverse().slice(0, count)

@@ -9,6 +9,7 @@ import { existsSync } from "node:fs"
 export function open(path: string): Database {
   const db = new Database(path, { create: true, strict: true })
   db.run("PRAGMA busy_timeout = 5000")
+  distrustSchema(db)
   db.run("PRAGMA journal_mode = WAL")
   // NORMAL in WAL mode is durable against process crashes; only an OS crash can lose the last commits.
   db.run("PRAGMA synchronous = NORMAL")
@@ -18,11 +19,26 @@ export function open(path: string): Database {
   return db
 }
 
+/**
+ * SQLite's defensive setting: a function or virtual table that is not marked harmless cannot run from the
+ * schema (a trigger, a view, a CHECK or a default), so a file hive did not write cannot reach load_extension
+ * and the like before its schema has been compared (src/db/schema.ts). Hive's own schema needs nothing more.
+ */
+function distrustSchema(db: Database) {
+  db.run("PRAGMA trusted_schema = OFF")
+}
+
 /** Read-only view for commands that promise to change nothing (status, dry runs); undefined when there is no file yet. */
 export function openExisting(path: string): Database | undefined {
   if (!existsSync(path)) return undefined
+  return openReadOnly(path)
+}
+
+/** A file opened to be looked at (a backup, a staged restore): read-only, and its schema distrusted. */
+export function openReadOnly(path: string): Database {
   const db = new Database(path, { readonly: true, strict: true })
   db.run("PRAGMA busy_timeout = 5000")
+  distrustSchema(db)
   return db
 }
 
@@ -46,6 +62,7 @@ export function openElsewhere(path: string): boolean {
   const db = new Database(path)
   try {
     db.run("PRAGMA busy_timeout = 5000")
+    distrustSchema(db)
     db.query("SELECT count(*) FROM sqlite_master").get()
   } finally {
     db.close()
