@@ -4,6 +4,7 @@ import * as Config from "../config"
 import { createBlobs, ORPHAN_GRACE_MS } from "../artifacts/blobs"
 import { listBackups } from "../db/backup"
 import { plan } from "../db/migrate"
+import * as Schema from "../db/schema"
 import { createStores } from "../db/stores"
 import { processAlive } from "../db/job-runs"
 import { describeTunnel } from "../tunnel/settings"
@@ -21,8 +22,10 @@ export const help = `Usage: hive doctor [--home DIR]
 
 Checks the data home and prints each finding with a fix; exits 1 if any check fails.
   database    PRAGMA integrity_check and foreign_key_check
-  schema      applied migrations against this hive's (pending ones, a newer database)
+  schema      every table, index, trigger and view is what this hive's migrations build; applied
+              migrations against this hive's (pending ones, a newer database)
   key         the master key is present, holds every key id the database needs, and decrypts a value
+  ids         no id sequence is near its end (an imported id there stops every insert)
   artifacts   every file an artifact refers to exists; no file is left that none refers to
   wal         the size of the write-ahead log
   tunnel      when one is wanted or running: whether it is up (see \`hive tunnel status\`)
@@ -90,6 +93,11 @@ export function diagnose(config: Config.Config, now = Date.now(), env: Record<st
     else
       add("fail", "database", `foreign_key_check: ${orphans.length} row(s) point at missing parents (first: ${orphans[0]!.table} row ${orphans[0]!.rowid} -> ${orphans[0]!.parent})`, restoreFix)
 
+    checkSequences(stores, add)
+    const drift = Schema.untrusted(db, migrations)
+    if (drift.length)
+      add("fail", "schema", `differs from what this hive's migrations build: ${drift.slice(0, 5).join("; ")}${drift.length > 5 ? `; ${drift.length - 5} more` : ""}`, restoreFix)
+    else add("ok", "schema", "every table, index, trigger and view is this hive's own")
     const p = plan(db, migrations)
     if (p.newerThanBinary) add("fail", "schema", `version ${p.databaseVersion} is newer than this hive (${migrations.length})`, "upgrade hive")
     else if (p.pending.length || p.unfinished.length)
@@ -148,6 +156,21 @@ function checkArtifacts(config: Config.Config, stores: ReturnType<typeof createS
   if (orphans.length)
     add("warn", "artifacts", `${orphans.length} file(s) no artifact refers to, ${orphans.reduce((n, f) => n + f.bytes, 0)} bytes (first: ${orphans[0]!.path})`, "run `hive jobs run prune-artifacts`")
   if (!missing.length && !orphans.length) add("ok", "artifacts", `${referenced.size} file(s), all present and referenced`)
+}
+
+/** Ids past this leave too few for hive's writers (JavaScript counts exactly to 2^53): one row put there stops every insert. */
+const SEQUENCE_FAIL_AT = Number.MAX_SAFE_INTEGER - 2 ** 32
+
+function checkSequences(stores: ReturnType<typeof createStores>, add: Add) {
+  const full = stores.maintenance.sequences().filter((s) => s.seq > SEQUENCE_FAIL_AT)
+  for (const s of full)
+    add(
+      "fail",
+      "ids",
+      `the id sequence of ${s.name} is at ${BigInt(s.seq)}, near its end: new ${s.name} rows cannot be stored`,
+      `stop hive, delete the ${s.name} rows with id > ${SEQUENCE_FAIL_AT} (sqlite3), then UPDATE sqlite_sequence SET seq = (SELECT max(id) FROM ${s.name}) WHERE name = '${s.name}'`,
+    )
+  if (full.length === 0) add("ok", "ids", "every id sequence has room")
 }
 
 type Add = (level: Finding["level"], check: string, what: string, fix?: string) => void

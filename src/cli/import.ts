@@ -7,13 +7,17 @@ import { immediate } from "../db/tx"
 import { FatalError, UsageError } from "../errors"
 import { createLogger } from "../log"
 import { HOME_OPTION, noExtra, out, parse } from "./args"
-import { prepare } from "./home"
+import { cliActor, prepare } from "./home"
 
 export const help = `Usage: hive import FILE [--on-conflict skip|replace] [--home DIR]
 
 Reads a file written by \`hive export\` into this data home and prints a report per table.
 The whole file is checked first (header, every line, the end line's count): a damaged or cut-off
 file is refused before anything is written.
+
+Every value is checked as API input is (a whole number in range where the column holds one, text where it
+holds text); a record that fails is reported and left out. The audit log only grows: an audit record is
+added under a new id and marked as imported (never replacing an entry), and the import itself is audited.
 
 A record whose key is new is inserted; one equal to what is stored is left as it is; one that differs:
   --on-conflict skip      (default) keeps what is stored, and counts it as skipped
@@ -144,6 +148,8 @@ export async function run(argv: string[]): Promise<number> {
       if (batch.length >= BATCH) write()
     }
     if (batch.length) write()
+    // The import itself is on the record, whatever it brought (audit rows from the file are marked as imported).
+    stores.audit.append("import", `file:${file}`, cliActor(), { mode, records, tables: Object.fromEntries([...counts].map(([t, c]) => [t, c])) })
     // Events come in with their own ids, below what search has indexed: index them anew from the first one.
     if (firstEvent !== Number.MAX_SAFE_INTEGER) stores.search.reindexAfter(firstEvent - 1)
     // A replaced envelope must not linger in the WAL (secure_delete already zeroes it in the main file).

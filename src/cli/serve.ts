@@ -36,6 +36,8 @@ Environment:
   HIVE_TUNNEL_PROBE_INTERVAL  how often the tunnel's public URL is checked (default 30s)`
 
 const GRACE_MS = 10_000
+/** After the grace: closing the database (a checkpoint) and the workers. */
+const CLOSE_MS = 5_000
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse("hive serve", argv, {
@@ -64,7 +66,7 @@ export async function run(argv: string[]): Promise<number> {
   const deps = appDeps(config, prepared, logger, {
     // Through the tunnel while it is up (a phone anywhere can open that), else the listener itself.
     phoneBaseUrl: () => tunnel?.phoneUrl() ?? phoneUrl,
-    streams: { heartbeatMs: config.sseHeartbeatMs, maxStreams: config.maxStreams, shutdown: shutdown.signal },
+    streams: { heartbeatMs: config.sseHeartbeatMs, maxStreams: config.maxStreams, shutdown: shutdown.signal, open: { active: 0 } },
   })
   const scheduler = deps.scheduler
   const shared = createShared(db, prepared.stores.events, { logger })
@@ -121,12 +123,21 @@ export async function run(argv: string[]): Promise<number> {
   logger.info(`hive ${config.version} listening on http://${config.host}:${server.port} (phone listener ${phoneUrl}; home ${config.home}, schema ${schemaVersion(db)})`)
 
   let tunnelClosed: Promise<void> | undefined
+  let stoppingAt = 0
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
+      stoppingAt = Date.now()
       logger.info(`${signal}: finishing in-flight requests, then closing the database`)
+      // Whatever is still under way after the grace (and the close that follows), the process ends: every
+      // acknowledged write is already committed, and SQLite's WAL needs no clean close to be sound.
+      const last = setTimeout(() => {
+        logger.error(`still stopping after ${(GRACE_MS + CLOSE_MS) / 1000} s; exiting now`)
+        process.exit(1)
+      }, GRACE_MS + CLOSE_MS)
+      last.unref()
       shutdown.abort() // live event streams end; requests in flight still finish
       clearTimeout(startJobs)
-      scheduler.stop() // no new job runs; one under way finishes below
+      scheduler.stop() // no new job runs; one under way stops at its next pause
       tunnelClosed = tunnel?.stop() // no new requests from outside; the listeners finish what is under way
       const force = setTimeout(() => {
         server.stop(true)
@@ -142,7 +153,8 @@ export async function run(argv: string[]): Promise<number> {
     process.once("SIGTERM", () => stop("SIGTERM"))
   })
   // Every request has been answered, so the event writer has nothing in flight; its connection closes first.
-  await Promise.all([scheduler.drain(), tunnelClosed, shared.ingest.stop(), checkpointer.stop()])
+  // A job stops at its next pause; one that cannot (a backup mid-copy) is not waited for past the grace.
+  await Promise.all([scheduler.drain(Math.max(0, GRACE_MS - (Date.now() - stoppingAt))), tunnelClosed, shared.ingest.stop(), checkpointer.stop()])
   prepared.stores.tunnel.clear(process.pid)
   close(db)
   clearRunning(config.home)

@@ -22,6 +22,8 @@ export function create(db: Database) {
       const rows = db.query<Record<string, string>, []>(`PRAGMA ${kind === "quick" ? "quick_check" : "integrity_check"}(${maxErrors})`).all()
       return rows.map((r) => Object.values(r)[0]!)
     },
+    /** AUTOINCREMENT's high-water marks: where each table's next id comes from. */
+    sequences: () => db.query<{ name: string; seq: number }, []>("SELECT name, seq FROM sqlite_sequence ORDER BY name").all(),
     foreignKeyProblems: () => db.query<{ table: string; rowid: number | null; parent: string }, []>("PRAGMA foreign_key_check").all(),
   }
 }

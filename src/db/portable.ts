@@ -19,10 +19,11 @@ export const TABLES = [
   { name: "events", key: ["id"], json: ["payload"] },
   { name: "turn_stats", key: ["id"] },
   { name: "claude_sdk_sessions", key: ["key"] },
-  { name: "audit_log", key: ["id"] },
+  // Append-only (migration 022): a record is added under a new id and marked imported, never replaces a row.
+  { name: "audit_log", key: ["id"], appendOnly: true },
   { name: "secrets", key: ["name"], sealed: true },
   { name: "operator_oauth_tokens", key: ["forge"], sealed: true },
-] as const satisfies readonly { name: string; key: readonly string[]; sealed?: boolean; json?: readonly string[] }[]
+] as const satisfies readonly { name: string; key: readonly string[]; sealed?: boolean; json?: readonly string[]; appendOnly?: boolean }[]
 // Not exported, on purpose: api_tokens, paired_devices and key_usage belong to one install; session_tokens
 // live a day; job_runs, tunnel_status and schema_migrations describe this database, not the user's data.
 
@@ -83,19 +84,69 @@ const isJsonText = (v: SQLQueryBindings | undefined) => {
 
 export type Outcome = "inserted" | "unchanged" | "replaced" | "skipped" | "failed"
 
+type Column = { name: string; type: string; pk: number }
+
+/**
+ * Why a file's value cannot go into a column, or undefined when it can: the checks API input gets. A STRICT
+ * table would turn the text "9223372036854775807" into an integer id and exhaust its sequence; JSON numbers
+ * past 2^53 are not whole numbers JavaScript can hold; times and row ids are never negative.
+ */
+function badValue(table: string, col: Column, v: SQLQueryBindings): string | undefined {
+  if (v === null) return undefined // NOT NULL is the table's to enforce
+  const what = `${table}.${col.name}`
+  switch (col.type) {
+    case "INTEGER":
+      if (typeof v !== "number" || !Number.isSafeInteger(v)) return `${what} must be a whole number from -(2^53-1) to 2^53-1, got ${JSON.stringify(String(v).slice(0, 40))}`
+      if ((col.pk || col.name.endsWith("_at") || col.name === "ts") && v < (col.pk ? 1 : 0)) return `${what} must not be ${col.pk ? "below 1" : "negative"}, got ${v}`
+      return undefined
+    case "REAL":
+      return typeof v === "number" && Number.isFinite(v) ? undefined : `${what} must be a number`
+    case "TEXT":
+      return typeof v === "string" ? undefined : `${what} must be text`
+    case "BLOB":
+      return v instanceof Uint8Array ? undefined : `${what} must be bytes ({"$base64": "..."})`
+    default:
+      return undefined
+  }
+}
+
 /** Writes records into their tables: new ones are inserted; an existing key is left alone when equal, else skipped or replaced. */
 export function importer(db: Database, onConflict: "skip" | "replace") {
-  const cache = new Map<string, { cols: Set<string>; key: readonly string[]; json: readonly string[] }>()
+  const cache = new Map<string, { cols: Set<string>; types: Map<string, Column>; key: readonly string[]; json: readonly string[] }>()
   const spec = (table: string) => {
     let s = cache.get(table)
     if (!s) {
       const t = byName.get(table) as { key: readonly string[]; json?: readonly string[] }
-      cache.set(table, (s = { cols: new Set(columns(db, table)), key: t.key, json: t.json ?? [] }))
+      const info = db.query<Column, []>(`SELECT name, upper(type) AS type, pk FROM pragma_table_info('${table}')`).all()
+      cache.set(table, (s = { cols: new Set(info.map((c) => c.name)), types: new Map(info.map((c) => [c.name, c])), key: t.key, json: t.json ?? [] }))
     }
     return s
   }
   const same = (a: SQLQueryBindings, b: SQLQueryBindings) =>
     a instanceof Uint8Array && b instanceof Uint8Array ? Buffer.from(a).equals(Buffer.from(b)) : a === b
+
+  const sameAudit = db.query<{ id: number }, [SQLQueryBindings, SQLQueryBindings, SQLQueryBindings, SQLQueryBindings, SQLQueryBindings]>(
+    "SELECT id FROM audit_log WHERE at = ? AND action = ? AND subject = ? AND actor = ? AND detail = ? LIMIT 1",
+  )
+  const appendAudit = db.query("INSERT INTO audit_log (at, action, subject, actor, detail, imported_at) VALUES (?, ?, ?, ?, ?, ?)")
+  /**
+   * An audit entry from a file: its id is not kept (it could name a row this install wrote, or one far ahead),
+   * the same entry already present is left alone, and a new one is appended marked as imported.
+   */
+  function putAudit(row: Row, now: number): { outcome: Outcome; reason?: string } {
+    if ([row.at, row.action, row.subject, row.actor].some((v) => v === undefined || v === null))
+      return { outcome: "failed", reason: "an audit_log record needs at, action, subject and actor" }
+    const fields = [row.at!, row.action!, row.subject!, row.actor!, row.detail ?? "{}"] as const
+    if (!isJsonText(fields[4])) return { outcome: "failed", reason: "audit_log.detail is not valid JSON text" }
+    if (sameAudit.get(...fields)) return { outcome: "unchanged" }
+    try {
+      appendAudit.run(...fields, typeof row.imported_at === "number" ? row.imported_at : now)
+      return { outcome: "inserted" }
+    } catch (err) {
+      if (!sqliteCode(err)?.startsWith("SQLITE_CONSTRAINT")) throw err
+      return { outcome: "failed", reason: (err as Error).message }
+    }
+  }
 
   return {
     known: (table: string): table is TableName => byName.has(table),
@@ -105,14 +156,19 @@ export function importer(db: Database, onConflict: "skip" | "replace") {
       return Object.keys(row).find((c) => !cols.has(c))
     },
     /** One record; its failure (a constraint, a missing parent, an unknown column) is reported, never thrown. */
-    put(table: TableName, row: Row): { outcome: Outcome; reason?: string } {
-      const { key, cols, json } = spec(table)
+    put(table: TableName, row: Row, now = Date.now()): { outcome: Outcome; reason?: string } {
+      const { key, cols, types, json } = spec(table)
       const names = Object.keys(row)
       const unknown = names.find((c) => !cols.has(c))
       if (unknown !== undefined) return { outcome: "failed", reason: `${table} has no column ${JSON.stringify(unknown)}` }
+      for (const n of names) {
+        const bad = badValue(table, types.get(n)!, row[n]!)
+        if (bad) return { outcome: "failed", reason: bad }
+      }
       const notJson = json.find((c) => c in row && !isJsonText(row[c]))
       if (notJson !== undefined) return { outcome: "failed", reason: `${table}.${notJson} is not valid JSON text` }
       if (key.some((k) => row[k] === undefined || row[k] === null)) return { outcome: "failed", reason: `no ${key.join(", ")}` }
+      if (table === "audit_log") return putAudit(row, now)
       const keyWhere = key.map((k) => `${k} = ?`).join(" AND ")
       const keyArgs = key.map((k) => row[k]!)
       try {

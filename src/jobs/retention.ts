@@ -11,12 +11,23 @@ import type * as TurnStats from "../db/turn-stats"
 
 /** Rows one delete statement may remove: a few ms of work, so an API request never waits long behind a prune. */
 export const CHUNK = 2000
-/** Ids one slice of the event walk looks at (events has no ts index; the walk is by id range). */
+/** Events one slice of the walk looks at (events has no ts index; the walk is by id, over the ids that exist). */
 export const EVENT_SLICE = 10_000
 
 /** Lets queued requests run between chunks (the jobs share the server's one thread and connection). */
 export type Pause = () => Promise<void>
 export const nextTurn: Pause = () => new Promise((resolve) => setImmediate(resolve))
+
+/** A job stopped between two of its steps because hive is stopping; what it did so far is committed. */
+export class Cancelled extends Error {}
+
+/** `nextTurn`, but a job that is cancelled stops at its next pause instead of running to its end. */
+export const cancellable =
+  (signal: AbortSignal): Pause =>
+  async () => {
+    await nextTurn()
+    if (signal.aborted) throw new Cancelled("cancelled: hive is stopping (what it did so far is kept)")
+  }
 
 /** Repeats a bounded delete until it removes less than a full chunk; returns the total. */
 export async function drain(step: (limit: number) => number, pause: Pause = nextTurn): Promise<number> {
@@ -34,12 +45,15 @@ export const pruneMessages = (broker: Pick<Broker.Store, "pruneDelivered">, now:
   drain((limit) => broker.pruneDelivered(now - maxAgeMs, limit), pause)
 
 /** Events older than the retention age, by age only (no row cap): a walk over the table in id slices. */
-export async function pruneEvents(events: Pick<Events.Store, "pruneSlice" | "idRange">, now: number, maxAgeMs: number, pause: Pause = nextTurn): Promise<number> {
+export async function pruneEvents(events: Pick<Events.Store, "pruneSlice" | "idRange" | "sliceEnd">, now: number, maxAgeMs: number, pause: Pause = nextTurn): Promise<number> {
   const { first, last } = events.idRange()
   if (first === null || last === null) return 0
   let total = 0
-  for (let from = first - 1; from < last; from += EVENT_SLICE) {
-    total += events.pruneSlice(from, Math.min(from + EVENT_SLICE, last), now - maxAgeMs)
+  // Slices of the ids that exist, not of the id range: one imported id near 2^63 must not make a walk of 2^63.
+  for (let from = first - 1; from < last; ) {
+    const to = events.sliceEnd(from, EVENT_SLICE) ?? last
+    total += events.pruneSlice(from, to, now - maxAgeMs)
+    from = to
     await pause()
   }
   return total

@@ -4,8 +4,11 @@ import { processAlive } from "../db/job-runs"
 import { HiveError, notFound } from "../errors"
 import type { Logger } from "../log"
 
-/** A job is a function of `now` that returns how many rows (or files) it affected; it may await between chunks. */
-export type Job = { name: string; description: string; run(now: number): Promise<number> | number }
+/**
+ * A job is a function of `now` that returns how many rows (or files) it affected; it may await between chunks,
+ * and stops at its next pause once `signal` is aborted (hive is stopping).
+ */
+export type Job = { name: string; description: string; run(now: number, signal: AbortSignal): Promise<number> | number }
 
 export type Schedule = { kind: "every"; ms: number; text: string } | { kind: "cron"; cron: Cron; text: string }
 
@@ -62,6 +65,7 @@ export function createScheduler(
   const running = new Map<string, Promise<RunResult>>()
   const startedAt = clock()
   let stopped = true
+  const cancel = new AbortController()
 
   const get = (name: string) => {
     const job = byName.get(name)
@@ -75,7 +79,7 @@ export function createScheduler(
     let rows: number | null = null
     let error: string | null = null
     try {
-      rows = await job.run(run.started_at)
+      rows = await job.run(run.started_at, cancel.signal)
     } catch (err) {
       error = message(err)
       logger.error(`job ${job.name} failed: ${error}`)
@@ -133,13 +137,24 @@ export function createScheduler(
       stopped = false
       for (const job of jobs) arm(job)
     },
-    /** Stops planning runs; a run under way finishes (awaited by `drain`). */
+    /** Stops planning runs; a run under way stops at its next pause (awaited by `drain`). */
     stop() {
       stopped = true
+      cancel.abort()
       for (const timer of timers.values()) clearTimeout(timer)
       timers.clear()
     },
-    drain: () => Promise.allSettled([...running.values()]),
+    /** Waits for the runs under way, at most `limitMs`: a job that cannot stop (one long statement) is not waited for. */
+    async drain(limitMs = Number.POSITIVE_INFINITY): Promise<void> {
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const limit = new Promise<void>((resolve) => {
+        if (!Number.isFinite(limitMs)) return
+        timer = setTimeout(resolve, limitMs)
+        timer.unref() // a pending limit must not keep a stopping process alive
+      })
+      await Promise.race([Promise.allSettled([...running.values()]), limit])
+      clearTimeout(timer)
+    },
     /** Runs a job now, outside its schedule; a 409 if it is already running here or in another process. */
     async run(name: string): Promise<RunResult> {
       const job = get(name)
