@@ -40,6 +40,8 @@ export type Config = {
   legacy: LegacyPaths
   jobs: JobsConfig
   tunnel: TunnelConfig
+  /** The only directories the API may write a secret into (HIVE_MATERIALIZE_DIRS); none by default. The CLI is not bound by it. */
+  materializeDirs: readonly string[]
 }
 
 /** The phone tunnel (`hive serve --tunnel`): which localtunnel server, and how often the public URL is probed. */
@@ -143,6 +145,7 @@ export function load(overrides: Overrides = {}, env: Env = process.env): Config 
     },
     transportEnv: { TMUX: env.TMUX, TMUX_PANE: env.TMUX_PANE, NVIM: env.NVIM, NVIM_LISTEN_ADDRESS: env.NVIM_LISTEN_ADDRESS },
     token: env.HIVE_TOKEN || undefined,
+    materializeDirs: parseDirs("HIVE_MATERIALIZE_DIRS", env.HIVE_MATERIALIZE_DIRS),
     claudeDir: resolve(env.CLAUDE_CONFIG_DIR || join(userHome, ".claude")),
   }
 }
@@ -201,6 +204,14 @@ function parseServerUrl(name: string, raw: string): string {
   if (!/^https?:$/.test(url.protocol) || url.username || url.password || url.search || url.hash)
     throw new UsageError(`${name} must be a plain http(s) address such as https://lt.desplega.ai (no credentials, query or fragment)`)
   return url.origin + url.pathname.replace(/\/$/, "")
+}
+
+/** A list of absolute directories, separated by ":" as in PATH. */
+function parseDirs(name: string, raw: string | undefined): string[] {
+  const dirs = (raw ?? "").split(":").filter((d) => d.trim() !== "")
+  const relative = dirs.find((d) => !d.startsWith("/"))
+  if (relative !== undefined) throw new UsageError(`${name} lists absolute directories separated by ":", got "${relative}"`)
+  return dirs.map((d) => resolve(d))
 }
 
 function parsePort(raw: string | undefined, fallback: number = DEFAULTS.port): number {

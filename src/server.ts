@@ -46,6 +46,8 @@ export type AppDeps = {
   host: string
   streams?: StreamLimits
   scheduler: Scheduler
+  /** Where the API may write secrets (HIVE_MATERIALIZE_DIRS). */
+  materializeDirs: readonly string[]
 }
 
 /** What `prepare` (src/cli/home.ts) gives a command: the open database and what was built over it. */
@@ -67,8 +69,9 @@ export function appDeps(config: Config, p: Prepared, logger: Logger, overrides: 
     phoneBaseUrl: () => `http://${config.host}:${config.phonePort}`,
     deviceTtlMs: config.deviceTtlMs,
     host: config.host,
-    streams: { heartbeatMs: config.sseHeartbeatMs, maxStreams: config.maxStreams },
+    streams: { heartbeatMs: config.sseHeartbeatMs, maxStreams: config.maxStreams, open: { active: 0 } },
     scheduler: createJobScheduler({ ...p, blobs, jobs: config.jobs, backupsDir: config.backupsDir, logger }),
+    materializeDirs: config.materializeDirs,
     ...overrides,
   }
 }
@@ -114,6 +117,7 @@ export function createAdminApp(deps: AppDeps, shared: Shared = createShared(deps
           phoneBaseUrl: deps.phoneBaseUrl,
           host: deps.host,
           scheduler: deps.scheduler,
+          materializeDirs: deps.materializeDirs,
         }),
       )
   self = app

@@ -45,7 +45,9 @@ export async function migratedDb(): Promise<{ db: Database; home: string; config
 }
 
 /** The real admin app over a real database, with a token for it. */
-export async function testApp(opts: { maxBodyBytes?: number; maxArtifactBytes?: number; vault?: Parameters<typeof createVault>[3]; logger?: Logger } = {}) {
+export async function testApp(
+  opts: { maxBodyBytes?: number; maxArtifactBytes?: number; vault?: Parameters<typeof createVault>[3]; logger?: Logger; materializeDirs?: string[] } = {},
+) {
   const { db, home, config } = await migratedDb()
   const stores = createStores(db)
   const keyFile = config.masterKey.file
@@ -56,6 +58,7 @@ export async function testApp(opts: { maxBodyBytes?: number; maxArtifactBytes?: 
     version: "test",
     maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024,
     ...(opts.maxArtifactBytes ? { maxArtifactBytes: opts.maxArtifactBytes } : {}),
+    ...(opts.materializeDirs ? { materializeDirs: opts.materializeDirs } : {}),
   })
   const { blobs, scheduler, pairingService } = deps
   const shared = createShared(db, stores.events)

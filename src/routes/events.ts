@@ -12,7 +12,18 @@ const PAGE = 500
 /** How long a stream sleeps without news before it looks at the table again (other processes write too). */
 const POLL_MS = 1000
 
-export type StreamLimits = { heartbeatMs: number; maxStreams: number; /** Ends every stream (graceful shutdown would otherwise wait on them). */ shutdown?: AbortSignal }
+export type StreamLimits = {
+  heartbeatMs: number
+  /** Open streams at once, over both listeners. */
+  maxStreams: number
+  /** Ends every stream (graceful shutdown would otherwise wait on them). */
+  shutdown?: AbortSignal
+  /** The count of open streams, shared by both listeners so `maxStreams` is one cap. */
+  open?: { active: number }
+}
+
+/** Throws (a 401) once the credential a stream was opened with is revoked or expired. */
+export type Recheck = () => unknown
 
 const EventBody = Body({
   kind: Text(100, 1),
@@ -35,7 +46,7 @@ const frame = (e: Events.Event) => encoder.encode(`id: ${e.id}\ndata: ${JSON.str
  * (Last-Event-ID or ?since=), so a reconnect replays exactly what was missed and the switch to live
  * has no gap and no duplicate by construction: SQLite has one writer, so ids become visible in order.
  */
-function stream(store: Events.Store, pulse: Pulse, limits: StreamLimits, state: { active: number }, request: Request, cursor: number, filter: Events.EventFilter) {
+function stream(store: Events.Store, pulse: Pulse, limits: StreamLimits, state: { active: number }, request: Request, cursor: number, filter: Events.EventFilter, recheck: Recheck) {
   let closed = false
   let wakeNow = () => {}
   const end = () => {
@@ -48,14 +59,32 @@ function stream(store: Events.Store, pulse: Pulse, limits: StreamLimits, state: 
   const body = new ReadableStream<Uint8Array>({
     async start(out) {
       let lastWrite = Date.now()
+      let lastCheck = Date.now()
       const send = (bytes: Uint8Array) => {
         out.enqueue(bytes)
         lastWrite = Date.now()
+      }
+      /**
+       * A token or device revoked (or expired) since the stream opened ends it, with a last event that says so:
+       * checked before anything new is sent (a point read), and at least every heartbeat while idle.
+       */
+      const revoked = async (sending: boolean) => {
+        if (!sending && Date.now() - lastCheck < limits.heartbeatMs) return false
+        lastCheck = Date.now()
+        try {
+          await recheck()
+          return false
+        } catch (err) {
+          const message = err instanceof HiveError ? err.message : "the credential is no longer valid"
+          send(encoder.encode(`event: unauthorized\ndata: ${JSON.stringify({ error: { code: "unauthorized", message } })}\n\n`))
+          return true
+        }
       }
       try {
         send(encoder.encode(`retry: 2000\n: connected\n\n`))
         while (!closed) {
           const page = store.next(cursor, filter, PAGE)
+          if (await revoked(page.events.length > 0)) break
           for (const e of page.events) send(frame(e))
           cursor = page.cursor
           if (page.more) {
@@ -92,9 +121,18 @@ function stream(store: Events.Store, pulse: Pulse, limits: StreamLimits, state: 
  * (a new subscriber wants what happens from now on, not a replay of the whole retention window).
  */
 /** A new stream, or a clear 503 when `limits.maxStreams` are already open (counted in `state`). */
-export function openStream(store: Events.Store, pulse: Pulse, limits: StreamLimits, state: { active: number }, request: Request, cursor: number, filter: Events.EventFilter) {
+export function openStream(
+  store: Events.Store,
+  pulse: Pulse,
+  limits: StreamLimits,
+  state: { active: number },
+  request: Request,
+  cursor: number,
+  filter: Events.EventFilter,
+  recheck: Recheck,
+) {
   if (state.active >= limits.maxStreams) throw new HiveError(503, "too_many_streams", `at most ${limits.maxStreams} event streams at once; close one and retry`)
-  return stream(store, pulse, limits, state, request, cursor, filter)
+  return stream(store, pulse, limits, state, request, cursor, filter, recheck)
 }
 
 export function cursorOf(request: Request, since: number | undefined, newest: () => number) {
@@ -104,8 +142,8 @@ export function cursorOf(request: Request, since: number | undefined, newest: ()
   return Number(header.trim())
 }
 
-export const events = (store: Events.Store, commit: GroupCommit, ingest: Ingest, pulse: Pulse, limits: StreamLimits) => {
-  const state = { active: 0 }
+export const events = (store: Events.Store, commit: GroupCommit, ingest: Ingest, pulse: Pulse, limits: StreamLimits, recheckOf: (request: Request) => Recheck) => {
+  const state = limits.open ?? { active: 0 }
   return new Elysia({ name: "routes.events", prefix: "/events", detail: { tags: ["events"] } })
     .post(
       "/",
@@ -139,12 +177,12 @@ export const events = (store: Events.Store, commit: GroupCommit, ingest: Ingest,
     .get(
       "/stream",
       ({ request, query }) =>
-        openStream(store, pulse, limits, state, request, cursorOf(request, query.since, store.newest), { agent: query.agent, session_id: query.session_id, kind: query.kind }),
+        openStream(store, pulse, limits, state, request, cursorOf(request, query.since, store.newest), { agent: query.agent, session_id: query.session_id, kind: query.kind }, recheckOf(request)),
       {
         query: t.Object({ since: t.Optional(Query.int("since")), ...Filter }),
         detail: {
           description:
-            "SSE. Without a cursor the stream starts at the newest event. Resume with Last-Event-ID (or ?since=): missed events are replayed, then live, with no gap and no duplicate. A heartbeat comment at least every 8 s.",
+            "SSE. Without a cursor the stream starts at the newest event. Resume with Last-Event-ID (or ?since=): missed events are replayed, then live, with no gap and no duplicate. A heartbeat comment at least every 8 s. The token is checked again at least every heartbeat: once it is revoked or expired, an `unauthorized` event ends the stream.",
         },
       },
     )

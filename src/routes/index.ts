@@ -160,6 +160,7 @@ export type ApiDeps = Stores & {
   scheduler: Scheduler
   pairingService: PairingService
   phoneBaseUrl: () => string
+  materializeDirs: readonly string[]
 }
 
 /** Who is acting, for the audit log: the token's name and id (never the token). */
@@ -214,7 +215,7 @@ export const api = (deps: ApiDeps) => {
     .use(sessions(deps.sessions, deps.commit, deps.claudeDir, deps.search))
     .use(worktrees(deps.worktrees, deps.commit))
     .use(preferences(deps.preferences, deps.commit))
-    .use(secrets(deps.vault, actorOf))
+    .use(secrets(deps.vault, actorOf, deps.materializeDirs))
     .use(oauth(deps.vault, actorOf))
     .use(sdkSessions(deps.sdkSessions, deps.commit))
     .use(audit(deps.audit))
@@ -223,7 +224,7 @@ export const api = (deps: ApiDeps) => {
     .use(approvals(deps.broker, deps.commit))
     .use(questions(deps.broker, deps.commit))
     .use(commands(deps.commands, deps.commit))
-    .use(events(deps.events, deps.commit, deps.ingest, deps.pulse, deps.streams))
+    .use(events(deps.events, deps.commit, deps.ingest, deps.pulse, deps.streams, (request) => () => deps.auth.check(request.headers.get("authorization"))))
     .use(hooks(deps, deps.commit, deps.pulse))
     .use(search(deps.search))
     .use(devices(deps.pairingService, deps.pairing, deps.phoneBaseUrl))

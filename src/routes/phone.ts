@@ -57,7 +57,7 @@ const LIST = 200
  * admin API is mounted here, and a device token is refused there: the tunnel reaches only this.
  */
 export const phone = (deps: PhoneDeps) => {
-  const streams = { active: 0 }
+  const streams = deps.streams.open ?? { active: 0 }
   return new Elysia({ name: "routes.phone" })
     .get("/", () => new Response(page, { headers: PAGE_HEADERS }), { detail: { description: "The phone page: pair screen, approvals, questions, sessions, live events." } })
     .post(
@@ -104,7 +104,8 @@ export const phone = (deps: PhoneDeps) => {
         })
         .get(
           "/events/stream",
-          ({ request, query }) => openStream(deps.events, deps.pulse, deps.streams, streams, request, cursorOf(request, query.since, deps.events.newest), {}),
+          ({ request, query }) =>
+            openStream(deps.events, deps.pulse, deps.streams, streams, request, cursorOf(request, query.since, deps.events.newest), {}, () => deps.auth.checkDevice(deviceCookie(request))),
           { query: t.Object({ since: t.Optional(Query.int("since")) }) },
         ),
     )

