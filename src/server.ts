@@ -132,7 +132,7 @@ export type AdminApp = ReturnType<typeof createAdminApp>
  */
 export function createPhoneApp(deps: AppDeps, { commit, pulse }: Shared) {
   return new Elysia({ name: "hive.phone", normalize: false })
-    .use(guards({ ...deps, anyHost: true }))
+    .use(guards({ ...deps, anyHost: true, publicHost: () => new URL(deps.phoneBaseUrl()).host }))
     .use(health(deps.db, deps.version))
     .use(
       phone({

@@ -76,7 +76,7 @@ async function readCapped(request: Request, limit: number): Promise<Uint8Array> 
   return Buffer.concat(chunks)
 }
 
-/** The admin API speaks JSON only; a body is JSON whatever its Content-Type says (`curl -d` sends a form type). */
+/** The API speaks JSON only (`refuseForeign` has checked the Content-Type of a change). */
 export async function parseJsonBody(request: Request, limit: number): Promise<unknown> {
   const bytes = await readCapped(request, limit)
   if (bytes.byteLength === 0) return null
@@ -143,6 +143,42 @@ function hostname(request: Request): string {
   return name.toLowerCase()
 }
 
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"])
+
+/**
+ * A change must come from the API's own clients, not from a page elsewhere (CSRF). Browsers let any page send
+ * a "simple" request (a form, or fetch with no-cors: text/plain, no custom header) carrying the phone's cookie:
+ * a page on another port of the same host is the same site, so SameSite does not stop it. Such a request is
+ * refused here: JSON bodies must say application/json (a simple request cannot), and a browser's Origin and
+ * Sec-Fetch-Site must say the request came from this origin. Clients outside a browser send neither header.
+ */
+export function refuseForeign(request: Request, alsoOwn: () => string | undefined = () => undefined) {
+  if (SAFE_METHODS.has(request.method)) return
+  const site = request.headers.get("sec-fetch-site")
+  if (site !== null && site !== "same-origin" && site !== "none")
+    throw new HiveError(403, "cross_origin", `a change must come from this server's own origin, not a ${site} page`)
+  const origin = request.headers.get("origin")
+  if (origin !== null) {
+    let host: string | undefined
+    try {
+      host = origin === "null" ? undefined : new URL(origin).host.toLowerCase()
+    } catch {}
+    // Through the tunnel the Host header names the local listener while the page's origin is the public one.
+    const own = (request.headers.get("host") ?? new URL(request.url).host).toLowerCase()
+    if (host === undefined || (host !== own && host !== alsoOwn()?.toLowerCase()))
+      throw new HiveError(403, "cross_origin", `a change must come from this server's own origin, not ${origin}`)
+  }
+  if (isUpload(request) || !hasBody(request)) return
+  const type = request.headers.get("content-type")?.split(";")[0]!.trim().toLowerCase()
+  if (type !== "application/json")
+    throw new HiveError(415, "unsupported_media_type", `a request body must be JSON, sent with Content-Type: application/json${type ? ` (got ${type})` : ""}`)
+}
+
+const hasBody = (request: Request) => {
+  const length = request.headers.get("content-length")
+  return length === null ? request.body !== null : length !== "0"
+}
+
 export type ApiDeps = Stores & {
   auth: Auth
   vault: Vault
@@ -171,7 +207,14 @@ export type ActorOf = (request: Request) => Promise<string>
  * resolves its name to 127.0.0.1 — DNS rebinding — gets 403), bodies are capped before they are read,
  * and every error, ours or the framework's, leaves as JSON.
  */
-export const guards = (deps: Pick<ApiDeps, "logger" | "maxBodyBytes" | "host"> & { maxArtifactBytes?: number; anyHost?: boolean }) => {
+export const guards = (
+  deps: Pick<ApiDeps, "logger" | "maxBodyBytes" | "host"> & {
+    maxArtifactBytes?: number
+    anyHost?: boolean
+    /** Another host that is this server's own origin (the phone listener: the tunnel's public host). */
+    publicHost?: () => string | undefined
+  },
+) => {
   const uploadLimit = deps.maxArtifactBytes ?? DEFAULTS.maxArtifactBytes
   const allowedHosts = new Set([...LOOPBACK, deps.host.toLowerCase()])
   return new Elysia({ name: "routes.guards" })
@@ -182,6 +225,7 @@ export const guards = (deps: Pick<ApiDeps, "logger" | "maxBodyBytes" | "host"> &
       const length = Number(request.headers.get("content-length") ?? 0)
       const limit = isUpload(request) ? uploadLimit : deps.maxBodyBytes
       if (length > limit) throw tooLarge(limit)
+      refuseForeign(request, deps.publicHost)
     })
     // An upload's body is a file that its route streams to disk: never read here (null: no JSON body).
     .onParse({ as: "global" }, ({ request }) => (isUpload(request) ? null : parseJsonBody(request, deps.maxBodyBytes)))

@@ -50,7 +50,8 @@ test("raw non-UTF-8 bytes, very deep JSON, oversized bodies and odd headers: nev
         const res = await app.handle(new Request(`http://localhost${path}`, { method: route.method, headers: { ...headers, "content-type": "application/json", ...extra }, body }))
         if (route.path.endsWith("/stream")) await res.body?.cancel()
         const oversized = typeof body === "string" && body.length > 64 * 1024 && !path.endsWith("/artifacts")
-        if (res.status >= 500 || (oversized && res.status !== 413 && res.status !== 401))
+        // A body not declared as JSON is refused (415) before it is read, so it never gets to be too large.
+        if (res.status >= 500 || (oversized && res.status !== 413 && res.status !== 401 && res.status !== 415))
           failures.push(`${route.method} ${path} ${JSON.stringify(extra)} body ${String(body).slice(0, 20)} -> ${res.status} ${(await res.text()).slice(0, 120)}`)
       }
   }
