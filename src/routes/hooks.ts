@@ -4,7 +4,7 @@ import * as Sessions from "../db/sessions"
 import type { Stores } from "../db/stores"
 import { recordHook } from "../hooks/record"
 import type { Pulse } from "../pulse"
-import { Body, Int, Json, Nullable, OneOf, Text } from "./schemas"
+import { Body, Int, Json, Nullable, OneOf, Pid, Text } from "./schemas"
 
 // What `hive hook` sends when a server runs: Claude Code's hook input as it came, and what the CLI saw of
 // the process that ran it (the server cannot see that process).
@@ -13,7 +13,7 @@ const HookBody = Body({
     { session_id: Text(256, 1), hook_event_name: Text(64, 1), transcript_path: t.Optional(Text(4096)), cwd: t.Optional(Text(4096)) },
     { additionalProperties: true },
   ),
-  caller: Body({ pid: Int({ minimum: 1 }), ppid: Nullable(Int({ minimum: 0 })), start_time: Nullable(Int({ minimum: 0 })), tty: Nullable(Text(256)) }),
+  caller: Body({ pid: Pid(1), ppid: Nullable(Pid(0)), start_time: Nullable(Int({ minimum: 0 })), tty: Nullable(Text(256)) }),
   transport: Body({ kind: OneOf(Sessions.TRANSPORTS), details: Json }),
 })
 

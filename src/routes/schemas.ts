@@ -24,20 +24,30 @@ export const Text = (maxLength: number, minLength = 0) => t.String({ minLength, 
  * makes Elysia Decode the whole body after checking it (~15% of a 500-event batch). A JSON body says
  * what it means: "5" is not 5.
  */
-export const Int = (options: { minimum?: number; maximum?: number; description?: string } = {}) => Type.Integer(options)
-export const Millis = Int({ minimum: 0 })
+/**
+ * Every whole number has a range: at most what JavaScript counts exactly (2^53 - 1), so a larger one is a 400
+ * instead of SQLite's "cannot store REAL value in INTEGER column" or a silently rounded value.
+ */
+export const Int = (options: { minimum?: number; maximum?: number; description?: string } = {}) =>
+  Type.Integer({ minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER, ...options })
+/** The last millisecond a JavaScript Date can hold (year 275760): a time past it means nothing. */
+export const MAX_MILLIS = 8.64e15
+export const Millis = Int({ minimum: 0, maximum: MAX_MILLIS })
+/** A process id (Linux caps them at 2^22; every system at 2^31 - 1). */
+export const Pid = (minimum: number) => Int({ minimum, maximum: 2 ** 31 - 1 })
 
 // Elysia coerces query values one by one and loses the field name on failure, so each query schema
 // carries its own message that names its field.
 export const Query = {
-  int: (name: string, minimum = 0) => t.Integer({ minimum, error: `query field "${name}": must be a whole number of at least ${minimum}` }),
+  int: (name: string, minimum = 0) =>
+    t.Integer({ minimum, maximum: Number.MAX_SAFE_INTEGER, error: `query field "${name}": must be a whole number from ${minimum} to ${Number.MAX_SAFE_INTEGER}` }),
   bool: (name: string) => t.Boolean({ error: `query field "${name}": must be true or false` }),
   text: (name: string, maxLength: number) => t.String({ minLength: 1, maxLength, error: `query field "${name}": must be 1 to ${maxLength} characters` }),
   oneOf: <V extends string>(name: string, values: readonly V[]) =>
     OneOf(values, { error: `query field "${name}": must be one of ${values.join(", ")}` }),
 }
 
-/** `?limit=&cursor=`; a limit above the cap is lowered to it, never an error. */
+/** `?limit=&cursor=`; a limit above the cap (and up to 2^53 - 1) is lowered to it. */
 export const Page = {
   limit: t.Optional(Query.int("limit", 1)),
   cursor: t.Optional(Query.text("cursor", 128)),

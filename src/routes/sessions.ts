@@ -5,7 +5,7 @@ import { DEFAULT_LIMIT, MAX_LIMIT } from "../db/entity"
 import { readTranscript, transcriptPath } from "../transcripts/read"
 import { indexTranscript } from "../transcripts/index"
 import type * as Search from "../db/search"
-import { Body, Id, Int, Json, Millis, Nullable, OneOf, Page, Query, Text } from "./schemas"
+import { Body, Id, Int, Json, Millis, Nullable, OneOf, Page, Pid, Query, Text } from "./schemas"
 
 const optional = {
   project_id: t.Optional(Nullable(Text(128, 1))),
@@ -14,8 +14,8 @@ const optional = {
   action_type: t.Optional(Nullable(OneOf(Sessions.ACTION_TYPES))),
   status: t.Optional(OneOf(Sessions.STATUSES)),
   metadata: t.Optional(Json),
-  pid: t.Optional(Nullable(Int({ minimum: 0 }))),
-  ppid: t.Optional(Nullable(Int({ minimum: 0 }))),
+  pid: t.Optional(Nullable(Pid(0))),
+  ppid: t.Optional(Nullable(Pid(0))),
   start_time: t.Optional(Nullable(Int({ minimum: 0 }))),
   cwd: t.Optional(Nullable(Text(4096))),
   label: t.Optional(Nullable(Text(500))),

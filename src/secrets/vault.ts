@@ -63,7 +63,8 @@ export function createVault(
           : err.kind === "malformed"
             ? "the stored value is not a hive envelope"
             : "authentication failed (the stored value was altered or moved)"
-      throw new HiveError(500, "secret_corrupted", `${label} cannot be decrypted: ${why}`, { cause: err })
+      // Not a 500 (a bug): the stored value is damaged or from another key, and setting it again is the fix.
+      throw new HiveError(409, "secret_corrupted", `${label} cannot be decrypted: ${why}; set it again`, { cause: err })
     }
   }
 

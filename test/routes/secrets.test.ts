@@ -49,8 +49,8 @@ describe("secrets over the API", () => {
     envelope[20]! ^= 0x01
     db.run("UPDATE secrets SET envelope = ? WHERE name = 'ok'", [envelope])
     const res = await call("GET", "/api/secrets/ok/value")
-    expect(res.status).toBe(500)
-    expect(res.body).toEqual({ error: { code: "secret_corrupted", message: "secret ok cannot be decrypted: authentication failed (the stored value was altered or moved)" } })
+    expect(res.status).toBe(409)
+    expect(res.body).toEqual({ error: { code: "secret_corrupted", message: "secret ok cannot be decrypted: authentication failed (the stored value was altered or moved); set it again" } })
   })
 
   test("materialize one secret, or one file per agent under a prefix", async () => {

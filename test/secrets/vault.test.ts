@@ -78,7 +78,8 @@ describe("the vault", () => {
     })()!
     expect(err).toBeInstanceOf(HiveError)
     expect(err.kind).toBe("secret_corrupted")
-    expect(err.message).toBe("secret one cannot be decrypted: authentication failed (the stored value was altered or moved)")
+    expect(err.status).toBe(409)
+    expect(err.message).toBe("secret one cannot be decrypted: authentication failed (the stored value was altered or moved); set it again")
   })
 
   test("materialize writes the plaintext atomically with mode 0600, never through a symlink", async () => {
