@@ -6,7 +6,8 @@ import type { AnyElysia } from "elysia"
  */
 export async function openApiDocument(app: AnyElysia, version: string) {
   const { toOpenAPISchema } = await import("@elysiajs/openapi/openapi")
-  const { paths, components } = toOpenAPISchema(app, undefined, undefined, undefined, "3.1.2")
+  // staticFile: false, or a path with a dot (/api/pairing/:id/qr.svg) is left out of the document.
+  const { paths, components } = toOpenAPISchema(app, { staticFile: false }, undefined, undefined, "3.1.2")
   return {
     openapi: "3.1.2",
     info: { title: "hive", version, description: "Local state server for a fleet of AI coding agents." },

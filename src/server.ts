@@ -96,7 +96,9 @@ export function createAdminApp(deps: AppDeps, shared: Shared = createShared(deps
     new Elysia({ name: "hive.admin", normalize: false })
       .use(guards(deps))
       // No UI: it would load scripts from a CDN, and hive must work offline. The JSON is the contract.
-      .get("/openapi", () => (document ??= openApiDocument(self!, deps.version)), { detail: { hide: true } })
+      .get("/openapi", () => (document ??= openApiDocument(self!, deps.version)), {
+        detail: { description: "This document: every route of the admin listener, from the schemas that check its requests.", security: [] },
+      })
       .use(health(deps.db, deps.version))
       .use(
         api({

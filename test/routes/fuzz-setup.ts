@@ -1,0 +1,74 @@
+import { openApiDocument } from "../../src/openapi"
+import { testApp } from "../helpers"
+import type { Document, Target } from "./fuzz-harness"
+
+/** Which tags' operations may change the guarded tables; every other operation must leave them as they are. */
+const GUARDED: Record<string, string[]> = {
+  secrets: ["secrets", "agents"], // an agent's purge deletes its token secret
+  operator_oauth_tokens: ["oauth"],
+  audit_log: ["secrets", "oauth", "agents"],
+  api_tokens: [],
+  schema_migrations: [],
+}
+
+/** A real app over a database holding a row of each kind, and the two fuzz targets: the admin and the phone listener. */
+export async function fuzzTargets(): Promise<{ admin: Target; phone: Target }> {
+  const ctx = await testApp()
+  const s = ctx.stores
+  const project = s.projects.create({ name: "p", directory: "/fuzz/p" })
+  const session = s.sessions.create({ project_id: project.id, name: "s", agent_session_id: "agent-session-1" })
+  const worktree = s.worktrees.create({ project_id: project.id, path: "/fuzz/p/wt", branch: "main" })
+  s.preferences.put("theme", { dark: true })
+  s.agents.create("alice")
+  s.agents.create("bob")
+  s.broker.send("alice", "bob", "hello")
+  const approval = s.broker.requestApproval({ agent: "alice", kind: "deploy" })
+  const question = s.broker.ask({ asker: "alice", target: null, question: "which?", options: ["a", "b"], multi: false, deadlineAt: null })
+  s.commands.enqueue({ id: "command-1", target: "alice", payload: { do: 1 } })
+  s.events.append({ kind: "seed", session_id: session.id, payload: { text: "hello" } })
+  s.sdkSessions.set("gitlab:alice:r:1", "sdk-1")
+  ctx.vault.putSecret("sentinel", new TextEncoder().encode("sentinel-value"), "fuzz")
+  ctx.vault.putOAuth("gitlab", { access_token: "sentinel-access" }, "fuzz")
+  const upload = await ctx.app.handle(
+    new Request(`http://localhost/api/sessions/${session.id}/artifacts?type=log&name=a.log`, { method: "POST", headers: { ...ctx.headers, "content-type": "text/plain" }, body: "log line\n" }),
+  )
+  const artifact = ((await upload.json()) as { id: string }).id
+  const window = (await ctx.call("POST", "/api/pairing")).body as { id: string; url: string }
+  const paired = await ctx.phone.handle(
+    new Request("http://localhost/pair", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ secret: new URL(window.url).hash.replace("#pair=", ""), name: "fuzz phone" }),
+    }),
+  )
+  const cookie = paired.headers.get("set-cookie")!.split(";")[0]!
+  const device = ((await paired.json()) as { device: { id: string } }).device.id
+  const second = (await ctx.call("POST", "/api/pairing")).body as { id: string }
+
+  const known: Record<string, string[]> = {
+    id: [project.id, session.id, worktree.id, approval.id, question.id, "command-1", artifact, device, second.id],
+    name: ["alice", "bob", "sentinel", "prune-stale", "vacuum", "check-sessions"],
+    key: ["theme", "gitlab:alice:r:1"],
+    forge: ["gitlab"],
+    recipient: ["alice", "bob"],
+    a: ["alice"],
+    b: ["bob"],
+  }
+  const doc = (await ctx.call("GET", "/openapi")).body as Document
+  const phoneDoc = (await openApiDocument(ctx.phone, "test")) as unknown as Document
+  return {
+    admin: { app: ctx.app, doc, headers: ctx.headers, known, db: ctx.db, guarded: GUARDED },
+    phone: {
+      app: ctx.phone,
+      doc: phoneDoc,
+      headers: { cookie },
+      known,
+      db: ctx.db,
+      guarded: Object.fromEntries(Object.keys(GUARDED).map((t) => [t, []])),
+      recordsRefusals: ["pairing_windows"],
+    },
+  }
+}
+
+/** The run's seed: HIVE_FUZZ_SEED to repeat one, else a new one each run (printed, and named on failure). */
+export const fuzzSeed = () => (process.env.HIVE_FUZZ_SEED ? Number(process.env.HIVE_FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31))
