@@ -135,7 +135,7 @@ export type AdminApp = ReturnType<typeof createAdminApp>
 export function createPhoneApp(deps: AppDeps, { commit, pulse }: Shared) {
   return new Elysia({ name: "hive.phone", normalize: false })
     .use(guards({ ...deps, anyHost: true, publicHost: () => new URL(deps.phoneBaseUrl()).host }))
-    .use(health(deps.db, deps.version))
+    .use(health(deps.db, deps.version, { public: true }))
     .use(
       phone({
         pairing: deps.pairingService,

@@ -16,8 +16,30 @@ export const isUpload = (request: Request) => request.method === "POST" && UPLOA
 const TYPE = "^[a-z0-9][a-z0-9_-]{0,63}$"
 const UploadQuery = t.Object({
   type: t.String({ pattern: TYPE, error: 'query field "type": 1 to 64 of a-z 0-9 _ - (e.g. log, diff, bundle)' }),
-  name: t.Optional(Text(255, 1)),
+  // No control characters: a name travels in a Content-Disposition header and a terminal listing.
+  name: t.Optional(t.String({ minLength: 1, maxLength: 255, pattern: "^[^\\u0000-\\u001f\\u007f]+$", error: 'query field "name": 1 to 255 characters, no control characters (NUL, CR, LF…)' })),
 })
+
+/** Types a browser shows without running anything; every other artifact is served as a download. */
+const INLINE = /^(text\/plain|application\/json|image\/(png|jpeg|gif|webp))(;|$)/i
+
+/**
+ * What an artifact is served with: whatever an agent uploaded (text/html, an SVG with a script) must never
+ * run as a page of this origin, so the browser is told not to sniff, to sandbox it, and to download it unless
+ * its type is one that cannot run.
+ */
+function servedHeaders(a: { content_type: string; name: string | null; id: string; sha256: string }): Record<string, string> {
+  const name = a.name ?? a.id
+  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, "_")
+  return {
+    "content-type": a.content_type,
+    "x-content-type-options": "nosniff",
+    "content-security-policy": "sandbox; default-src 'none'",
+    "content-disposition": `${INLINE.test(a.content_type) ? "inline" : "attachment"}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`,
+    "accept-ranges": "bytes",
+    etag: `"${a.sha256}"`,
+  }
+}
 
 const fileSize = (path: string) => {
   try {
@@ -54,7 +76,7 @@ export const artifacts = (store: Artifacts.Store, blobs: Blobs, commit: GroupCom
       ({ params, request }) => {
         const a = store.get(params.id)
         if (!blobs.exists(a.path)) throw new HiveError(410, "gone", `the file of artifact ${a.id} is missing from disk; run \`hive doctor\``)
-        const headers: Record<string, string> = { "content-type": a.content_type, "accept-ranges": "bytes", etag: `"${a.sha256}"` }
+        const headers = servedHeaders(a)
         const range = parseRange(request.headers.get("range"), a.size)
         if (range === null) return new Response(null, { status: 416, headers: { ...headers, "content-range": `bytes */${a.size}` } })
         if (!range) return new Response(blobs.read(a), { headers: { ...headers, "content-length": String(a.size) } })
@@ -63,7 +85,7 @@ export const artifacts = (store: Artifacts.Store, blobs: Blobs, commit: GroupCom
           headers: { ...headers, "content-range": `bytes ${range.start}-${range.end}/${a.size}`, "content-length": String(range.end - range.start + 1) },
         })
       },
-      { params: Id, detail: { description: "The artifact's content with its Content-Type; honours a single `Range: bytes=` (206, or 416 when unsatisfiable)." } },
+      { params: Id, detail: { description: "The artifact's content with its Content-Type, never sniffed or run (nosniff, a sandbox CSP; a download unless plain text, JSON or an image); honours a single `Range: bytes=` (206, or 416 when unsatisfiable)." } },
     )
     .delete(
       "/artifacts/:id",

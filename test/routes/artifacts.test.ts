@@ -113,3 +113,29 @@ describe("artifacts", () => {
     expect(s.total_bytes).toBe(s.by_kind.database + s.by_kind.artifacts + s.by_kind.backups)
   })
 })
+
+describe("artifacts a hostile agent uploads", () => {
+  test("an HTML or SVG upload is served so that it can never run: nosniff, a sandbox, a download", async () => {
+    const { upload, get } = await setup()
+    const html = await upload("<script>fetch('/api/secrets')</script>", "?type=page&name=evil.html", "text/html")
+    const res = await get(html.body.id)
+    expect(res.headers.get("content-type")).toBe("text/html")
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff")
+    expect(res.headers.get("content-security-policy")).toBe("sandbox; default-src 'none'")
+    expect(res.headers.get("content-disposition")).toBe(`attachment; filename="evil.html"; filename*=UTF-8''evil.html`)
+    const svg = await upload("<svg onload='alert(1)'/>", "?type=img", "image/svg+xml")
+    expect((await get(svg.body.id)).headers.get("content-disposition")).toStartWith("attachment;")
+    const log = await upload("plain\n", "?type=log&name=r%C3%A9sum%C3%A9.log")
+    expect((await get(log.body.id)).headers.get("content-disposition")).toBe(`inline; filename="r_sum_.log"; filename*=UTF-8''r%C3%A9sum%C3%A9.log`)
+  })
+
+  test("a name with NUL, CR or LF is refused before a byte is stored", async () => {
+    const { upload, blobs } = await setup()
+    for (const name of ["a%00b", "a%0d%0aSet-Cookie:%20x", "tab%09bed"]) {
+      const res = await upload("x", `?type=log&name=${name}`)
+      expect(res.status, name).toBe(400)
+      expect(res.body.error.message).toContain("no control characters")
+    }
+    expect(blobs.files()).toEqual([])
+  })
+})

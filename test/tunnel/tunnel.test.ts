@@ -76,7 +76,8 @@ describe("the tunnel, through a fake localtunnel server", () => {
     expect((await publicFetch("/health", { auth: basicAuth("wrong") })).status).toBe(401)
     const res = await publicFetch("/health")
     expect(res.status).toBe(200)
-    expect(await res.json()).toMatchObject({ status: "ok" })
+    // Public: it says it is up, and nothing an attacker could use (no version, no schema).
+    expect(await res.json()).toEqual({ status: "ok" })
     // Only the phone listener is behind the tunnel: the admin API is not there.
     expect((await publicFetch("/api/projects")).status).toBe(404)
 
