@@ -196,7 +196,13 @@ function checkKey(config: Config.Config, stores: ReturnType<typeof createStores>
     return add("fail", "key", err.message, "restore the key file (or HIVE_MASTER_KEY) that was in use")
   }
   const missing = [...refs.keys()].filter((id) => !ring.byId(id))
-  if (missing.length) return add("fail", "key", `the key from ${ring.source} lacks key id(s) ${missing.join(", ")} that the database needs`, "restore the key file that was in use")
+  if (missing.length)
+    return add(
+      "fail",
+      "key",
+      `the key from ${ring.source} lacks key id(s) ${missing.map((id) => `${id} (${Object.entries(refs.get(id)!).map(([w, n]) => `${n} ${w}`).join(", ")})`).join("; ")} that the database needs`,
+      "restore the key file that was in use; if only a few rows name that id (damaged or copied in), delete them (`hive secrets rm NAME`, `hive oauth rm FORGE`)",
+    )
   try {
     const vault = createVault(db, stores, createKeys(ring, config.masterKey))
     const checked = vault.verifyOne()

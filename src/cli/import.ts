@@ -32,6 +32,12 @@ Options:
 
 const BATCH = 1000
 
+/**
+ * The longest line a record can need: an event's payload is at most the API's body limit (1 MiB by default), a
+ * sealed secret 64 KiB. A longer line is not hive's, and is refused before it fills memory.
+ */
+export const MAX_LINE_CHARS = 16 * 1024 * 1024
+
 /** The file's lines with their numbers, streamed (an export of millions of events never sits in memory). */
 async function* lines(path: string): AsyncGenerator<{ n: number; text: string }> {
   const decoder = new TextDecoder("utf-8", { fatal: true })
@@ -44,6 +50,8 @@ async function* lines(path: string): AsyncGenerator<{ n: number; text: string }>
       yield { n: ++n, text: rest.slice(0, at) }
       rest = rest.slice(at + 1)
     }
+    if (rest.length > MAX_LINE_CHARS)
+      throw new FatalError(`${path}, line ${n + 1}: longer than ${MAX_LINE_CHARS / 1024 / 1024} Mi characters, more than any hive record; nothing was imported`)
   }
   rest += decoder.decode()
   if (rest) yield { n: ++n, text: rest }

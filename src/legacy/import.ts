@@ -21,6 +21,10 @@ export type Source<E> = {
   check(entry: E): Presence
 }
 
+const MiB = 1 << 20
+/** A registry of 100,000 sessions is 17 MiB. */
+export const MAX_LEGACY_BYTES = 64 * MiB
+
 type Found = { kind: "missing" } | { kind: "skip"; reason: string } | { kind: "file"; bytes: Uint8Array }
 
 function find(path: string): Found {
@@ -33,6 +37,9 @@ function find(path: string): Found {
   }
   if (st.isSymbolicLink()) return { kind: "skip", reason: "it is a symlink; hive neither follows nor deletes symlinks" }
   if (!st.isFile()) return { kind: "skip", reason: "it is not a regular file" }
+  // The parser keeps a syntax tree (to count keys written twice): about 8 bytes of memory per byte of file.
+  if (st.size > MAX_LEGACY_BYTES)
+    return { kind: "skip", reason: `it is ${(st.size / MiB).toFixed(0)} MiB, more than the ${MAX_LEGACY_BYTES / MiB} MiB hive reads from a legacy file (the older tools never wrote one this large)` }
   return { kind: "file", bytes: readFileSync(path) }
 }
 

@@ -17,8 +17,14 @@ export function unlock(config: Pick<Config, "masterKey">, stores: Pick<Stores, "
     whyNeeded: "this database holds values encrypted or tokens signed with one",
   })
   const missing = [...refs.keys()].filter((id) => !ring.byId(id))
-  if (missing.length) {
-    const what = missing.map((id) => `${id} (${Object.entries(refs.get(id)!).map(([w, n]) => `${n} ${w}`).join(", ")})`).join("; ")
+  const what = missing.map((id) => `${id} (${Object.entries(refs.get(id)!).map(([w, n]) => `${n} ${w}`).join(", ")})`).join("; ")
+  // The key is this database's when it sealed or signed anything the database still holds or counted. Then a
+  // missing id is a damaged or foreign row, not a wrong key: it must not lock the operator out of every
+  // command, `hive secrets rm` included. Reading such a value answers secret_corrupted.
+  const ours = [...refs.keys(), ...stores.keys.usage().map((u) => u.key_id)].some((id) => ring.byId(id))
+  if (missing.length && ours)
+    logger?.warn(`some rows name master key ids this key does not hold: ${what}. They cannot be decrypted; delete or set them again (hive doctor lists them)`)
+  else if (missing.length) {
     throw new KeyError(
       `the master key from ${ring.source} is not the one this database needs: it has key ${ring.generations.map((g) => g.id).join(", ")}, ` +
         `but values were sealed with ${what}. Restore the key file that was in use (or set HIVE_MASTER_KEY to it).`,

@@ -120,3 +120,32 @@ describe("untrusted database files", () => {
     db.close()
   })
 })
+
+describe("a damaged row", () => {
+  test("a secret whose key_id lies does not lock the CLI out: list, rm and the other commands still run; doctor names it", async () => {
+    const env = cliEnv()
+    expect((await hive(["secrets", "set", "good"], env, "one")).code).toBe(0)
+    expect((await hive(["secrets", "set", "liar"], env, "two")).code).toBe(0)
+    const db = new Database(join(env.HIVE_HOME, "hive.db"))
+    db.run("UPDATE secrets SET key_id = 'deadbeef' WHERE name = 'liar'")
+    db.close()
+    const doctor = await hive(["doctor"], env)
+    expect(doctor.code).toBe(1)
+    expect(doctor.stdout).toContain("lacks key id(s) deadbeef (1 secrets)")
+    const list = await hive(["secrets", "list"], env)
+    expect(list.code).toBe(0)
+    expect(list.stderr).toContain("deadbeef")
+    expect((await hive(["secrets", "get", "good"], env)).stdout).toBe("one")
+    expect((await hive(["secrets", "rm", "liar"], env)).code).toBe(0)
+    expect((await hive(["doctor"], env)).stdout).not.toContain("deadbeef")
+  })
+
+  test("a key that matches nothing in the database is still refused (a wrong key file, not a damaged row)", async () => {
+    const env = cliEnv()
+    expect((await hive(["secrets", "set", "good"], env, "one")).code).toBe(0)
+    const other = { ...env, HIVE_MASTER_KEY: Buffer.alloc(32, 9).toString("base64") }
+    const r = await hive(["secrets", "list"], other)
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain("is not the one this database needs")
+  })
+})

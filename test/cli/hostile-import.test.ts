@@ -1,6 +1,6 @@
 import { Database } from "bun:sqlite"
 import { describe, expect, test } from "bun:test"
-import { writeFileSync } from "node:fs"
+import { existsSync, truncateSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { migrations } from "../../migrations"
 import { open } from "../../src/db/open"
@@ -148,5 +148,28 @@ describe("the audit log only grows", () => {
     expect(() => db.run("UPDATE audit_log SET actor = 'x' WHERE id = 1")).toThrow("the audit log is append-only")
     expect(() => db.run("DELETE FROM audit_log")).toThrow("the audit log is append-only")
     db.close()
+  })
+})
+
+describe("files too large to be hive's", () => {
+  test("an import line longer than any record is refused before it fills memory, and nothing is imported", async () => {
+    const env = cliEnv()
+    expect((await hive(["migrate"], env)).code).toBe(0)
+    const file = exportFile([event({ id: 1 })])
+    const [header, ...rest] = (await Bun.file(file).text()).split("\n")
+    const huge = JSON.stringify(event({ id: 2, payload: JSON.stringify({ x: "y".repeat(17 * 1024 * 1024) }) }))
+    writeFileSync(file, [header, huge, ...rest].join("\n"))
+    const r = await hive(["import", file], env)
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain("line 2: longer than 16 Mi characters, more than any hive record; nothing was imported")
+  })
+
+  test("a legacy file larger than the older tools ever wrote is skipped with the reason and left in place", async () => {
+    const { legacyHome } = await import("../legacy/home")
+    const h = legacyHome()
+    truncateSync(h.files.sessions, 65 * 1024 * 1024) // sparse: its size, without writing 65 MiB
+    const r = await hive(["migrate", ...h.flags], h.env)
+    expect(r.stdout).toContain(`${h.files.sessions}: skipped, it is 65 MiB, more than the 64 MiB hive reads from a legacy file`)
+    expect(existsSync(h.files.sessions)).toBe(true)
   })
 })
