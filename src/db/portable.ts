@@ -20,10 +20,10 @@ export const TABLES = [
   { name: "turn_stats", key: ["id"] },
   { name: "claude_sdk_sessions", key: ["key"] },
   // Append-only (migration 022): a record is added under a new id and marked imported, never replaces a row.
-  { name: "audit_log", key: ["id"], appendOnly: true },
+  { name: "audit_log", key: ["id"] },
   { name: "secrets", key: ["name"], sealed: true },
   { name: "operator_oauth_tokens", key: ["forge"], sealed: true },
-] as const satisfies readonly { name: string; key: readonly string[]; sealed?: boolean; json?: readonly string[]; appendOnly?: boolean }[]
+] as const satisfies readonly { name: string; key: readonly string[]; sealed?: boolean; json?: readonly string[] }[]
 // Not exported, on purpose: api_tokens, paired_devices and key_usage belong to one install; session_tokens
 // live a day; job_runs, tunnel_status and schema_migrations describe this database, not the user's data.
 
