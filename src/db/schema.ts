@@ -1,36 +1,15 @@
 import { Database } from "bun:sqlite"
+import { migrations } from "../../migrations"
 import { buildSchema, type Registered } from "./migrate"
+import { describe, NO_LEGACY, type Schema } from "./schema-describe"
+import { newestReference } from "./schema-reference" with { type: "macro" }
+
+export { describe, type Schema }
 
 // A database file hive did not just write (a backup, a restored copy, the file found at start) is untrusted:
 // its sqlite_master can carry a trigger that rewrites every approval, or a view that calls load_extension,
 // and SQLite runs them for whoever opens it. So its schema is compared, entry by entry, with the one this
 // binary's own migrations build for the same schema version; any difference is refused, by name.
-
-/** `table sessions` -> its definition: the SQL SQLite keeps, then every column as table_xinfo reports it. */
-export type Schema = Map<string, string>
-
-/** Statistics tables that ANALYZE and `PRAGMA optimize` create and fill on their own; they hold no code. */
-const STATISTICS = /^sqlite_stat\d$/
-
-/** The schema of an open database, in the shape `differences` compares. */
-export function describe(db: Database): Schema {
-  const out: Schema = new Map()
-  const entries = db.query<{ type: string; name: string; tbl_name: string; sql: string | null }, []>("SELECT type, name, tbl_name, sql FROM sqlite_master").all()
-  for (const e of entries) {
-    if (e.type === "table" && STATISTICS.test(e.name)) continue
-    let definition = `on ${e.tbl_name}: ${e.sql ?? "(automatic)"}`
-    if (e.type === "table" && !e.sql?.startsWith("CREATE VIRTUAL TABLE")) {
-      const cols = db
-        .query<{ name: string; type: string; notnull: number; dflt_value: string | null; pk: number; hidden: number }, [string]>(
-          "SELECT name, type, \"notnull\", dflt_value, pk, hidden FROM pragma_table_xinfo(?)",
-        )
-        .all(e.name)
-      definition += `\ncolumns: ${cols.map((c) => `${c.name} ${c.type}${c.notnull ? " not null" : ""}${c.dflt_value !== null ? ` default ${c.dflt_value}` : ""}${c.pk ? ` pk${c.pk}` : ""}${c.hidden ? ` hidden${c.hidden}` : ""}`).join(", ")}`
-    }
-    out.set(`${e.type} ${e.name}`, definition)
-  }
-  return out
-}
 
 /** Every way `actual` differs from `expected`, one line each, naming the entry ("an unexpected trigger approve_all on approvals"). */
 export function differences(actual: Schema, expected: Schema): string[] {
@@ -47,28 +26,22 @@ export function differences(actual: Schema, expected: Schema): string[] {
 }
 
 const references = new Map<number, Schema>()
+// A macro's result is inlined as a value when the code is bundled, even where the macro itself is async.
+const bundled = newestReference() as unknown as Awaited<ReturnType<typeof newestReference>>
+if (bundled.ids.join() === migrations.map((m) => m.id).join()) references.set(migrations.length, new Map(bundled.entries))
 
 /** What this binary's migrations build, up to and including `version`, in an empty in-memory database (cached). */
 export function reference(list: readonly Registered[], version: number): Schema {
-  let schema = references.get(version)
+  let schema = list === migrations ? references.get(version) : undefined
   if (schema) return schema
   const db = new Database(":memory:", { strict: true })
   try {
-    const nowhere = "/nonexistent/hive-reference-schema"
-    // Import migrations find no legacy files there, so they create their tables and take nothing in.
-    const env = {
-      legacy: { ccrDir: nowhere, stateDir: nowhere, configDir: nowhere, hiveDir: nowhere },
-      now: () => 0,
-      secrets: () => {
-        throw new Error("the reference schema imports nothing")
-      },
-    }
-    buildSchema(db, list.slice(0, version), env)
+    buildSchema(db, list.slice(0, version), NO_LEGACY)
     schema = describe(db)
   } finally {
     db.close()
   }
-  references.set(version, schema)
+  if (list === migrations) references.set(version, schema)
   return schema
 }
 
