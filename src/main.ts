@@ -1,8 +1,6 @@
 #!/usr/bin/env bun
 import { VERSION } from "./config"
 import { FatalError, HiveError, UsageError } from "./errors"
-import { KeyError } from "./secrets/keyring"
-import { MigrationError } from "./db/migrate"
 
 type Command = { help: string; run(argv: string[]): Promise<number> }
 
@@ -48,7 +46,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(topic ? (await topic.load()).help : HELP)
     return 0
   }
-  if (name === "--version" || name === "-v" || name === "version") return console.log(VERSION), 0
+  if (name === "--version" || name === "-v" || name === "version") return (console.log(VERSION), 0)
   const command = commands[name]
   if (!command) throw new UsageError(name.startsWith("-") ? `unknown option ${name} (see \`hive --help\`)` : `unknown command "${name}" (see \`hive --help\`)`)
   return (await command.load()).run(rest)
@@ -59,7 +57,8 @@ function report(err: unknown): number {
     console.error(`hive: ${err.message}`)
     return 2
   }
-  if (err instanceof FatalError || err instanceof KeyError || err instanceof MigrationError || err instanceof HiveError) {
+  // Every error a user can act on is a FatalError (KeyError and MigrationError among them) or a HiveError.
+  if (err instanceof FatalError || err instanceof HiveError) {
     console.error(`hive: ${err.message}`)
     return 1
   }

@@ -1,6 +1,7 @@
 import type { Database } from "bun:sqlite"
 import type { LegacyPaths } from "../config"
 import { immediate } from "./tx"
+import { FatalError } from "../errors"
 
 /** How import migrations store credentials: sealed by the vault, compared without revealing them. */
 export type SecretSink = {
@@ -34,6 +35,8 @@ export type MigrationContext = {
   report(line: string): void
 }
 
+// void, not Promise: a migration runs inside a synchronous transaction, so an async `up` must not type-check.
+// biome-ignore lint/suspicious/noConfusingVoidType: void is the point here (see above)
 type Sync = void | undefined
 
 export type Migration = {
@@ -72,7 +75,8 @@ export type Plan = {
 
 export type AppliedReport = { id: string; durationMs: number; resumed: boolean; lines: string[] }
 
-export class MigrationError extends Error {}
+/** A migration failed, or cannot run: a FatalError (exit 1). */
+export class MigrationError extends FatalError {}
 
 const TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (
   version INTEGER PRIMARY KEY,
@@ -91,9 +95,7 @@ function tableExists(db: Database) {
 
 export function appliedRows(db: Database): AppliedRow[] {
   if (!tableExists(db)) return []
-  return db
-    .query<AppliedRow, []>("SELECT version, name, checksum, applied_at, duration_ms, effects_pending FROM schema_migrations ORDER BY version")
-    .all()
+  return db.query<AppliedRow, []>("SELECT version, name, checksum, applied_at, duration_ms, effects_pending FROM schema_migrations ORDER BY version").all()
 }
 
 /** The schema version of a database: the highest applied migration, 0 for a fresh file. */
@@ -200,10 +202,9 @@ export async function apply(db: Database, list: readonly Registered[], opts: App
     try {
       for (const fn of effects) await fn()
     } catch (err) {
-      throw new MigrationError(
-        `migration ${m.id} committed, but a step after the commit failed: ${reason(err)}; the next \`hive migrate\` retries it`,
-        { cause: err },
-      )
+      throw new MigrationError(`migration ${m.id} committed, but a step after the commit failed: ${reason(err)}; the next \`hive migrate\` retries it`, {
+        cause: err,
+      })
     }
     if (effects.length) settle.run(m.version)
     const report = { id: m.id, durationMs: Math.round(performance.now() - started), resumed, lines }

@@ -1,22 +1,13 @@
 import type { Database } from "bun:sqlite"
-import { plaintextSize } from "../secrets/cipher"
 import { keysetPage, type Page, type PageOptions } from "./entity"
 
 type Row = { name: string; envelope: Uint8Array; key_id: string; created_at: number; updated_at: number }
-/** What lists show: never the envelope, let alone the value. */
-export type SecretMeta = { name: string; key_id: string; size: number; created_at: number; updated_at: number }
-
-const meta = (r: { name: string; bytes: number; key_id: string; created_at: number; updated_at: number }): SecretMeta => ({
-  name: r.name,
-  key_id: r.key_id,
-  size: plaintextSize(r.bytes),
-  created_at: r.created_at,
-  updated_at: r.updated_at,
-})
+/** What lists are made of: never the envelope, let alone the value; the vault turns `bytes` into the value's size. */
+export type StoredSecret = { name: string; bytes: number; key_id: string; created_at: number; updated_at: number }
 
 export function create(db: Database) {
   const metaCols = "name, length(envelope) AS bytes, key_id, created_at, updated_at"
-  type MetaRow = Parameters<typeof meta>[0]
+  type MetaRow = StoredSecret
   const one = db.query<Row, [string]>("SELECT name, envelope, key_id, created_at, updated_at FROM secrets WHERE name = ?")
   const oneMeta = db.query<MetaRow, [string]>(`SELECT ${metaCols} FROM secrets WHERE name = ?`)
   const page = db.query<MetaRow, [string, number]>(`SELECT ${metaCols} FROM secrets WHERE name > ? ORDER BY name LIMIT ?`)
@@ -35,14 +26,15 @@ export function create(db: Database) {
   return {
     find: (name: string) => one.get(name) ?? undefined,
     first: () => first.get() ?? undefined,
-    meta: (name: string) => {
-      const r = oneMeta.get(name)
-      return r ? meta(r) : undefined
+    meta: (name: string) => oneMeta.get(name) ?? undefined,
+    list({ limit, cursor }: PageOptions): Page<StoredSecret> {
+      return keysetPage(
+        limit,
+        (n) => page.all(cursor ?? "", n),
+        (s) => s.name,
+      )
     },
-    list({ limit, cursor }: PageOptions): Page<SecretMeta> {
-      return keysetPage(limit, (n) => page.all(cursor ?? "", n).map(meta), (s) => s.name)
-    },
-    put: (name: string, envelope: Uint8Array, keyId: string, now: number) => meta(upsert.get(name, envelope, keyId, now)!),
+    put: (name: string, envelope: Uint8Array, keyId: string, now: number) => upsert.get(name, envelope, keyId, now)!,
     reseal: (name: string, envelope: Uint8Array, keyId: string) => void reseal.run(envelope, keyId, name),
     remove: (name: string) => remove.run(name).changes > 0,
     withPrefix: (prefix: string) => withPrefix.all(prefix, ""),

@@ -1,5 +1,22 @@
 import type { Database } from "bun:sqlite"
-import type { TunnelStatus } from "../tunnel/keeper"
+
+// The tunnel's status is this table's data: the serving process writes it, every command reads it.
+export type TunnelState = "connecting" | "up" | "down"
+/** Where the subdomain came from: derived from the install secret, the tunnel.subdomain preference, or random after a 409. */
+export type SubdomainSource = "install" | "preference" | "random"
+
+export type TunnelStatus = {
+  status: TunnelState
+  /** Why it is not up (or what it is waiting for); null when up. Never holds the password. */
+  reason: string | null
+  /** When the tunnel entered this status. */
+  since: number
+  /** The public address without credentials, once the tunnel server has given one. */
+  public_url: string | null
+  subdomain_source: SubdomainSource | null
+  /** How many times the tunnel was re-created since the server started. */
+  reconnects: number
+}
 
 export type TunnelRow = TunnelStatus & { pid: number; updated_at: number }
 

@@ -7,6 +7,7 @@ import type { GroupCommit } from "../db/group-commit"
 import type { Ingest } from "../db/ingest"
 import type { Stores } from "../db/stores"
 import type { Vault } from "../secrets/vault"
+import type { ActorOf } from "./actor"
 import { agents } from "./agents"
 import { approvals } from "./approvals"
 import { audit } from "./audit"
@@ -45,7 +46,11 @@ function expectation(schema: SchemaLike | undefined): string | undefined {
   const nullable = schema.anyOf.some((s) => s.type === "null")
   const consts = schema.anyOf.filter((s) => "const" in s).map((s) => String(s.const))
   const inner = schema.anyOf.find((s) => s.type !== "null")
-  const what = consts.length ? `one of ${consts.join(", ")}` : inner?.anyOf ? expectation(inner)?.replace(/^must be /, "") : `a${/^[aeiou]/.test(inner?.type ?? "") ? "n" : ""} ${inner?.type ?? "value"}`
+  const what = consts.length
+    ? `one of ${consts.join(", ")}`
+    : inner?.anyOf
+      ? expectation(inner)?.replace(/^must be /, "")
+      : `a${/^[aeiou]/.test(inner?.type ?? "") ? "n" : ""} ${inner?.type ?? "value"}`
   return `must be ${what}${nullable ? " or null" : ""}`
 }
 
@@ -169,7 +174,7 @@ export function refuseForeign(request: Request, alsoOwn: () => string | undefine
       throw new HiveError(403, "cross_origin", `a change must come from this server's own origin, not ${origin}`)
   }
   if (isUpload(request) || !hasBody(request)) return
-  const type = request.headers.get("content-type")?.split(";")[0]!.trim().toLowerCase()
+  const type = request.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase()
   if (type !== "application/json")
     throw new HiveError(415, "unsupported_media_type", `a request body must be JSON, sent with Content-Type: application/json${type ? ` (got ${type})` : ""}`)
 }
@@ -199,9 +204,6 @@ export type ApiDeps = Stores & {
   materializeDirs: readonly string[]
 }
 
-/** Who is acting, for the audit log: the token's name and id (never the token). */
-export type ActorOf = (request: Request) => Promise<string>
-
 /**
  * Guards every request: the Host must be one this server answers to (a page on another origin that
  * resolves its name to 127.0.0.1 — DNS rebinding — gets 403), bodies are capped before they are read,
@@ -217,28 +219,30 @@ export const guards = (
 ) => {
   const uploadLimit = deps.maxArtifactBytes ?? DEFAULTS.maxArtifactBytes
   const allowedHosts = new Set([...LOOPBACK, deps.host.toLowerCase()])
-  return new Elysia({ name: "routes.guards" })
-    .onRequest(({ request }) => {
-      // The phone listener is reached through a tunnel under the tunnel's own host name.
-      if (!deps.anyHost && !allowedHosts.has(hostname(request)))
-        throw new HiveError(403, "forbidden_host", "this server only answers requests addressed to its own host name")
-      const length = Number(request.headers.get("content-length") ?? 0)
-      const limit = isUpload(request) ? uploadLimit : deps.maxBodyBytes
-      if (length > limit) throw tooLarge(limit)
-      refuseForeign(request, deps.publicHost)
-    })
-    // An upload's body is a file that its route streams to disk: never read here (null: no JSON body).
-    .onParse({ as: "global" }, ({ request }) => (isUpload(request) ? null : parseJsonBody(request, deps.maxBodyBytes)))
-    // Never reached (the hook above always answers); it tells the OpenAPI generator bodies are JSON.
-    .onParse({ as: "global" }, { fn: "json" } as unknown as () => undefined)
-    .onError({ as: "global" }, ({ code, error, request }) => {
-      const err = toHiveError(code, error, request)
-      if (err.status >= 500) {
-        const cause = err.cause instanceof Error ? `${err.cause.name}: ${err.cause.message}\n${err.cause.stack ?? ""}` : String(err.cause ?? "")
-        deps.logger.error(`${request.method} ${new URL(request.url).pathname} -> ${err.status} ${err.kind}: ${cause}`)
-      }
-      return errorResponse(err)
-    })
+  return (
+    new Elysia({ name: "routes.guards" })
+      .onRequest(({ request }) => {
+        // The phone listener is reached through a tunnel under the tunnel's own host name.
+        if (!deps.anyHost && !allowedHosts.has(hostname(request)))
+          throw new HiveError(403, "forbidden_host", "this server only answers requests addressed to its own host name")
+        const length = Number(request.headers.get("content-length") ?? 0)
+        const limit = isUpload(request) ? uploadLimit : deps.maxBodyBytes
+        if (length > limit) throw tooLarge(limit)
+        refuseForeign(request, deps.publicHost)
+      })
+      // An upload's body is a file that its route streams to disk: never read here (null: no JSON body).
+      .onParse({ as: "global" }, ({ request }) => (isUpload(request) ? null : parseJsonBody(request, deps.maxBodyBytes)))
+      // Never reached (the hook above always answers); it tells the OpenAPI generator bodies are JSON.
+      .onParse({ as: "global" }, { fn: "json" } as unknown as () => undefined)
+      .onError({ as: "global" }, ({ code, error, request }) => {
+        const err = toHiveError(code, error, request)
+        if (err.status >= 500) {
+          const cause = err.cause instanceof Error ? `${err.cause.name}: ${err.cause.message}\n${err.cause.stack ?? ""}` : String(err.cause ?? "")
+          deps.logger.error(`${request.method} ${new URL(request.url).pathname} -> ${err.status} ${err.kind}: ${cause}`)
+        }
+        return errorResponse(err)
+      })
+  )
 }
 
 /** Everything under /api: each request must carry a valid admin token. */
@@ -248,32 +252,34 @@ export const api = (deps: ApiDeps) => {
     const claims = await deps.auth.check(request.headers.get("authorization"))
     return `token:${claims.sub} (${claims.jti})`
   }
-  return new Elysia({ name: "routes.api", prefix: "/api" })
-    // derive, not resolve: it runs before body validation, so a caller without a valid token learns
-    // nothing about the schemas (no 400 before the 401).
-    .derive(async ({ request }) => {
-      const claims = deps.auth.check(request.headers.get("authorization"))
-      return { claims: claims instanceof Promise ? await claims : claims }
-    })
-    .use(projects(deps.projects, deps.commit))
-    .use(sessions(deps.sessions, deps.commit, deps.claudeDir, deps.search))
-    .use(worktrees(deps.worktrees, deps.commit))
-    .use(preferences(deps.preferences, deps.commit))
-    .use(secrets(deps.vault, actorOf, deps.materializeDirs))
-    .use(oauth(deps.vault, actorOf))
-    .use(sdkSessions(deps.sdkSessions, deps.commit))
-    .use(audit(deps.audit))
-    .use(agents(deps.agents, deps.commit, deps.vault))
-    .use(messages(deps.broker, deps.commit))
-    .use(approvals(deps.broker, deps.commit))
-    .use(questions(deps.broker, deps.commit))
-    .use(commands(deps.commands, deps.commit))
-    .use(events(deps.events, deps.commit, deps.ingest, deps.pulse, deps.streams, (request) => () => deps.auth.check(request.headers.get("authorization"))))
-    .use(hooks(deps, deps.commit, deps.pulse))
-    .use(search(deps.search))
-    .use(devices(deps.pairingService, deps.pairing, deps.phoneBaseUrl))
-    .use(stats(deps.turnStats, deps.commit))
-    .use(jobs(deps.scheduler))
-    .use(tunnel(deps.tunnel))
-    .use(artifacts(deps.artifacts, deps.blobs, deps.commit, deps.maxArtifactBytes, deps.paths))
+  return (
+    new Elysia({ name: "routes.api", prefix: "/api" })
+      // derive, not resolve: it runs before body validation, so a caller without a valid token learns
+      // nothing about the schemas (no 400 before the 401).
+      .derive(async ({ request }) => {
+        const claims = deps.auth.check(request.headers.get("authorization"))
+        return { claims: claims instanceof Promise ? await claims : claims }
+      })
+      .use(projects(deps.projects, deps.commit))
+      .use(sessions(deps.sessions, deps.commit, deps.claudeDir, deps.search))
+      .use(worktrees(deps.worktrees, deps.commit))
+      .use(preferences(deps.preferences, deps.commit))
+      .use(secrets(deps.vault, actorOf, deps.materializeDirs))
+      .use(oauth(deps.vault, actorOf))
+      .use(sdkSessions(deps.sdkSessions, deps.commit))
+      .use(audit(deps.audit))
+      .use(agents(deps.agents, deps.commit, deps.vault))
+      .use(messages(deps.broker, deps.commit))
+      .use(approvals(deps.broker, deps.commit))
+      .use(questions(deps.broker, deps.commit))
+      .use(commands(deps.commands, deps.commit))
+      .use(events(deps.events, deps.commit, deps.ingest, deps.pulse, deps.streams, (request) => () => deps.auth.check(request.headers.get("authorization"))))
+      .use(hooks(deps, deps.commit, deps.pulse))
+      .use(search(deps.search))
+      .use(devices(deps.pairingService, deps.pairing, deps.phoneBaseUrl))
+      .use(stats(deps.turnStats, deps.commit))
+      .use(jobs(deps.scheduler))
+      .use(tunnel(deps.tunnel))
+      .use(artifacts(deps.artifacts, deps.blobs, deps.commit, deps.maxArtifactBytes, deps.paths))
+  )
 }

@@ -1,7 +1,7 @@
 import { Elysia, t } from "elysia"
 import { FORGE_NAME, type Vault } from "../secrets/vault"
 import { Body, Millis, Nullable, Text } from "./schemas"
-import type { ActorOf } from "."
+import type { ActorOf } from "./actor"
 
 const Forge = t.Object({ forge: t.String({ pattern: FORGE_NAME, description: "e.g. github, gitlab, forgejo" }) })
 const TokenInput = Body({

@@ -2,7 +2,7 @@ import { Elysia, t } from "elysia"
 import { badRequest } from "../errors"
 import { SECRET_NAME, type Vault } from "../secrets/vault"
 import { Body, OneOf, Page, Query, Text } from "./schemas"
-import type { ActorOf } from "."
+import type { ActorOf } from "./actor"
 
 const Name = t.Object({ name: t.String({ pattern: SECRET_NAME, description: "e.g. agent_token:alice" }) })
 const Encoding = OneOf(["utf8", "base64"])
@@ -27,24 +27,26 @@ function encodeValue(bytes: Uint8Array, encoding: "utf8" | "base64" | undefined)
 export const secrets = (vault: Vault, actorOf: ActorOf, materializeDirs: readonly string[]) =>
   new Elysia({ name: "routes.secrets", prefix: "/secrets", detail: { tags: ["secrets"] } })
     .get("/", ({ query }) => vault.listSecrets(query), { query: t.Object(Page), detail: { description: "Names, key ids, sizes, times: never values." } })
-    .post(
-      "/materialize",
-      async ({ body, request }) => vault.materializePrefix(body.prefix, body.dir, await actorOf(request), { within: materializeDirs }),
-      {
-        body: Body({ prefix: Text(200, 1), dir: Text(4096, 1) }),
-        detail: { description: "One file per secret under the prefix: DIR/<rest of name>, mode 0600. DIR must lie inside a directory named in HIVE_MATERIALIZE_DIRS (403 otherwise)." },
+    .post("/materialize", async ({ body, request }) => vault.materializePrefix(body.prefix, body.dir, await actorOf(request), { within: materializeDirs }), {
+      body: Body({ prefix: Text(200, 1), dir: Text(4096, 1) }),
+      detail: {
+        description:
+          "One file per secret under the prefix: DIR/<rest of name>, mode 0600. DIR must lie inside a directory named in HIVE_MATERIALIZE_DIRS (403 otherwise).",
       },
-    )
+    })
     .get("/:name", ({ params }) => vault.secretMeta(params.name), { params: Name })
-    .put(
-      "/:name",
-      async ({ params, body, request }) => vault.putSecret(params.name, decodeValue(body.value, body.encoding), await actorOf(request)),
-      { params: Name, body: Body({ value: t.String({ minLength: 1, maxLength: 128 * 1024 }), encoding: t.Optional(Encoding) }) },
-    )
+    .put("/:name", async ({ params, body, request }) => vault.putSecret(params.name, decodeValue(body.value, body.encoding), await actorOf(request)), {
+      params: Name,
+      body: Body({ value: t.String({ minLength: 1, maxLength: 128 * 1024 }), encoding: t.Optional(Encoding) }),
+    })
     .get(
       "/:name/value",
       async ({ params, query, request }) => ({ name: params.name, ...encodeValue(vault.revealSecret(params.name, await actorOf(request)), query.encoding) }),
-      { params: Name, query: t.Object({ encoding: t.Optional(Query.oneOf("encoding", ["utf8", "base64"])) }), detail: { description: "The one reveal route; every call is audited." } },
+      {
+        params: Name,
+        query: t.Object({ encoding: t.Optional(Query.oneOf("encoding", ["utf8", "base64"])) }),
+        detail: { description: "The one reveal route; every call is audited." },
+      },
     )
     .delete("/:name", async ({ params, request, status }) => status(204, vault.deleteSecret(params.name, await actorOf(request))), { params: Name })
     .post(
@@ -53,6 +55,9 @@ export const secrets = (vault: Vault, actorOf: ActorOf, materializeDirs: readonl
       {
         params: Name,
         body: Body({ path: Text(4096, 1) }),
-        detail: { description: "Writes the plaintext to an absolute path, atomically, mode 0600, only inside a directory named in HIVE_MATERIALIZE_DIRS (real paths: no symlink leads out; 403 otherwise)." },
+        detail: {
+          description:
+            "Writes the plaintext to an absolute path, atomically, mode 0600, only inside a directory named in HIVE_MATERIALIZE_DIRS (real paths: no symlink leads out; 403 otherwise).",
+        },
       },
     )

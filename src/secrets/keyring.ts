@@ -1,5 +1,6 @@
 import { chmodSync, closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs"
 import { dirname } from "node:path"
+import { FatalError } from "../errors"
 
 export const KEY_BYTES = 32
 
@@ -21,7 +22,8 @@ export type Keyring = {
 }
 
 /** The key is missing, malformed, wrong or unsafe: commands refuse to start and print this message. */
-export class KeyError extends Error {}
+/** The master key is missing, unreadable or not this database's: a FatalError (exit 1). */
+export class KeyError extends FatalError {}
 
 // Bun's native HMAC rather than node:crypto, whose import alone costs ~4 ms of every start of the binary.
 const hmac = (key: Uint8Array, data: Uint8Array | string) => new Uint8Array(new Bun.CryptoHasher("sha256", key).update(data).digest())
@@ -31,8 +33,7 @@ const fingerprint = (key: Uint8Array) => Buffer.from(hmac(key, "hive/key-id/v1")
 function decode(text: string, where: string): Uint8Array {
   const trimmed = text.trim()
   const bytes = /^[A-Za-z0-9+/_-]+={0,2}$/.test(trimmed) ? Buffer.from(trimmed, "base64") : Buffer.alloc(0)
-  if (bytes.length !== KEY_BYTES)
-    throw new KeyError(`the master key from ${where} is not ${KEY_BYTES} bytes of base64; fix it or restore the original key`)
+  if (bytes.length !== KEY_BYTES) throw new KeyError(`the master key from ${where} is not ${KEY_BYTES} bytes of base64; fix it or restore the original key`)
   return new Uint8Array(bytes)
 }
 
@@ -55,8 +56,7 @@ export function parseGenerations(text: string, where: string): Generation[] {
     const key = decode(m ? m[2]! : entry, where)
     return { generation, key, id: fingerprint(key) }
   })
-  if (new Set(generations.map((g) => g.generation)).size !== generations.length)
-    throw new KeyError(`the master key from ${where} lists a generation twice`)
+  if (new Set(generations.map((g) => g.generation)).size !== generations.length) throw new KeyError(`the master key from ${where} lists a generation twice`)
   return generations.sort((a, b) => b.generation - a.generation)
 }
 

@@ -1,5 +1,7 @@
 import type { Database } from "bun:sqlite"
 import { join } from "node:path"
+import type { Page, PageOptions } from "../db/entity"
+import type * as Secrets from "../db/secrets"
 import type { Stores } from "../db/stores"
 import { immediate } from "../db/tx"
 import { HiveError, notFound } from "../errors"
@@ -20,6 +22,16 @@ export const FORGE_NAME = "^[a-z0-9._-]{1,64}$"
 type VaultStores = Pick<Stores, "secrets" | "oauth" | "audit" | "keys">
 export type OAuthInput = { access_token: string; refresh_token?: string | null; expires_at?: number | null; scope?: string | null; account?: string | null }
 export type RotationReport = { resumed: boolean; to: string; generation: number; resealed: number; retired: string[]; kept: { id: string; because: string }[] }
+
+/** What lists and metadata show of a secret: never the envelope, let alone the value. */
+export type SecretMeta = { name: string; key_id: string; size: number; created_at: number; updated_at: number }
+const sized = (r: Secrets.StoredSecret): SecretMeta => ({
+  name: r.name,
+  key_id: r.key_id,
+  size: Cipher.plaintextSize(r.bytes),
+  created_at: r.created_at,
+  updated_at: r.updated_at,
+})
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
@@ -51,10 +63,14 @@ export function createVault(
 
   function open(at: Cipher.Location, envelope: Uint8Array, label: string): Uint8Array {
     try {
-      return Cipher.open((id) => {
-        const g = keys.byId(id)
-        return g ? keys.subKey(g, "secrets") : undefined
-      }, envelope, at)
+      return Cipher.open(
+        (id) => {
+          const g = keys.byId(id)
+          return g ? keys.subKey(g, "secrets") : undefined
+        },
+        envelope,
+        at,
+      )
     } catch (err) {
       if (!(err instanceof Cipher.CipherError)) throw err
       const why =
@@ -92,17 +108,20 @@ export function createVault(
     verifyOne,
     /** After deleting sealed values some other way (purging an agent), fold the WAL so no old ciphertext stays in it. */
     scrub: scrubWal,
-    listSecrets: stores.secrets.list,
+    listSecrets(page: PageOptions): Page<SecretMeta> {
+      const p = stores.secrets.list(page)
+      return { items: p.items.map(sized), next_cursor: p.next_cursor }
+    },
     secretMeta(name: string) {
       const m = stores.secrets.meta(name)
       if (!m) throw notFound("secret", name)
-      return m
+      return sized(m)
     },
     putSecret(name: string, value: Uint8Array, actor: string) {
       if (value.byteLength > MAX_SECRET_BYTES) throw new HiveError(413, "payload_too_large", `a secret is at most ${MAX_SECRET_BYTES} bytes`)
       const { meta, replaced } = immediate(db, () => {
         const replaced = stores.secrets.find(name) !== undefined
-        const meta = stores.secrets.put(name, seal(secretAt(name), value), keys.current().id, now())
+        const meta = sized(stores.secrets.put(name, seal(secretAt(name), value), keys.current().id, now()))
         stores.audit.append("set", `secret:${name}`, actor, { replaced }, now())
         return { meta, replaced }
       })
@@ -270,7 +289,12 @@ export function createVault(
       keys.replace(ring)
       const kept = ring.generations
         .filter((g) => g !== ring.current)
-        .map((g) => ({ id: g.id, because: Object.entries(refs.get(g.id) ?? {}).map(([what, n]) => `${n} ${what}`).join(", ") }))
+        .map((g) => ({
+          id: g.id,
+          because: Object.entries(refs.get(g.id) ?? {})
+            .map(([what, n]) => `${n} ${what}`)
+            .join(", "),
+        }))
       return { resumed: unfinished, to: to.id, generation: to.generation, resealed, retired: retired.map((g) => g.id), kept }
     },
   }

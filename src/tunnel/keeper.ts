@@ -1,24 +1,8 @@
 import localtunnel, { type LocaltunnelOptions, type Tunnel } from "@desplega.ai/localtunnel"
 import type { Logger } from "../log"
 import { basicAuth, redact, withoutCredentials } from "./identity"
+import type { SubdomainSource, TunnelStatus } from "../db/tunnel"
 import { tunnelPhoneUrl } from "./settings"
-
-export type TunnelState = "connecting" | "up" | "down"
-/** Where the subdomain came from: derived from the install secret, the tunnel.subdomain preference, or random after a 409. */
-export type SubdomainSource = "install" | "preference" | "random"
-
-export type TunnelStatus = {
-  status: TunnelState
-  /** Why it is not up (or what it is waiting for); null when up. Never holds the password. */
-  reason: string | null
-  /** When the tunnel entered this status. */
-  since: number
-  /** The public address without credentials, once the tunnel server has given one. */
-  public_url: string | null
-  subdomain_source: SubdomainSource | null
-  /** How many times the tunnel was re-created since the server started. */
-  reconnects: number
-}
 
 export type TunnelOptions = {
   /** The tunnel server (https://lt.desplega.ai). */
@@ -140,7 +124,9 @@ export function createTunnel(o: TunnelOptions) {
           conflicts++
           return retry(`the tunnel server still holds the previous registration (${why})`)
         }
-        o.logger.warn(`the tunnel subdomain is taken (${why}); using a random one until the tunnel next reconnects: a phone paired on the usual address must be paired again`)
+        o.logger.warn(
+          `the tunnel subdomain is taken (${why}); using a random one until the tunnel next reconnects: a phone paired on the usual address must be paired again`,
+        )
         teardown()
         return connect(true)
       }
@@ -170,7 +156,11 @@ export function createTunnel(o: TunnelOptions) {
     let failure: string | null = null
     try {
       if (!url) throw new Error("no public URL")
-      const res = await fetch(`${url.replace(/\/$/, "")}/health`, { headers: { authorization: auth }, signal: AbortSignal.timeout(probeTimeoutMs), redirect: "manual" })
+      const res = await fetch(`${url.replace(/\/$/, "")}/health`, {
+        headers: { authorization: auth },
+        signal: AbortSignal.timeout(probeTimeoutMs),
+        redirect: "manual",
+      })
       await res.body?.cancel()
       if (res.status !== 200) failure = `the public URL answered ${res.status}`
     } catch (err) {

@@ -3,7 +3,7 @@ import type { TunnelRow } from "../db/tunnel"
 import { UsageError } from "../errors"
 import type { Vault } from "../secrets/vault"
 import { SUBDOMAIN, tunnelIdentity, withCredentials } from "./identity"
-import type { SubdomainSource, TunnelStatus } from "./keeper"
+import type { SubdomainSource, TunnelStatus } from "../db/tunnel"
 
 /** The vault secret the tunnel's subdomain and password derive from. Deleting it gives the install a new address. */
 export const INSTALL_SECRET = "hive.tunnel"
