@@ -3,14 +3,15 @@ SHELL := /bin/bash
 BUN ?= $(shell ./scripts/ensure-bun.sh)
 ARGS ?=
 
-.PHONY: run test test-trust test-browser check build bench clean deps help
+.PHONY: run test test-trust test-browser check format build bench clean deps help
 
 help:
 	@echo "make run      start hive serve on ~/.hive (ARGS='--port 7421' to pass flags)"
 	@echo "make test     run the test suite"
 	@echo "make test-trust  slower fault tests (kill -9 under write load, ...); CI runs them too"
 	@echo "make test-browser  the phone page in headless Chromium (installs Debian's chromium if missing)"
-	@echo "make check    type-check (tsc --noEmit)"
+	@echo "make check    type-check (tsc --noEmit), lint and format check (Biome), import rules"
+	@echo "make format   format with Biome and apply its safe fixes"
 	@echo "make build    build the single binary dist/hive"
 	@echo "make bench    load-test dist/hive against a raw Bun.serve + bun:sqlite baseline"
 
@@ -36,8 +37,15 @@ test-trust: deps
 test-browser: deps
 	CHROMIUM_PATH=$$(./scripts/ensure-chromium.sh) $(BUN) test --timeout 120000 $(addprefix ./,$(wildcard test/web/*.browser.ts))
 
+# Types, then Biome (lint and format: biome.json), then the import rules of ARCHITECTURE.md.
 check: deps
 	$(BUN) node_modules/typescript/bin/tsc --noEmit -p .
+	node_modules/.bin/biome check .
+	$(BUN) scripts/check-imports.ts
+
+# Applies Biome's formatting and its safe lint fixes.
+format: deps
+	node_modules/.bin/biome check --write .
 
 # --bytecode precompiles the JS for a faster cold start; migrations are embedded via migrations/index.ts.
 # A worker's program is an entry point of its own (Bun bundles it into the binary beside main.ts).

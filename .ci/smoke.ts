@@ -36,7 +36,11 @@ try {
   check("an unknown command exits 2", run(["nope"]).code === 2)
 
   const migrate = run(["migrate"])
-  check("migrate applies every embedded migration", migrate.code === 0 && migrations.every((m) => migrate.out.includes(`applied ${m.id}`)), migrate.out + migrate.err)
+  check(
+    "migrate applies every embedded migration",
+    migrate.code === 0 && migrations.every((m) => migrate.out.includes(`applied ${m.id}`)),
+    migrate.out + migrate.err,
+  )
   check("the data home is ~/.hive", Bun.file(join(home, ".hive", "hive.db")).size > 0)
 
   const created = run(["token", "create", "--name", "smoke"])
@@ -58,32 +62,63 @@ try {
   check("serve starts listening", url !== "", log)
 
   const health = (await (await fetch(`${url}/health`)).json()) as { status: string; version: string; schema_version: number }
-  check("/health reports version and schema", health.status === "ok" && health.version === pkg.version && health.schema_version === migrations.length, JSON.stringify(health))
+  check(
+    "/health reports version and schema",
+    health.status === "ok" && health.version === pkg.version && health.schema_version === migrations.length,
+    JSON.stringify(health),
+  )
   const auth = { authorization: `Bearer ${token}`, "content-type": "application/json" }
   const post = await fetch(`${url}/api/projects`, { method: "POST", headers: auth, body: JSON.stringify({ name: "smoke", directory: "/smoke" }) })
   check("the token creates a project", post.status === 201)
   const list = (await (await fetch(`${url}/api/projects`, { headers: auth })).json()) as { items: { name: string }[] }
-  check("the project is listed", list.items.some((p) => p.name === "smoke"))
+  check(
+    "the project is listed",
+    list.items.some((p) => p.name === "smoke"),
+  )
   check("no token is a 401", (await fetch(`${url}/api/projects`)).status === 401)
   const missing = await fetch(`${url}/nope`)
   check("an unknown route is a JSON 404", missing.status === 404 && ((await missing.json()) as { error: { code: string } }).error.code === "not_found")
   check("/openapi is served", (await fetch(`${url}/openapi`)).status === 200)
   const project = (await post.json()) as { id: string }
-  const session = (await (await fetch(`${url}/api/sessions`, { method: "POST", headers: auth, body: JSON.stringify({ project_id: project.id }) })).json()) as { id: string }
+  const session = (await (await fetch(`${url}/api/sessions`, { method: "POST", headers: auth, body: JSON.stringify({ project_id: project.id }) })).json()) as {
+    id: string
+  }
   const bigLog = "a line of a long command log\n".repeat(100_000)
-  const uploaded = await fetch(`${url}/api/sessions/${session.id}/artifacts?type=log`, { method: "POST", headers: { authorization: auth.authorization, "content-type": "text/plain" }, body: bigLog })
+  const uploaded = await fetch(`${url}/api/sessions/${session.id}/artifacts?type=log`, {
+    method: "POST",
+    headers: { authorization: auth.authorization, "content-type": "text/plain" },
+    body: bigLog,
+  })
   const artifact = (await uploaded.json()) as { id: string; stored_size: number }
   check("a 3 MB artifact streams in and is stored compressed", uploaded.status === 201 && artifact.stored_size < bigLog.length / 10, JSON.stringify(artifact))
   check("the artifact comes back byte for byte", (await (await fetch(`${url}/api/artifacts/${artifact.id}`, { headers: auth })).text()) === bigLog)
-  const hookInput = JSON.stringify({ session_id: "smoke-cc-1", hook_event_name: "SessionStart", cwd: "/tmp/smoke-project", transcript_path: "/tmp/x.jsonl", source: "startup" })
+  const hookInput = JSON.stringify({
+    session_id: "smoke-cc-1",
+    hook_event_name: "SessionStart",
+    cwd: "/tmp/smoke-project",
+    transcript_path: "/tmp/x.jsonl",
+    source: "startup",
+  })
   const hooked = Bun.spawnSync([bin, "hook"], { cwd: dir, env, stdin: new TextEncoder().encode(hookInput), stdout: "pipe", stderr: "pipe" })
   const registered = (await (await fetch(`${url}/api/sessions?agent_session_id=smoke-cc-1`, { headers: auth })).json()) as { items: { label: string }[] }
-  check("hive hook registers a Claude Code session (exit 0, silent)", hooked.exitCode === 0 && hooked.stdout.length === 0 && registered.items[0]?.label === "smoke-project", hooked.stderr.toString())
+  check(
+    "hive hook registers a Claude Code session (exit 0, silent)",
+    hooked.exitCode === 0 && hooked.stdout.length === 0 && registered.items[0]?.label === "smoke-project",
+    hooked.stderr.toString(),
+  )
   const found = (await (await fetch(`${url}/api/search?q=smoke`, { headers: auth })).json()) as { items: { kind: string }[] }
-  check("search finds it", found.items.some((h) => h.kind === "session"), JSON.stringify(found))
+  check(
+    "search finds it",
+    found.items.some((h) => h.kind === "session"),
+    JSON.stringify(found),
+  )
   const phoneUrl = /phone listener (http:\/\/[\d.]+:\d+)/.exec(log)?.[1]
   const phonePage = phoneUrl ? await fetch(`${phoneUrl}/`) : undefined
-  check("the phone listener serves the embedded phone page", phonePage?.status === 200 && (await phonePage.text()).includes("Pair this phone"), String(phoneUrl))
+  check(
+    "the phone listener serves the embedded phone page",
+    phonePage?.status === 200 && (await phonePage.text()).includes("Pair this phone"),
+    String(phoneUrl),
+  )
   check("the phone listener has no admin route", phoneUrl !== undefined && (await fetch(`${phoneUrl}/api/projects`, { headers: auth })).status === 404)
   const jobs = (await (await fetch(`${url}/api/jobs`, { headers: auth })).json()) as { items: { name: string }[] }
   check("the scheduled jobs are listed", jobs.items.some((j) => j.name === "backup") && jobs.items.some((j) => j.name === "prune-events"))
@@ -110,7 +145,10 @@ try {
     for await (const chunk of server.stderr as ReadableStream<Uint8Array>) text += decoder.decode(chunk)
   })()
   let ingestUrl = ""
-  const running = () => Bun.file(join(home, ".hive", "serve.pid")).json().catch(() => ({})) as Promise<{ pid?: number; url?: string }>
+  const running = () =>
+    Bun.file(join(home, ".hive", "serve.pid"))
+      .json()
+      .catch(() => ({})) as Promise<{ pid?: number; url?: string }>
   for (const until = Date.now() + 10_000; !ingestUrl && Date.now() < until; await Bun.sleep(50)) {
     const info = await running()
     if (info.pid === server.pid) ingestUrl = info.url ?? ""
@@ -118,7 +156,9 @@ try {
   const events = (n: number, tag: string) => JSON.stringify({ events: Array.from({ length: n }, (_, i) => ({ kind: "smoke", agent: tag, payload: { i } })) })
   // The rows each batch's answer says were stored, counted from its id range.
   const burst = async (tag: string) => {
-    const answers = await Promise.all(Array.from({ length: 4 }, () => fetch(`${ingestUrl}/api/events/batch`, { method: "POST", headers: auth, body: events(1000, tag) })))
+    const answers = await Promise.all(
+      Array.from({ length: 4 }, () => fetch(`${ingestUrl}/api/events/batch`, { method: "POST", headers: auth, body: events(1000, tag) })),
+    )
     const ranges = await Promise.all(answers.map((r) => r.json() as Promise<{ first_id: number; last_id: number }>))
     return ranges.reduce((n, r) => n + r.last_id - r.first_id + 1, 0)
   }
@@ -132,7 +172,10 @@ try {
   }
   let stored = 0
   for (let since = 0, more = true; more; ) {
-    const page = (await (await fetch(`${ingestUrl}/api/events?kind=smoke&since=${since}&limit=1000`, { headers: auth })).json()) as { items: unknown[]; next_cursor: string | null }
+    const page = (await (await fetch(`${ingestUrl}/api/events?kind=smoke&since=${since}&limit=1000`, { headers: auth })).json()) as {
+      items: unknown[]
+      next_cursor: string | null
+    }
     stored += page.items.length
     more = page.next_cursor !== null
     since = Number(page.next_cursor)
@@ -142,8 +185,12 @@ try {
   await ingestLog
   check(
     "event batches pouring in are written by the ingest thread, the WAL checkpointed by another; every row lands; SIGTERM still clean",
-    landed === sent && stored === sent && /written on a worker thread .*\(its program: \/\$bunfs\//.test(text) &&
-      /WAL checkpoints run on a worker thread .*\(its program: \/\$bunfs\//.test(text) && !/WARN|ERROR/.test(text) && ingestStopped,
+    landed === sent &&
+      stored === sent &&
+      /written on a worker thread .*\(its program: \/\$bunfs\//.test(text) &&
+      /WAL checkpoints run on a worker thread .*\(its program: \/\$bunfs\//.test(text) &&
+      !/WARN|ERROR/.test(text) &&
+      ingestStopped,
     text,
   )
 
@@ -159,10 +206,17 @@ try {
     const pairing = run(["pair"])
     const phone = new URL(/open (\S+)/.exec(pairing.out)?.[1] ?? "http://x")
     const through = await fetch(`${phone.origin}/health`, { headers: { authorization: `Basic ${btoa(`${phone.username}:${phone.password}`)}` } })
-    check("hive pair's URL reaches the phone listener through the tunnel, with its password", through.status === 200 && phone.password.length === 32, pairing.out)
+    check(
+      "hive pair's URL reaches the phone listener through the tunnel, with its password",
+      through.status === 200 && phone.password.length === 32,
+      pairing.out,
+    )
     server.kill("SIGTERM")
     const stopped = (await server.exited) === 0
-    check("the tunnel closes on SIGTERM, its password never logged", stopped && !(await tunnelLog).includes(phone.password) && run(["tunnel", "status"]).code === 1)
+    check(
+      "the tunnel closes on SIGTERM, its password never logged",
+      stopped && !(await tunnelLog).includes(phone.password) && run(["tunnel", "status"]).code === 1,
+    )
   } finally {
     await fake.stop()
   }

@@ -17,7 +17,8 @@ const db = open(dbPath!)
 const dir = dirname(dbPath!)
 await apply(db, migrations, { env: migrationEnv(db, Config.load({ home: dir }, { HOME: dir })) })
 
-const cols = "id, project_id, agent_session_id, name, action_type, status, metadata, pid, ppid, start_time, cwd, label, notify, transport_kind, transport_details, state, transcript_path, created_at, updated_at, expires_at"
+const cols =
+  "id, project_id, agent_session_id, name, action_type, status, metadata, pid, ppid, start_time, cwd, label, notify, transport_kind, transport_details, state, transcript_path, created_at, updated_at, expires_at"
 type Row = Record<string, unknown> & { metadata: string; transport_details: string; notify: number }
 const byId = db.query<Row, [string]>(`SELECT ${cols} FROM sessions WHERE id = ?`)
 const insert = db.query<Row, Record<string, string | number | null>>(
@@ -32,7 +33,13 @@ const decode = (r: Row) => ({ ...r, metadata: JSON.parse(r.metadata), transport_
 const key = crypto.getRandomValues(new Uint8Array(32))
 const jti = Bun.randomUUIDv7()
 db.run("INSERT INTO api_tokens (id, name, created_at, expires_at) VALUES (?, 'bench', ?, ?)", [jti, Date.now(), Date.now() + 3_600_000])
-const token = await new SignJWT({ sub: "bench", jti }).setProtectedHeader({ alg: "HS256" }).setIssuer("hive").setAudience("hive-admin").setIssuedAt().setExpirationTime("1h").sign(key)
+const token = await new SignJWT({ sub: "bench", jti })
+  .setProtectedHeader({ alg: "HS256" })
+  .setIssuer("hive")
+  .setAudience("hive-admin")
+  .setIssuedAt()
+  .setExpirationTime("1h")
+  .sign(key)
 const revokedAt = db.query<{ revoked_at: number | null }, [string]>("SELECT revoked_at FROM api_tokens WHERE id = ?")
 const verified = new Map<string, { jti: string; exp: number }>()
 const unauthorized = () => Response.json({ error: { code: "unauthorized" } }, { status: 401 })
@@ -44,7 +51,12 @@ async function authorized(req: Request) {
   let claims = verified.get(t)
   if (!claims) {
     try {
-      const { payload } = await jwtVerify(t, key, { algorithms: ["HS256"], issuer: "hive", audience: "hive-admin", requiredClaims: ["exp", "iat", "jti", "sub"] })
+      const { payload } = await jwtVerify(t, key, {
+        algorithms: ["HS256"],
+        issuer: "hive",
+        audience: "hive-admin",
+        requiredClaims: ["exp", "iat", "jti", "sub"],
+      })
       claims = payload as { jti: string; exp: number }
       verified.set(t, claims)
     } catch {

@@ -107,7 +107,11 @@ try {
   /** A raw baseline server; it prints {"token","port"} once it listens. */
   async function rawServer(name: string, auth: boolean) {
     const port = await freePort()
-    const p = Bun.spawn(["bun", join(ROOT, "bench", "raw-server.ts"), join(home, `${name}.db`), String(port), auth ? "--auth" : ""], { env, stdout: "pipe", stderr: "inherit" })
+    const p = Bun.spawn(["bun", join(ROOT, "bench", "raw-server.ts"), join(home, `${name}.db`), String(port), auth ? "--auth" : ""], {
+      env,
+      stdout: "pipe",
+      stderr: "inherit",
+    })
     children.push(p)
     const reader = p.stdout.getReader()
     const { value } = await reader.read()
@@ -119,10 +123,26 @@ try {
   await Bun.sleep(1000)
   const idleRss = rssMb(hive.pid)
 
-  const body = JSON.stringify({ name: "bench", cwd: "/tmp/bench", pid: 4242, ppid: 4200, notify: true, transport_kind: "tmux", transport_details: { tmux_pane: "%1" } })
+  const body = JSON.stringify({
+    name: "bench",
+    cwd: "/tmp/bench",
+    pid: 4242,
+    ppid: 4200,
+    notify: true,
+    transport_kind: "tmux",
+    transport_details: { tmux_pane: "%1" },
+  })
   const eventBody = JSON.stringify({ kind: "tool_use", agent: "alice", session_id: "s-1", payload: { tool: "Read", file: "/src/hive/README.md" } })
   const seed = async (url: string, tok: string | undefined) =>
-    ((await (await fetch(`${url}/api/sessions`, { method: "POST", headers: { ...(tok ? { authorization: `Bearer ${tok}` } : {}), "content-type": "application/json" }, body })).json()) as { id: string }).id
+    (
+      (await (
+        await fetch(`${url}/api/sessions`, {
+          method: "POST",
+          headers: { ...(tok ? { authorization: `Bearer ${tok}` } : {}), "content-type": "application/json" },
+          body,
+        })
+      ).json()) as { id: string }
+    ).id
   const servers = [
     { name: "hive", pid: hive.pid, url: hiveUrl, token: token as string | undefined },
     { name: "raw + same JWT check", ...rawAuth },
@@ -144,7 +164,10 @@ try {
     const results = servers.map(() => [] as Result[])
     // This machine is shared: absolute req/s drift by tens of percent between runs, so each round runs
     // the servers back to back and a verdict is the median of the per-round ratios.
-    for (let i = 0; i < ROUNDS; i++) servers.forEach((srv, j) => results[j]!.push(run(srv)))
+    for (let i = 0; i < ROUNDS; i++)
+      servers.forEach((srv, j) => {
+        results[j]!.push(run(srv))
+      })
     const [h, ...baselines] = results as [Result[], ...Result[][]]
     const errors = results.flat().reduce((n, x) => n + x.errors, 0)
     const fmt = (xs: Result[]) =>
@@ -162,7 +185,9 @@ try {
   }
 
   // Batches of 500 events: an absolute target of 300,000 events/s.
-  const batchBody = JSON.stringify({ events: Array.from({ length: 500 }, (_, i) => ({ kind: "tool_use", agent: "alice", session_id: "s-1", payload: { tool: "Read", n: i } })) })
+  const batchBody = JSON.stringify({
+    events: Array.from({ length: 500 }, (_, i) => ({ kind: "tool_use", agent: "alice", session_id: "s-1", payload: { tool: "Read", n: i } })),
+  })
   wrk(hive.pid, `${hiveUrl}/api/events/batch`, 1, token, batchBody)
   const batches = Array.from({ length: ROUNDS }, () => wrk(hive.pid, `${hiveUrl}/api/events/batch`, ROUND_S, token, batchBody))
   const eventsPerSecond = median(batches.map((b) => b.rps)) * 500
@@ -201,7 +226,11 @@ try {
   const sentAt = new Map<number, number>()
   for (let i = 0; i < 50; i++) {
     sentAt.set(i, performance.now())
-    await fetch(`${hiveUrl}/api/events`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ kind: "fanout", payload: { i } }) })
+    await fetch(`${hiveUrl}/api/events`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ kind: "fanout", payload: { i } }),
+    })
     await Bun.sleep(40)
   }
   await Bun.sleep(500)

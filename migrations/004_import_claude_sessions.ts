@@ -70,8 +70,21 @@ export function source(db: Database | undefined, legacy: LegacyPaths, now = Date
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (agent_session_id) DO NOTHING`,
         )
         .run(
-          Bun.randomUUIDv7(), e.id, e.label ?? "", e.pid, e.ppid, e.start_time, e.cwd, e.label, e.notify ? 1 : 0, e.transport_kind,
-          JSON.stringify(e.transport_details), e.state, e.created_at ?? t, e.updated_at ?? e.created_at ?? t, e.expires_at,
+          Bun.randomUUIDv7(),
+          e.id,
+          e.label ?? "",
+          e.pid,
+          e.ppid,
+          e.start_time,
+          e.cwd,
+          e.label,
+          e.notify ? 1 : 0,
+          e.transport_kind,
+          JSON.stringify(e.transport_details),
+          e.state,
+          e.created_at ?? t,
+          e.updated_at ?? e.created_at ?? t,
+          e.expires_at,
         ).changes
       // A session already registered (by a hook since) is newer than the file: the row is kept as it is.
       return changes ? "inserted" : "same"

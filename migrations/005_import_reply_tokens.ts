@@ -21,7 +21,13 @@ function entry(token: string, raw: unknown, index: number, now: number): Entry {
     if (typeof chat === "string" && /^-?\d+$/.test(chat)) chat = Number(chat)
     if (chat !== null && (typeof chat !== "number" || !Number.isSafeInteger(chat))) throw new LegacyFormatError('"chat_id" must be a whole number')
     const created = millis(raw.created_at, "created_at") ?? now
-    return { hash: hashToken(token), agent_session_id: sessionId, chat_id: chat as number | null, created_at: created, expires_at: millis(raw.expires_at, "expires_at") ?? created + TTL_MS }
+    return {
+      hash: hashToken(token),
+      agent_session_id: sessionId,
+      chat_id: chat as number | null,
+      created_at: created,
+      expires_at: millis(raw.expires_at, "expires_at") ?? created + TTL_MS,
+    }
   })
 }
 

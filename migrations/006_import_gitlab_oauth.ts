@@ -38,6 +38,10 @@ function source(secrets: (() => SecretSink) | undefined, legacy: LegacyPaths): S
 
 export default {
   name: "import_gitlab_oauth",
-  up: (ctx) => importSource(ctx, source(() => ctx.env.secrets(), ctx.env.legacy)),
+  up: (ctx) =>
+    importSource(
+      ctx,
+      source(() => ctx.env.secrets(), ctx.env.legacy),
+    ),
   describe: (env) => [describeSource(source(undefined, env.legacy))],
 } satisfies Migration

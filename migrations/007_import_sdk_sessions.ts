@@ -30,7 +30,9 @@ function source(db: Database | undefined, legacy: LegacyPaths, now = Date.now): 
     },
     key: (e) => e.key,
     insert(e) {
-      const before = db!.query<{ session_id: string; last_used_at: number }, [string]>("SELECT session_id, last_used_at FROM claude_sdk_sessions WHERE key = ?").get(e.key)
+      const before = db!
+        .query<{ session_id: string; last_used_at: number }, [string]>("SELECT session_id, last_used_at FROM claude_sdk_sessions WHERE key = ?")
+        .get(e.key)
       if (before?.session_id === e.session_id && before.last_used_at === e.last_used_at) return "same"
       db!
         .query(

@@ -7,7 +7,15 @@ import { entry as checked, isObject, millis, optional, parseJson } from "../src/
 
 // The Electron-era hive's device registry (seed 000), if it kept one in ~/.hive/paired-devices.json:
 // an array of devices, { "devices": [...] }, or { "<id>": {...} }. Timestamps in ms or ISO.
-type Entry = { id: string; name: string | null; platform: string; user_agent: string | null; paired_at: number; last_seen_at: number | null; revoked_at: number | null }
+type Entry = {
+  id: string
+  name: string | null
+  platform: string
+  user_agent: string | null
+  paired_at: number
+  last_seen_at: number | null
+  revoked_at: number | null
+}
 const PLATFORMS = new Set(["ios", "android", "web"])
 
 function entry(raw: unknown, index: number, idFromKey: string | undefined, now: number): Entry {
@@ -40,12 +48,14 @@ function source(db: Database | undefined, legacy: LegacyPaths, now = Date.now): 
       const list = Array.isArray(value) ? value : isObject(value) && Array.isArray(value.devices) ? value.devices : undefined
       if (list) return { entries: list.map((d, i) => entry(d, i, undefined, t)), duplicates: 0 }
       if (isObject(value)) return { entries: Object.entries(value).map(([id, d], i) => entry(d, i, id, t)), duplicates: 0 }
-      throw new LegacyFormatError("must be a list of devices, { \"devices\": [...] }, or { \"<id>\": {...} }")
+      throw new LegacyFormatError('must be a list of devices, { "devices": [...] }, or { "<id>": {...} }')
     },
     key: (e) => e.id,
     insert: (e) =>
       db!
-        .query("INSERT INTO paired_devices (id, name, platform, user_agent, paired_at, last_seen_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
+        .query(
+          "INSERT INTO paired_devices (id, name, platform, user_agent, paired_at, last_seen_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        )
         .run(e.id, e.name, e.platform, e.user_agent, e.paired_at, e.last_seen_at, e.revoked_at).changes
         ? "inserted"
         : "same",

@@ -27,30 +27,40 @@ export default {
     // AUTOINCREMENT SQLite hands out max(id)+1, so once a prune or purge deletes the newest rows (a quiet week
     // deletes them all) old ids come back and a resuming client silently skips the new rows that reuse them.
     // Both tables are rebuilt with AUTOINCREMENT (ids never reused; ~10% of batch ingest, paid for correctness).
-    rebuild(db, "events", `(
+    rebuild(
+      db,
+      "events",
+      `(
       id INTEGER PRIMARY KEY AUTOINCREMENT,
       ts INTEGER NOT NULL,
       agent TEXT,
       session_id TEXT,
       kind TEXT NOT NULL,
       payload TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(payload))
-    ) STRICT`, [
-      "CREATE INDEX events_by_agent ON events (agent, id) WHERE agent IS NOT NULL",
-      "CREATE INDEX events_by_session ON events (session_id, id) WHERE session_id IS NOT NULL",
-    ])
-    rebuild(db, "messages", `(
+    ) STRICT`,
+      [
+        "CREATE INDEX events_by_agent ON events (agent, id) WHERE agent IS NOT NULL",
+        "CREATE INDEX events_by_session ON events (session_id, id) WHERE session_id IS NOT NULL",
+      ],
+    )
+    rebuild(
+      db,
+      "messages",
+      `(
       id INTEGER PRIMARY KEY AUTOINCREMENT,
       sender TEXT NOT NULL,
       recipient TEXT NOT NULL,
       body TEXT NOT NULL,
       sent_at INTEGER NOT NULL,
       delivered_at INTEGER
-    ) STRICT`, [
-      "CREATE INDEX messages_undelivered ON messages (recipient, id) WHERE delivered_at IS NULL",
-      "CREATE INDEX messages_by_sender ON messages (sender, id)",
-      "CREATE INDEX messages_by_recipient ON messages (recipient, id)",
-      "CREATE INDEX messages_delivered ON messages (delivered_at) WHERE delivered_at IS NOT NULL",
-    ])
+    ) STRICT`,
+      [
+        "CREATE INDEX messages_undelivered ON messages (recipient, id) WHERE delivered_at IS NULL",
+        "CREATE INDEX messages_by_sender ON messages (sender, id)",
+        "CREATE INDEX messages_by_recipient ON messages (recipient, id)",
+        "CREATE INDEX messages_delivered ON messages (delivered_at) WHERE delivered_at IS NOT NULL",
+      ],
+    )
 
     // Pruned pages go back to the file system (PRAGMA incremental_vacuum, run by the vacuum job) instead of
     // sitting in the free list forever. The mode is stored now, but only a VACUUM, which cannot run inside

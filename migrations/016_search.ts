@@ -17,21 +17,30 @@ export default {
     db.run("CREATE TRIGGER events_fts_delete AFTER DELETE ON events BEGIN DELETE FROM events_fts WHERE rowid = old.id; END")
 
     db.run("CREATE VIRTUAL TABLE messages_fts USING fts5(body, sender UNINDEXED, recipient UNINDEXED)")
-    db.run("CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN INSERT INTO messages_fts (rowid, body, sender, recipient) VALUES (new.id, new.body, new.sender, new.recipient); END")
+    db.run(
+      "CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN INSERT INTO messages_fts (rowid, body, sender, recipient) VALUES (new.id, new.body, new.sender, new.recipient); END",
+    )
     db.run("CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages BEGIN UPDATE messages_fts SET body = new.body WHERE rowid = new.id; END")
     db.run("CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN DELETE FROM messages_fts WHERE rowid = old.id; END")
     db.run("INSERT INTO messages_fts (rowid, body, sender, recipient) SELECT id, body, sender, recipient FROM messages")
 
-    const questionText = (q: string) => `${q}.question || ' ' || (SELECT coalesce(group_concat(value, ' '), '') FROM json_each(${q}.options)) || ' ' || coalesce(${q}.answer, '')`
+    const questionText = (q: string) =>
+      `${q}.question || ' ' || (SELECT coalesce(group_concat(value, ' '), '') FROM json_each(${q}.options)) || ' ' || coalesce(${q}.answer, '')`
     db.run("CREATE VIRTUAL TABLE questions_fts USING fts5(body, question_id UNINDEXED)")
-    db.run(`CREATE TRIGGER questions_fts_insert AFTER INSERT ON questions BEGIN INSERT INTO questions_fts (rowid, body, question_id) VALUES (new.rowid, ${questionText("new")}, new.id); END`)
-    db.run(`CREATE TRIGGER questions_fts_update AFTER UPDATE ON questions BEGIN UPDATE questions_fts SET body = ${questionText("new")} WHERE rowid = new.rowid; END`)
+    db.run(
+      `CREATE TRIGGER questions_fts_insert AFTER INSERT ON questions BEGIN INSERT INTO questions_fts (rowid, body, question_id) VALUES (new.rowid, ${questionText("new")}, new.id); END`,
+    )
+    db.run(
+      `CREATE TRIGGER questions_fts_update AFTER UPDATE ON questions BEGIN UPDATE questions_fts SET body = ${questionText("new")} WHERE rowid = new.rowid; END`,
+    )
     db.run("CREATE TRIGGER questions_fts_delete AFTER DELETE ON questions BEGIN DELETE FROM questions_fts WHERE rowid = old.rowid; END")
     db.run(`INSERT INTO questions_fts (rowid, body, question_id) SELECT q.rowid, ${questionText("q")}, q.id FROM questions q`)
 
     const sessionText = (s: string) => `coalesce(${s}.label, '') || ' ' || ${s}.name || ' ' || coalesce(${s}.cwd, '')`
     db.run("CREATE VIRTUAL TABLE sessions_fts USING fts5(body, session_id UNINDEXED, project_id UNINDEXED)")
-    db.run(`CREATE TRIGGER sessions_fts_insert AFTER INSERT ON sessions BEGIN INSERT INTO sessions_fts (rowid, body, session_id, project_id) VALUES (new.rowid, ${sessionText("new")}, new.id, new.project_id); END`)
+    db.run(
+      `CREATE TRIGGER sessions_fts_insert AFTER INSERT ON sessions BEGIN INSERT INTO sessions_fts (rowid, body, session_id, project_id) VALUES (new.rowid, ${sessionText("new")}, new.id, new.project_id); END`,
+    )
     db.run(`CREATE TRIGGER sessions_fts_update AFTER UPDATE OF label, name, cwd, project_id ON sessions
       BEGIN UPDATE sessions_fts SET body = ${sessionText("new")}, project_id = new.project_id WHERE rowid = new.rowid; END`)
     db.run("CREATE TRIGGER sessions_fts_delete AFTER DELETE ON sessions BEGIN DELETE FROM sessions_fts WHERE rowid = old.rowid; END")
@@ -50,4 +59,3 @@ export default {
   },
   // No down: the index is derived data, but dropping it is no reason to roll the schema back.
 } satisfies Migration
-

@@ -70,7 +70,15 @@ export type LegacyPaths = {
 }
 
 /** What a command line may override; everything else comes from the environment or defaults. */
-export type Overrides = { home?: string; host?: string; port?: string; phonePort?: string; legacyCcrDir?: string; legacyStateDir?: string; legacyConfigDir?: string }
+export type Overrides = {
+  home?: string
+  host?: string
+  port?: string
+  phonePort?: string
+  legacyCcrDir?: string
+  legacyStateDir?: string
+  legacyConfigDir?: string
+}
 
 type Env = Record<string, string | undefined>
 
@@ -141,7 +149,9 @@ export function load(overrides: Overrides = {}, env: Env = process.env): Config 
     jobs: jobsConfig(env),
     tunnel: {
       server: parseServerUrl("HIVE_TUNNEL_SERVER", env.HIVE_TUNNEL_SERVER || DEFAULTS.tunnelServer),
-      probeIntervalMs: env.HIVE_TUNNEL_PROBE_INTERVAL ? parseDuration("HIVE_TUNNEL_PROBE_INTERVAL", env.HIVE_TUNNEL_PROBE_INTERVAL) : DEFAULTS.tunnelProbeIntervalMs,
+      probeIntervalMs: env.HIVE_TUNNEL_PROBE_INTERVAL
+        ? parseDuration("HIVE_TUNNEL_PROBE_INTERVAL", env.HIVE_TUNNEL_PROBE_INTERVAL)
+        : DEFAULTS.tunnelProbeIntervalMs,
     },
     transportEnv: { TMUX: env.TMUX, TMUX_PANE: env.TMUX_PANE, NVIM: env.NVIM, NVIM_LISTEN_ADDRESS: env.NVIM_LISTEN_ADDRESS },
     token: env.HIVE_TOKEN || undefined,

@@ -1,7 +1,12 @@
 /** The one error type that crosses module boundaries; `onError` turns it into `{ error: { code, message } }`. */
 export class HiveError extends Error {
   // Named `kind`, not `code`: Elysia copies an error's `code` into onError's `code`.
-  constructor(readonly status: number, readonly kind: string, message: string, options?: ErrorOptions) {
+  constructor(
+    readonly status: number,
+    readonly kind: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
     super(message, options)
   }
   toJSON() {
@@ -14,8 +19,7 @@ export const unauthorized = (message: string) => new HiveError(401, "unauthorize
 export const forbidden = (message: string) => new HiveError(403, "forbidden", message)
 export const notFound = (what: string, id: string | number) => new HiveError(404, "not_found", `${what} ${id} not found`)
 export const conflict = (message: string) => new HiveError(409, "conflict", message)
-export const tooLarge = (limit: number) =>
-  new HiveError(413, "payload_too_large", `request body exceeds the limit of ${limit} bytes`)
+export const tooLarge = (limit: number) => new HiveError(413, "payload_too_large", `request body exceeds the limit of ${limit} bytes`)
 
 /** A CLI usage mistake: one line on stderr and exit code 2. */
 export class UsageError extends Error {}

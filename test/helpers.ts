@@ -79,7 +79,28 @@ export async function testApp(
     const text = await res.text()
     return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers }
   }
-  return { app, db, home, config, keyFile, stores, keys, auth, vault, scheduler, blobs, pairingService, phone, deps, shared, jwtKey, token, tokenId: row.id, headers, call }
+  return {
+    app,
+    db,
+    home,
+    config,
+    keyFile,
+    stores,
+    keys,
+    auth,
+    vault,
+    scheduler,
+    blobs,
+    pairingService,
+    phone,
+    deps,
+    shared,
+    jwtKey,
+    token,
+    tokenId: row.id,
+    headers,
+    call,
+  }
 }
 
 /** Runs the CLI from source as a real process. */

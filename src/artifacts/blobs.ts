@@ -4,7 +4,9 @@ import { HiveError } from "../errors"
 
 /** Content types stored gzip-compressed: text compresses well; images and archives are compressed already. */
 export const isText = (contentType: string) =>
-  /^(text\/|application\/(json|x-ndjson|jsonl|xml|javascript|x-javascript|x-diff|x-patch|x-sh|yaml|x-yaml|toml|sql|graphql)\b|[^;]*\+(json|xml)\b)/i.test(contentType)
+  /^(text\/|application\/(json|x-ndjson|jsonl|xml|javascript|x-javascript|x-diff|x-patch|x-sh|yaml|x-yaml|toml|sql|graphql)\b|[^;]*\+(json|xml)\b)/i.test(
+    contentType,
+  )
 
 export type Placed = { path: string; size: number; stored_size: number; sha256: string; encoding: "identity" | "gzip" }
 export type Range = { start: number; end: number }
@@ -76,7 +78,12 @@ export function createBlobs(home: string) {
      * Streams an upload in and moves it to its content address; `commit` records its row, under the file's
      * lock. A file already there (the same content) is kept and the new copy dropped.
      */
-    async store<T>(body: ReadableStream<Uint8Array> | null, limit: number, where: { session: string; type: string; contentType: string }, commit: (placed: Placed) => Promise<T>): Promise<T> {
+    async store<T>(
+      body: ReadableStream<Uint8Array> | null,
+      limit: number,
+      where: { session: string; type: string; contentType: string },
+      commit: (placed: Placed) => Promise<T>,
+    ): Promise<T> {
       const { source, info } = await receive(body, limit, where)
       return locked(info.path, async () => {
         const target = join(home, info.path)
@@ -132,7 +139,7 @@ export function createBlobs(home: string) {
     files(): { path: string; bytes: number; modified_at: number }[] {
       const out: { path: string; bytes: number; modified_at: number }[] = []
       const walk = (dir: string) => {
-        let entries
+        let entries: import("node:fs").Dirent[]
         try {
           entries = readdirSync(dir, { withFileTypes: true })
         } catch {

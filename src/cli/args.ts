@@ -27,7 +27,11 @@ export { parseDuration } from "../config"
  * The subcommand of `hive <command> <sub> [ARG]`: one of `takes`' keys, whose value names the one argument it
  * requires (or null for none); anything else, a missing argument or an extra one is a usage error.
  */
-export function subcommand<S extends string>(command: string, positionals: string[], takes: Record<S, { arg: string; from: string } | null>): { sub: S; arg: string } {
+export function subcommand<S extends string>(
+  command: string,
+  positionals: string[],
+  takes: Record<S, { arg: string; from: string } | null>,
+): { sub: S; arg: string } {
   const names = Object.keys(takes) as S[]
   const [sub, arg] = positionals
   if (sub === undefined) throw new UsageError(`${command}: missing subcommand: ${names.join(" or ")} (see \`${command} --help\`)`)
@@ -39,7 +43,11 @@ export function subcommand<S extends string>(command: string, positionals: strin
 }
 
 /** A time for a table on a terminal: 2026-11-22 19:02:12Z. */
-export const timestamp = (ms: number) => new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z")
+export const timestamp = (ms: number) =>
+  new Date(ms)
+    .toISOString()
+    .replace("T", " ")
+    .replace(/\.\d+Z$/, "Z")
 
-export const out = (line = "") => void process.stdout.write(line + "\n")
-export const err = (line = "") => void process.stderr.write(line + "\n")
+export const out = (line = "") => void process.stdout.write(`${line}\n`)
+export const err = (line = "") => void process.stderr.write(`${line}\n`)

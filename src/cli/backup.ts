@@ -29,21 +29,22 @@ const size = (bytes: number) => (bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFix
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse("hive backup", argv, { ...HOME_OPTION, encrypt: { type: "boolean" }, keep: { type: "string" } })
-  if (values.help) return out(help), 0
+  if (values.help) return (out(help), 0)
   const [sub] = positionals
   if (sub !== undefined && sub !== "list") throw new UsageError(`hive backup: unknown subcommand "${sub}" (see \`hive backup --help\`)`)
   noExtra("hive backup", positionals, sub ? 1 : 0)
   const config = Config.load({ home: values.home })
   if (sub === "list") {
     const all = listBackups(config.backupsDir)
-    if (all.length === 0) return out(`no backups in ${config.backupsDir}; make one with \`hive backup\``), 0
+    if (all.length === 0) return (out(`no backups in ${config.backupsDir}; make one with \`hive backup\``), 0)
     for (const b of all) out(`${timestamp(b.created_at)}  ${size(b.bytes).padStart(10)}  ${b.encrypted ? "encrypted" : "plain    "}  ${b.path}`)
     return 0
   }
   let keep = config.jobs.backupKeep
   if (values.keep !== undefined) {
     keep = Number(values.keep)
-    if (!/^\d+$/.test(values.keep) || keep < 1 || keep > 10_000) throw new UsageError(`hive backup: --keep must be a whole number from 1 to 10000, got "${values.keep}"`)
+    if (!/^\d+$/.test(values.keep) || keep < 1 || keep > 10_000)
+      throw new UsageError(`hive backup: --keep must be a whole number from 1 to 10000, got "${values.keep}"`)
   }
   const { db, keys } = await prepare(config, createLogger(config.logLevel))
   try {

@@ -17,7 +17,7 @@ const when = (ms: number | null) => (ms ? timestamp(ms) : "-")
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse("hive devices", argv, { ...HOME_OPTION })
-  if (values.help) return out(help), 0
+  if (values.help) return (out(help), 0)
   const { sub, arg: id } = subcommand("hive devices", positionals, { list: null, revoke: { arg: "device ID", from: "hive devices list" } })
   const config = Config.load({ home: values.home })
   const { db, stores } = await prepare(config, createLogger(config.logLevel))
@@ -28,10 +28,12 @@ export async function run(argv: string[]): Promise<number> {
       return 0
     }
     const all = stores.pairing.devices()
-    if (all.length === 0) return out("no paired devices; pair one with `hive pair`"), 0
+    if (all.length === 0) return (out("no paired devices; pair one with `hive pair`"), 0)
     out(`${"ID".padEnd(36)}  ${"NAME".padEnd(16)}  ${"PLATFORM".padEnd(8)}  ${"PAIRED".padEnd(20)}  ${"LAST SEEN".padEnd(20)}  STATUS`)
     for (const d of all)
-      out(`${d.id.padEnd(36)}  ${(d.name ?? "").slice(0, 16).padEnd(16)}  ${(d.platform ?? "").padEnd(8)}  ${when(d.paired_at)}  ${when(d.last_seen_at).padEnd(20)}  ${d.revoked_at ? "revoked" : "active"}`)
+      out(
+        `${d.id.padEnd(36)}  ${(d.name ?? "").slice(0, 16).padEnd(16)}  ${(d.platform ?? "").padEnd(8)}  ${when(d.paired_at)}  ${when(d.last_seen_at).padEnd(20)}  ${d.revoked_at ? "revoked" : "active"}`,
+      )
     return 0
   } finally {
     db.close()

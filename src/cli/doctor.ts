@@ -9,7 +9,6 @@ import { createStores } from "../db/stores"
 import { processAlive } from "../db/job-runs"
 import { describeTunnel } from "../tunnel/settings"
 import { HiveError } from "../errors"
-import { createLogger } from "../log"
 import { createKeys } from "../secrets/keys"
 import { KeyError, loadKeyring } from "../secrets/keyring"
 import { createVault } from "../secrets/vault"
@@ -47,7 +46,7 @@ const BACKUP_WARN_MS = 2 * 86_400_000
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse("hive doctor", argv, { ...HOME_OPTION })
-  if (values.help) return out(help), 0
+  if (values.help) return (out(help), 0)
   noExtra("hive doctor", positionals)
   const config = Config.load({ home: values.home })
   const findings = diagnose(config)
@@ -70,7 +69,7 @@ export function diagnose(config: Config.Config, now = Date.now(), env: Record<st
     add("fail", "database", `${config.dbPath} does not exist`, "run `hive migrate` (or `hive serve`) to create it")
     return findings
   }
-  let db
+  let db: ReturnType<typeof openHome>
   try {
     db = openHome(config)
   } catch (err) {
@@ -91,25 +90,42 @@ export function diagnose(config: Config.Config, now = Date.now(), env: Record<st
     const orphans = stores.maintenance.foreignKeyProblems()
     if (orphans.length === 0) add("ok", "database", "foreign_key_check: ok")
     else
-      add("fail", "database", `foreign_key_check: ${orphans.length} row(s) point at missing parents (first: ${orphans[0]!.table} row ${orphans[0]!.rowid} -> ${orphans[0]!.parent})`, restoreFix)
+      add(
+        "fail",
+        "database",
+        `foreign_key_check: ${orphans.length} row(s) point at missing parents (first: ${orphans[0]!.table} row ${orphans[0]!.rowid} -> ${orphans[0]!.parent})`,
+        restoreFix,
+      )
 
     checkSequences(stores, add)
     const drift = Schema.untrusted(db, migrations)
     if (drift.length)
-      add("fail", "schema", `differs from what this hive's migrations build: ${drift.slice(0, 5).join("; ")}${drift.length > 5 ? `; ${drift.length - 5} more` : ""}`, restoreFix)
+      add(
+        "fail",
+        "schema",
+        `differs from what this hive's migrations build: ${drift.slice(0, 5).join("; ")}${drift.length > 5 ? `; ${drift.length - 5} more` : ""}`,
+        restoreFix,
+      )
     else add("ok", "schema", "every table, index, trigger and view is this hive's own")
     const p = plan(db, migrations)
     if (p.newerThanBinary) add("fail", "schema", `version ${p.databaseVersion} is newer than this hive (${migrations.length})`, "upgrade hive")
     else if (p.pending.length || p.unfinished.length)
       add("warn", "schema", `version ${p.databaseVersion}; ${p.pending.length} migration(s) pending, ${p.unfinished.length} unfinished`, "run `hive migrate`")
     else add("ok", "schema", `version ${p.databaseVersion}, up to date`)
-    if (p.modified.length) add("warn", "schema", `${p.modified.length} applied migration(s) changed since they ran: ${p.modified.map((m) => m.id).join(", ")}`, "reinstall the hive that applied them")
+    if (p.modified.length)
+      add(
+        "warn",
+        "schema",
+        `${p.modified.length} applied migration(s) changed since they ran: ${p.modified.map((m) => m.id).join(", ")}`,
+        "reinstall the hive that applied them",
+      )
 
     checkKey(config, stores, db, add)
     checkArtifacts(config, stores, now, add)
 
     const wal = existsSync(`${config.dbPath}-wal`) ? statSync(`${config.dbPath}-wal`).size : 0
-    if (wal > WAL_WARN_BYTES) add("warn", "wal", `the write-ahead log is ${(wal / MiB).toFixed(0)} MiB`, "run `hive jobs run vacuum` (a long-lived reader may be holding it open)")
+    if (wal > WAL_WARN_BYTES)
+      add("warn", "wal", `the write-ahead log is ${(wal / MiB).toFixed(0)} MiB`, "run `hive jobs run vacuum` (a long-lived reader may be holding it open)")
     else add("ok", "wal", `${(wal / MiB).toFixed(1)} MiB`)
     checkTunnel(stores, add)
   } finally {
@@ -118,12 +134,25 @@ export function diagnose(config: Config.Config, now = Date.now(), env: Record<st
 
   const fs = statfsSync(config.home)
   const free = fs.bavail * fs.bsize
-  if (free < DISK_WARN_BYTES) add("fail", "disk", `only ${(free / MiB).toFixed(0)} MiB free for ${config.home}`, "free space: writes fail with 507 when the disk is full")
+  if (free < DISK_WARN_BYTES)
+    add("fail", "disk", `only ${(free / MiB).toFixed(0)} MiB free for ${config.home}`, "free space: writes fail with 507 when the disk is full")
   else add("ok", "disk", `${(free / MiB / 1024).toFixed(1)} GiB free`)
   checkSchedules(config, env, add)
 
-  if (!newest) add("warn", "backups", `none in ${config.backupsDir}`, runningServer(config.home) ? "one is made daily; or run `hive backup` now" : "run `hive backup` (hive serve makes one daily)")
-  else if (now - newest.created_at > BACKUP_WARN_MS) add("warn", "backups", `the newest is from ${new Date(newest.created_at).toISOString()}`, "run `hive backup`; check `hive jobs list` for a failing backup job")
+  if (!newest)
+    add(
+      "warn",
+      "backups",
+      `none in ${config.backupsDir}`,
+      runningServer(config.home) ? "one is made daily; or run `hive backup` now" : "run `hive backup` (hive serve makes one daily)",
+    )
+  else if (now - newest.created_at > BACKUP_WARN_MS)
+    add(
+      "warn",
+      "backups",
+      `the newest is from ${new Date(newest.created_at).toISOString()}`,
+      "run `hive backup`; check `hive jobs list` for a failing backup job",
+    )
   else add("ok", "backups", `newest ${newest.path}`)
   return findings
 }
@@ -141,7 +170,8 @@ function checkSchedules(config: Config.Config, env: Record<string, string | unde
   }
   const known = Object.keys(config.jobs.schedules).map(Config.scheduleEnvName)
   for (const name of Object.keys(env))
-    if (name.startsWith("HIVE_SCHEDULE_") && !known.includes(name)) add("warn", "jobs", `${name} names no job, so it changes nothing`, `use one of ${known.join(", ")}`)
+    if (name.startsWith("HIVE_SCHEDULE_") && !known.includes(name))
+      add("warn", "jobs", `${name} names no job, so it changes nothing`, `use one of ${known.join(", ")}`)
   if (bad === 0) add("ok", "jobs", "every schedule is an interval or a cron expression")
 }
 
@@ -152,9 +182,19 @@ function checkArtifacts(config: Config.Config, stores: ReturnType<typeof createS
   const files = blobs.files()
   const orphans = files.filter((f) => !referenced.has(f.path) && now - f.modified_at >= ORPHAN_GRACE_MS)
   if (missing.length)
-    add("fail", "artifacts", `${missing.length} file(s) that artifacts refer to are missing (first: ${missing[0]})`, "restore them from a copy of the data home, or delete those artifacts (DELETE /api/artifacts/:id)")
+    add(
+      "fail",
+      "artifacts",
+      `${missing.length} file(s) that artifacts refer to are missing (first: ${missing[0]})`,
+      "restore them from a copy of the data home, or delete those artifacts (DELETE /api/artifacts/:id)",
+    )
   if (orphans.length)
-    add("warn", "artifacts", `${orphans.length} file(s) no artifact refers to, ${orphans.reduce((n, f) => n + f.bytes, 0)} bytes (first: ${orphans[0]!.path})`, "run `hive jobs run prune-artifacts`")
+    add(
+      "warn",
+      "artifacts",
+      `${orphans.length} file(s) no artifact refers to, ${orphans.reduce((n, f) => n + f.bytes, 0)} bytes (first: ${orphans[0]!.path})`,
+      "run `hive jobs run prune-artifacts`",
+    )
   if (!missing.length && !orphans.length) add("ok", "artifacts", `${referenced.size} file(s), all present and referenced`)
 }
 
@@ -188,7 +228,7 @@ function checkTunnel(stores: ReturnType<typeof createStores>, add: Add) {
 function checkKey(config: Config.Config, stores: ReturnType<typeof createStores>, db: Parameters<typeof createVault>[0], add: Add) {
   const refs = stores.keys.references()
   if (refs.size === 0 && !stores.tokens.anyIssued()) return add("ok", "key", "nothing in the database depends on the master key yet")
-  let ring
+  let ring: ReturnType<typeof loadKeyring>
   try {
     ring = loadKeyring(config.masterKey, { mayCreate: false, whyNeeded: "this database holds values encrypted or tokens signed with one" })
   } catch (err) {
@@ -200,7 +240,14 @@ function checkKey(config: Config.Config, stores: ReturnType<typeof createStores>
     return add(
       "fail",
       "key",
-      `the key from ${ring.source} lacks key id(s) ${missing.map((id) => `${id} (${Object.entries(refs.get(id)!).map(([w, n]) => `${n} ${w}`).join(", ")})`).join("; ")} that the database needs`,
+      `the key from ${ring.source} lacks key id(s) ${missing
+        .map(
+          (id) =>
+            `${id} (${Object.entries(refs.get(id)!)
+              .map(([w, n]) => `${n} ${w}`)
+              .join(", ")})`,
+        )
+        .join("; ")} that the database needs`,
       "restore the key file that was in use; if only a few rows name that id (damaged or copied in), delete them (`hive secrets rm NAME`, `hive oauth rm FORGE`)",
     )
   try {

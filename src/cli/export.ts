@@ -64,13 +64,17 @@ export async function run(argv: string[]): Promise<number> {
     secrets: { type: "string" },
     out: { type: "string" },
   })
-  if (values.help) return out(help), 0
+  if (values.help) return (out(help), 0)
   noExtra("hive export", positionals)
   if (values.project !== undefined && values.session !== undefined) throw new UsageError("hive export: give --project or --session, not both")
   const secrets = values.secrets ?? "encrypted"
   if (secrets !== "encrypted" && secrets !== "omit") throw new UsageError(`hive export: --secrets must be encrypted or omit, got "${secrets}"`)
   const scope: Portable.Scope =
-    values.project !== undefined ? { kind: "project", id: values.project } : values.session !== undefined ? { kind: "session", id: values.session } : { kind: "all" }
+    values.project !== undefined
+      ? { kind: "project", id: values.project }
+      : values.session !== undefined
+        ? { kind: "session", id: values.session }
+        : { kind: "all" }
   const config = Config.load({ home: values.home })
   const { db } = await prepare(config, createLogger(config.logLevel))
   const target = values.out === undefined ? undefined : resolve(values.out)

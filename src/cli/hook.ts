@@ -78,7 +78,9 @@ async function readInput(): Promise<HookInput> {
     }
   })()
   let timer: ReturnType<typeof setTimeout> | undefined
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no end of input on stdin within ${STDIN_TIMEOUT_MS} ms`)), STDIN_TIMEOUT_MS)))
+  const timeout = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`no end of input on stdin within ${STDIN_TIMEOUT_MS} ms`)), STDIN_TIMEOUT_MS)),
+  )
   try {
     await Promise.race([reading, timeout])
   } finally {
@@ -97,7 +99,8 @@ async function readInput(): Promise<HookInput> {
   if (typeof v !== "object" || v === null || typeof v.session_id !== "string" || !v.session_id || typeof v.hook_event_name !== "string" || !v.hook_event_name)
     throw new Error("hook input lacks session_id or hook_event_name")
   if (v.session_id.length > 256 || v.hook_event_name.length > 64) throw new Error("hook input has an overlong session_id or hook_event_name")
-  for (const k of ["cwd", "transcript_path"] as const) if (v[k] !== undefined && typeof v[k] !== "string") throw new Error(`hook input field ${k} is not a string`)
+  for (const k of ["cwd", "transcript_path"] as const)
+    if (v[k] !== undefined && typeof v[k] !== "string") throw new Error(`hook input field ${k} is not a string`)
   return v as HookInput
 }
 
@@ -118,7 +121,7 @@ function log(home: string, message: string) {
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse("hive hook", argv, { ...HOME_OPTION })
-  if (values.help) return out(help), 0
+  if (values.help) return (out(help), 0)
   noExtra("hive hook", positionals)
   if (process.stdin.isTTY) throw new UsageError("hive hook reads a Claude Code hook's JSON on stdin; see `hive hook --help` for the settings.json block")
   let home = ""

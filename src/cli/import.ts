@@ -62,7 +62,7 @@ const zero = (): Counts => ({ inserted: 0, unchanged: 0, replaced: 0, skipped: 0
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse("hive import", argv, { ...HOME_OPTION, "on-conflict": { type: "string" } })
-  if (values.help) return out(help), 0
+  if (values.help) return (out(help), 0)
   noExtra("hive import", positionals, 1)
   if (!positionals[0]) throw new UsageError("hive import: missing the FILE to read (written by `hive export`)")
   const mode = values["on-conflict"] ?? "skip"
@@ -99,7 +99,7 @@ export async function run(argv: string[]): Promise<number> {
           header = parsed as Portable.Header
           continue
         }
-        let record
+        let record: ReturnType<typeof Portable.decodeLine>
         try {
           record = Portable.decodeLine(text)
         } catch (e) {

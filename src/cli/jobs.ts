@@ -36,7 +36,7 @@ const when = (ms: number | null | undefined) => (ms ? timestamp(ms) : "-")
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse("hive jobs", argv, { ...HOME_OPTION })
-  if (values.help) return out(help), 0
+  if (values.help) return (out(help), 0)
   const { sub, arg: name } = subcommand("hive jobs", positionals, { list: null, run: { arg: "job NAME", from: "hive jobs list" } })
   const config = Config.load({ home: values.home })
   const logger = createLogger(config.logLevel)

@@ -42,7 +42,11 @@ Options:
 
 Exit codes: 0 done, 1 a migration failed (earlier ones stay applied), 2 usage error.`
 
-const when = (ms: number) => new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z")
+const when = (ms: number) =>
+  new Date(ms)
+    .toISOString()
+    .replace("T", " ")
+    .replace(/\.\d+Z$/, "Z")
 
 function describe(p: Plan) {
   const lines: string[] = []
@@ -82,7 +86,7 @@ export async function run(argv: string[]): Promise<number> {
     "legacy-state-dir": { type: "string" },
     "legacy-config-dir": { type: "string" },
   })
-  if (values.help) return out(help), 0
+  if (values.help) return (out(help), 0)
   const sub = positionals[0]
   const config = Config.load({
     home: values.home,
@@ -108,7 +112,9 @@ export async function run(argv: string[]): Promise<number> {
         for (const line of describe(p)) out(line)
       } else {
         // Imports already applied run again when their files are back (or were pointed at with --legacy-*).
-        const again = migrations.filter((m) => p.applied.some((r) => r.version === m.version) && !p.unfinished.includes(m) && legacyFilesFound(m, config).length)
+        const again = migrations.filter(
+          (m) => p.applied.some((r) => r.version === m.version) && !p.unfinished.includes(m) && legacyFilesFound(m, config).length,
+        )
         const work = [...p.unfinished.map((m) => `finish ${m.id}`), ...again.map((m) => `import again ${m.id}`), ...p.pending.map((m) => `apply ${m.id}`)]
         if (work.length === 0) out(`nothing to do: ${config.dbPath} is at schema version ${p.databaseVersion}`)
         else {

@@ -30,7 +30,7 @@ export async function run(argv: string[]): Promise<number> {
     scope: { type: "string" },
     "expires-at": { type: "string" },
   })
-  if (values.help) return out(help), 0
+  if (values.help) return (out(help), 0)
   const [sub, forge] = positionals
   if (!sub || !SUBCOMMANDS.includes(sub)) throw new UsageError(`hive oauth: expected one of ${SUBCOMMANDS.join(", ")} (see \`hive oauth --help\`)`)
   noExtra(`hive oauth ${sub}`, positionals, sub === "list" ? 1 : 2)
@@ -54,7 +54,11 @@ export async function run(argv: string[]): Promise<number> {
   const actor = cliActor()
   try {
     if (sub === "set") {
-      const m = vault.putOAuth(forge!, { access_token: tokens[0]!, refresh_token: tokens[1] || null, expires_at: expiresAt, scope: values.scope ?? null, account: values.account ?? null }, actor)
+      const m = vault.putOAuth(
+        forge!,
+        { access_token: tokens[0]!, refresh_token: tokens[1] || null, expires_at: expiresAt, scope: values.scope ?? null, account: values.account ?? null },
+        actor,
+      )
       out(`stored the ${m.forge} oauth token${m.has_refresh_token ? " with a refresh token" : ""}`)
     } else if (sub === "get") out(JSON.stringify(vault.revealOAuth(forge!, actor), null, 2))
     else if (sub === "rm") {
@@ -64,7 +68,9 @@ export async function run(argv: string[]): Promise<number> {
       const rows = vault.listOAuth()
       if (rows.length === 0) out("no oauth tokens; add one with `hive oauth set FORGE`")
       for (const r of rows)
-        out(`${r.forge.padEnd(12)} account=${r.account ?? "-"} scope=${r.scope ?? "-"} expires=${r.expires_at ? new Date(r.expires_at).toISOString() : "-"} refresh=${r.has_refresh_token ? "yes" : "no"}`)
+        out(
+          `${r.forge.padEnd(12)} account=${r.account ?? "-"} scope=${r.scope ?? "-"} expires=${r.expires_at ? new Date(r.expires_at).toISOString() : "-"} refresh=${r.has_refresh_token ? "yes" : "no"}`,
+        )
     }
     return 0
   } finally {

@@ -27,10 +27,11 @@ Options:
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse("hive pair", argv, { ...HOME_OPTION, url: { type: "string" } })
-  if (values.help) return out(help), 0
+  if (values.help) return (out(help), 0)
   noExtra("hive pair", positionals)
   const config = Config.load({ home: values.home })
-  if (values.url !== undefined && !/^https?:\/\/[^\s#]+$/.test(values.url)) throw new UsageError(`--url must be an http(s) address without a fragment, got "${values.url}"`)
+  if (values.url !== undefined && !/^https?:\/\/[^\s#]+$/.test(values.url))
+    throw new UsageError(`--url must be an http(s) address without a fragment, got "${values.url}"`)
   const { db, stores, auth, keys, vault } = await prepare(config, createLogger(config.logLevel))
   try {
     const tunnel = describeTunnel(stores.tunnel.get(), processAlive)
@@ -42,7 +43,8 @@ export async function run(argv: string[]): Promise<number> {
     out(`Scan with the phone, or open ${url}`)
     out(`Or type this code on the phone's pair screen: ${w.code}`)
     out(`Open until ${timestamp(w.expires_at)}; single use.`)
-    if (!runningServer(config.home)) out("No server is running on this home: start `hive serve --tunnel` (or `hive serve` on your network) so the phone can reach it.")
+    if (!runningServer(config.home))
+      out("No server is running on this home: start `hive serve --tunnel` (or `hive serve` on your network) so the phone can reach it.")
     else if (values.url === undefined && !viaTunnel)
       out(`The tunnel is not up (${tunnel.reason ?? tunnel.status}): this address works only where the phone can reach it directly.`)
     return 0

@@ -37,7 +37,7 @@ Options:
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse("hive restore", argv, { ...HOME_OPTION })
-  if (values.help) return out(help), 0
+  if (values.help) return (out(help), 0)
   noExtra("hive restore", positionals, 1)
   if (!positionals[0]) throw new UsageError("hive restore: missing the backup FILE (see `hive backup list`)")
   const file = resolve(positionals[0])
@@ -49,7 +49,9 @@ export async function run(argv: string[]): Promise<number> {
   refuseIfOpenElsewhere(config)
 
   const staged = join(config.home, `.restore-${stamp()}.db`)
-  const discard = () => ["", "-wal", "-shm"].forEach((s) => rmSync(staged + s, { force: true }))
+  const discard = () => {
+    for (const s of ["", "-wal", "-shm"]) rmSync(staged + s, { force: true })
+  }
   try {
     mkdirSync(config.home, { recursive: true, mode: 0o700 })
     if (isEncryptedBackup(file)) {
@@ -114,7 +116,8 @@ function checkSchema(file: string, staged: string): number {
     if ("problem" in recorded) throw new FatalError(`${file} is not a hive database: ${recorded.problem}; nothing was changed`)
     const { version } = recorded
     if (version === 0) throw new FatalError(`${file} is not a hive database (it has no schema_migrations); nothing was changed`)
-    if (version > migrations.length) throw new FatalError(`${file} is at schema version ${version}, newer than this hive knows (${migrations.length}); upgrade hive first`)
+    if (version > migrations.length)
+      throw new FatalError(`${file} is at schema version ${version}, newer than this hive knows (${migrations.length}); upgrade hive first`)
     const drift = Schema.untrusted(db, migrations)
     if (drift.length)
       throw new FatalError(
@@ -138,7 +141,9 @@ function refuseIfOpenElsewhere(config: Config.Config) {
     return
   }
   if (elsewhere)
-    throw new FatalError(`another process has ${config.dbPath} open (a hive command, a hook or another tool); let it finish or stop it, then restore; nothing was changed`)
+    throw new FatalError(
+      `another process has ${config.dbPath} open (a hive command, a hook or another tool); let it finish or stop it, then restore; nothing was changed`,
+    )
 }
 
 /**

@@ -26,7 +26,11 @@ Options:
   --home DIR       data home (default ~/.hive, env HIVE_HOME)
   -h, --help       show this help`
 
-const when = (ms: number) => new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z")
+const when = (ms: number) =>
+  new Date(ms)
+    .toISOString()
+    .replace("T", " ")
+    .replace(/\.\d+Z$/, "Z")
 const SUBCOMMANDS = ["set", "get", "list", "rm", "materialize", "rotate-key", "status"]
 
 function checkName(name: string | undefined, command: string): string {
@@ -42,7 +46,7 @@ export async function run(argv: string[]): Promise<number> {
     prefix: { type: "string" },
     dir: { type: "string" },
   })
-  if (values.help) return out(help), 0
+  if (values.help) return (out(help), 0)
   const [sub, name] = positionals
   if (!sub) throw new UsageError(`hive secrets: missing subcommand: ${SUBCOMMANDS.join(", ")} (see \`hive secrets --help\`)`)
   if (!SUBCOMMANDS.includes(sub)) throw new UsageError(`hive secrets: unknown subcommand "${sub}" (see \`hive secrets --help\`)`)
@@ -50,7 +54,11 @@ export async function run(argv: string[]): Promise<number> {
 
   // Check what can be checked before touching the database.
   if (sub === "materialize") {
-    if (values.prefix !== undefined ? values.dir === undefined || name !== undefined || values.to !== undefined : values.to === undefined || values.dir !== undefined)
+    if (
+      values.prefix !== undefined
+        ? values.dir === undefined || name !== undefined || values.to !== undefined
+        : values.to === undefined || values.dir !== undefined
+    )
       throw new UsageError("hive secrets materialize: use either NAME --to PATH or --prefix PREFIX --dir DIR")
   }
   const secretName = ["set", "get", "rm"].includes(sub) || (sub === "materialize" && !values.prefix) ? checkName(name, sub) : undefined
@@ -84,7 +92,7 @@ export async function run(argv: string[]): Promise<number> {
           rows.push(...page.items)
           cursor = page.next_cursor ?? undefined
         } while (cursor)
-        if (rows.length === 0) return out("no secrets; add one with `hive secrets set NAME`"), 0
+        if (rows.length === 0) return (out("no secrets; add one with `hive secrets set NAME`"), 0)
         const width = Math.max(4, ...rows.map((r) => r.name.length))
         out(`${"NAME".padEnd(width)}  KEY       ${"SIZE".padStart(6)}  UPDATED`)
         for (const r of rows) out(`${r.name.padEnd(width)}  ${r.key_id}  ${String(r.size).padStart(6)}  ${when(r.updated_at)}`)
@@ -114,8 +122,13 @@ export async function run(argv: string[]): Promise<number> {
         const refs = stores.keys.references()
         out(`master key: ${ring.source}`)
         for (const g of ring.generations) {
-          const used = Object.entries(refs.get(g.id) ?? {}).map(([w, n]) => `${n} ${w}`).join(", ") || "nothing"
-          out(`  generation ${g.generation} (${g.id})${g === ring.current ? " current" : ""}: ${usage.get(g.id)?.encryptions ?? 0} encryptions; protects ${used}`)
+          const used =
+            Object.entries(refs.get(g.id) ?? {})
+              .map(([w, n]) => `${n} ${w}`)
+              .join(", ") || "nothing"
+          out(
+            `  generation ${g.generation} (${g.id})${g === ring.current ? " current" : ""}: ${usage.get(g.id)?.encryptions ?? 0} encryptions; protects ${used}`,
+          )
         }
         return 0
       }

@@ -47,7 +47,7 @@ export async function run(argv: string[]): Promise<number> {
     host: { type: "string" },
     tunnel: { type: "boolean" },
   })
-  if (values.help) return console.log(help), 0
+  if (values.help) return (console.log(help), 0)
   noExtra("hive serve", positionals)
   const config = Config.load({ home: values.home, host: values.host, port: values.port, phonePort: values["phone-port"] })
   const logger = createLogger(config.logLevel)
@@ -93,7 +93,9 @@ export async function run(argv: string[]): Promise<number> {
       close(db)
       const code = (err as NodeJS.ErrnoException).code
       if (code === "EADDRINUSE")
-        throw new FatalError(`${config.host}:${port} is already in use (is hive already running?); pick another port for the ${what} with ${what === "admin API" ? "--port" : "--phone-port"}`)
+        throw new FatalError(
+          `${config.host}:${port} is already in use (is hive already running?); pick another port for the ${what} with ${what === "admin API" ? "--port" : "--phone-port"}`,
+        )
       if (code === "EADDRNOTAVAIL" || code === "EACCES") throw new FatalError(`cannot listen on ${config.host}:${port}: ${(err as Error).message}`)
       throw err
     }
@@ -120,7 +122,9 @@ export async function run(argv: string[]): Promise<number> {
   startJobs.unref()
   mark("listening")
   logger.debug(`start-up, ms since process start: ${phases.join(", ")}`)
-  logger.info(`hive ${config.version} listening on http://${config.host}:${server.port} (phone listener ${phoneUrl}; home ${config.home}, schema ${schemaVersion(db)})`)
+  logger.info(
+    `hive ${config.version} listening on http://${config.host}:${server.port} (phone listener ${phoneUrl}; home ${config.home}, schema ${schemaVersion(db)})`,
+  )
 
   let tunnelClosed: Promise<void> | undefined
   let stoppingAt = 0

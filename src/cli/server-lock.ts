@@ -9,7 +9,7 @@ const file = (home: string) => join(home, "serve.pid")
 export type RunningServer = { pid: number; url: string }
 
 export function markRunning(home: string, url: string) {
-  writeFileSync(file(home), JSON.stringify({ pid: process.pid, url }) + "\n", { mode: 0o600 })
+  writeFileSync(file(home), `${JSON.stringify({ pid: process.pid, url })}\n`, { mode: 0o600 })
 }
 
 export function clearRunning(home: string) {

@@ -20,7 +20,7 @@ Options:
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse("hive token", argv, { ...HOME_OPTION, name: { type: "string" }, ttl: { type: "string" } })
-  if (values.help) return out(help), 0
+  if (values.help) return (out(help), 0)
   const [sub, id] = positionals
   if (!sub) throw new UsageError("hive token: missing subcommand: create, list or revoke (see `hive token --help`)")
   if (!["create", "list", "revoke"].includes(sub)) throw new UsageError(`hive token: unknown subcommand "${sub}" (see \`hive token --help\`)`)
@@ -42,7 +42,7 @@ export async function run(argv: string[]): Promise<number> {
     if (sub === "list") {
       noExtra("hive token list", positionals, 1)
       const rows = tokens.list()
-      if (rows.length === 0) return out("no tokens; create one with `hive token create --name NAME`"), 0
+      if (rows.length === 0) return (out("no tokens; create one with `hive token create --name NAME`"), 0)
       const now = Date.now()
       out(`${"ID".padEnd(36)}  ${"NAME".padEnd(20)}  ${"CREATED".padEnd(20)}  ${"EXPIRES".padEnd(20)}  STATUS`)
       for (const r of rows) {

@@ -34,7 +34,7 @@ Environment:
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse("hive tunnel", argv, { ...HOME_OPTION, json: { type: "boolean" } })
-  if (values.help) return out(help), 0
+  if (values.help) return (out(help), 0)
   subcommand("hive tunnel", positionals, { status: null })
   const config = Config.load({ home: values.home })
   const { db, stores } = await prepare(config, createLogger(config.logLevel))
@@ -44,7 +44,10 @@ export async function run(argv: string[]): Promise<number> {
     else {
       out(`tunnel: ${view.status}${view.reason ? ` (${view.reason})` : ""}`)
       if (view.public_url) out(`address: ${view.public_url}   (pair a phone with \`hive pair\`: the QR code carries the password)`)
-      if (view.subdomain_source) out(`subdomain: ${{ install: "this install's own", preference: "the tunnel.subdomain preference", random: "random (the usual one was taken)" }[view.subdomain_source]}`)
+      if (view.subdomain_source)
+        out(
+          `subdomain: ${{ install: "this install's own", preference: "the tunnel.subdomain preference", random: "random (the usual one was taken)" }[view.subdomain_source]}`,
+        )
       if (view.since) out(`since: ${timestamp(view.since)}; reconnects: ${view.reconnects}`)
     }
     return view.status === "up" ? 0 : 1

@@ -10,10 +10,16 @@ export function create(db: Database) {
   const cols = "name, model, status, created_at, updated_at, destroyed_at"
   const one = db.query<Agent, [string]>(`SELECT ${cols} FROM agents WHERE name = ?`)
   const all = db.query<Agent, []>(`SELECT ${cols} FROM agents ORDER BY name`)
-  const insert = db.query<Agent, [string, string, number]>(`INSERT INTO agents (name, model, created_at, updated_at) VALUES (?1, ?2, ?3, ?3) ON CONFLICT DO NOTHING RETURNING ${cols}`)
+  const insert = db.query<Agent, [string, string, number]>(
+    `INSERT INTO agents (name, model, created_at, updated_at) VALUES (?1, ?2, ?3, ?3) ON CONFLICT DO NOTHING RETURNING ${cols}`,
+  )
   const setModel = db.query<Agent, [string, number, string]>(`UPDATE agents SET model = ?, updated_at = ? WHERE name = ? RETURNING ${cols}`)
-  const setStatus = db.query<Agent, [string, number | null, number, string]>(`UPDATE agents SET status = ?, destroyed_at = ?, updated_at = ? WHERE name = ? RETURNING ${cols}`)
-  const failPending = db.query("UPDATE approvals SET status = 'failed', resolved_at = ?, resolution_note = 'agent destroyed' WHERE agent = ? AND status = 'pending'")
+  const setStatus = db.query<Agent, [string, number | null, number, string]>(
+    `UPDATE agents SET status = ?, destroyed_at = ?, updated_at = ? WHERE name = ? RETURNING ${cols}`,
+  )
+  const failPending = db.query(
+    "UPDATE approvals SET status = 'failed', resolved_at = ?, resolution_note = 'agent destroyed' WHERE agent = ? AND status = 'pending'",
+  )
   const purgeRows = [
     db.query("DELETE FROM messages WHERE sender = ?1 OR recipient = ?1"),
     db.query("DELETE FROM events WHERE agent = ?1"),

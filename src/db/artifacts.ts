@@ -19,9 +19,7 @@ export type Artifact = {
 
 export function create(db: Database) {
   const cols = "id, session_id, type, name, content_type, size, stored_size, encoding, sha256, path, created_at"
-  const insert = db.query<Artifact, (string | number | null)[]>(
-    `INSERT INTO artifacts (${cols}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${cols}`,
-  )
+  const insert = db.query<Artifact, (string | number | null)[]>(`INSERT INTO artifacts (${cols}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${cols}`)
   const one = db.query<Artifact, [string]>(`SELECT ${cols} FROM artifacts WHERE id = ?`)
   const page = db.query<Artifact, [string, string, number]>(`SELECT ${cols} FROM artifacts WHERE session_id = ? AND id > ? ORDER BY id LIMIT ?`)
   const remove = db.query<{ path: string }, [string]>("DELETE FROM artifacts WHERE id = ? RETURNING path")
@@ -47,7 +45,11 @@ export function create(db: Database) {
     },
     list(sessionId: string, opts: PageOptions) {
       this.requireSession(sessionId)
-      return keysetPage(opts.limit, (n) => page.all(sessionId, opts.cursor ?? "", n), (a) => a.id)
+      return keysetPage(
+        opts.limit,
+        (n) => page.all(sessionId, opts.cursor ?? "", n),
+        (a) => a.id,
+      )
     },
     /** Deletes the row; returns its file's path when no other row shares it (the caller deletes it after commit). */
     remove(id: string): string | undefined {

@@ -41,7 +41,10 @@ export function vacuumInto(db: Database, dir: string, label = "", now = new Date
     db.run("VACUUM INTO ?", [partial])
     chmodSync(partial, 0o600)
     const problems = checkFile(partial)
-    if (problems.join() !== "ok") throw new FatalError(`the backup copy failed its integrity check (${problems.slice(0, 3).join("; ")}); the database itself may be damaged: run \`hive doctor\``)
+    if (problems.join() !== "ok")
+      throw new FatalError(
+        `the backup copy failed its integrity check (${problems.slice(0, 3).join("; ")}); the database itself may be damaged: run \`hive doctor\``,
+      )
     if (seal) {
       seal(partial, sealed)
       rmSync(partial)

@@ -5,7 +5,17 @@ import { keysetPage } from "./entity"
 
 export type Message = { id: number; sender: string; recipient: string; body: string; sent_at: number; delivered_at: number | null }
 export type ApprovalStatus = "pending" | "approved" | "denied" | "failed"
-export type Approval = { id: string; agent: string; kind: string; ref: string | null; note: string | null; status: ApprovalStatus; requested_at: number; resolved_at: number | null; resolution_note: string | null }
+export type Approval = {
+  id: string
+  agent: string
+  kind: string
+  ref: string | null
+  note: string | null
+  status: ApprovalStatus
+  requested_at: number
+  resolved_at: number | null
+  resolution_note: string | null
+}
 export type Question = {
   id: string
   asker: string
@@ -21,7 +31,12 @@ export type Question = {
 }
 type QuestionRow = Omit<Question, "options" | "multi" | "answer"> & { options: string; multi: number; answer: string | null }
 
-const decodeQuestion = (r: QuestionRow): Question => ({ ...r, options: JSON.parse(r.options), multi: r.multi === 1, answer: r.answer === null ? null : JSON.parse(r.answer) })
+const decodeQuestion = (r: QuestionRow): Question => ({
+  ...r,
+  options: JSON.parse(r.options),
+  multi: r.multi === 1,
+  answer: r.answer === null ? null : JSON.parse(r.answer),
+})
 
 /**
  * Messages, approvals and questions: the broker's three state machines. Every party must be the operator
@@ -29,16 +44,18 @@ const decodeQuestion = (r: QuestionRow): Question => ({ ...r, options: JSON.pars
  */
 export function create(db: Database, agents: Agents) {
   const mCols = "id, sender, recipient, body, sent_at, delivered_at"
-  const send = db.query<Message, [string, string, string, number]>(`INSERT INTO messages (sender, recipient, body, sent_at) VALUES (?, ?, ?, ?) RETURNING ${mCols}`)
-  const inbox = db.query<Message, [string, number, number]>(`SELECT ${mCols} FROM messages WHERE recipient = ? AND delivered_at IS NULL AND id > ? ORDER BY id LIMIT ?`)
+  const send = db.query<Message, [string, string, string, number]>(
+    `INSERT INTO messages (sender, recipient, body, sent_at) VALUES (?, ?, ?, ?) RETURNING ${mCols}`,
+  )
+  const inbox = db.query<Message, [string, number, number]>(
+    `SELECT ${mCols} FROM messages WHERE recipient = ? AND delivered_at IS NULL AND id > ? ORDER BY id LIMIT ?`,
+  )
   const ack = db.query("UPDATE messages SET delivered_at = ?1 WHERE recipient = ?2 AND id <= ?3 AND delivered_at IS NULL")
   const history = db.query<Message, [string, string, number, number]>(
     `SELECT ${mCols} FROM messages WHERE ((sender = ?1 AND recipient = ?2) OR (sender = ?2 AND recipient = ?1)) AND id > ?3 ORDER BY id LIMIT ?4`,
   )
 
-  const pruneDelivered = db.query(
-    "DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE delivered_at IS NOT NULL AND delivered_at < ? LIMIT ?)",
-  )
+  const pruneDelivered = db.query("DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE delivered_at IS NOT NULL AND delivered_at < ? LIMIT ?)")
 
   const aCols = "id, agent, kind, ref, note, status, requested_at, resolved_at, resolution_note"
   const request = db.query<Approval, [string, string, string, string | null, string | null, number]>(
@@ -65,7 +82,6 @@ export function create(db: Database, agents: Agents) {
   )
   const timeOut = db.query("UPDATE questions SET status = 'timed_out' WHERE status = 'open' AND deadline_at IS NOT NULL AND deadline_at <= ?")
 
-
   const broker = {
     send(sender: string, recipient: string, body: string, now = Date.now()): Message {
       agents.assertReachable(sender)
@@ -74,14 +90,22 @@ export function create(db: Database, agents: Agents) {
     },
     /** Undelivered messages, oldest first; they stay undelivered until acknowledged. */
     inbox(recipient: string, opts: { limit?: number; cursor?: string }) {
-      return keysetPage(opts.limit, (n) => inbox.all(recipient, Number(opts.cursor ?? 0) || 0, n), (m) => m.id)
+      return keysetPage(
+        opts.limit,
+        (n) => inbox.all(recipient, Number(opts.cursor ?? 0) || 0, n),
+        (m) => m.id,
+      )
     },
     /** Marks everything up to `upTo` in the recipient's inbox delivered; returns how many. */
     acknowledge: (recipient: string, upTo: number, now = Date.now()) => ack.run(now, recipient, upTo).changes,
     /** Deletes up to `limit` messages delivered before `before`; undelivered ones are never touched. */
     pruneDelivered: (before: number, limit: number) => pruneDelivered.run(before, limit).changes,
     history(a: string, b: string, opts: { limit?: number; cursor?: string }) {
-      return keysetPage(opts.limit, (n) => history.all(a, b, Number(opts.cursor ?? 0) || 0, n), (m) => m.id)
+      return keysetPage(
+        opts.limit,
+        (n) => history.all(a, b, Number(opts.cursor ?? 0) || 0, n),
+        (m) => m.id,
+      )
     },
 
     requestApproval(input: { agent: string; kind: string; ref?: string | null; note?: string | null }, now = Date.now()) {
@@ -94,7 +118,11 @@ export function create(db: Database, agents: Agents) {
       return row
     },
     approvals(filter: { status?: ApprovalStatus; agent?: string; limit?: number; cursor?: string }) {
-      return keysetPage(filter.limit, (n) => approvals.all(filter.status ?? "", filter.agent ?? "", filter.cursor ?? "", n), (a) => a.id)
+      return keysetPage(
+        filter.limit,
+        (n) => approvals.all(filter.status ?? "", filter.agent ?? "", filter.cursor ?? "", n),
+        (a) => a.id,
+      )
     },
     /** pending -> approved | denied | failed, once; anything else is a 409 naming the current state. */
     resolveApproval(id: string, status: Exclude<ApprovalStatus, "pending">, note: string | null, now = Date.now()) {
@@ -114,7 +142,13 @@ export function create(db: Database, agents: Agents) {
         ask.get(Bun.randomUUIDv7(), input.asker, target, input.question, JSON.stringify(input.options), input.multi ? 1 : 0, now, input.deadlineAt)!,
       )
       // Like any message, so the peer's harness sees it on its next turn.
-      if (target) broker.send(input.asker, target, JSON.stringify({ type: "question", id: q.id, question: q.question, options: q.options, multi: q.multi, deadline_at: q.deadline_at }), now)
+      if (target)
+        broker.send(
+          input.asker,
+          target,
+          JSON.stringify({ type: "question", id: q.id, question: q.question, options: q.options, multi: q.multi, deadline_at: q.deadline_at }),
+          now,
+        )
       return q
     },
     /** Questions past their deadline become timed_out: a state of their own, never an answer or a denial. */
@@ -127,12 +161,19 @@ export function create(db: Database, agents: Agents) {
     },
     questions(filter: { status?: Question["status"]; target?: string; limit?: number; cursor?: string }, now = Date.now()) {
       broker.timeOutQuestions(now)
-      return keysetPage(filter.limit, (n) => questions.all(filter.status ?? "", filter.target ?? "", filter.cursor ?? "", n).map(decodeQuestion), (q) => q.id)
+      return keysetPage(
+        filter.limit,
+        (n) => questions.all(filter.status ?? "", filter.target ?? "", filter.cursor ?? "", n).map(decodeQuestion),
+        (q) => q.id,
+      )
     },
     /** Validated against the options: one of them, or (multi) a non-empty set of distinct ones. */
     answer(id: string, value: string | string[], now = Date.now()) {
       const q = broker.question(id, now)
-      if (q.status !== "open") throw conflict(q.status === "timed_out" ? `question ${id} timed out at ${new Date(q.deadline_at!).toISOString()}` : `question ${id} is already answered`)
+      if (q.status !== "open")
+        throw conflict(
+          q.status === "timed_out" ? `question ${id} timed out at ${new Date(q.deadline_at!).toISOString()}` : `question ${id} is already answered`,
+        )
       const picked = Array.isArray(value) ? value : [value]
       if (!q.multi && (Array.isArray(value) || picked.length !== 1)) throw badRequest('field "answer": this question takes exactly one answer')
       if (picked.length === 0) throw badRequest('field "answer": choose at least one option')

@@ -56,7 +56,14 @@ export function createCheckpointer(db: Database, path: string, o: CheckpointerOp
       if (worker === w) worker = null
       w.terminate()
     }
-    w.postMessage({ type: "start", path, every: everyMs, restartAbove: restartAboveFrames, restartEvery: 500, idleAfter: idleAfterMs } satisfies CheckpointerRequest)
+    w.postMessage({
+      type: "start",
+      path,
+      every: everyMs,
+      restartAbove: restartAboveFrames,
+      restartEvery: 500,
+      idleAfter: idleAfterMs,
+    } satisfies CheckpointerRequest)
     // Never what keeps the process alive: the server stops it on the way out, and a crash there must not hang.
     w.unref()
     worker = w

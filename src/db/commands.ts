@@ -1,14 +1,25 @@
 import type { Database } from "bun:sqlite"
 import { conflict, notFound } from "../errors"
 
-export type Command = { id: string; target: string; payload: unknown; enqueued_at: number; claimed_at: number | null; lease_until: number | null; acked_at: number | null; attempts: number }
+export type Command = {
+  id: string
+  target: string
+  payload: unknown
+  enqueued_at: number
+  claimed_at: number | null
+  lease_until: number | null
+  acked_at: number | null
+  attempts: number
+}
 type Row = Omit<Command, "payload"> & { payload: string }
 const decode = (r: Row): Command => ({ ...r, payload: JSON.parse(r.payload) })
 
 /** The durable command inbox (seed 003): dedup by client id, atomic claims with a lease, ack, redelivery. */
 export function create(db: Database) {
   const cols = "id, target, payload, enqueued_at, claimed_at, lease_until, acked_at, attempts"
-  const insert = db.query<Row, [string, string, string, number]>(`INSERT OR IGNORE INTO commands (id, target, payload, enqueued_at) VALUES (?, ?, ?, ?) RETURNING ${cols}`)
+  const insert = db.query<Row, [string, string, string, number]>(
+    `INSERT OR IGNORE INTO commands (id, target, payload, enqueued_at) VALUES (?, ?, ?, ?) RETURNING ${cols}`,
+  )
   const one = db.query<Row, [string]>(`SELECT ${cols} FROM commands WHERE id = ?`)
   // One statement: SQLite runs it under the write lock, so two claimers can never get the same command.
   const claim = db.query<Row, [number, number, string]>(

@@ -99,7 +99,11 @@ export function entity<Row>(db: Database, spec: EntitySpec) {
       }
       const sql = `SELECT ${cols} FROM ${spec.table}${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY id LIMIT ?`
       // db.query caches one statement per distinct filter combination, a small bounded set.
-      const raw = keysetPage(page.limit, (n) => db.query<Raw, SQLQueryBindings[]>(sql).all(...args, n), (r) => String(r.id))
+      const raw = keysetPage(
+        page.limit,
+        (n) => db.query<Raw, SQLQueryBindings[]>(sql).all(...args, n),
+        (r) => String(r.id),
+      )
       return { items: raw.items.map(decode), next_cursor: raw.next_cursor }
     },
     insert(values: Record<string, unknown>): Row {
@@ -107,9 +111,7 @@ export function entity<Row>(db: Database, spec: EntitySpec) {
       const keys = Object.keys(raw)
       try {
         const row = db
-          .query<Raw, SQLQueryBindings[]>(
-            `INSERT INTO ${spec.table} (${keys.join(", ")}) VALUES (${keys.map(() => "?").join(", ")}) RETURNING ${cols}`,
-          )
+          .query<Raw, SQLQueryBindings[]>(`INSERT INTO ${spec.table} (${keys.join(", ")}) VALUES (${keys.map(() => "?").join(", ")}) RETURNING ${cols}`)
           .get(...keys.map((k) => raw[k]!))
         return decode(row!)
       } catch (err) {

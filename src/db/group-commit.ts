@@ -65,7 +65,10 @@ export function createGroupCommit(db: Database, maxBatch = 256) {
         return
       }
     }
-    batch.forEach((item, i) => (outcomes[i]!.ok ? item.resolve(outcomes[i]!.value) : item.reject(outcomes[i]!.value)))
+    batch.forEach((item, i) => {
+      if (outcomes[i]!.ok) item.resolve(outcomes[i]!.value)
+      else item.reject(outcomes[i]!.value)
+    })
   }
 
   function schedule() {

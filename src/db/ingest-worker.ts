@@ -29,10 +29,12 @@ self.onmessage = ({ data }: MessageEvent<IngestRequest>) => {
       const store = Events.create(conn)
       const commit = createGroupCommit(conn, ROWS_PER_COMMIT)
       append = (id, json, rows, now) =>
-        commit.run(() => store.appendMany(JSON.parse(json) as Events.EventInput[], now), rows).then(
-          (appended) => reply({ type: "appended", id, appended }),
-          (err: unknown) => reply({ type: "failed", id, error: toWire(err) }),
-        )
+        commit
+          .run(() => store.appendMany(JSON.parse(json) as Events.EventInput[], now), rows)
+          .then(
+            (appended) => reply({ type: "appended", id, appended }),
+            (err: unknown) => reply({ type: "failed", id, error: toWire(err) }),
+          )
       // Where this program was loaded from: inside the binary, never a path on the build machine.
       reply({ type: "ready", program: Bun.main })
     } catch (err) {
@@ -48,4 +50,3 @@ self.onmessage = ({ data }: MessageEvent<IngestRequest>) => {
     reply({ type: "stopped" })
   }
 }
-

@@ -84,14 +84,21 @@ export function createIngest(db: Database, store: Events.Store, commit: GroupCom
       }
     }
     w.onerror = (e) => giveUp(w, `the event writer thread stopped (${e.message})`)
-    w.postMessage({ type: "open", path: db.filename, autocheckpoint: db.query<{ wal_autocheckpoint: number }, []>("PRAGMA wal_autocheckpoint").get()!.wal_autocheckpoint } satisfies IngestRequest)
+    w.postMessage({
+      type: "open",
+      path: db.filename,
+      autocheckpoint: db.query<{ wal_autocheckpoint: number }, []>("PRAGMA wal_autocheckpoint").get()!.wal_autocheckpoint,
+    } satisfies IngestRequest)
     // Never what keeps the process alive; the server stops it on the way out.
     w.unref()
-    idleCheck = setInterval(() => {
-      if (pending.size > 0 || Date.now() - lastBatch < idleAfterMs) return
-      o.logger?.debug("event batches are back on the server's thread (the worker was idle)")
-      void stop(false)
-    }, Math.min(5000, idleAfterMs))
+    idleCheck = setInterval(
+      () => {
+        if (pending.size > 0 || Date.now() - lastBatch < idleAfterMs) return
+        o.logger?.debug("event batches are back on the server's thread (the worker was idle)")
+        void stop(false)
+      },
+      Math.min(5000, idleAfterMs),
+    )
     idleCheck.unref?.()
   }
 

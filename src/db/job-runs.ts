@@ -28,7 +28,9 @@ export function create(db: Database, alive: (pid: number) => boolean = processAl
   const cols = "id, job, started_at, finished_at, rows_affected, error, pid, trigger"
   const unfinished = db.query<JobRun, [string]>(`SELECT ${cols} FROM job_runs WHERE job = ? AND finished_at IS NULL`)
   const abandon = db.query("UPDATE job_runs SET finished_at = ?, error = ? WHERE id = ?")
-  const insert = db.query<JobRun, [string, number, number, string]>(`INSERT INTO job_runs (job, started_at, pid, trigger) VALUES (?, ?, ?, ?) RETURNING ${cols}`)
+  const insert = db.query<JobRun, [string, number, number, string]>(
+    `INSERT INTO job_runs (job, started_at, pid, trigger) VALUES (?, ?, ?, ?) RETURNING ${cols}`,
+  )
   const finish = db.query("UPDATE job_runs SET finished_at = ?, rows_affected = ?, error = ? WHERE id = ?")
   const last = db.query<JobRun, [string]>(`SELECT ${cols} FROM job_runs WHERE job = ? ORDER BY id DESC LIMIT 1`)
   const recent = db.query<JobRun, [string, number]>(`SELECT ${cols} FROM job_runs WHERE (?1 = '' OR job = ?1) ORDER BY id DESC LIMIT ?2`)

@@ -1,6 +1,10 @@
 import type { Database, Statement } from "bun:sqlite"
 
-type Any = Statement<any, any[]>
+// A proxy for statements of every row and parameter type: the caller's own types apply at its call site.
+// biome-ignore lint/suspicious/noExplicitAny: the one place where any statement stands in for another
+type Args = any[]
+// biome-ignore lint/suspicious/noExplicitAny: as above
+type Any = Statement<any, Args>
 
 /** A statement compiled the first time it runs. */
 class OnUse {
@@ -9,19 +13,19 @@ class OnUse {
   get stmt(): Any {
     return (this.#stmt ??= this.make())
   }
-  get(...args: any[]) {
+  get(...args: Args) {
     return this.stmt.get(...args)
   }
-  all(...args: any[]) {
+  all(...args: Args) {
     return this.stmt.all(...args)
   }
-  run(...args: any[]) {
+  run(...args: Args) {
     return this.stmt.run(...args)
   }
-  values(...args: any[]) {
+  values(...args: Args) {
     return this.stmt.values(...args)
   }
-  iterate(...args: any[]) {
+  iterate(...args: Args) {
     return this.stmt.iterate(...args)
   }
   finalize() {

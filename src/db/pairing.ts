@@ -2,7 +2,15 @@ import type { Database } from "bun:sqlite"
 import { notFound } from "../errors"
 import { immediate } from "./tx"
 
-export type Device = { id: string; name: string | null; platform: string | null; user_agent: string | null; paired_at: number; last_seen_at: number | null; revoked_at: number | null }
+export type Device = {
+  id: string
+  name: string | null
+  platform: string | null
+  user_agent: string | null
+  paired_at: number
+  last_seen_at: number | null
+  revoked_at: number | null
+}
 export type Window = { id: string; secret_hash: string; code_hash: string; attempts: number; expires_at: number }
 export const PLATFORMS = ["ios", "android", "web", "other"] as const
 

@@ -50,7 +50,10 @@ const SCOPED: Record<"project" | "session", Partial<Record<TableName, string>>> 
 }
 
 export function columns(db: Database, table: string): string[] {
-  return db.query<{ name: string }, []>(`SELECT name FROM pragma_table_info('${table}')`).all().map((c) => c.name)
+  return db
+    .query<{ name: string }, []>(`SELECT name FROM pragma_table_info('${table}')`)
+    .all()
+    .map((c) => c.name)
 }
 
 /** Whether the scope's root row exists (so `--project nope` is a clear error, not an empty file). */
@@ -96,8 +99,10 @@ function badValue(table: string, col: Column, v: SQLQueryBindings): string | und
   const what = `${table}.${col.name}`
   switch (col.type) {
     case "INTEGER":
-      if (typeof v !== "number" || !Number.isSafeInteger(v)) return `${what} must be a whole number from -(2^53-1) to 2^53-1, got ${JSON.stringify(String(v).slice(0, 40))}`
-      if ((col.pk || col.name.endsWith("_at") || col.name === "ts") && v < (col.pk ? 1 : 0)) return `${what} must not be ${col.pk ? "below 1" : "negative"}, got ${v}`
+      if (typeof v !== "number" || !Number.isSafeInteger(v))
+        return `${what} must be a whole number from -(2^53-1) to 2^53-1, got ${JSON.stringify(String(v).slice(0, 40))}`
+      if ((col.pk || col.name.endsWith("_at") || col.name === "ts") && v < (col.pk ? 1 : 0))
+        return `${what} must not be ${col.pk ? "below 1" : "negative"}, got ${v}`
       return undefined
     case "REAL":
       return typeof v === "number" && Number.isFinite(v) ? undefined : `${what} must be a number`
@@ -211,8 +216,15 @@ export function decodeLine(line: string): { end: End } | { table: string; row: R
     if (typeof value.records !== "number") throw new Error("the end line has no record count")
     return { end: { end: true, records: value.records } }
   }
-  if (typeof value !== "object" || value === null || typeof value.table !== "string" || typeof value.row !== "object" || value.row === null || Array.isArray(value.row))
-    throw new Error("not a record: expected {\"table\": \"...\", \"row\": {...}}")
+  if (
+    typeof value !== "object" ||
+    value === null ||
+    typeof value.table !== "string" ||
+    typeof value.row !== "object" ||
+    value.row === null ||
+    Array.isArray(value.row)
+  )
+    throw new Error('not a record: expected {"table": "...", "row": {...}}')
   for (const [col, v] of Object.entries(value.row))
     if (v !== null && typeof v === "object" && !(v instanceof Uint8Array)) throw new Error(`column ${JSON.stringify(col)} holds an object, not a value`)
   return { table: value.table, row: value.row as Row }

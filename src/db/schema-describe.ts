@@ -12,14 +12,16 @@ const STATISTICS = /^sqlite_stat\d$/
 /** The schema of an open database, in the shape `differences` compares. */
 export function describe(db: Database): Schema {
   const out: Schema = new Map()
-  const entries = db.query<{ type: string; name: string; tbl_name: string; sql: string | null }, []>("SELECT type, name, tbl_name, sql FROM sqlite_master").all()
+  const entries = db
+    .query<{ type: string; name: string; tbl_name: string; sql: string | null }, []>("SELECT type, name, tbl_name, sql FROM sqlite_master")
+    .all()
   for (const e of entries) {
     if (e.type === "table" && STATISTICS.test(e.name)) continue
     let definition = `on ${e.tbl_name}: ${e.sql ?? "(automatic)"}`
     if (e.type === "table" && !e.sql?.startsWith("CREATE VIRTUAL TABLE")) {
       const cols = db
         .query<{ name: string; type: string; notnull: number; dflt_value: string | null; pk: number; hidden: number }, [string]>(
-          "SELECT name, type, \"notnull\", dflt_value, pk, hidden FROM pragma_table_xinfo(?)",
+          'SELECT name, type, "notnull", dflt_value, pk, hidden FROM pragma_table_xinfo(?)',
         )
         .all(e.name)
       definition += `\ncolumns: ${cols.map((c) => `${c.name} ${c.type}${c.notnull ? " not null" : ""}${c.dflt_value !== null ? ` default ${c.dflt_value}` : ""}${c.pk ? ` pk${c.pk}` : ""}${c.hidden ? ` hidden${c.hidden}` : ""}`).join(", ")}`
@@ -38,4 +40,3 @@ export const NO_LEGACY = {
     throw new Error("the reference schema imports nothing")
   },
 }
-

@@ -15,7 +15,9 @@ const DIR = join(import.meta.dir, "..", "..", "migrations")
  * are not what the binary lists (a stale transpile cache), the reference is built at run time instead.
  */
 export async function newestReference(): Promise<{ ids: string[]; entries: [string, string][] }> {
-  const files = readdirSync(DIR).filter((f) => /^\d{3}_\w+\.ts$/.test(f)).sort()
+  const files = readdirSync(DIR)
+    .filter((f) => /^\d{3}_\w+\.ts$/.test(f))
+    .sort()
   const list: Registered[] = []
   for (const [i, file] of files.entries()) {
     const m = (await import(join(DIR, file))).default

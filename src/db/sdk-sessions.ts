@@ -24,7 +24,11 @@ export function create(db: Database) {
       return row
     },
     list({ limit, cursor }: PageOptions): Page<SdkSession> {
-      return keysetPage(limit, (n) => page.all(cursor ?? "", n), (s) => s.key)
+      return keysetPage(
+        limit,
+        (n) => page.all(cursor ?? "", n),
+        (s) => s.key,
+      )
     },
     /** Insert or replace the mapping; created_at survives a replace. */
     set: (key: string, sessionId: string, now = Date.now()) => upsert.get(key, sessionId, now)!,

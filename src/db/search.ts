@@ -17,6 +17,7 @@ export const MAX_OFFSET = 10_000
 export function toMatch(q: string): string {
   const terms = q
     // Control characters (a NUL ends an FTS5 string early) separate words like spaces do.
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this replaces
     .replace(/[\u0000-\u001f\u007f]/g, " ")
     .split(/\s+/)
     .map((w) => w.trim())
@@ -91,9 +92,13 @@ export function create(db: Database) {
         eventScope += " AND session_id IN (SELECT id FROM sessions WHERE project_id = $project)"
         sessionScope += " AND project_id = $project"
       }
-      parts.push(`SELECT 'event' AS kind, CAST(rowid AS TEXT) AS id, session_id, ${SNIPPET("events_fts")} AS snippet, rank FROM events_fts WHERE events_fts MATCH $match ${eventScope}`)
+      parts.push(
+        `SELECT 'event' AS kind, CAST(rowid AS TEXT) AS id, session_id, ${SNIPPET("events_fts")} AS snippet, rank FROM events_fts WHERE events_fts MATCH $match ${eventScope}`,
+      )
       const transcriptScope = `${filter.session !== undefined ? "AND session_id = $session" : ""}${filter.project !== undefined ? " AND session_id IN (SELECT id FROM sessions WHERE project_id = $project)" : ""}`
-      parts.push(`SELECT 'transcript', session_id || ':' || offset, session_id, ${SNIPPET("transcripts_fts")}, rank FROM transcripts_fts WHERE transcripts_fts MATCH $match ${transcriptScope}`)
+      parts.push(
+        `SELECT 'transcript', session_id || ':' || offset, session_id, ${SNIPPET("transcripts_fts")}, rank FROM transcripts_fts WHERE transcripts_fts MATCH $match ${transcriptScope}`,
+      )
       parts.push(`SELECT 'session', session_id, session_id, ${SNIPPET("sessions_fts")}, rank FROM sessions_fts WHERE sessions_fts MATCH $match ${sessionScope}`)
       // Messages and questions belong to agents, not to a session or project: only an unscoped search finds them.
       if (filter.session === undefined && filter.project === undefined) {
@@ -105,7 +110,8 @@ export function create(db: Database) {
         return db.query<Hit, Record<string, string | number>>(sql).all(args)
       } catch (err) {
         // toMatch quotes every word, so this is a query FTS5 still cannot take: the caller's to fix, not a 500.
-        if (sqliteCode(err) === "SQLITE_ERROR" && /fts5|unterminated|syntax/i.test((err as Error).message)) throw badRequest(`query field "q": ${(err as Error).message}`)
+        if (sqliteCode(err) === "SQLITE_ERROR" && /fts5|unterminated|syntax/i.test((err as Error).message))
+          throw badRequest(`query field "q": ${(err as Error).message}`)
         throw err
       }
     },

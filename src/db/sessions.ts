@@ -34,8 +34,26 @@ export type SessionPatch = Partial<Writable>
 export type SessionFilter = Partial<Pick<Session, "project_id" | "status" | "ppid" | "notify" | "state" | "agent_session_id">>
 
 const COLUMNS = [
-  "id", "project_id", "agent_session_id", "name", "action_type", "status", "metadata", "pid", "ppid", "start_time", "cwd",
-  "label", "notify", "transport_kind", "transport_details", "state", "transcript_path", "created_at", "updated_at", "expires_at",
+  "id",
+  "project_id",
+  "agent_session_id",
+  "name",
+  "action_type",
+  "status",
+  "metadata",
+  "pid",
+  "ppid",
+  "start_time",
+  "cwd",
+  "label",
+  "notify",
+  "transport_kind",
+  "transport_details",
+  "state",
+  "transcript_path",
+  "created_at",
+  "updated_at",
+  "expires_at",
 ] as const
 
 export function create(db: Database) {

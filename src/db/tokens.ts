@@ -12,9 +12,7 @@ export function create(db: Database) {
   )
   const all = db.query<TokenRow, []>(`SELECT ${cols} FROM api_tokens ORDER BY created_at, id`)
   const revokedAt = db.query<{ revoked_at: number | null }, [string]>("SELECT revoked_at FROM api_tokens WHERE id = ?")
-  const revoke = db.query<TokenRow, [number, string]>(
-    `UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? RETURNING ${cols}`,
-  )
+  const revoke = db.query<TokenRow, [number, string]>(`UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? RETURNING ${cols}`)
   const count = db.query<{ n: number }, []>("SELECT count(*) AS n FROM api_tokens")
   return {
     issue(input: { id: string; name: string; createdAt: number; expiresAt: number; keyId: string }) {

@@ -75,10 +75,21 @@ export function create(db: Database) {
     prune: (before: number, limit: number) => prune.run(before, limit).changes,
     record(t: TurnInput): number {
       return insert.get(
-        t.agent, t.model ?? null, t.wake_from ?? null, t.result_kind ?? null, t.started_at, t.ended_at, t.duration_ms ?? t.ended_at - t.started_at,
-        t.input_tokens ?? 0, t.output_tokens ?? 0, t.cache_read_tokens ?? 0, t.cache_creation_tokens ?? 0,
+        t.agent,
+        t.model ?? null,
+        t.wake_from ?? null,
+        t.result_kind ?? null,
+        t.started_at,
+        t.ended_at,
+        t.duration_ms ?? t.ended_at - t.started_at,
+        t.input_tokens ?? 0,
+        t.output_tokens ?? 0,
+        t.cache_read_tokens ?? 0,
+        t.cache_creation_tokens ?? 0,
         t.tool_call_count ?? Object.values(t.tool_call_breakdown ?? {}).reduce((a, b) => a + b, 0),
-        JSON.stringify(t.tool_call_breakdown ?? {}), t.open_threads_count ?? null, t.open_reminders_count ?? null,
+        JSON.stringify(t.tool_call_breakdown ?? {}),
+        t.open_threads_count ?? null,
+        t.open_reminders_count ?? null,
       )!.id
     },
     /** Tokens, turns, total and p95 duration and the top tools, per agent, model or UTC day, over [since, until). */

@@ -49,12 +49,21 @@ function slim(input: HookInput): Record<string, unknown> {
 export function recordHook(stores: Pick<Stores, "sessions" | "events">, input: HookInput, caller: Caller, transport: Transport, now = Date.now()) {
   const existing = stores.sessions.byAgentSession(input.session_id)
   const effect = EFFECT[input.hook_event_name] ?? {}
-  const fromProcess = { pid: caller.pid, ppid: caller.ppid, start_time: caller.start_time, transport_kind: transport.kind, transport_details: transport.details }
+  const fromProcess = {
+    pid: caller.pid,
+    ppid: caller.ppid,
+    start_time: caller.start_time,
+    transport_kind: transport.kind,
+    transport_details: transport.details,
+  }
   const label = existing?.label ?? (input.cwd ? basename(input.cwd) : null)
   const known = { ...(input.cwd ? { cwd: input.cwd, label } : {}), ...(input.transcript_path ? { transcript_path: input.transcript_path } : {}) }
   const session = existing
     ? stores.sessions.update(existing.id, { ...known, ...(input.hook_event_name === "SessionStart" ? fromProcess : {}), ...effect }, now)
-    : stores.sessions.create({ agent_session_id: input.session_id, name: label ?? "", ...known, ...fromProcess, ...effect, state: effect.state ?? "active" }, now)
+    : stores.sessions.create(
+        { agent_session_id: input.session_id, name: label ?? "", ...known, ...fromProcess, ...effect, state: effect.state ?? "active" },
+        now,
+      )
   const event = stores.events.append({ kind: `claude.${input.hook_event_name}`, session_id: session.id, ts: now, payload: slim(input) }, now)
   return { session, event }
 }

@@ -45,7 +45,12 @@ export const pruneMessages = (broker: Pick<Broker.Store, "pruneDelivered">, now:
   drain((limit) => broker.pruneDelivered(now - maxAgeMs, limit), pause)
 
 /** Events older than the retention age, by age only (no row cap): a walk over the table in id slices. */
-export async function pruneEvents(events: Pick<Events.Store, "pruneSlice" | "idRange" | "sliceEnd">, now: number, maxAgeMs: number, pause: Pause = nextTurn): Promise<number> {
+export async function pruneEvents(
+  events: Pick<Events.Store, "pruneSlice" | "idRange" | "sliceEnd">,
+  now: number,
+  maxAgeMs: number,
+  pause: Pause = nextTurn,
+): Promise<number> {
   const { first, last } = events.idRange()
   if (first === null || last === null) return 0
   let total = 0
@@ -106,7 +111,12 @@ export async function reclaim(maintenance: Maintenance.Store, pause: Pause = nex
  * Artifact files no row refers to (the artifacts of deleted sessions, or a file whose row never committed)
  * once older than a grace period that covers an upload in flight, then half-written uploads and empty folders.
  */
-export async function pruneArtifactFiles(store: Pick<Artifacts.Store, "paths" | "isReferenced">, blobs: Blobs, now: number, pause: Pause = nextTurn): Promise<number> {
+export async function pruneArtifactFiles(
+  store: Pick<Artifacts.Store, "paths" | "isReferenced">,
+  blobs: Blobs,
+  now: number,
+  pause: Pause = nextTurn,
+): Promise<number> {
   const referenced = store.paths()
   let removed = 0
   for (const file of blobs.files()) {

@@ -32,7 +32,11 @@ export function parseSchedule(job: string, text: string, parseDuration: (name: s
   try {
     return { kind: "cron", cron: new Cron(text, { paused: true }), text }
   } catch (err) {
-    throw new HiveError(400, "bad_schedule", `the schedule of ${job} ("${text}") is neither an interval like 1h nor a cron expression: ${(err as Error).message}`)
+    throw new HiveError(
+      400,
+      "bad_schedule",
+      `the schedule of ${job} ("${text}") is neither an interval like 1h nor a cron expression: ${(err as Error).message}`,
+    )
   }
 }
 

@@ -39,7 +39,10 @@ function find(path: string): Found {
   if (!st.isFile()) return { kind: "skip", reason: "it is not a regular file" }
   // The parser keeps a syntax tree (to count keys written twice): about 8 bytes of memory per byte of file.
   if (st.size > MAX_LEGACY_BYTES)
-    return { kind: "skip", reason: `it is ${(st.size / MiB).toFixed(0)} MiB, more than the ${MAX_LEGACY_BYTES / MiB} MiB hive reads from a legacy file (the older tools never wrote one this large)` }
+    return {
+      kind: "skip",
+      reason: `it is ${(st.size / MiB).toFixed(0)} MiB, more than the ${MAX_LEGACY_BYTES / MiB} MiB hive reads from a legacy file (the older tools never wrote one this large)`,
+    }
   return { kind: "file", bytes: readFileSync(path) }
 }
 
@@ -83,7 +86,10 @@ export function importSource<E>(ctx: MigrationContext, src: Source<E>) {
   let dupes = duplicates
   entries.forEach((entry, i) => {
     const key = src.key(entry)
-    if (seen.has(key)) return void dupes++
+    if (seen.has(key)) {
+      dupes++
+      return
+    }
     seen.add(key)
     const outcome = src.insert(entry)
     if (outcome === "inserted") inserted++
@@ -109,8 +115,17 @@ function finish<E>(ctx: MigrationContext, src: Source<E>) {
   }
   const missing = entries.filter((e) => src.check(e) !== "same")
   if (missing.length) {
-    const which = src.secret ? "" : ` (${missing.slice(0, 3).map((e) => JSON.stringify(src.key(e))).join(", ")}${missing.length > 3 ? ", …" : ""})`
-    return keep(ctx, src, `${missing.length} of ${entries.length} entries differ from what the database holds${which}; resolve them and run \`hive migrate\` again`)
+    const which = src.secret
+      ? ""
+      : ` (${missing
+          .slice(0, 3)
+          .map((e) => JSON.stringify(src.key(e)))
+          .join(", ")}${missing.length > 3 ? ", …" : ""})`
+    return keep(
+      ctx,
+      src,
+      `${missing.length} of ${entries.length} entries differ from what the database holds${which}; resolve them and run \`hive migrate\` again`,
+    )
   }
   unlinkSync(src.path)
   ctx.report(`${src.path}: deleted, all ${entries.length} entries verified in the database`)

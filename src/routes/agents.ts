@@ -26,7 +26,10 @@ export const agents = (store: Agents.Store, commit: GroupCommit, vault: Vault) =
       {
         params: Name,
         query: t.Object({ purge: t.Optional(Query.bool("purge")) }),
-        detail: { description: "Destroy: a tombstone that keeps the agent's state and fails its pending approvals. ?purge=true also deletes its messages, questions, commands and token secret (approvals stay: audit trail)." },
+        detail: {
+          description:
+            "Destroy: a tombstone that keeps the agent's state and fails its pending approvals. ?purge=true also deletes its messages, questions, commands and token secret (approvals stay: audit trail).",
+        },
       },
     )
     .post("/:name/revive", ({ params }) => commit.run(() => store.revive(params.name)), { params: Name })

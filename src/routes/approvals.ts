@@ -9,7 +9,11 @@ export const approvals = (broker: Broker.Store, commit: GroupCommit) =>
       body: Body({ agent: Text(64, 1), kind: Text(64, 1), ref: t.Optional(Nullable(Text(500))), note: t.Optional(Nullable(Text(10_000))) }),
     })
     .get("/", ({ query }) => broker.approvals(query), {
-      query: t.Object({ ...Page, status: t.Optional(Query.oneOf("status", ["pending", "approved", "denied", "failed"])), agent: t.Optional(Query.text("agent", 64)) }),
+      query: t.Object({
+        ...Page,
+        status: t.Optional(Query.oneOf("status", ["pending", "approved", "denied", "failed"])),
+        agent: t.Optional(Query.text("agent", 64)),
+      }),
     })
     .get("/:id", ({ params }) => broker.approval(params.id), { params: Id })
     .post("/:id/resolve", ({ params, body }) => commit.run(() => broker.resolveApproval(params.id, body.status, body.note ?? null)), {

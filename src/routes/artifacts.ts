@@ -5,7 +5,7 @@ import { listBackups } from "../db/backup"
 import type * as Artifacts from "../db/artifacts"
 import type { GroupCommit } from "../db/group-commit"
 import { HiveError } from "../errors"
-import { Id, Page, Text } from "./schemas"
+import { Id, Page } from "./schemas"
 
 export type StorageDeps = { dbPath: string; backupsDir: string }
 
@@ -17,7 +17,14 @@ const TYPE = "^[a-z0-9][a-z0-9_-]{0,63}$"
 const UploadQuery = t.Object({
   type: t.String({ pattern: TYPE, error: 'query field "type": 1 to 64 of a-z 0-9 _ - (e.g. log, diff, bundle)' }),
   // No control characters: a name travels in a Content-Disposition header and a terminal listing.
-  name: t.Optional(t.String({ minLength: 1, maxLength: 255, pattern: "^[^\\u0000-\\u001f\\u007f]+$", error: 'query field "name": 1 to 255 characters, no control characters (NUL, CR, LF…)' })),
+  name: t.Optional(
+    t.String({
+      minLength: 1,
+      maxLength: 255,
+      pattern: "^[^\\u0000-\\u001f\\u007f]+$",
+      error: 'query field "name": 1 to 255 characters, no control characters (NUL, CR, LF…)',
+    }),
+  ),
 })
 
 /** Types a browser shows without running anything; every other artifact is served as a download. */
@@ -66,7 +73,9 @@ export const artifacts = (store: Artifacts.Store, blobs: Blobs, commit: GroupCom
       {
         params: Id,
         query: UploadQuery,
-        detail: { description: `The request body is the file, streamed to disk (Content-Type is recorded and served back). Text is stored gzip-compressed; the same content in the same session and type is stored once.` },
+        detail: {
+          description: `The request body is the file, streamed to disk (Content-Type is recorded and served back). Text is stored gzip-compressed; the same content in the same session and type is stored once.`,
+        },
       },
     )
     .get("/sessions/:id/artifacts", ({ params, query }) => store.list(params.id, query), { params: Id, query: t.Object(Page) })
@@ -85,7 +94,13 @@ export const artifacts = (store: Artifacts.Store, blobs: Blobs, commit: GroupCom
           headers: { ...headers, "content-range": `bytes ${range.start}-${range.end}/${a.size}`, "content-length": String(range.end - range.start + 1) },
         })
       },
-      { params: Id, detail: { description: "The artifact's content with its Content-Type, never sniffed or run (nosniff, a sandbox CSP; a download unless plain text, JSON or an image); honours a single `Range: bytes=` (206, or 416 when unsatisfiable)." } },
+      {
+        params: Id,
+        detail: {
+          description:
+            "The artifact's content with its Content-Type, never sniffed or run (nosniff, a sandbox CSP; a download unless plain text, JSON or an image); honours a single `Range: bytes=` (206, or 416 when unsatisfiable).",
+        },
+      },
     )
     .delete(
       "/artifacts/:id",

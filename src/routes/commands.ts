@@ -24,7 +24,9 @@ export const commands = (store: Commands.Store, commit: GroupCommit) =>
       },
       {
         body: Body({ target: Text(200, 1), lease_ms: t.Optional(Int({ minimum: 1, maximum: 24 * 3_600_000 })) }),
-        detail: { description: "The oldest unacknowledged command whose lease is free; 204 when there is none. Unacknowledged past its lease, it is delivered again." },
+        detail: {
+          description: "The oldest unacknowledged command whose lease is free; 204 when there is none. Unacknowledged past its lease, it is delivered again.",
+        },
       },
     )
     .post("/:id/ack", ({ params }) => commit.run(() => store.ack(params.id)), { params: Id })

@@ -12,13 +12,22 @@ export const devices = (pairing: PairingService, store: Pairing.Store, phoneBase
   // The secret is never stored; the QR code of an open window is served from memory until it expires.
   const open = new Map<string, { url: string; expires_at: number }>()
   return new Elysia({ name: "routes.devices", detail: { tags: ["devices"] } })
-    .post("/pairing", ({ status }) => {
-      const w = pairing.open()
-      const url = pairingUrl(phoneBaseUrl(), w.secret)
-      for (const [id, o] of open) if (o.expires_at <= Date.now()) open.delete(id)
-      open.set(w.id, { url, expires_at: w.expires_at })
-      return status(201, { id: w.id, url, code: w.code, expires_at: w.expires_at })
-    }, { detail: { description: "Opens a 2-minute pairing window (closing any other): the URL with its one-time secret for a QR code, and a 6-digit code to type instead." } })
+    .post(
+      "/pairing",
+      ({ status }) => {
+        const w = pairing.open()
+        const url = pairingUrl(phoneBaseUrl(), w.secret)
+        for (const [id, o] of open) if (o.expires_at <= Date.now()) open.delete(id)
+        open.set(w.id, { url, expires_at: w.expires_at })
+        return status(201, { id: w.id, url, code: w.code, expires_at: w.expires_at })
+      },
+      {
+        detail: {
+          description:
+            "Opens a 2-minute pairing window (closing any other): the URL with its one-time secret for a QR code, and a 6-digit code to type instead.",
+        },
+      },
+    )
     .get(
       "/pairing/:id/qr.svg",
       async ({ params }) => {
@@ -26,10 +35,15 @@ export const devices = (pairing: PairingService, store: Pairing.Store, phoneBase
         if (!o || o.expires_at <= Date.now()) throw notFound("open pairing", params.id)
         // Loaded on first use: qrcode and its dependencies cost ~2 MB of memory a server otherwise never needs.
         const QRCode = (await import("qrcode")).default
-        return new Response(await QRCode.toString(o.url, { type: "svg", margin: 2 }), { headers: { "content-type": "image/svg+xml", "cache-control": "no-store" } })
+        return new Response(await QRCode.toString(o.url, { type: "svg", margin: 2 }), {
+          headers: { "content-type": "image/svg+xml", "cache-control": "no-store" },
+        })
       },
       { params: Id },
     )
     .get("/devices", () => ({ items: store.devices() }))
-    .delete("/devices/:id", ({ params }) => store.revoke(params.id), { params: Id, detail: { description: "The device's next request is refused; other devices keep working." } })
+    .delete("/devices/:id", ({ params }) => store.revoke(params.id), {
+      params: Id,
+      detail: { description: "The device's next request is refused; other devices keep working." },
+    })
 }

@@ -46,7 +46,16 @@ const frame = (e: Events.Event) => encoder.encode(`id: ${e.id}\ndata: ${JSON.str
  * (Last-Event-ID or ?since=), so a reconnect replays exactly what was missed and the switch to live
  * has no gap and no duplicate by construction: SQLite has one writer, so ids become visible in order.
  */
-function stream(store: Events.Store, pulse: Pulse, limits: StreamLimits, state: { active: number }, request: Request, cursor: number, filter: Events.EventFilter, recheck: Recheck) {
+function stream(
+  store: Events.Store,
+  pulse: Pulse,
+  limits: StreamLimits,
+  state: { active: number },
+  request: Request,
+  cursor: number,
+  filter: Events.EventFilter,
+  recheck: Recheck,
+) {
   let closed = false
   let wakeNow = () => {}
   const end = () => {
@@ -142,7 +151,14 @@ export function cursorOf(request: Request, since: number | undefined, newest: ()
   return Number(header.trim())
 }
 
-export const events = (store: Events.Store, commit: GroupCommit, ingest: Ingest, pulse: Pulse, limits: StreamLimits, recheckOf: (request: Request) => Recheck) => {
+export const events = (
+  store: Events.Store,
+  commit: GroupCommit,
+  ingest: Ingest,
+  pulse: Pulse,
+  limits: StreamLimits,
+  recheckOf: (request: Request) => Recheck,
+) => {
   const state = limits.open ?? { active: 0 }
   return new Elysia({ name: "routes.events", prefix: "/events", detail: { tags: ["events"] } })
     .post(
@@ -168,7 +184,11 @@ export const events = (store: Events.Store, commit: GroupCommit, ingest: Ingest,
     .get(
       "/",
       ({ query }) => {
-        const page = store.next(query.since ?? 0, { agent: query.agent, session_id: query.session_id, kind: query.kind }, Math.min(query.limit ?? DEFAULT_LIMIT, MAX_LIMIT))
+        const page = store.next(
+          query.since ?? 0,
+          { agent: query.agent, session_id: query.session_id, kind: query.kind },
+          Math.min(query.limit ?? DEFAULT_LIMIT, MAX_LIMIT),
+        )
         // A page may hold fewer items than asked (a filter scans a bounded id window) and still say more follow.
         return { items: page.events, next_cursor: page.more ? String(page.cursor) : null }
       },
@@ -177,7 +197,16 @@ export const events = (store: Events.Store, commit: GroupCommit, ingest: Ingest,
     .get(
       "/stream",
       ({ request, query }) =>
-        openStream(store, pulse, limits, state, request, cursorOf(request, query.since, store.newest), { agent: query.agent, session_id: query.session_id, kind: query.kind }, recheckOf(request)),
+        openStream(
+          store,
+          pulse,
+          limits,
+          state,
+          request,
+          cursorOf(request, query.since, store.newest),
+          { agent: query.agent, session_id: query.session_id, kind: query.kind },
+          recheckOf(request),
+        ),
       {
         query: t.Object({ since: t.Optional(Query.int("since")), ...Filter }),
         detail: {

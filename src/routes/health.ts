@@ -19,7 +19,9 @@ export const health = (db: Database, version: string, opts: { public?: boolean }
     {
       detail: {
         tags: ["health"],
-        description: opts.public ? "Liveness only (this listener is public through the tunnel). No credential needed." : "Liveness, version and schema version. No token needed.",
+        description: opts.public
+          ? "Liveness only (this listener is public through the tunnel). No credential needed."
+          : "Liveness, version and schema version. No token needed.",
         security: [],
       },
     },

@@ -20,7 +20,8 @@ const page = html as unknown as string
 const PAGE_HEADERS = {
   "content-type": "text/html; charset=utf-8",
   "cache-control": "no-store",
-  "content-security-policy": "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  "content-security-policy":
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
   "x-content-type-options": "nosniff",
   "referrer-policy": "no-referrer",
 }
@@ -59,7 +60,9 @@ const LIST = 200
 export const phone = (deps: PhoneDeps) => {
   const streams = deps.streams.open ?? { active: 0 }
   return new Elysia({ name: "routes.phone" })
-    .get("/", () => new Response(page, { headers: PAGE_HEADERS }), { detail: { description: "The phone page: pair screen, approvals, questions, sessions, live events." } })
+    .get("/", () => new Response(page, { headers: PAGE_HEADERS }), {
+      detail: { description: "The phone page: pair screen, approvals, questions, sessions, live events." },
+    })
     .post(
       "/pair",
       async ({ body, request, set, status }) => {
@@ -105,7 +108,9 @@ export const phone = (deps: PhoneDeps) => {
         .get(
           "/events/stream",
           ({ request, query }) =>
-            openStream(deps.events, deps.pulse, deps.streams, streams, request, cursorOf(request, query.since, deps.events.newest), {}, () => deps.auth.checkDevice(deviceCookie(request))),
+            openStream(deps.events, deps.pulse, deps.streams, streams, request, cursorOf(request, query.since, deps.events.newest), {}, () =>
+              deps.auth.checkDevice(deviceCookie(request)),
+            ),
           { query: t.Object({ since: t.Optional(Query.int("since")) }) },
         ),
     )

@@ -23,7 +23,10 @@ export const questions = (broker: Broker.Store, commit: GroupCommit) =>
         const asked = await commit.run(() => {
           const now = Date.now()
           const deadlineAt = body.deadline_at ?? (body.ttl_ms ? now + body.ttl_ms : null)
-          return broker.ask({ asker: body.asker, target: body.target ?? null, question: body.question, options: body.options ?? [], multi: body.multi ?? false, deadlineAt }, now)
+          return broker.ask(
+            { asker: body.asker, target: body.target ?? null, question: body.question, options: body.options ?? [], multi: body.multi ?? false, deadlineAt },
+            now,
+          )
         })
         return status(201, asked)
       },

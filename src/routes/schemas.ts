@@ -40,11 +40,14 @@ export const Pid = (minimum: number) => Int({ minimum, maximum: 2 ** 31 - 1 })
 // carries its own message that names its field.
 export const Query = {
   int: (name: string, minimum = 0) =>
-    t.Integer({ minimum, maximum: Number.MAX_SAFE_INTEGER, error: `query field "${name}": must be a whole number from ${minimum} to ${Number.MAX_SAFE_INTEGER}` }),
+    t.Integer({
+      minimum,
+      maximum: Number.MAX_SAFE_INTEGER,
+      error: `query field "${name}": must be a whole number from ${minimum} to ${Number.MAX_SAFE_INTEGER}`,
+    }),
   bool: (name: string) => t.Boolean({ error: `query field "${name}": must be true or false` }),
   text: (name: string, maxLength: number) => t.String({ minLength: 1, maxLength, error: `query field "${name}": must be 1 to ${maxLength} characters` }),
-  oneOf: <V extends string>(name: string, values: readonly V[]) =>
-    OneOf(values, { error: `query field "${name}": must be one of ${values.join(", ")}` }),
+  oneOf: <V extends string>(name: string, values: readonly V[]) => OneOf(values, { error: `query field "${name}": must be one of ${values.join(", ")}` }),
 }
 
 /** `?limit=&cursor=`; a limit above the cap (and up to 2^53 - 1) is lowered to it. */

@@ -46,7 +46,8 @@ export const sessions = (store: Sessions.Store, commit: GroupCommit, claudeDir: 
     .patch("/:id", ({ params, body }) => commit.run(() => store.update(params.id, body)), { params: Id, body: SessionBody })
     .get(
       "/:id/transcript",
-      ({ params, query }) => readTranscript(transcriptPath(store.get(params.id), claudeDir), query.cursor ?? 0, Math.min(query.limit ?? DEFAULT_LIMIT, MAX_LIMIT)),
+      ({ params, query }) =>
+        readTranscript(transcriptPath(store.get(params.id), claudeDir), query.cursor ?? 0, Math.min(query.limit ?? DEFAULT_LIMIT, MAX_LIMIT)),
       {
         params: Id,
         query: t.Object({ cursor: t.Optional(Query.int("cursor")), limit: t.Optional(Query.int("limit", 1)) }),
@@ -58,6 +59,9 @@ export const sessions = (store: Sessions.Store, commit: GroupCommit, claudeDir: 
     )
     .post("/:id/transcript/index", ({ params }) => indexTranscript(search, params.id, transcriptPath(store.get(params.id), claudeDir)), {
       params: Id,
-      detail: { description: "Makes the session's transcript text searchable (kind \"transcript\" in /api/search). Run it again to add what was written since: it resumes where it stopped." },
+      detail: {
+        description:
+          'Makes the session\'s transcript text searchable (kind "transcript" in /api/search). Run it again to add what was written since: it resumes where it stopped.',
+      },
     })
     .delete("/:id", async ({ params, status }) => status(204, await commit.run(() => store.remove(params.id))), { params: Id })

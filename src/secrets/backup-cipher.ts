@@ -10,7 +10,11 @@ export const MAGIC = new TextEncoder().encode("HIVEBAK1")
 const FILE_ID_BYTES = 16
 const CHUNK = 1 << 20
 
-const where = (fileId: Uint8Array, index: number, last: boolean) => ({ table: "backup", row: `${Buffer.from(fileId).toString("hex")}:${index}`, column: last ? "last" : "chunk" })
+const where = (fileId: Uint8Array, index: number, last: boolean) => ({
+  table: "backup",
+  row: `${Buffer.from(fileId).toString("hex")}:${index}`,
+  column: last ? "last" : "chunk",
+})
 
 /** Whether a file starts like an encrypted backup (so restore knows to decrypt it first). */
 export function isEncryptedBackup(path: string): boolean {

@@ -25,7 +25,10 @@ export type CipherFailure = "malformed" | "unknown_key" | "corrupted"
 
 /** A value could not be opened. `kind` says why; the message never includes key material or plaintext. */
 export class CipherError extends Error {
-  constructor(readonly kind: CipherFailure, message: string) {
+  constructor(
+    readonly kind: CipherFailure,
+    message: string,
+  ) {
     super(message)
   }
 }

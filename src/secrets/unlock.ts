@@ -17,7 +17,14 @@ export function unlock(config: Pick<Config, "masterKey">, stores: Pick<Stores, "
     whyNeeded: "this database holds values encrypted or tokens signed with one",
   })
   const missing = [...refs.keys()].filter((id) => !ring.byId(id))
-  const what = missing.map((id) => `${id} (${Object.entries(refs.get(id)!).map(([w, n]) => `${n} ${w}`).join(", ")})`).join("; ")
+  const what = missing
+    .map(
+      (id) =>
+        `${id} (${Object.entries(refs.get(id)!)
+          .map(([w, n]) => `${n} ${w}`)
+          .join(", ")})`,
+    )
+    .join("; ")
   // The key is this database's when it sealed or signed anything the database still holds or counted. Then a
   // missing id is a damaged or foreign row, not a wrong key: it must not lock the operator out of every
   // command, `hive secrets rm` included. Reading such a value answers secret_corrupted.

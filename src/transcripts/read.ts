@@ -13,7 +13,10 @@ export const MAX_LINE_BYTES = 8 * 1024 * 1024
 export const encodeCwd = (cwd: string) => cwd.replace(/[^A-Za-z0-9]/g, "-")
 
 /** Where a session's transcript is: the path the hook recorded, else Claude Code's default location. */
-export function transcriptPath(session: { id: string; transcript_path: string | null; cwd: string | null; agent_session_id: string | null }, claudeDir: string): string {
+export function transcriptPath(
+  session: { id: string; transcript_path: string | null; cwd: string | null; agent_session_id: string | null },
+  claudeDir: string,
+): string {
   if (session.transcript_path) return session.transcript_path
   if (!session.cwd || !session.agent_session_id) throw notFound("transcript of session", session.id)
   return join(claudeDir, "projects", encodeCwd(session.cwd), `${session.agent_session_id}.jsonl`)
@@ -52,7 +55,8 @@ export function readTranscript(path: string, cursor: number, limit: number): Pag
         if (buf[i] !== 0x0a) continue
         const tail = buf.subarray(from, i)
         const end = position + i + 1
-        if (tooLong || pendingBytes + tail.byteLength > MAX_LINE_BYTES) entries.push({ offset: lineStart, error: `line longer than ${MAX_LINE_BYTES} bytes`, raw: "" })
+        if (tooLong || pendingBytes + tail.byteLength > MAX_LINE_BYTES)
+          entries.push({ offset: lineStart, error: `line longer than ${MAX_LINE_BYTES} bytes`, raw: "" })
         else {
           const text = decoder.decode(pendingBytes ? Buffer.concat([...pending, tail]) : tail)
           if (text.trim()) entries.push(parse(lineStart, text))

@@ -27,7 +27,7 @@ export async function serveTunnel(o: {
   const stale = o.stores.tunnel.get()
   if (stale && stale.pid !== pid && !processAlive(stale.pid)) o.stores.tunnel.clear(stale.pid)
   if (!tunnelEnabled(o.flag, o.stores.preferences)) return null
-  let settings
+  let settings: ReturnType<typeof tunnelSettings>
   try {
     settings = tunnelSettings(o.config.server, o.stores.preferences, o.vault)
   } catch (err) {

@@ -132,11 +132,17 @@ describe("the kid header", () => {
   test("tokens naming unknown key generations are refused without re-reading the key file each time", async () => {
     const { keyFile, stores, jwtKey } = await testApp()
     const lines: string[] = []
-    const keys = createKeys(loadKeyring({ file: keyFile }, { mayCreate: false }), { file: keyFile }, createLogger("debug", (l) => void lines.push(l)))
+    const keys = createKeys(
+      loadKeyring({ file: keyFile }, { mayCreate: false }),
+      { file: keyFile },
+      createLogger("debug", (l) => void lines.push(l)),
+    )
     const auth = createAuth(keys, stores.tokens)
     for (let i = 0; i < 200; i++) {
       const kid = i.toString(16).padStart(8, "0")
-      await expect(Promise.resolve().then(() => auth.check(`Bearer ${forge({ alg: "HS256", kid }, valid(), jwtKey)}`))).rejects.toThrow("invalid or expired token")
+      await expect(Promise.resolve().then(() => auth.check(`Bearer ${forge({ alg: "HS256", kid }, valid(), jwtKey)}`))).rejects.toThrow(
+        "invalid or expired token",
+      )
     }
     expect(lines.filter((l) => l.includes("reloaded the master key"))).toEqual([])
   })

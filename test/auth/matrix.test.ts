@@ -28,7 +28,7 @@ test("the JWT matrix on every protected route: each bad token is a 401 or 403, n
     "no token": undefined,
     garbage: "Bearer garbage-token-value",
     "alg none": `Bearer ${forge({ alg: "none" }, valid, null)}`,
-    "HS512": `Bearer ${forge({ alg: "HS512" }, valid, key, "sha512")}`,
+    HS512: `Bearer ${forge({ alg: "HS512" }, valid, key, "sha512")}`,
     "tampered payload": `Bearer ${ctx.token.split(".")[0]}.${b64({ ...valid, sub: "admin", exp: nowS() + 99999 })}.${ctx.token.split(".")[2]}`,
     expired: `Bearer ${forge({ alg: "HS256" }, { ...valid, exp: nowS() - 5 }, key)}`,
     "not yet valid": `Bearer ${forge({ alg: "HS256" }, { ...valid, nbf: nowS() + 600 }, key)}`,
@@ -52,7 +52,11 @@ test("the JWT matrix on every protected route: each bad token is a 401 or 403, n
           method: route.method,
           // A foreign Origin on reads (no CORS header may answer it); on changes it is refused before the token is
           // looked at (routes/index.ts refuseForeign), which would hide the token check this matrix is about.
-          headers: { ...(authorization === undefined ? {} : { authorization }), "content-type": "application/json", ...(route.method === "GET" ? { origin: "https://evil.example" } : {}) },
+          headers: {
+            ...(authorization === undefined ? {} : { authorization }),
+            "content-type": "application/json",
+            ...(route.method === "GET" ? { origin: "https://evil.example" } : {}),
+          },
           body: ["GET", "DELETE"].includes(route.method) ? undefined : "{}",
         }),
       )

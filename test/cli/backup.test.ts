@@ -131,7 +131,14 @@ describe("hive backup, restore and doctor", () => {
     // Any other process with the database open (here: a script that opened it, read, and waits) is refused too:
     // what it wrote after the swap would be lost.
     const dbPath = join(env.HIVE_HOME, "hive.db")
-    const holder = Bun.spawn(["bun", "-e", `const { Database } = require("bun:sqlite"); globalThis.db = new Database(${JSON.stringify(dbPath)}); db.query("SELECT 1 FROM agents").get(); console.log("open"); setTimeout(() => {}, 30000)`], { stdout: "pipe" })
+    const holder = Bun.spawn(
+      [
+        "bun",
+        "-e",
+        `const { Database } = require("bun:sqlite"); globalThis.db = new Database(${JSON.stringify(dbPath)}); db.query("SELECT 1 FROM agents").get(); console.log("open"); setTimeout(() => {}, 30000)`,
+      ],
+      { stdout: "pipe" },
+    )
     try {
       await holder.stdout.getReader().read() // it has the database open
       const refused = await hive(["restore", old], env)
@@ -190,7 +197,17 @@ describe("hive backup, restore and doctor", () => {
     const db = open(join(env.HIVE_HOME, "hive.db"))
     const s = createStores(db)
     const session = s.sessions.create({ name: "s" })
-    s.artifacts.add({ session_id: session.id, type: "log", name: null, content_type: "text/plain", size: 1, stored_size: 1, encoding: "identity", sha256: "f", path: `artifacts/${session.id}/log/f` })
+    s.artifacts.add({
+      session_id: session.id,
+      type: "log",
+      name: null,
+      content_type: "text/plain",
+      size: 1,
+      stored_size: 1,
+      encoding: "identity",
+      sha256: "f",
+      path: `artifacts/${session.id}/log/f`,
+    })
     db.close()
     const missing = await hive(["doctor"], env)
     expect(missing.code).toBe(1)

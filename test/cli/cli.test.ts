@@ -37,7 +37,15 @@ describe("help, version and usage errors", () => {
   })
 
   test("an unknown command, flag or subcommand is a one-line error with exit code 2", async () => {
-    for (const args of [["frobnicate"], ["--frobnicate"], ["serve", "--frobnicate"], ["migrate", "sideways"], ["token"], ["serve", "extra"], ["serve", "--port", "99999"]]) {
+    for (const args of [
+      ["frobnicate"],
+      ["--frobnicate"],
+      ["serve", "--frobnicate"],
+      ["migrate", "sideways"],
+      ["token"],
+      ["serve", "extra"],
+      ["serve", "--port", "99999"],
+    ]) {
       const res = await hive(args, cliEnv())
       expect(res.code).toBe(2)
       expect(res.stderr.trim().split("\n")).toHaveLength(1)
@@ -99,7 +107,9 @@ describe("hive migrate", () => {
     db.close()
     const res = await hive(["migrate"], env)
     expect(res.code).toBe(1)
-    expect(res.stderr).toStartWith(`hive: ${join(env.HIVE_HOME, "hive.db")} has a schema this hive did not make (an unexpected table api_tokens); hive left it untouched.`)
+    expect(res.stderr).toStartWith(
+      `hive: ${join(env.HIVE_HOME, "hive.db")} has a schema this hive did not make (an unexpected table api_tokens); hive left it untouched.`,
+    )
     expect((await hive(["migrate", "status"], env)).stdout).toMatch(/001_core\s+applied[\s\S]*002_api_tokens\s+pending/)
   })
 
@@ -288,7 +298,10 @@ describe("clear failures instead of stack traces", () => {
     const env = cliEnv()
     mkdirSync(env.HIVE_HOME, { recursive: true })
     writeFileSync(join(env.HIVE_HOME, "hive.db"), "definitely not sqlite ".repeat(300))
-    for (const args of [["migrate", "status"], ["migrate", "--dry-run"]]) {
+    for (const args of [
+      ["migrate", "status"],
+      ["migrate", "--dry-run"],
+    ]) {
       const res = await hive(args, env)
       expect(res.code).toBe(1)
       expect(res.stderr).toContain("is not a readable SQLite database")

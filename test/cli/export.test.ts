@@ -97,7 +97,9 @@ describe("hive export and import", () => {
     const db = open(join(env.HIVE_HOME, "hive.db"))
     db.run("UPDATE projects SET name = 'renamed here' WHERE id = ?", [project.id])
     db.close()
-    const name = () => (new Database(join(env.HIVE_HOME, "hive.db"), { readonly: true }).query("SELECT name FROM projects WHERE id = ?").get(project.id) as { name: string }).name
+    const name = () =>
+      (new Database(join(env.HIVE_HOME, "hive.db"), { readonly: true }).query("SELECT name FROM projects WHERE id = ?").get(project.id) as { name: string })
+        .name
     const skipped = await hive(["import", file], env)
     expect(skipped.stdout).toMatch(/projects\s+1 skipped/)
     expect(name()).toBe("renamed here")
@@ -111,7 +113,11 @@ describe("hive export and import", () => {
     const tables = async (args: string[]) => {
       const r = await hive(["export", ...args], env)
       expect(r.code).toBe(0)
-      const lines = r.stdout.trim().split("\n").slice(1, -1).map((l) => JSON.parse(l) as { table: string; row: Record<string, unknown> })
+      const lines = r.stdout
+        .trim()
+        .split("\n")
+        .slice(1, -1)
+        .map((l) => JSON.parse(l) as { table: string; row: Record<string, unknown> })
       return lines.map((l) => `${l.table}:${l.row.name ?? l.row.kind ?? l.row.path}`)
     }
     expect(await tables(["--project", project.id])).toEqual(["projects:p", "sessions:s", "worktrees:/p/wt", "events:mine"])
@@ -135,7 +141,11 @@ describe("hive export and import", () => {
       ["cut short", lines.slice(0, -2).join("\n"), "it was cut short"],
       ["a broken line", [...lines.slice(0, 3), "{oops", ...lines.slice(3)].join("\n"), "line 4"],
       ["an unknown table", [...lines.slice(0, 2), '{"table":"api_tokens","row":{"id":"x"}}', ...lines.slice(2)].join("\n"), 'unknown table "api_tokens"'],
-      ["an unknown column", [...lines.slice(0, 2), '{"table":"projects","row":{"id":"x","evil; DROP":1}}', ...lines.slice(2)].join("\n"), 'projects has no column "evil; DROP"'],
+      [
+        "an unknown column",
+        [...lines.slice(0, 2), '{"table":"projects","row":{"id":"x","evil; DROP":1}}', ...lines.slice(2)].join("\n"),
+        'projects has no column "evil; DROP"',
+      ],
       ["a newer schema", [lines[0]!.replace(/"schema":\d+/, '"schema":999'), ...lines.slice(1)].join("\n"), "written by a newer hive"],
       ["not an export", "hello\n", "not a hive export"],
       ["miscounted", [...lines.slice(0, -1), '{"end":true,"records":1}'].join("\n"), "the end line counts 1 records"],
@@ -155,7 +165,11 @@ describe("hive export and import", () => {
   test("a record that breaks a rule fails alone; secrets sealed with another key are left out and reported", async () => {
     const { env, session } = await populated()
     const text = (await hive(["export", "--session", session.id], env)).stdout
-    const orphan = text.split("\n").filter((l) => !l.includes('"table":"projects"')).join("\n").replace(/"records":\d+/, '"records":2')
+    const orphan = text
+      .split("\n")
+      .filter((l) => !l.includes('"table":"projects"'))
+      .join("\n")
+      .replace(/"records":\d+/, '"records":2')
     const file = join(tempDir(), "orphan.jsonl")
     writeFileSync(file, orphan)
     const fresh = cliEnv()
@@ -182,7 +196,7 @@ describe("hive export and import", () => {
     lines.splice(at + 1, 0, JSON.stringify(good))
     lines[lines.length - 1] = lines.at(-1)!.replace(/"records":(\d+)/, (_, n) => `"records":${Number(n) + 1}`)
     const file = join(tempDir(), "bad-payload.jsonl")
-    writeFileSync(file, lines.join("\n") + "\n")
+    writeFileSync(file, `${lines.join("\n")}\n`)
     const fresh = cliEnv()
     const r = await hive(["import", file], fresh)
     expect(r.code).toBe(1)

@@ -32,6 +32,7 @@ describe("values a file brings", () => {
     expect((await hive(["migrate"], env)).code).toBe(0)
     const file = exportFile([
       event({ id: "9223372036854775807" }),
+      // biome-ignore lint/correctness/noPrecisionLoss: a number past 2^53 is the point
       event({ id: 9223372036854775807 }),
       event({ id: -3 }),
       event({ id: 7, ts: 1e308 }),
@@ -96,7 +97,12 @@ describe("stopping while a job runs", () => {
       },
     }
     const stubborn = { name: "stubborn", description: "", run: () => new Promise<number>(() => {}) }
-    const scheduler = createScheduler([endless, stubborn], { endless: { kind: "every", ms: 3_600_000, text: "1h" }, stubborn: { kind: "every", ms: 3_600_000, text: "1h" } }, stores.jobRuns, silentLogger)
+    const scheduler = createScheduler(
+      [endless, stubborn],
+      { endless: { kind: "every", ms: 3_600_000, text: "1h" }, stubborn: { kind: "every", ms: 3_600_000, text: "1h" } },
+      stores.jobRuns,
+      silentLogger,
+    )
     const run = scheduler.run("endless")
     await Bun.sleep(20)
     scheduler.stop()
@@ -118,7 +124,11 @@ describe("the audit log only grows", () => {
     expect((await hive(["secrets", "set", "mine"], env, "v")).code).toBe(0)
     const read = () => {
       const db = new Database(join(env.HIVE_HOME, "hive.db"), { readonly: true })
-      const rows = db.query<{ id: number; action: string; subject: string; actor: string; imported_at: number | null }, []>("SELECT id, action, subject, actor, imported_at FROM audit_log ORDER BY id").all()
+      const rows = db
+        .query<{ id: number; action: string; subject: string; actor: string; imported_at: number | null }, []>(
+          "SELECT id, action, subject, actor, imported_at FROM audit_log ORDER BY id",
+        )
+        .all()
       db.close()
       return rows
     }

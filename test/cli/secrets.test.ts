@@ -81,7 +81,7 @@ describe("hive secrets", () => {
       expect(res.stderr).toContain("the master key from HIVE_MASTER_KEY is not the one this database needs")
       expect(res.stderr).toContain("1 secrets")
     }
-    renameSync(keyFileOf(env), keyFileOf(env) + ".moved")
+    renameSync(keyFileOf(env), `${keyFileOf(env)}.moved`)
     for (const args of [["serve"], ["migrate"]]) {
       const res = await hive(args, env)
       expect(res.code).toBe(1)
@@ -93,12 +93,21 @@ describe("hive secrets", () => {
 describe("hive oauth", () => {
   test("set from stdin, list without tokens, get, rm", async () => {
     const env = cliEnv()
-    const set = await hive(["oauth", "set", "gitlab", "--account", "me", "--scope", "api", "--expires-at", "2030-01-01T00:00:00Z"], env, "CANARY-acc\nCANARY-ref\n")
+    const set = await hive(
+      ["oauth", "set", "gitlab", "--account", "me", "--scope", "api", "--expires-at", "2030-01-01T00:00:00Z"],
+      env,
+      "CANARY-acc\nCANARY-ref\n",
+    )
     expect(set.stdout).toBe("stored the gitlab oauth token with a refresh token\n")
     const list = await hive(["oauth", "list"], env)
     expect(list.stdout).toContain("gitlab       account=me scope=api expires=2030-01-01T00:00:00.000Z refresh=yes")
     expect(list.stdout).not.toContain("CANARY")
-    expect(JSON.parse((await hive(["oauth", "get", "gitlab"], env)).stdout)).toMatchObject({ forge: "gitlab", access_token: "CANARY-acc", refresh_token: "CANARY-ref", expires_at: Date.parse("2030-01-01T00:00:00Z") })
+    expect(JSON.parse((await hive(["oauth", "get", "gitlab"], env)).stdout)).toMatchObject({
+      forge: "gitlab",
+      access_token: "CANARY-acc",
+      refresh_token: "CANARY-ref",
+      expires_at: Date.parse("2030-01-01T00:00:00Z"),
+    })
     expect((await hive(["oauth", "rm", "gitlab"], env)).code).toBe(0)
     expect((await hive(["oauth", "get", "gitlab"], env)).code).toBe(1)
     expect((await hive(["oauth", "set", "gitlab", "--expires-at", "soon"], env, "x")).code).toBe(2)

@@ -8,10 +8,7 @@ export async function startServer(cmd: string[], env: Record<string, string>, ti
   const reader = proc.stderr.getReader()
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
-    const { value, done } = await Promise.race([
-      reader.read(),
-      Bun.sleep(Math.max(0, deadline - Date.now())).then(() => ({ value: undefined, done: true })),
-    ])
+    const { value, done } = await Promise.race([reader.read(), Bun.sleep(Math.max(0, deadline - Date.now())).then(() => ({ value: undefined, done: true }))])
     if (value) log += decoder.decode(value)
     const match = /listening on (http:\/\/[\d.]+:\d+)/.exec(log)
     if (match) {

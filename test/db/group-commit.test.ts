@@ -51,9 +51,7 @@ describe("group commit", () => {
 
   test("a failing write is rolled back alone; its neighbours in the batch commit", async () => {
     const { db, committed, commit } = setup()
-    const results = await Promise.allSettled(
-      ["a", "b", "a", "c"].map((v) => commit.run(() => db.run("INSERT INTO t (v) VALUES (?)", [v]).changes)),
-    )
+    const results = await Promise.allSettled(["a", "b", "a", "c"].map((v) => commit.run(() => db.run("INSERT INTO t (v) VALUES (?)", [v]).changes)))
     expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled"])
     expect((results[2] as PromiseRejectedResult).reason.message).toContain("UNIQUE constraint failed")
     expect(committed()).toBe(3)

@@ -53,7 +53,11 @@ test("a batch that breaks a rule fails alone, with the storage error the handler
   await ingest.appendMany(batch("warm", 1))
   await until("the worker to be ready", () => ingest.offThread, 5000)
   const broken = [...batch("broken", 3), { kind: null } as unknown as EventInput]
-  const [good, bad, alsoGood] = await Promise.allSettled([ingest.appendMany(batch("good", 50)), ingest.appendMany(broken), ingest.appendMany(batch("also", 50))])
+  const [good, bad, alsoGood] = await Promise.allSettled([
+    ingest.appendMany(batch("good", 50)),
+    ingest.appendMany(broken),
+    ingest.appendMany(batch("also", 50)),
+  ])
   expect(good.status).toBe("fulfilled")
   expect(alsoGood.status).toBe("fulfilled")
   expect(bad.status).toBe("rejected")

@@ -14,7 +14,10 @@ const freshDb = () => {
   return { dir, path: join(dir, "hive.db"), db: open(join(dir, "hive.db")) }
 }
 const tables = (db: Database) =>
-  db.query<{ name: string }, []>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all().map((r) => r.name)
+  db
+    .query<{ name: string }, []>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+    .all()
+    .map((r) => r.name)
 
 function child(dbPath: string, dir: string, env: Record<string, string> = {}, slowMs = 0) {
   return Bun.spawn(["bun", join(ROOT, "test/fixtures/migrate-child.ts"), dbPath, dir, String(slowMs)], {
@@ -189,14 +192,19 @@ describe("the migration runner", () => {
 
   test("a list out of order is a programming error caught before anything runs", async () => {
     const { db } = freshDb()
-    const list = register([{ name: "a", up() {} }, { name: "b", up() {} }]).reverse()
+    const list = register([
+      { name: "a", up() {} },
+      { name: "b", up() {} },
+    ]).reverse()
     await expect(apply(db, list)).rejects.toThrow("migration list is out of order")
   })
 })
 
 describe("the shipped migrations", () => {
   test("every migrations/NNN_*.ts file is listed in index.ts, in order, with its source checksum", () => {
-    const files = readdirSync(join(ROOT, "migrations")).filter((f) => /^\d{3}_.+\.ts$/.test(f)).sort()
+    const files = readdirSync(join(ROOT, "migrations"))
+      .filter((f) => /^\d{3}_.+\.ts$/.test(f))
+      .sort()
     expect(migrations.map((m) => `${m.id}.ts`)).toEqual(files)
     for (const m of migrations) {
       const source = readFileSync(join(ROOT, "migrations", `${m.id}.ts`))

@@ -14,7 +14,9 @@ const SESSION = "9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f"
 
 function rows(home: string) {
   const db = new Database(join(home, "hive.db"), { readonly: true })
-  const session = db.query("SELECT id, status, state, pid, start_time, cwd, label, transcript_path, transport_kind, transport_details FROM sessions WHERE agent_session_id = ?").get(SESSION) as Record<string, unknown>
+  const session = db
+    .query("SELECT id, status, state, pid, start_time, cwd, label, transcript_path, transport_kind, transport_details FROM sessions WHERE agent_session_id = ?")
+    .get(SESSION) as Record<string, unknown>
   const events = db.query("SELECT kind, payload FROM events ORDER BY id").all() as { kind: string; payload: string }[]
   db.close()
   return { session, events }
@@ -57,7 +59,9 @@ describe("hive hook", () => {
       const r = await hive(["hook"], env, input)
       expect(r, input).toEqual({ code: 0, stdout: "", stderr: "" })
     }
-    const log = readFileSync(join(env.HIVE_HOME, "logs", "hook.log"), "utf8").trim().split("\n")
+    const log = readFileSync(join(env.HIVE_HOME, "logs", "hook.log"), "utf8")
+      .trim()
+      .split("\n")
     expect(log).toHaveLength(6)
     expect(log[0]).toContain("not recorded: hook input is not JSON")
     expect(log[2]).toContain("lacks session_id or hook_event_name")
@@ -79,7 +83,9 @@ describe("hive hook", () => {
     const server = await startServer(["bun", MAIN], env)
     try {
       expect((await hive(["hook"], { ...env, HIVE_TOKEN: token }, fixture("SessionStart"))).code).toBe(0)
-      const list = (await (await fetch(`${server.url}/api/sessions?agent_session_id=${SESSION}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { items: { status: string }[] }
+      const list = (await (
+        await fetch(`${server.url}/api/sessions?agent_session_id=${SESSION}`, { headers: { authorization: `Bearer ${token}` } })
+      ).json()) as { items: { status: string }[] }
       expect(list.items).toHaveLength(1)
       expect(existsSync(join(env.HIVE_HOME, "logs", "hook.log"))).toBe(false)
       expect((await hive(["hook"], { ...env, HIVE_TOKEN: "not-a-token" }, fixture("UserPromptSubmit"))).code).toBe(0)
@@ -104,7 +110,10 @@ describe("transport detection", () => {
       details: { tmux_socket: "/tmp/tmux-1000/default", tmux_pane: "%5", tty: "/dev/pts/3" },
     })
     expect(detectTransport({ TMUX: "/tmp/tmux-1000/default,1,0" }, null).kind).toBe("unknown") // no pane: not inside a pane
-    expect(detectTransport({ NVIM: "/tmp/nvimXXXX/0" }, "/dev/pts/12")).toEqual({ kind: "nvim", details: { nvim_socket: "/tmp/nvimXXXX/0", instance_name: "/dev/pts/12" } })
+    expect(detectTransport({ NVIM: "/tmp/nvimXXXX/0" }, "/dev/pts/12")).toEqual({
+      kind: "nvim",
+      details: { nvim_socket: "/tmp/nvimXXXX/0", instance_name: "/dev/pts/12" },
+    })
     expect(detectTransport({}, "/dev/pts/7")).toEqual({ kind: "pty", details: { tty: "/dev/pts/7" } })
     expect(detectTransport({}, null)).toEqual({ kind: "unknown", details: {} })
   })

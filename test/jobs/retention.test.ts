@@ -1,3 +1,4 @@
+import type { Database } from "bun:sqlite"
 import { describe, expect, test } from "bun:test"
 import { existsSync, mkdirSync, statSync, utimesSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
@@ -7,7 +8,7 @@ import { testApp } from "../helpers"
 
 const DAY = 86_400_000
 const NOW = Date.UTC(2026, 10, 22, 12)
-const count = (db: { query: Function }, sql: string) => (db.query(sql).get() as { n: number }).n
+const count = (db: Database, sql: string) => (db.query(sql).get() as { n: number }).n
 
 /** Counts the pauses a job takes, so a test can tell a chunked delete from one big statement. */
 function pauses() {
@@ -133,7 +134,15 @@ describe("artifact files", () => {
     const { app, headers, call, home, blobs, stores } = await testApp()
     const project = (await call("POST", "/api/projects", { name: "p", directory: "/p" })).body
     const upload = async (sid: string, body: string) =>
-      (await (await app.handle(new Request(`http://localhost/api/sessions/${sid}/artifacts?type=log`, { method: "POST", headers: { ...headers, "content-type": "text/plain" }, body }))).json()) as { path: string }
+      (await (
+        await app.handle(
+          new Request(`http://localhost/api/sessions/${sid}/artifacts?type=log`, {
+            method: "POST",
+            headers: { ...headers, "content-type": "text/plain" },
+            body,
+          }),
+        )
+      ).json()) as { path: string }
     const kept = (await call("POST", "/api/sessions", { project_id: project.id })).body
     const gone = (await call("POST", "/api/sessions", { project_id: project.id })).body
     const keep = await upload(kept.id, "kept")

@@ -135,7 +135,18 @@ describe("the jobs API", () => {
   test("lists every job with its schedule; runs one now; an unknown job is a 404", async () => {
     const { call } = await testApp()
     const list = (await call("GET", "/api/jobs")).body.items as { name: string; schedule: string; next_run_at: number; last_run: unknown }[]
-    expect(list.map((j) => j.name)).toEqual(["check-sessions", "time-out-questions", "prune-messages", "prune-events", "prune-turn-stats", "prune-stale", "prune-artifacts", "vacuum", "optimize", "backup"])
+    expect(list.map((j) => j.name)).toEqual([
+      "check-sessions",
+      "time-out-questions",
+      "prune-messages",
+      "prune-events",
+      "prune-turn-stats",
+      "prune-stale",
+      "prune-artifacts",
+      "vacuum",
+      "optimize",
+      "backup",
+    ])
     expect(list.find((j) => j.name === "backup")!.schedule).toBe("0 3 * * *")
     expect(list.every((j) => j.last_run === null && j.next_run_at > 0)).toBe(true)
     const ran = await call("POST", "/api/jobs/prune-events/run")

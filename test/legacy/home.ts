@@ -28,4 +28,3 @@ export function legacyHome() {
   const db = () => new Database(join(env.HIVE_HOME, "hive.db"), { readonly: true })
   return { env, root, files, flags, db }
 }
-

@@ -1,6 +1,6 @@
-import { Database } from "bun:sqlite"
+import type { Database } from "bun:sqlite"
 import { describe, expect, test } from "bun:test"
-import { chmodSync, cpSync, existsSync, readFileSync, statSync, symlinkSync, writeFileSync, mkdirSync } from "node:fs"
+import { chmodSync, cpSync, existsSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { migrations } from "../../migrations"
 import { hashToken } from "../../migrations/005_import_reply_tokens"
@@ -24,7 +24,7 @@ describe("legacy imports", () => {
     const h = legacyHome()
     const res = await hive(["migrate", ...h.flags], h.env)
     // The only thing said on stderr is that a master key was made for the imported credentials.
-    expect(res.stderr).toMatch(/^\S+ INFO  created a new master key at \S+; back it up, it is not part of ~\/\.hive backups\n$/)
+    expect(res.stderr).toMatch(/^\S+ INFO {2}created a new master key at \S+; back it up, it is not part of ~\/\.hive backups\n$/)
     expect(res.code).toBe(0)
     for (const [name, path] of Object.entries(h.files)) {
       expect({ name, exists: existsSync(path) }).toEqual({ name, exists: false })
@@ -34,9 +34,21 @@ describe("legacy imports", () => {
     expect(res.stdout).toContain(`${h.files.preferences}: imported 6`)
 
     const db = h.db()
-    const sessions = db.query("SELECT agent_session_id, label, pid, ppid, notify, transport_kind, transport_details, state, created_at, expires_at FROM sessions ORDER BY agent_session_id").all() as Record<string, unknown>[]
+    const sessions = db
+      .query(
+        "SELECT agent_session_id, label, pid, ppid, notify, transport_kind, transport_details, state, created_at, expires_at FROM sessions ORDER BY agent_session_id",
+      )
+      .all() as Record<string, unknown>[]
     expect(sessions).toHaveLength(3)
-    expect(sessions[0]).toMatchObject({ label: "hive ✨ refactor", pid: 41233, ppid: 41200, notify: 1, transport_kind: "tmux", state: "active", created_at: Date.parse("2026-02-09T08:00:00.000Z") })
+    expect(sessions[0]).toMatchObject({
+      label: "hive ✨ refactor",
+      pid: 41233,
+      ppid: 41200,
+      notify: 1,
+      transport_kind: "tmux",
+      state: "active",
+      created_at: Date.parse("2026-02-09T08:00:00.000Z"),
+    })
     expect(sessions[1]).toMatchObject({ label: "日本語のラベル", transport_kind: "nvim", notify: 0 })
     expect(sessions[2]).toMatchObject({ transport_kind: "unknown", state: "active" })
     expect(JSON.parse(sessions[2]!.transport_details as string)).toEqual({ host: "devbox", legacy_kind: "ssh" })
@@ -49,7 +61,9 @@ describe("legacy imports", () => {
       { key: "forgejo:alice:acme/widgets:12", session_id: "sdk-session-aaa" },
       { key: "github:bob:acme/gadgets:7", session_id: "sdk-session-bbb" },
     ])
-    expect(db.query("SELECT value FROM preferences WHERE key = 'recentDirectories'").get()).toEqual({ value: JSON.stringify(["/home/dev/projects/hive", "/home/dev/projects/日本語"]) })
+    expect(db.query("SELECT value FROM preferences WHERE key = 'recentDirectories'").get()).toEqual({
+      value: JSON.stringify(["/home/dev/projects/hive", "/home/dev/projects/日本語"]),
+    })
     expect(db.query("SELECT id, platform, revoked_at IS NOT NULL AS revoked FROM paired_devices ORDER BY id").all()).toEqual([
       { id: "dev-iphone", platform: "ios", revoked: 0 },
       { id: "dev-old", platform: "android", revoked: 1 },
@@ -93,7 +107,11 @@ describe("legacy imports", () => {
     writeFileSync(h.files.sessions, good.slice(0, 400))
     const res = await hive(["migrate", ...h.flags], h.env)
     expect(res.code).toBe(1)
-    expect(res.stderr).toMatch(new RegExp(`migration 004_import_claude_sessions failed: ${h.files.sessions.replaceAll("/", "\\/")} \\(Claude-Code-Remote session registry\\) is not valid JSON: \\w+ at line \\d+, column \\d+; nothing of it was imported and it was left in place`))
+    expect(res.stderr).toMatch(
+      new RegExp(
+        `migration 004_import_claude_sessions failed: ${h.files.sessions.replaceAll("/", "\\/")} \\(Claude-Code-Remote session registry\\) is not valid JSON: \\w+ at line \\d+, column \\d+; nothing of it was imported and it was left in place`,
+      ),
+    )
     expect(readFileSync(h.files.sessions, "utf8")).toBe(good.slice(0, 400))
     const db = h.db()
     expect(count(db, "sessions")).toBe(0)
@@ -200,9 +218,9 @@ describe("legacy imports", () => {
 
   test("legacy files found after the imports ran (or pointed at later) are imported by an explicit hive migrate", async () => {
     const h = legacyHome()
-    const first = await hive(["migrate"], { ...h.env, HIVE_HOME: h.env.HIVE_HOME + "-x" })
+    const first = await hive(["migrate"], { ...h.env, HIVE_HOME: `${h.env.HIVE_HOME}-x` })
     expect(first.code).toBe(0)
-    const home = { ...h.env, HIVE_HOME: h.env.HIVE_HOME + "-x" }
+    const home = { ...h.env, HIVE_HOME: `${h.env.HIVE_HOME}-x` }
     const dry = await hive(["migrate", "--dry-run", ...h.flags], home)
     expect(dry.stdout).toContain("import again 004_import_claude_sessions")
     expect(dry.stdout).not.toContain("import again 003_secrets")
@@ -219,7 +237,16 @@ describe("legacy imports", () => {
     const h = legacyHome()
     const sessions: Record<string, unknown> = {}
     for (let i = 0; i < 100_000; i++)
-      sessions[`session-${i}`] = { pid: i, ppid: 1, cwd: `/p/${i}`, label: `s${i}`, notify: i % 2 === 0, transport: { kind: "pty", details: {} }, state: "active", created_at: "2026-02-09T08:00:00.000Z" }
+      sessions[`session-${i}`] = {
+        pid: i,
+        ppid: 1,
+        cwd: `/p/${i}`,
+        label: `s${i}`,
+        notify: i % 2 === 0,
+        transport: { kind: "pty", details: {} },
+        state: "active",
+        created_at: "2026-02-09T08:00:00.000Z",
+      }
     writeFileSync(h.files.sessions, JSON.stringify({ sessions }))
     const res = await hive(["migrate", ...h.flags], h.env)
     expect(res.code).toBe(0)

@@ -14,7 +14,8 @@ async function setup(opts: { maxArtifactBytes?: number } = {}) {
     )
     return { status: res.status, body: (await res.json()) as Record<string, any> }
   }
-  const get = (id: string, headers: Record<string, string> = {}) => t.app.handle(new Request(`http://localhost/api/artifacts/${id}`, { headers: { ...t.headers, ...headers } }))
+  const get = (id: string, headers: Record<string, string> = {}) =>
+    t.app.handle(new Request(`http://localhost/api/artifacts/${id}`, { headers: { ...t.headers, ...headers } }))
   return { ...t, session, upload, get }
 }
 
@@ -58,10 +59,18 @@ describe("artifacts", () => {
   test("Range reads return the asked bytes of the original content, compressed or not", async () => {
     const { upload, get } = await setup()
     const bytes = crypto.getRandomValues(new Uint8Array(70_000))
-    for (const [body, type] of [[LOG, "text/plain"], [bytes, "application/octet-stream"]] as const) {
+    for (const [body, type] of [
+      [LOG, "text/plain"],
+      [bytes, "application/octet-stream"],
+    ] as const) {
       const a = (await upload(body, "?type=x", type)).body
       const whole = typeof body === "string" ? Buffer.from(body) : Buffer.from(body)
-      for (const [range, start, end] of [["bytes=0-9", 0, 9], ["bytes=65000-", 65000, whole.length - 1], ["bytes=-100", whole.length - 100, whole.length - 1], ["bytes=10-999999999", 10, whole.length - 1]] as const) {
+      for (const [range, start, end] of [
+        ["bytes=0-9", 0, 9],
+        ["bytes=65000-", 65000, whole.length - 1],
+        ["bytes=-100", whole.length - 100, whole.length - 1],
+        ["bytes=10-999999999", 10, whole.length - 1],
+      ] as const) {
         const res = await get(a.id, { range })
         expect(res.status, range).toBe(206)
         expect(res.headers.get("content-range")).toBe(`bytes ${start}-${end}/${whole.length}`)
@@ -79,8 +88,14 @@ describe("artifacts", () => {
     const declared = await upload("x".repeat(10_001), "?type=log")
     expect(declared.status).toBe(413)
     expect(declared.body.error.code).toBe("payload_too_large")
-    const chunks = new ReadableStream({ pull(c) { c.enqueue(new Uint8Array(4096)); } })
-    const streamed = await app.handle(new Request(`http://localhost/api/sessions/${session.id}/artifacts?type=log`, { method: "POST", headers, body: chunks, duplex: "half" } as RequestInit))
+    const chunks = new ReadableStream({
+      pull(c) {
+        c.enqueue(new Uint8Array(4096))
+      },
+    })
+    const streamed = await app.handle(
+      new Request(`http://localhost/api/sessions/${session.id}/artifacts?type=log`, { method: "POST", headers, body: chunks, duplex: "half" } as RequestInit),
+    )
     expect(streamed.status).toBe(413)
     expect(readdirSync(join(home, "artifacts", ".incoming"))).toEqual([])
   })

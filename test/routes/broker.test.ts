@@ -64,7 +64,10 @@ describe("messages", () => {
     const { call } = await withAgents("alice")
     expect((await call("POST", "/api/messages", { from: "alice", to: "ghost", body: "x" })).body.error.message).toBe("agent ghost not found")
     await call("DELETE", "/api/agents/alice")
-    expect((await call("POST", "/api/messages", { from: "operator", to: "alice", body: "x" }))).toMatchObject({ status: 409, body: { error: { message: "agent alice is destroyed" } } })
+    expect(await call("POST", "/api/messages", { from: "operator", to: "alice", body: "x" })).toMatchObject({
+      status: 409,
+      body: { error: { message: "agent alice is destroyed" } },
+    })
   })
 })
 
@@ -74,8 +77,15 @@ describe("approvals", () => {
     const a = (await call("POST", "/api/approvals", { agent: "alice", kind: "spawn", note: "please" })).body
     const b = (await call("POST", "/api/approvals", { agent: "alice", kind: "apply_commit", ref: "deadbeef" })).body
     expect((await call("GET", "/api/approvals?status=pending")).body.items.map((x: { id: string }) => x.id)).toEqual([a.id, b.id])
-    expect((await call("POST", `/api/approvals/${a.id}/resolve`, { status: "approved", note: "go" })).body).toMatchObject({ status: "approved", resolution_note: "go", resolved_at: expect.any(Number) })
-    expect((await call("POST", `/api/approvals/${a.id}/resolve`, { status: "denied" }))).toMatchObject({ status: 409, body: { error: { message: `approval ${a.id} is already approved` } } })
+    expect((await call("POST", `/api/approvals/${a.id}/resolve`, { status: "approved", note: "go" })).body).toMatchObject({
+      status: "approved",
+      resolution_note: "go",
+      resolved_at: expect.any(Number),
+    })
+    expect(await call("POST", `/api/approvals/${a.id}/resolve`, { status: "denied" })).toMatchObject({
+      status: 409,
+      body: { error: { message: `approval ${a.id} is already approved` } },
+    })
     expect((await call("POST", `/api/approvals/${b.id}/resolve`, { status: "pending" })).status).toBe(400)
     expect((await call("POST", `/api/approvals/nope/resolve`, { status: "denied" })).status).toBe(404)
     expect((await call("GET", "/api/approvals?status=pending")).body.items.map((x: { id: string }) => x.id)).toEqual([b.id])
@@ -87,7 +97,9 @@ describe("questions", () => {
     const { call } = await withAgents("alice")
     const single = (await call("POST", "/api/questions", { asker: "alice", question: "Deploy?", options: ["yes", "no"] })).body
     expect(single).toMatchObject({ target: null, status: "open", multi: false, options: ["yes", "no"] })
-    expect((await call("POST", `/api/questions/${single.id}/answer`, { answer: "maybe" })).body.error.message).toBe('field "answer": "maybe" is not one of the options (yes, no)')
+    expect((await call("POST", `/api/questions/${single.id}/answer`, { answer: "maybe" })).body.error.message).toBe(
+      'field "answer": "maybe" is not one of the options (yes, no)',
+    )
     expect((await call("POST", `/api/questions/${single.id}/answer`, { answer: ["yes"] })).status).toBe(400)
     expect((await call("POST", `/api/questions/${single.id}/answer`, { answer: "yes" })).body).toMatchObject({ status: "answered", answer: "yes" })
     expect((await call("POST", `/api/questions/${single.id}/answer`, { answer: "no" })).body.error.message).toBe(`question ${single.id} is already answered`)

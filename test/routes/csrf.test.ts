@@ -29,7 +29,13 @@ describe("changes from a page on another origin", () => {
     const { resolve, status } = await setup()
     const form = "status=approved" // what an HTML form or a no-cors fetch can carry
     const refused: [string, Record<string, string>, string | undefined, number, string][] = [
-      ["a no-cors fetch (text/plain)", { "content-type": "text/plain;charset=UTF-8", origin: "http://127.0.0.1:8080", "sec-fetch-site": "same-site" }, '{"status":"approved"}', 403, "cross_origin"],
+      [
+        "a no-cors fetch (text/plain)",
+        { "content-type": "text/plain;charset=UTF-8", origin: "http://127.0.0.1:8080", "sec-fetch-site": "same-site" },
+        '{"status":"approved"}',
+        403,
+        "cross_origin",
+      ],
       ["a form with enctype=text/plain", { "content-type": "text/plain", origin: "http://127.0.0.1:8080" }, form, 403, "cross_origin"],
       ["a foreign Origin with a JSON type", { "content-type": "application/json", origin: "http://127.0.0.1:8080" }, undefined, 403, "cross_origin"],
       ["an opaque Origin (a sandboxed frame)", { "content-type": "application/json", origin: "null" }, undefined, 403, "cross_origin"],
@@ -67,7 +73,13 @@ describe("changes from a page on another origin", () => {
   test("the admin API refuses a body that is not declared JSON, and a foreign Origin", async () => {
     const { app, headers, stores } = await setup()
     const post = (extra: Record<string, string>) =>
-      app.handle(new Request("http://localhost/api/projects", { method: "POST", headers: { ...headers, ...extra }, body: JSON.stringify({ name: "p", directory: "/p" }) }))
+      app.handle(
+        new Request("http://localhost/api/projects", {
+          method: "POST",
+          headers: { ...headers, ...extra },
+          body: JSON.stringify({ name: "p", directory: "/p" }),
+        }),
+      )
     expect((await post({ "content-type": "application/x-www-form-urlencoded" })).status).toBe(415)
     expect((await post({ "content-type": "application/json", origin: "http://evil.example" })).status).toBe(403)
     expect(stores.projects.list({ limit: 10 }).items).toEqual([])

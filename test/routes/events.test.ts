@@ -62,7 +62,14 @@ async function setup(limits = { heartbeatMs: 5000, maxStreams: 4 }) {
     const res = app.handle(new Request(`http://localhost/api/events/stream${query}`, { headers: { ...ctx.headers, ...headers }, signal: abort.signal }))
     return { res, abort }
   }
-  const post = (body: unknown) => app.handle(new Request("http://localhost/api/events", { method: "POST", headers: { ...ctx.headers, "content-type": "application/json" }, body: JSON.stringify(body) }))
+  const post = (body: unknown) =>
+    app.handle(
+      new Request("http://localhost/api/events", {
+        method: "POST",
+        headers: { ...ctx.headers, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      }),
+    )
   return { ...ctx, app, open, post }
 }
 
@@ -71,7 +78,13 @@ describe("events", () => {
     const { call } = await testApp()
     const one = await call("POST", "/api/events", { kind: "turn_start", agent: "alice", payload: { n: 1 } })
     expect(one).toMatchObject({ status: 201, body: { id: 1, kind: "turn_start", agent: "alice", payload: { n: 1 }, ts: expect.any(Number) } })
-    const batch = await call("POST", "/api/events/batch", { events: [{ kind: "tool", agent: "bob" }, { kind: "tool", agent: "alice", session_id: "s1" }, { kind: "turn_end", agent: "alice" }] })
+    const batch = await call("POST", "/api/events/batch", {
+      events: [
+        { kind: "tool", agent: "bob" },
+        { kind: "tool", agent: "alice", session_id: "s1" },
+        { kind: "turn_end", agent: "alice" },
+      ],
+    })
     expect(batch.body).toEqual({ count: 3, first_id: 2, last_id: 4 })
     expect((await call("GET", "/api/events?agent=alice")).body.items.map((e: { id: number }) => e.id)).toEqual([1, 3, 4])
     expect((await call("GET", "/api/events?since=2&kind=tool")).body.items.map((e: { id: number }) => e.id)).toEqual([3])
@@ -109,7 +122,13 @@ describe("events", () => {
     const shared = createShared(ctx.db, ctx.stores.events, { startAboveRows: 1 })
     const app = createAdminApp(ctx.deps, shared)
     const send = (path: string, body: unknown) =>
-      app.handle(new Request(`http://localhost/api/events${path}`, { method: "POST", headers: { ...ctx.headers, "content-type": "application/json" }, body: JSON.stringify(body) }))
+      app.handle(
+        new Request(`http://localhost/api/events${path}`, {
+          method: "POST",
+          headers: { ...ctx.headers, "content-type": "application/json" },
+          body: JSON.stringify(body),
+        }),
+      )
     await send("/batch", { events: [{ kind: "warm" }] })
     await until("the ingest worker", () => shared.ingest.offThread, 5000)
     const abort = new AbortController()
@@ -204,7 +223,9 @@ describe("batches", () => {
     // 637: two multi-row statements of 250, then 137 single-row ones.
     const events = Array.from({ length: 637 }, (_, i) => ({ kind: "b", agent: i % 2 ? "alice" : null, payload: { i }, ...(i === 300 ? { ts: 42 } : {}) }))
     expect((await call("POST", "/api/events/batch", { events })).body).toEqual({ count: 637, first_id: 2, last_id: 638 })
-    const stored = db.query<{ id: number; payload: string; agent: string | null }, []>("SELECT id, payload, agent FROM events WHERE kind = 'b' ORDER BY id").all()
+    const stored = db
+      .query<{ id: number; payload: string; agent: string | null }, []>("SELECT id, payload, agent FROM events WHERE kind = 'b' ORDER BY id")
+      .all()
     expect(stored.map((r) => JSON.parse(r.payload).i)).toEqual(events.map((_, i) => i))
     expect(stored[1]!.agent).toBe("alice")
     expect(stored[600]!.agent).toBe(null)
@@ -221,7 +242,8 @@ describe("filtered reads at scale", () => {
   test("the store's page queries seek the filter's index instead of scanning the table", async () => {
     const { db } = await testApp()
     const plan = (filter: EventFilter) =>
-      db.query<{ detail: string }, Record<string, string | number>>(`EXPLAIN QUERY PLAN ${sinceSql(filter)}`)
+      db
+        .query<{ detail: string }, Record<string, string | number>>(`EXPLAIN QUERY PLAN ${sinceSql(filter)}`)
         .all({ after: 0, upTo: 9, limit: 5, ...filter } as Record<string, string | number>)
         .map((r) => r.detail)
         .join(" | ")
@@ -300,7 +322,10 @@ describe("ids are cursors, so they are never reused", () => {
     db.run("INSERT INTO events (id, ts, kind) VALUES (7, 1, 'a'), (9, 2, 'b')")
     db.run("INSERT INTO messages (id, sender, recipient, body, sent_at) VALUES (5, 'x', 'y', 'hi', 1)")
     await apply(db, migrations, { env: migrationEnv(db, config) })
-    expect(db.query("SELECT id, kind FROM events ORDER BY id").all()).toEqual([{ id: 7, kind: "a" }, { id: 9, kind: "b" }])
+    expect(db.query("SELECT id, kind FROM events ORDER BY id").all()).toEqual([
+      { id: 7, kind: "a" },
+      { id: 9, kind: "b" },
+    ])
     db.run("DELETE FROM events WHERE id = 9")
     db.run("DELETE FROM messages")
     expect(db.query("INSERT INTO events (ts, kind) VALUES (3, 'c') RETURNING id").get()).toEqual({ id: 10 })
@@ -317,7 +342,9 @@ describe("ids are cursors, so they are never reused", () => {
     mkdirSync(config.home, { recursive: true })
     const db = openDb(config.dbPath)
     await apply(db, migrations.slice(0, 20), { env: migrationEnv(db, config) })
-    db.run(`INSERT INTO events (ts, agent, session_id, kind, payload) VALUES (1, 'a', 's', 'k', '{"n":1}'), (2, NULL, NULL, 'k', '[2]'), (3, 'a', NULL, 'k', '{}'), (4, 'a', 's', 'k', '{}')`)
+    db.run(
+      `INSERT INTO events (ts, agent, session_id, kind, payload) VALUES (1, 'a', 's', 'k', '{"n":1}'), (2, NULL, NULL, 'k', '[2]'), (3, 'a', NULL, 'k', '{}'), (4, 'a', 's', 'k', '{}')`,
+    )
     db.run("DELETE FROM events WHERE id = 4") // the newest row pruned: its id must still never come back
     db.run("INSERT INTO events_fts (rowid, body, session_id) VALUES (2, 'two', NULL)")
     await apply(db, migrations, { env: migrationEnv(db, config) })

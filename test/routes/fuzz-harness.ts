@@ -33,10 +33,50 @@ export type Document = { paths: Record<string, Record<string, Operation>> }
 
 /** Values of every JSON type that sit where schemas draw their lines, and strings that have broken servers. */
 const HOSTILE: unknown[] = [
-  null, true, false, 0, -0, -1, 1.5, 2 ** 31, 2 ** 53, 2 ** 53 + 2, 2 ** 63, -(2 ** 63), 1e308, -1e308,
-  "", " ", "x", "0", "-1", "1e308", "9223372036854775807", "-9223372036854775809", "NaN", "null", "true",
-  "\u0000", "a\u0000b", "\r\n", "line\nbreak", "\ud83d\ude00", "\u202e", "é", "../../etc/passwd", "%00", "%2e%2e%2f",
-  "'; DROP TABLE sessions; --", "<script>alert(1)</script>", "a".repeat(5000), [], [null], [1, "a"], {}, { a: { b: [1] } }, { __proto__: { polluted: 1 } },
+  null,
+  true,
+  false,
+  0,
+  -0,
+  -1,
+  1.5,
+  2 ** 31,
+  2 ** 53,
+  2 ** 53 + 2,
+  2 ** 63,
+  -(2 ** 63),
+  1e308,
+  -1e308,
+  "",
+  " ",
+  "x",
+  "0",
+  "-1",
+  "1e308",
+  "9223372036854775807",
+  "-9223372036854775809",
+  "NaN",
+  "null",
+  "true",
+  "\u0000",
+  "a\u0000b",
+  "\r\n",
+  "line\nbreak",
+  "\ud83d\ude00",
+  "\u202e",
+  "é",
+  "../../etc/passwd",
+  "%00",
+  "%2e%2e%2f",
+  "'; DROP TABLE sessions; --",
+  "<script>alert(1)</script>",
+  "a".repeat(5000),
+  [],
+  [null],
+  [1, "a"],
+  {},
+  { a: { b: [1] } },
+  { __proto__: { polluted: 1 } },
 ]
 const hostile = fc.constantFrom(...HOSTILE)
 
@@ -85,7 +125,10 @@ function valid(schema: Schema, depth = 0): fc.Arbitrary<unknown> {
       return fc.oneof(fc.string({ minLength: min, maxLength: max }), fc.string({ minLength: min, maxLength: max, unit: "grapheme" }))
     }
     case "array":
-      return fc.array(valid(schema.items ?? {}, depth + 1), { minLength: schema.minItems ?? 0, maxLength: Math.min(schema.maxItems ?? 4, (schema.minItems ?? 0) + 4) })
+      return fc.array(valid(schema.items ?? {}, depth + 1), {
+        minLength: schema.minItems ?? 0,
+        maxLength: Math.min(schema.maxItems ?? 4, (schema.minItems ?? 0) + 4),
+      })
     case "object": {
       const props = schema.properties ?? {}
       if (Object.keys(props).length === 0 || depth > 3) return fc.dictionary(fc.string({ maxLength: 10 }), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 3 })
@@ -109,9 +152,21 @@ function edges(schema: Schema): fc.Arbitrary<unknown> {
     if (type === "string") {
       const min = schema.minLength ?? 0
       const max = schema.maxLength ?? 1000
-      out.push("", "x".repeat(min), "x".repeat(Math.min(max, 100_000)), "x".repeat(Math.min(max + 1, 100_001)), "é".repeat(Math.min(max, 1000)), "\u0000", "a\r\nb")
+      out.push(
+        "",
+        "x".repeat(min),
+        "x".repeat(Math.min(max, 100_000)),
+        "x".repeat(Math.min(max + 1, 100_001)),
+        "é".repeat(Math.min(max, 1000)),
+        "\u0000",
+        "a\r\nb",
+      )
     }
-    if (type === "array") out.push([], Array.from({ length: (schema.maxItems ?? 10) + 1 }, () => null))
+    if (type === "array")
+      out.push(
+        [],
+        Array.from({ length: (schema.maxItems ?? 10) + 1 }, () => null),
+      )
   }
   return out.length ? fc.oneof(fc.constantFrom(...out), hostile) : hostile
 }
@@ -127,14 +182,28 @@ function oneOff(schema: Schema, depth = 0): fc.Arbitrary<unknown> {
   if (types(schema).includes("object") && keys.length && depth < 3) {
     const required = schema.required ?? []
     return fc.oneof(
-      { weight: 6, arbitrary: fc.tuple(valid(schema, depth), fc.constantFrom(...keys)).chain(([v, k]) => oneOff(props[k]!, depth + 1).map((bad) => ({ ...(v as object), [k]: bad }))) },
-      { weight: 1, arbitrary: required.length ? fc.tuple(valid(schema, depth), fc.constantFrom(...required)).map(([v, k]) => Object.fromEntries(Object.entries(v as object).filter(([key]) => key !== k))) : valid(schema, depth) },
+      {
+        weight: 6,
+        arbitrary: fc
+          .tuple(valid(schema, depth), fc.constantFrom(...keys))
+          .chain(([v, k]) => oneOff(props[k]!, depth + 1).map((bad) => ({ ...(v as object), [k]: bad }))),
+      },
+      {
+        weight: 1,
+        arbitrary: required.length
+          ? fc
+              .tuple(valid(schema, depth), fc.constantFrom(...required))
+              .map(([v, k]) => Object.fromEntries(Object.entries(v as object).filter(([key]) => key !== k)))
+          : valid(schema, depth),
+      },
       { weight: 1, arbitrary: valid(schema, depth).map((v) => ({ ...(v as object), zz_unknown_field: 1 })) },
     )
   }
   if (types(schema).includes("array") && schema.items && depth < 3)
     return fc.oneof(
-      fc.tuple(valid({ ...schema, minItems: Math.max(1, schema.minItems ?? 0) }, depth), oneOff(schema.items, depth + 1)).map(([v, bad]) => [...(v as unknown[]).slice(1), bad]),
+      fc
+        .tuple(valid({ ...schema, minItems: Math.max(1, schema.minItems ?? 0) }, depth), oneOff(schema.items, depth + 1))
+        .map(([v, bad]) => [...(v as unknown[]).slice(1), bad]),
       edges(schema),
     )
   return edges(schema)
@@ -170,7 +239,10 @@ function fingerprint(db: Database): Map<string, number> {
   for (const { name } of tables) {
     if (VOLATILE.test(name)) continue
     const rows = db.query(`SELECT * FROM "${name}"`).values()
-    out.set(name, Number(Bun.hash(JSON.stringify(rows, (_, v) => (v instanceof Uint8Array ? Buffer.from(v).toString("hex") : typeof v === "bigint" ? String(v) : v)))))
+    out.set(
+      name,
+      Number(Bun.hash(JSON.stringify(rows, (_, v) => (v instanceof Uint8Array ? Buffer.from(v).toString("hex") : typeof v === "bigint" ? String(v) : v)))),
+    )
   }
   return out
 }
@@ -198,7 +270,13 @@ export async function fuzz(target: Target, opts: { runs: number; seed: number; t
       const pathArbs = Object.fromEntries(
         params
           .filter((p) => p.in === "path")
-          .map((p) => [p.name, fc.oneof({ arbitrary: fc.constantFrom(...(target.known[p.name] ?? ["x"])), weight: 3 }, { arbitrary: value(p.schema ?? { type: "string" }).map(asQuery), weight: 2 })]),
+          .map((p) => [
+            p.name,
+            fc.oneof(
+              { arbitrary: fc.constantFrom(...(target.known[p.name] ?? ["x"])), weight: 3 },
+              { arbitrary: value(p.schema ?? { type: "string" }).map(asQuery), weight: 2 },
+            ),
+          ]),
       )
       const queryArbs = Object.fromEntries(params.filter((p) => p.in === "query").map((p) => [p.name, value(p.schema ?? { type: "string" })]))
       const json = op.requestBody?.content?.["application/json"]?.schema
@@ -248,7 +326,9 @@ export async function fuzz(target: Target, opts: { runs: number; seed: number; t
         )
       } catch (err) {
         const cause = (err as Error).cause instanceof Error ? `\n${((err as Error).cause as Error).message}` : ""
-        throw new Error(`fuzz of ${method.toUpperCase()} ${path} failed; run again with HIVE_FUZZ_SEED=${opts.seed}${cause.slice(0, 2000)}\n${(err as Error).message.slice(0, 2000)}`)
+        throw new Error(
+          `fuzz of ${method.toUpperCase()} ${path} failed; run again with HIVE_FUZZ_SEED=${opts.seed}${cause.slice(0, 2000)}\n${(err as Error).message.slice(0, 2000)}`,
+        )
       }
     }
   expect(requests).toBeGreaterThan(0)

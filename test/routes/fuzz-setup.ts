@@ -30,7 +30,11 @@ export async function fuzzTargets(): Promise<{ admin: Target; phone: Target }> {
   ctx.vault.putSecret("sentinel", new TextEncoder().encode("sentinel-value"), "fuzz")
   ctx.vault.putOAuth("gitlab", { access_token: "sentinel-access" }, "fuzz")
   const upload = await ctx.app.handle(
-    new Request(`http://localhost/api/sessions/${session.id}/artifacts?type=log&name=a.log`, { method: "POST", headers: { ...ctx.headers, "content-type": "text/plain" }, body: "log line\n" }),
+    new Request(`http://localhost/api/sessions/${session.id}/artifacts?type=log&name=a.log`, {
+      method: "POST",
+      headers: { ...ctx.headers, "content-type": "text/plain" },
+      body: "log line\n",
+    }),
   )
   const artifact = ((await upload.json()) as { id: string }).id
   const window = (await ctx.call("POST", "/api/pairing")).body as { id: string; url: string }

@@ -15,5 +15,7 @@ test("a fuzz of every documented operation: no 5xx, no hang, a refusal changes n
   const { admin, phone } = await fuzzTargets()
   const a = await fuzz(admin, { runs: 40, seed })
   const p = await fuzz(phone, { runs: 40, seed })
-  console.log(`fuzz: seed ${seed}; ${a.operations + p.operations} operations, ${a.requests + p.requests} requests; admin ${JSON.stringify(a.statuses)}, phone ${JSON.stringify(p.statuses)}`)
+  console.log(
+    `fuzz: seed ${seed}; ${a.operations + p.operations} operations, ${a.requests + p.requests} requests; admin ${JSON.stringify(a.statuses)}, phone ${JSON.stringify(p.statuses)}`,
+  )
 }, 120_000)

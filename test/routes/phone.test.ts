@@ -41,7 +41,11 @@ describe("pairing", () => {
     const paired = await pair({ secret: secretOf(w.url) })
     expect(paired.status).toBe(201)
     expect(paired.headers.get("set-cookie")).toMatch(/^hive_device=[\w.-]+; HttpOnly; Secure; SameSite=Strict; Path=\/; Max-Age=\d+$/)
-    expect((await phoneCall("GET", "/phone/api/me", undefined, { cookie: paired.cookie! })).body).toMatchObject({ name: "phone", platform: "ios", user_agent: "Mobile Safari" })
+    expect((await phoneCall("GET", "/phone/api/me", undefined, { cookie: paired.cookie! })).body).toMatchObject({
+      name: "phone",
+      platform: "ios",
+      user_agent: "Mobile Safari",
+    })
     expect((await pair({ secret: secretOf(w.url) })).body.error.code).toBe("pairing_closed") // single use
     expect((await call("GET", "/api/devices")).body.items).toHaveLength(1)
   })
@@ -88,7 +92,9 @@ describe("pairing", () => {
     expect((await phoneCall("GET", "/phone/api/sessions", undefined, { cookie: a.cookie! })).status).toBe(200)
     const revoked = await call("DELETE", `/api/devices/${a.body.device.id}`)
     expect(revoked.body.revoked_at).toBeGreaterThan(0)
-    expect((await phoneCall("GET", "/phone/api/sessions", undefined, { cookie: a.cookie! })).body).toEqual({ error: { code: "unauthorized", message: "this device was revoked; pair it again" } })
+    expect((await phoneCall("GET", "/phone/api/sessions", undefined, { cookie: a.cookie! })).body).toEqual({
+      error: { code: "unauthorized", message: "this device was revoked; pair it again" },
+    })
     expect((await phoneCall("GET", "/phone/api/sessions", undefined, { cookie: b.cookie! })).status).toBe(200)
     expect((await phoneCall("GET", "/phone/api/sessions")).status).toBe(401)
     expect((await call("GET", "/api/devices")).body.items.map((d: { last_seen_at: number | null }) => d.last_seen_at! > 0)).toEqual([true, true])

@@ -4,7 +4,18 @@ import { testApp } from "../helpers"
 // Issue 15, finding 7: inputs that reached a 500. Every whole number has a range; a limit outside its range
 // is a clear 400 (a limit above the page cap, up to 2^53 - 1, is lowered to it, as documented).
 
-const LISTS = ["/api/projects", "/api/sessions", "/api/worktrees", "/api/secrets", "/api/audit", "/api/approvals", "/api/questions", "/api/events", "/api/sdk-sessions", "/api/search?q=x"]
+const LISTS = [
+  "/api/projects",
+  "/api/sessions",
+  "/api/worktrees",
+  "/api/secrets",
+  "/api/audit",
+  "/api/approvals",
+  "/api/questions",
+  "/api/events",
+  "/api/sdk-sessions",
+  "/api/search?q=x",
+]
 const join = (path: string, q: string) => `${path}${path.includes("?") ? "&" : "?"}${q}`
 
 describe("ranges", () => {

@@ -35,7 +35,12 @@ describe("search", () => {
 
   test("a session or project filter keeps its own events and sessions", async () => {
     const { call, find, session, elsewhere, project } = await setup()
-    await call("POST", "/api/events/batch", { events: [{ kind: "note", session_id: session.id, payload: { text: "pelican" } }, { kind: "note", session_id: elsewhere.id, payload: { text: "pelican" } }] })
+    await call("POST", "/api/events/batch", {
+      events: [
+        { kind: "note", session_id: session.id, payload: { text: "pelican" } },
+        { kind: "note", session_id: elsewhere.id, payload: { text: "pelican" } },
+      ],
+    })
     expect((await find("pelican")).length).toBe(2)
     expect((await find("pelican", `&session=${session.id}`)).map((h) => h.session_id)).toEqual([session.id])
     expect((await find("pelican", `&project=${project.id}`)).map((h) => h.session_id)).toEqual([session.id])
@@ -74,8 +79,10 @@ describe("search", () => {
   })
 
   test("pages through many hits; odd input is never a 500", async () => {
-    const { call, find, session } = await setup()
-    await call("POST", "/api/events/batch", { events: Array.from({ length: 120 }, (_, i) => ({ kind: "k", session_id: session.id, payload: { text: `capybara ${i}` } })) })
+    const { call, session } = await setup()
+    await call("POST", "/api/events/batch", {
+      events: Array.from({ length: 120 }, (_, i) => ({ kind: "k", session_id: session.id, payload: { text: `capybara ${i}` } })),
+    })
     const seen = new Set<string>()
     let cursor: string | null = "0"
     while (cursor !== null) {
@@ -84,7 +91,8 @@ describe("search", () => {
       cursor = page.next_cursor
     }
     expect(seen.size).toBe(120)
-    for (const q of ['"', "AND", "(", "NEAR(a b)", "a OR", "*", "col:x", "\u0000"]) expect((await call("GET", `/api/search?q=${encodeURIComponent(q)}`)).status, q).toBeLessThan(500)
+    for (const q of ['"', "AND", "(", "NEAR(a b)", "a OR", "*", "col:x", "\u0000"])
+      expect((await call("GET", `/api/search?q=${encodeURIComponent(q)}`)).status, q).toBeLessThan(500)
     expect((await call("GET", "/api/search?q=%20%20")).status).toBe(400)
     expect((await call("GET", "/api/search")).status).toBe(400)
     expect((await call("GET", "/api/search?q=x&cursor=-1")).status).toBe(400)

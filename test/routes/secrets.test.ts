@@ -8,7 +8,13 @@ describe("secrets over the API", () => {
     const { call, stores } = await testApp()
     const put = await call("PUT", "/api/secrets/agent_token:alice", { value: "CANARY-api-4411" })
     expect(put.status).toBe(200)
-    expect(put.body).toEqual({ name: "agent_token:alice", key_id: expect.stringMatching(/^[0-9a-f]{8}$/), size: 15, created_at: expect.any(Number), updated_at: expect.any(Number) })
+    expect(put.body).toEqual({
+      name: "agent_token:alice",
+      key_id: expect.stringMatching(/^[0-9a-f]{8}$/),
+      size: 15,
+      created_at: expect.any(Number),
+      updated_at: expect.any(Number),
+    })
     await call("PUT", "/api/secrets/penpot_api_token", { value: "CANARY-api-5522" })
 
     const list = await call("GET", "/api/secrets")
@@ -24,7 +30,10 @@ describe("secrets over the API", () => {
     })
 
     expect((await call("DELETE", "/api/secrets/agent_token:alice")).status).toBe(204)
-    expect(await call("GET", "/api/secrets/agent_token:alice/value")).toMatchObject({ status: 404, body: { error: { message: "secret agent_token:alice not found" } } })
+    expect(await call("GET", "/api/secrets/agent_token:alice/value")).toMatchObject({
+      status: 404,
+      body: { error: { message: "secret agent_token:alice not found" } },
+    })
     const audit = await call("GET", "/api/audit")
     expect(audit.body.items.map((e: { action: string }) => e.action)).toEqual(["set", "set", "reveal", "delete"])
     expect(JSON.stringify(audit.body)).not.toContain("CANARY")
@@ -50,7 +59,12 @@ describe("secrets over the API", () => {
     db.run("UPDATE secrets SET envelope = ? WHERE name = 'ok'", [envelope])
     const res = await call("GET", "/api/secrets/ok/value")
     expect(res.status).toBe(409)
-    expect(res.body).toEqual({ error: { code: "secret_corrupted", message: "secret ok cannot be decrypted: authentication failed (the stored value was altered or moved); set it again" } })
+    expect(res.body).toEqual({
+      error: {
+        code: "secret_corrupted",
+        message: "secret ok cannot be decrypted: authentication failed (the stored value was altered or moved); set it again",
+      },
+    })
   })
 
   test("materialize one secret, or one file per agent under a prefix", async () => {
@@ -107,7 +121,13 @@ describe("secrets over the API", () => {
 describe("operator oauth tokens over the API", () => {
   test("upsert, metadata without tokens, audited reveal, delete", async () => {
     const { call } = await testApp()
-    const put = await call("PUT", "/api/oauth/gitlab", { access_token: "CANARY-gl-access", refresh_token: "CANARY-gl-refresh", expires_at: 1_900_000_000_000, scope: "api", account: "me" })
+    const put = await call("PUT", "/api/oauth/gitlab", {
+      access_token: "CANARY-gl-access",
+      refresh_token: "CANARY-gl-refresh",
+      expires_at: 1_900_000_000_000,
+      scope: "api",
+      account: "me",
+    })
     expect(put.body).toMatchObject({ forge: "gitlab", has_refresh_token: true, scope: "api", account: "me", expires_at: 1_900_000_000_000 })
     for (const res of [put, await call("GET", "/api/oauth"), await call("GET", "/api/oauth/gitlab")]) expect(JSON.stringify(res.body)).not.toContain("CANARY")
     expect((await call("GET", "/api/oauth/gitlab/tokens")).body).toMatchObject({ access_token: "CANARY-gl-access", refresh_token: "CANARY-gl-refresh" })

@@ -32,22 +32,46 @@ describe("turn stats", () => {
         cache_creation_tokens: 0,
         total_duration_ms: 210,
         p95_duration_ms: 19, // nearest rank: the ceil(0.95 * 20) = 19th shortest
-        top_tools: [{ tool: "Read", calls: 40 }, { tool: "Bash", calls: 10 }, { tool: "Edit", calls: 9 }],
+        top_tools: [
+          { tool: "Read", calls: 40 },
+          { tool: "Bash", calls: 10 },
+          { tool: "Edit", calls: 9 },
+        ],
       },
-      { key: "bob", turns: 3, input_tokens: 0, output_tokens: 21, cache_read_tokens: 0, cache_creation_tokens: 0, total_duration_ms: 9, p95_duration_ms: 5, top_tools: [] },
+      {
+        key: "bob",
+        turns: 3,
+        input_tokens: 0,
+        output_tokens: 21,
+        cache_read_tokens: 0,
+        cache_creation_tokens: 0,
+        total_duration_ms: 9,
+        p95_duration_ms: 5,
+        top_tools: [],
+      },
     ])
     const byModel = (await call("GET", "/api/stats/turns/summary?by=model&agent=alice")).body.items
-    expect(byModel.map((r: { key: string; turns: number }) => [r.key, r.turns])).toEqual([["haiku", 10], ["opus", 10]])
+    expect(byModel.map((r: { key: string; turns: number }) => [r.key, r.turns])).toEqual([
+      ["haiku", 10],
+      ["opus", 10],
+    ])
     const byDay = (await call("GET", "/api/stats/turns/summary?by=day")).body.items
-    expect(byDay.map((r: { key: string; turns: number }) => [r.key, r.turns])).toEqual([["2026-11-20", 18], ["2026-11-21", 5]])
+    expect(byDay.map((r: { key: string; turns: number }) => [r.key, r.turns])).toEqual([
+      ["2026-11-20", 18],
+      ["2026-11-21", 5],
+    ])
     const window = (await call("GET", `/api/stats/turns/summary?by=agent&since=${day2}`)).body.items
     expect(window.map((r: { key: string; turns: number }) => [r.key, r.turns])).toEqual([["alice", 5]])
   })
 
   test("bad turns are 400s naming the field", async () => {
     const { call } = await testApp()
-    expect((await call("POST", "/api/stats/turns", { agent: "a", started_at: 10, ended_at: 5 })).body.error.message).toBe('field "ended_at": must not be before started_at')
-    expect((await call("POST", "/api/stats/turns", { agent: "a", started_at: 1, ended_at: 2, input_tokens: -1 })).body.error.message).toContain('"input_tokens"')
+    expect((await call("POST", "/api/stats/turns", { agent: "a", started_at: 10, ended_at: 5 })).body.error.message).toBe(
+      'field "ended_at": must not be before started_at',
+    )
+    expect((await call("POST", "/api/stats/turns", { agent: "a", started_at: 1, ended_at: 2, input_tokens: -1 })).body.error.message).toContain(
+      '"input_tokens"',
+    )
     expect((await call("POST", "/api/stats/turns", { agent: "a", started_at: 1, ended_at: 2, tool_call_breakdown: { Read: "x" } })).status).toBe(400)
     expect((await call("GET", "/api/stats/turns/summary?by=week")).body.error.message).toBe('query field "by": must be one of agent, model, day')
   })

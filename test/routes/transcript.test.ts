@@ -11,7 +11,7 @@ describe("transcripts", () => {
     const { call } = await testApp()
     const path = join(tempDir(), "big.jsonl")
     const lines = Array.from({ length: 20_000 }, (_, i) => (i === 12_345 ? "{not json" : line(i)))
-    writeFileSync(path, lines.join("\n") + "\n")
+    writeFileSync(path, `${lines.join("\n")}\n`)
     const session = (await call("POST", "/api/sessions", { transcript_path: path })).body
     const seen: unknown[] = []
     let cursor = 0
@@ -63,11 +63,24 @@ describe("transcripts", () => {
   test("a transcript is searchable once indexed; indexing again adds only what was written since", async () => {
     const { call } = await testApp()
     const path = join(tempDir(), "s.jsonl")
-    const entry = (text: string) => JSON.stringify({ type: "assistant", message: { role: "assistant", content: [{ type: "text", text }, { type: "tool_use", input: { command: "ls" } }] } })
+    const entry = (text: string) =>
+      JSON.stringify({
+        type: "assistant",
+        message: {
+          role: "assistant",
+          content: [
+            { type: "text", text },
+            { type: "tool_use", input: { command: "ls" } },
+          ],
+        },
+      })
     writeFileSync(path, `${entry("the quokka refactor is done")}\n{broken\n`)
     const session = (await call("POST", "/api/sessions", { transcript_path: path })).body
     expect((await call("GET", "/api/search?q=quokka")).body.items).toEqual([])
-    const [a, b] = await Promise.all([call("POST", `/api/sessions/${session.id}/transcript/index`), call("POST", `/api/sessions/${session.id}/transcript/index`)])
+    const [a, b] = await Promise.all([
+      call("POST", `/api/sessions/${session.id}/transcript/index`),
+      call("POST", `/api/sessions/${session.id}/transcript/index`),
+    ])
     expect(a.body.indexed_entries + b.body.indexed_entries).toBe(1) // concurrent calls never index twice
     const hits = (await call("GET", `/api/search?q=quokka&session=${session.id}`)).body.items
     expect(hits).toEqual([expect.objectContaining({ kind: "transcript", id: `${session.id}:0`, session_id: session.id })])
@@ -83,7 +96,9 @@ describe("transcripts", () => {
   test("clear errors: a missing file is a 404, a bad cursor a 400, a session without a transcript a 404", async () => {
     const { call } = await testApp()
     const gone = (await call("POST", "/api/sessions", { transcript_path: "/nowhere/x.jsonl" })).body
-    expect((await call("GET", `/api/sessions/${gone.id}/transcript`)).body).toEqual({ error: { code: "not_found", message: "transcript file /nowhere/x.jsonl not found" } })
+    expect((await call("GET", `/api/sessions/${gone.id}/transcript`)).body).toEqual({
+      error: { code: "not_found", message: "transcript file /nowhere/x.jsonl not found" },
+    })
     const path = join(tempDir(), "t.jsonl")
     writeFileSync(path, `${line(0)}\n`)
     const s = (await call("POST", "/api/sessions", { transcript_path: path })).body

@@ -16,7 +16,10 @@ function rawFiles(home: string) {
   if (existsSync(backups)) files.push(...readdirSync(backups).map((f) => join(backups, f)))
   return files.map((f) => ({ f, data: readFileSync(f) }))
 }
-const leaks = (home: string, needle: Uint8Array | string) => rawFiles(home).filter(({ data }) => data.includes(Buffer.from(needle))).map(({ f }) => f)
+const leaks = (home: string, needle: Uint8Array | string) =>
+  rawFiles(home)
+    .filter(({ data }) => data.includes(Buffer.from(needle)))
+    .map(({ f }) => f)
 
 describe("the vault", () => {
   test("set and reveal round-trip; the audit log records who did what, never the value", async () => {

@@ -65,7 +65,9 @@ test("plaintext canaries through every flow never reach the database, WAL, backu
   for (const { where, bytes } of haystacks) for (let n = 1; n <= 8; n++) if (bytes.includes(canary(n))) hits.push(`${canary(n)} in ${where}`)
   expect(scanned.some((f) => f.endsWith("hive.db"))).toBe(true)
   expect(scanned.filter((f) => f.includes("/backups/")).length).toBeGreaterThanOrEqual(3)
-  console.log(`canary: 8 canaries, ${haystacks.length} files and logs scanned (${haystacks.reduce((n, h) => n + h.bytes.length, 0)} bytes), ${hits.length} hits`)
+  console.log(
+    `canary: 8 canaries, ${haystacks.length} files and logs scanned (${haystacks.reduce((n, h) => n + h.bytes.length, 0)} bytes), ${hits.length} hits`,
+  )
   expect(hits).toEqual([])
   expect(statSync(exportFile).size).toBeGreaterThan(0)
 }, 300_000)

@@ -32,5 +32,7 @@ test("disk full: writes get a clear 507, reads keep working, writes come back on
   expect(f.batchAfterFree).toBe(201)
   expect(f.lost).toBe(0)
   expect(f.integrity).toBe("ok")
-  console.log(`disk-full: ${f.acknowledged} acknowledged until the 2 MiB disk filled, then 507 (single events, then batches on the ingest worker); reads served; writes back after freeing space; 0 lost; integrity ok`)
+  console.log(
+    `disk-full: ${f.acknowledged} acknowledged until the 2 MiB disk filled, then 507 (single events, then batches on the ingest worker); reads served; writes back after freeing space; 0 lost; integrity ok`,
+  )
 }, 180_000)

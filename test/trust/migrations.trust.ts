@@ -1,4 +1,4 @@
-import { Database } from "bun:sqlite"
+import type { Database } from "bun:sqlite"
 import { expect, test } from "bun:test"
 import { existsSync } from "node:fs"
 import { hive } from "../helpers"

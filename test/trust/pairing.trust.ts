@@ -50,7 +50,9 @@ test("through a real phone listener: 1,000 wrong codes evaluate at most 5 per wi
     expect(rebinding.status).toBe(403)
     const cors = await fetch(`${server.url}/api/projects`, { headers: { ...admin, origin: "https://evil.example" } })
     expect(cors.headers.get("access-control-allow-origin")).toBeNull()
-    console.log(`pairing: ${attempts} wrong guesses over 11 windows (500 sequential, 10 x 50 parallel), ${evaluated} evaluated (at most 5 a window), 0 accepted`)
+    console.log(
+      `pairing: ${attempts} wrong guesses over 11 windows (500 sequential, 10 x 50 parallel), ${evaluated} evaluated (at most 5 a window), 0 accepted`,
+    )
   } finally {
     server.proc.kill("SIGTERM")
     await server.proc.exited

@@ -6,7 +6,11 @@ import { cliEnv, hive } from "../helpers"
 
 test("ciphertext tampered or moved by raw file edits, a wrong key, a missing key: refused clearly, nothing revealed", async () => {
   const env = { ...cliEnv(), HIVE_MASTER_KEY: "" }
-  for (const [name, value] of [["first", "value-one"], ["second", "value-two"]] as const) expect((await hive(["secrets", "set", name], env, value)).code).toBe(0)
+  for (const [name, value] of [
+    ["first", "value-one"],
+    ["second", "value-two"],
+  ] as const)
+    expect((await hive(["secrets", "set", name], env, value)).code).toBe(0)
   const dbPath = join(env.HIVE_HOME, "hive.db")
   const edit = (fn: (db: Database) => void) => {
     const db = new Database(dbPath)

@@ -37,14 +37,27 @@ test(`through the tunnel: ${RESTARTS} tunnel-server restarts, the phone's stream
   const token = (await hive(["token", "create", "--name", "trust"], env)).stdout.trim()
   const server = await startServer(["bun", MAIN], env, 15_000, ["--tunnel"])
   const admin = { authorization: `Bearer ${token}`, "content-type": "application/json" }
-  const tunnelStatus = async () => (await (await fetch(`${server.url}/api/tunnel`, { headers: admin })).json()) as { status: string; public_url: string | null; reconnects: number }
-  const upAt = () => until("the tunnel to be up", async () => { const s = await tunnelStatus(); return s.status === "up" && s.public_url }, 30_000)
+  const tunnelStatus = async () =>
+    (await (await fetch(`${server.url}/api/tunnel`, { headers: admin })).json()) as { status: string; public_url: string | null; reconnects: number }
+  const upAt = () =>
+    until(
+      "the tunnel to be up",
+      async () => {
+        const s = await tunnelStatus()
+        return s.status === "up" && s.public_url
+      },
+      30_000,
+    )
   try {
     let publicUrl = await upAt()
     const pairUrl = new URL(((await (await fetch(`${server.url}/api/pairing`, { method: "POST", headers: admin })).json()) as { url: string }).url)
     const basic = `Basic ${btoa(`${pairUrl.username}:${pairUrl.password}`)}`
     const through = (path: string, init: RequestInit = {}) =>
-      fetch(`${publicUrl}${path}`, { ...init, headers: { authorization: basic, ...(init.headers as Record<string, string>) }, signal: AbortSignal.timeout(10_000) })
+      fetch(`${publicUrl}${path}`, {
+        ...init,
+        headers: { authorization: basic, ...(init.headers as Record<string, string>) },
+        signal: AbortSignal.timeout(10_000),
+      })
 
     // The tunnel's basic auth first: nothing answers without the password, or with a wrong one.
     expect((await fetch(`${publicUrl}/health`)).status).toBe(401)
@@ -57,9 +70,11 @@ test(`through the tunnel: ${RESTARTS} tunnel-server restarts, the phone's stream
     const windowCode = ((await (await fetch(`${server.url}/api/pairing`, { method: "POST", headers: admin })).json()) as { code: string }).code
     const guesses = await Promise.all(
       Array.from({ length: 200 }, (_, i) =>
-        through("/pair", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ code: String((Number(windowCode) + 1 + i) % 1_000_000).padStart(6, "0") }) }).then(
-          async (r) => ((await r.json()) as { error?: { code: string } }).error?.code,
-        ),
+        through("/pair", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ code: String((Number(windowCode) + 1 + i) % 1_000_000).padStart(6, "0") }),
+        }).then(async (r) => ((await r.json()) as { error?: { code: string } }).error?.code),
       ),
     )
     const evaluated = guesses.filter((g) => g === "wrong_pairing_proof").length
@@ -68,10 +83,19 @@ test(`through the tunnel: ${RESTARTS} tunnel-server restarts, the phone's stream
 
     // A phone pairs through the tunnel and follows the event stream across tunnel-server restarts.
     const w = (await (await fetch(`${server.url}/api/pairing`, { method: "POST", headers: admin })).json()) as { code: string }
-    const paired = await through("/pair", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ code: w.code, name: "trust phone" }) })
+    const paired = await through("/pair", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ code: w.code, name: "trust phone" }),
+    })
     expect(paired.status).toBe(201)
     const cookie = paired.headers.get("set-cookie")!.split(";")[0]!
-    const post = async (n: number) => ((await (await fetch(`${server.url}/api/events`, { method: "POST", headers: admin, body: JSON.stringify({ kind: "trust.tunnel", payload: { n } }) })).json()) as { id: number }).id
+    const post = async (n: number) =>
+      (
+        (await (
+          await fetch(`${server.url}/api/events`, { method: "POST", headers: admin, body: JSON.stringify({ kind: "trust.tunnel", payload: { n } }) })
+        ).json()) as { id: number }
+      ).id
 
     const posted: number[] = []
     const seen = new Set<number>()
@@ -79,7 +103,9 @@ test(`through the tunnel: ${RESTARTS} tunnel-server restarts, the phone's stream
     const reconnectMs: number[] = []
     for (let round = 0; round <= RESTARTS; round++) {
       // Follow the stream from where the phone left off (what EventSource does after a drop).
-      const stream = await through("/phone/api/events/stream", { headers: { cookie, accept: "text/event-stream", ...(lastSeen ? { "last-event-id": String(lastSeen) } : {}) } })
+      const stream = await through("/phone/api/events/stream", {
+        headers: { cookie, accept: "text/event-stream", ...(lastSeen ? { "last-event-id": String(lastSeen) } : {}) },
+      })
       expect(stream.status).toBe(200)
       for (let i = 0; i < 3; i++) posted.push(await post(round * 10 + i))
       const ids = await readIds(stream, (got) => posted.every((id) => seen.has(id) || got.includes(id)))
@@ -103,7 +129,9 @@ test(`through the tunnel: ${RESTARTS} tunnel-server restarts, the phone's stream
     await server.drained
     // The password is derived when needed: never stored, never logged.
     const home = env.HIVE_HOME
-    const files = readdirSync(home).filter((f) => f.startsWith("hive.db")).map((f) => readFileSync(join(home, f)))
+    const files = readdirSync(home)
+      .filter((f) => f.startsWith("hive.db"))
+      .map((f) => readFileSync(join(home, f)))
     expect(files.length).toBeGreaterThan(0)
     expect(Buffer.concat([...files, Buffer.from(server.log())]).includes(pairUrl.password)).toBe(false)
     console.log(

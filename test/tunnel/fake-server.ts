@@ -48,9 +48,19 @@ export async function startFakeTunnelServer(opts: { maxConn?: number; port?: num
     const record = { path, subdomain: requested, username: query.get("username"), password: query.get("password"), status: 200 }
     registrations.push(record)
     if (requested !== null && !SUBDOMAIN.test(requested)) return { status: (record.status = 403), body: { message: "Invalid subdomain" } }
-    if (state.refuseAll || (requested !== null && (taken.has(requested) || clients.has(requested)))) return { status: (record.status = 409), body: { message: `Subdomain ${requested ?? "(random)"} is in use` } }
+    if (state.refuseAll || (requested !== null && (taken.has(requested) || clients.has(requested))))
+      return { status: (record.status = 409), body: { message: `Subdomain ${requested ?? "(random)"} is in use` } }
     const id = requested ?? `rnd${Math.random().toString(36).slice(2, 10)}`
-    const client: Client = { id, password: record.password, tunnels: createNetServer(), publicServer: createNetServer(), idle: [], waiting: [], sockets: new Set(), publics: new Set() }
+    const client: Client = {
+      id,
+      password: record.password,
+      tunnels: createNetServer(),
+      publicServer: createNetServer(),
+      idle: [],
+      waiting: [],
+      sockets: new Set(),
+      publics: new Set(),
+    }
     client.tunnels.on("connection", (socket) => {
       client.sockets.add(socket)
       socket.on("error", () => {})
@@ -94,10 +104,7 @@ export async function startFakeTunnelServer(opts: { maxConn?: number; port?: num
       // One request per public connection, so basic auth is checked on every request: the request asks the
       // local server to close after answering, and the public connection goes with it.
       const [requestHead, ...rest] = [head.subarray(0, end).toString("latin1"), head.subarray(end)]
-      const forwarded = Buffer.concat([
-        Buffer.from(requestHead.replace(/\r\nconnection:[^\r\n]*/gi, "") + "\r\nConnection: close", "latin1"),
-        ...rest,
-      ])
+      const forwarded = Buffer.concat([Buffer.from(`${requestHead.replace(/\r\nconnection:[^\r\n]*/gi, "")}\r\nConnection: close`, "latin1"), ...rest])
       const splice = (tunnel: Socket) => {
         tunnel.write(forwarded)
         tunnel.pipe(pub)

@@ -17,10 +17,14 @@ test("hive serve --tunnel: status up, hive pair hands out the tunnel URL, a phon
   const server = await startServer(["bun", MAIN], env, 15_000, ["--tunnel"])
   cleanups.push(() => server.proc.kill("SIGKILL"))
 
-  const status = await until("hive tunnel status to say up", async () => {
-    const r = await hive(["tunnel", "status", "--json"], env)
-    return r.code === 0 && (JSON.parse(r.stdout) as { status: string; public_url: string })
-  }, 20_000)
+  const status = await until(
+    "hive tunnel status to say up",
+    async () => {
+      const r = await hive(["tunnel", "status", "--json"], env)
+      return r.code === 0 && (JSON.parse(r.stdout) as { status: string; public_url: string })
+    },
+    20_000,
+  )
   expect(status).toMatchObject({ status: "up", subdomain_source: "install", reason: null })
   const [registration] = fake.registrations
   expect(registration!.subdomain).toMatch(/^hive-[0-9a-f]{12}$/)

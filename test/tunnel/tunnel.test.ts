@@ -98,7 +98,11 @@ describe("the tunnel, through a fake localtunnel server", () => {
     tunnel.start()
     await up()
     const w = (await call("POST", "/api/pairing")).body as { code: string }
-    const paired = await publicFetch("/pair", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ code: w.code, name: "pixel" }) })
+    const paired = await publicFetch("/pair", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ code: w.code, name: "pixel" }),
+    })
     expect(paired.status).toBe(201)
     const cookie = paired.headers.get("set-cookie")!.split(";")[0]!
 
@@ -187,7 +191,10 @@ describe("the tunnel, through a fake localtunnel server", () => {
     const down = await until("a 409 on the fallback too", () => tunnel.status().status === "down" && tunnel.status())
     expect(down.reason).toContain("refused a random subdomain too")
     expect(down.reason).toContain("retrying in")
-    expect(fake.registrations.slice(0, 2).map((r) => [r.subdomain, r.status])).toEqual([[settings.subdomain, 409], [null, 409]])
+    expect(fake.registrations.slice(0, 2).map((r) => [r.subdomain, r.status])).toEqual([
+      [settings.subdomain, 409],
+      [null, 409],
+    ])
     fake.refuseAll = false
     expect((await up()).subdomain_source).toBe("install")
   })
@@ -253,10 +260,25 @@ describe("serveTunnel: what hive serve runs", () => {
     const listener = t.phone.listen({ port: 0, hostname: "127.0.0.1" })
     cleanups.push(() => listener.server?.stop(true))
     const run = (flag: boolean) =>
-      serveTunnel({ flag, config: { server: fake.url, probeIntervalMs: 200 }, stores: t.stores, vault: t.vault, logger: silentLogger, localHost: "127.0.0.1", localPort: listener.server!.port! })
+      serveTunnel({
+        flag,
+        config: { server: fake.url, probeIntervalMs: 200 },
+        stores: t.stores,
+        vault: t.vault,
+        logger: silentLogger,
+        localHost: "127.0.0.1",
+        localPort: listener.server!.port!,
+      })
 
     // A row left by a server that was killed (its pid is gone) is not shown as the current status.
-    t.stores.tunnel.save(2 ** 22 + 12345, { status: "up", reason: null, since: 1, public_url: "http://gone.example", subdomain_source: "install", reconnects: 0 })
+    t.stores.tunnel.save(2 ** 22 + 12345, {
+      status: "up",
+      reason: null,
+      since: 1,
+      public_url: "http://gone.example",
+      subdomain_source: "install",
+      reconnects: 0,
+    })
     expect(await run(false)).toBeNull()
     expect(t.stores.tunnel.get()).toBeNull()
     expect(fake.registrations).toEqual([])

@@ -15,7 +15,15 @@ afterAll(async () => void (await browser?.close()))
 async function phoneContext() {
   browser ??= await chromium.launch({
     executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   })
   return browser.newContext({
     viewport: { width: 375, height: 812 },
@@ -36,7 +44,10 @@ async function onPhone(name: string, env: Record<string, string>, serveArgs: str
   const server = await startServer(["bun", MAIN], env, 15_000, serveArgs)
   const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" }
   const admin: Admin = async (method, path, payload) =>
-    (await (await fetch(`${server.url}${path}`, { method, headers, body: payload === undefined ? undefined : JSON.stringify(payload) })).json()) as Record<string, any>
+    (await (await fetch(`${server.url}${path}`, { method, headers, body: payload === undefined ? undefined : JSON.stringify(payload) })).json()) as Record<
+      string,
+      any
+    >
   let page: Page | undefined
   try {
     page = await (await phoneContext()).newPage()
@@ -75,7 +86,9 @@ test("pair with the page at 375 px, approve an approval, answer a question, see 
     // Readable at 375 px: no horizontal scroll, touch targets at least 44 px tall.
     // The callback runs in the page (a string, so this file needs no DOM types).
     expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(375)
-    const heights = await page.locator("button:visible").evaluateAll((bs) => bs.map((b) => (b as unknown as { getBoundingClientRect(): { height: number } }).getBoundingClientRect().height))
+    const heights = await page
+      .locator("button:visible")
+      .evaluateAll((bs) => bs.map((b) => (b as unknown as { getBoundingClientRect(): { height: number } }).getBoundingClientRect().height))
     expect(Math.min(...heights)).toBeGreaterThanOrEqual(44)
 
     await page.locator(".approval textarea").fill("looks good from the train")
