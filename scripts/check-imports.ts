@@ -22,10 +22,13 @@ export const MAY_IMPORT: Record<string, string[]> = {
   tunnel: ["db", "secrets", "errors", "log", "config"],
   jobs: ["db", "secrets", "artifacts", "hooks", "errors", "log", "config", "workers"],
   web: [],
-  routes: ["db", "secrets", "auth", "artifacts", "transcripts", "hooks", "tunnel", "jobs", "web", "pulse", "errors", "log", "config"],
-  server: ["routes", "db", "secrets", "auth", "artifacts", "jobs", "tunnel", "pulse", "errors", "log", "config", "openapi"],
+  // routes name the Hive type (what each plugin takes) but never build it.
+  routes: ["hive", "db", "secrets", "auth", "artifacts", "transcripts", "hooks", "tunnel", "jobs", "web", "pulse", "errors", "log", "config"],
+  hive: ["db", "secrets", "auth", "artifacts", "jobs", "routes", "pulse", "errors", "log", "config"],
+  server: ["hive", "routes", "openapi"],
   openapi: [],
   cli: [
+    "hive",
     "server",
     "routes",
     "db",

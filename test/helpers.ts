@@ -13,7 +13,8 @@ import { createStores } from "../src/db/stores"
 import { silentLogger, type Logger } from "../src/log"
 import { unlock } from "../src/secrets/unlock"
 import { createVault } from "../src/secrets/vault"
-import { appDeps, createAdminApp, createPhoneApp, createShared } from "../src/server"
+import { createHive } from "../src/hive"
+import { createAdminApp, createPhoneApp } from "../src/server"
 
 export const ROOT = join(import.meta.dir, "..")
 export const MAIN = join(ROOT, "src", "main.ts")
@@ -48,23 +49,26 @@ export async function migratedDb(): Promise<{ db: Database; home: string; config
 export async function testApp(
   opts: { maxBodyBytes?: number; maxArtifactBytes?: number; vault?: Parameters<typeof createVault>[3]; logger?: Logger; materializeDirs?: string[] } = {},
 ) {
-  const { db, home, config } = await migratedDb()
+  const migrated = await migratedDb()
+  const { db, home } = migrated
+  const config: Config.Config = {
+    ...migrated.config,
+    version: "test",
+    maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024,
+    ...(opts.maxArtifactBytes ? { maxArtifactBytes: opts.maxArtifactBytes } : {}),
+    ...(opts.materializeDirs ? { materializeDirs: opts.materializeDirs } : {}),
+  }
   const stores = createStores(db)
   const keyFile = config.masterKey.file
   const keys = unlock(config, stores)
   const auth = createAuth(keys, stores.tokens, Date.now, stores.pairing.state)
   const vault = createVault(db, stores, keys, opts.vault)
-  const deps = appDeps(config, { db, stores, auth, vault, keys }, opts.logger ?? silentLogger, {
-    version: "test",
-    maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024,
-    ...(opts.maxArtifactBytes ? { maxArtifactBytes: opts.maxArtifactBytes } : {}),
-    ...(opts.materializeDirs ? { materializeDirs: opts.materializeDirs } : {}),
-  })
-  const { blobs, scheduler, pairingService } = deps
-  const shared = createShared(db, stores.events)
-  const app = createAdminApp(deps, shared)
+  // The same composition root as hive serve (src/hive.ts).
+  const hive = createHive(config, { db, stores, auth, vault, keys }, opts.logger ?? silentLogger)
+  const { blobs, scheduler, pairing: pairingService } = hive
+  const app = createAdminApp(hive)
   /** The phone listener's app, over the same database. */
-  const phone = createPhoneApp(deps, shared)
+  const phone = createPhoneApp(hive)
   const jwtKey = keys.subKey(keys.current(), "jwt")
   const { token, row } = await auth.issue("test", 3600_000)
   const headers = { authorization: `Bearer ${token}` }
@@ -93,8 +97,7 @@ export async function testApp(
     blobs,
     pairingService,
     phone,
-    deps,
-    shared,
+    hive,
     jwtKey,
     token,
     tokenId: row.id,

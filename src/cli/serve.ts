@@ -4,7 +4,8 @@ import { close } from "../db/open"
 import { createCheckpointer } from "../db/checkpointer"
 import { schemaVersion } from "../db/migrate"
 import { createLogger } from "../log"
-import { appDeps, createAdminApp, createPhoneApp, createShared } from "../server"
+import { createHive } from "../hive"
+import { createAdminApp, createPhoneApp } from "../server"
 import { clearRunning, markRunning } from "./server-lock"
 import { HOME_OPTION, noExtra, parse } from "./args"
 import { prepare } from "./home"
@@ -63,16 +64,15 @@ export async function run(argv: string[]): Promise<number> {
   const shutdown = new AbortController()
   let phoneUrl = `http://${config.host}:${config.phonePort}`
   let tunnel: Awaited<ReturnType<typeof serveTunnel>> = null
-  const deps = appDeps(config, prepared, logger, {
+  const hive = createHive(config, prepared, logger, {
     // Through the tunnel while it is up (a phone anywhere can open that), else the listener itself.
     phoneBaseUrl: () => tunnel?.phoneUrl() ?? phoneUrl,
-    streams: { heartbeatMs: config.sseHeartbeatMs, maxStreams: config.maxStreams, shutdown: shutdown.signal, open: { active: 0 } },
+    shutdown: shutdown.signal,
   })
-  const scheduler = deps.scheduler
-  const shared = createShared(db, prepared.stores.events, { logger })
-  const checkpointer = createCheckpointer(db, config.dbPath, { logger, writtenElsewhere: () => shared.ingest.rowsOffThread })
-  const app = createAdminApp(deps, shared)
-  const phoneApp = createPhoneApp(deps, shared)
+  const scheduler = hive.scheduler
+  const checkpointer = createCheckpointer(db, config.dbPath, { logger, writtenElsewhere: () => hive.ingest.rowsOffThread })
+  const app = createAdminApp(hive)
+  const phoneApp = createPhoneApp(hive)
 
   // No maxRequestBodySize near our limit: Bun would answer a declared Content-Length over it with an empty
   // 413 before hive sees the request. The app refuses those on the header, and counts bytes of chunked bodies.
@@ -158,7 +158,7 @@ export async function run(argv: string[]): Promise<number> {
   })
   // Every request has been answered, so the event writer has nothing in flight; its connection closes first.
   // A job stops at its next pause; one that cannot (a backup mid-copy) is not waited for past the grace.
-  await Promise.all([scheduler.drain(Math.max(0, GRACE_MS - (Date.now() - stoppingAt))), tunnelClosed, shared.ingest.stop(), checkpointer.stop()])
+  await Promise.all([scheduler.drain(Math.max(0, GRACE_MS - (Date.now() - stoppingAt))), tunnelClosed, hive.ingest.stop(), checkpointer.stop()])
   prepared.stores.tunnel.clear(process.pid)
   close(db)
   clearRunning(config.home)

@@ -1,13 +1,11 @@
 import { Elysia, t } from "elysia"
-import type * as Agents from "../db/agents"
-import type { GroupCommit } from "../db/group-commit"
-import type { Vault } from "../secrets/vault"
+import type { Hive } from "../hive"
 import { Body, Query, Text } from "./schemas"
 
 export const AGENT_NAME = "^(?!operator$)[a-z0-9][a-z0-9._-]{0,62}$"
 const Name = t.Object({ name: t.String({ pattern: AGENT_NAME, description: "lower-case letters, digits, . _ -; 'operator' is reserved" }) })
 
-export const agents = (store: Agents.Store, commit: GroupCommit, vault: Vault) =>
+export const agents = ({ stores: { agents: store }, commit, vault }: Pick<Hive, "stores" | "commit" | "vault">) =>
   new Elysia({ name: "routes.agents", prefix: "/agents", detail: { tags: ["agents"] } })
     .post("/", async ({ body, status }) => status(201, await commit.run(() => store.create(body.name, body.model))), {
       body: Body({ name: t.String({ pattern: AGENT_NAME }), model: t.Optional(Text(200, 1)) }),

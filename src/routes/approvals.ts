@@ -1,9 +1,8 @@
 import { Elysia, t } from "elysia"
-import type * as Broker from "../db/broker"
-import type { GroupCommit } from "../db/group-commit"
+import type { Hive } from "../hive"
 import { Body, Id, Nullable, OneOf, Page, Query, Text } from "./schemas"
 
-export const approvals = (broker: Broker.Store, commit: GroupCommit) =>
+export const approvals = ({ stores: { broker }, commit }: Pick<Hive, "stores" | "commit">) =>
   new Elysia({ name: "routes.approvals", prefix: "/approvals", detail: { tags: ["broker"] } })
     .post("/", async ({ body, status }) => status(201, await commit.run(() => broker.requestApproval(body))), {
       body: Body({ agent: Text(64, 1), kind: Text(64, 1), ref: t.Optional(Nullable(Text(500))), note: t.Optional(Nullable(Text(10_000))) }),

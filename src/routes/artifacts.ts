@@ -1,13 +1,10 @@
 import { Elysia, t } from "elysia"
+import type { Hive } from "../hive"
 import { statSync } from "node:fs"
-import { parseRange, type Blobs } from "../artifacts/blobs"
+import { parseRange } from "../artifacts/blobs"
 import { listBackups } from "../db/backup"
-import type * as Artifacts from "../db/artifacts"
-import type { GroupCommit } from "../db/group-commit"
 import { HiveError } from "../errors"
 import { Id, Page } from "./schemas"
-
-export type StorageDeps = { dbPath: string; backupsDir: string }
 
 const UPLOAD = /^[a-z]+:\/\/[^/]+\/api\/sessions\/[^/?]+\/artifacts\/?(\?|$)/
 /** The one route whose body is a file, not JSON: it gets the artifact size limit and is streamed, never parsed. */
@@ -56,7 +53,12 @@ const fileSize = (path: string) => {
   }
 }
 
-export const artifacts = (store: Artifacts.Store, blobs: Blobs, commit: GroupCommit, limit: number, paths: StorageDeps) =>
+export const artifacts = ({
+  stores: { artifacts: store },
+  blobs,
+  commit,
+  config: { maxArtifactBytes: limit, dbPath, backupsDir },
+}: Pick<Hive, "stores" | "blobs" | "commit" | "config">) =>
   new Elysia({ name: "routes.artifacts", detail: { tags: ["artifacts"] } })
     .post(
       "/sessions/:id/artifacts",
@@ -113,8 +115,8 @@ export const artifacts = (store: Artifacts.Store, blobs: Blobs, commit: GroupCom
     )
     .get("/storage", () => {
       const files = blobs.files()
-      const database = fileSize(paths.dbPath) + fileSize(`${paths.dbPath}-wal`) + fileSize(`${paths.dbPath}-shm`)
+      const database = fileSize(dbPath) + fileSize(`${dbPath}-wal`) + fileSize(`${dbPath}-shm`)
       const artifactBytes = files.reduce((n, f) => n + f.bytes, 0)
-      const backups = listBackups(paths.backupsDir).reduce((n, b) => n + b.bytes, 0)
+      const backups = listBackups(backupsDir).reduce((n, b) => n + b.bytes, 0)
       return { total_bytes: database + artifactBytes + backups, by_kind: { database, artifacts: artifactBytes, backups }, sessions: store.usageBySession() }
     })

@@ -1,9 +1,8 @@
 import { Elysia, t } from "elysia"
-import type * as Commands from "../db/commands"
-import type { GroupCommit } from "../db/group-commit"
+import type { Hive } from "../hive"
 import { Body, Id, Int, Query, Text } from "./schemas"
 
-export const commands = (store: Commands.Store, commit: GroupCommit) =>
+export const commands = ({ stores: { commands: store }, commit }: Pick<Hive, "stores" | "commit">) =>
   new Elysia({ name: "routes.commands", prefix: "/commands", detail: { tags: ["commands"] } })
     .post(
       "/",

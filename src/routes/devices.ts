@@ -1,6 +1,5 @@
 import { Elysia } from "elysia"
-import type { PairingService } from "../auth/pairing"
-import type * as Pairing from "../db/pairing"
+import type { Hive } from "../hive"
 import { notFound } from "../errors"
 import { Id } from "./schemas"
 
@@ -8,7 +7,7 @@ import { Id } from "./schemas"
 export const pairingUrl = (base: string, secret: string) => `${base.replace(/\/$/, "")}/#pair=${secret}`
 
 /** Admin side of pairing: open a window (with its QR code), list and revoke devices. */
-export const devices = (pairing: PairingService, store: Pairing.Store, phoneBaseUrl: () => string) => {
+export const devices = ({ pairing, stores: { pairing: store }, phoneBaseUrl }: Pick<Hive, "pairing" | "stores" | "phoneBaseUrl">) => {
   // The secret is never stored; the QR code of an open window is served from memory until it expires.
   const open = new Map<string, { url: string; expires_at: number }>()
   return new Elysia({ name: "routes.devices", detail: { tags: ["devices"] } })

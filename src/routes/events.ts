@@ -1,8 +1,7 @@
 import { Elysia, t } from "elysia"
+import type { Hive, StreamLimits } from "../hive"
 import { DEFAULT_LIMIT, MAX_LIMIT } from "../db/entity"
 import type * as Events from "../db/events"
-import type { GroupCommit } from "../db/group-commit"
-import type { Ingest } from "../db/ingest"
 import { badRequest, HiveError } from "../errors"
 import type { Pulse } from "../pulse"
 import { Body, Millis, Nullable, Query, Text } from "./schemas"
@@ -11,16 +10,6 @@ export const MAX_BATCH = 1000
 const PAGE = 500
 /** How long a stream sleeps without news before it looks at the table again (other processes write too). */
 const POLL_MS = 1000
-
-export type StreamLimits = {
-  heartbeatMs: number
-  /** Open streams at once, over both listeners. */
-  maxStreams: number
-  /** Ends every stream (graceful shutdown would otherwise wait on them). */
-  shutdown?: AbortSignal
-  /** The count of open streams, shared by both listeners so `maxStreams` is one cap. */
-  open?: { active: number }
-}
 
 /** Throws (a 401) once the credential a stream was opened with is revoked or expired. */
 export type Recheck = () => unknown
@@ -152,11 +141,7 @@ export function cursorOf(request: Request, since: number | undefined, newest: ()
 }
 
 export const events = (
-  store: Events.Store,
-  commit: GroupCommit,
-  ingest: Ingest,
-  pulse: Pulse,
-  limits: StreamLimits,
+  { stores: { events: store }, commit, ingest, pulse, streams: limits }: Pick<Hive, "stores" | "commit" | "ingest" | "pulse" | "streams">,
   recheckOf: (request: Request) => Recheck,
 ) => {
   const state = limits.open ?? { active: 0 }

@@ -1,4 +1,4 @@
-import type { Database } from "bun:sqlite"
+import type { Hive } from "../hive"
 import { Elysia } from "elysia"
 import * as Health from "../db/health"
 
@@ -7,7 +7,7 @@ import * as Health from "../db/health"
  * it runs; on the phone listener, which the tunnel makes public, only whether it is up: a version tells an
  * attacker which holes to try.
  */
-export const health = (db: Database, version: string, opts: { public?: boolean } = {}) =>
+export const health = ({ db, config: { version } }: Pick<Hive, "db" | "config">, opts: { public?: boolean } = {}) =>
   new Elysia({ name: "routes.health" }).get(
     "/health",
     ({ status }) => {

@@ -1,9 +1,7 @@
 import { Elysia, t } from "elysia"
-import type { GroupCommit } from "../db/group-commit"
+import type { Hive } from "../hive"
 import * as Sessions from "../db/sessions"
-import type { Stores } from "../db/stores"
 import { recordHook } from "../hooks/record"
-import type { Pulse } from "../pulse"
 import { Body, Int, Json, Nullable, OneOf, Pid, Text } from "./schemas"
 
 // What `hive hook` sends when a server runs: Claude Code's hook input as it came, and what the CLI saw of
@@ -17,7 +15,7 @@ const HookBody = Body({
   transport: Body({ kind: OneOf(Sessions.TRANSPORTS), details: Json }),
 })
 
-export const hooks = (stores: Pick<Stores, "sessions" | "events">, commit: GroupCommit, pulse: Pulse) =>
+export const hooks = ({ stores, commit, pulse }: Pick<Hive, "stores" | "commit" | "pulse">) =>
   new Elysia({ name: "routes.hooks", prefix: "/hooks", detail: { tags: ["hooks"] } }).post(
     "/claude",
     async ({ body, status }) => {

@@ -1,19 +1,12 @@
-import { DEFAULTS } from "../config"
 import { Elysia, ValidationError } from "elysia"
-import type { Auth } from "../auth/jwt"
 import { badRequest, fromStorageError, HiveError, tooLarge } from "../errors"
-import type { Logger } from "../log"
-import type { GroupCommit } from "../db/group-commit"
-import type { Ingest } from "../db/ingest"
-import type { Stores } from "../db/stores"
-import type { Vault } from "../secrets/vault"
+import type { Hive } from "../hive"
 import type { ActorOf } from "./actor"
 import { agents } from "./agents"
 import { approvals } from "./approvals"
 import { audit } from "./audit"
 import { commands } from "./commands"
-import { events, type StreamLimits } from "./events"
-import type { Pulse } from "../pulse"
+import { events } from "./events"
 import { messages } from "./messages"
 import { questions } from "./questions"
 import { oauth } from "./oauth"
@@ -28,10 +21,7 @@ import { tunnel } from "./tunnel"
 import { hooks } from "./hooks"
 import { search } from "./search"
 import { devices } from "./devices"
-import type { PairingService } from "../auth/pairing"
-import { artifacts, isUpload, type StorageDeps } from "./artifacts"
-import type { Blobs } from "../artifacts/blobs"
-import type { Scheduler } from "../jobs/scheduler"
+import { artifacts, isUpload } from "./artifacts"
 import { worktrees } from "./worktrees"
 
 const JSON_HEADERS = { "content-type": "application/json; charset=utf-8" }
@@ -184,61 +174,42 @@ const hasBody = (request: Request) => {
   return length === null ? request.body !== null : length !== "0"
 }
 
-export type ApiDeps = Stores & {
-  auth: Auth
-  vault: Vault
-  commit: GroupCommit
-  pulse: Pulse
-  ingest: Ingest
-  streams: StreamLimits
-  logger: Logger
-  maxBodyBytes: number
-  maxArtifactBytes: number
-  claudeDir: string
-  blobs: Blobs
-  paths: StorageDeps
-  host: string
-  scheduler: Scheduler
-  pairingService: PairingService
-  phoneBaseUrl: () => string
-  materializeDirs: readonly string[]
-}
-
 /**
  * Guards every request: the Host must be one this server answers to (a page on another origin that
  * resolves its name to 127.0.0.1 — DNS rebinding — gets 403), bodies are capped before they are read,
  * and every error, ours or the framework's, leaves as JSON.
  */
 export const guards = (
-  deps: Pick<ApiDeps, "logger" | "maxBodyBytes" | "host"> & {
-    maxArtifactBytes?: number
+  hive: Pick<Hive, "logger" | "config">,
+  opts: {
+    /** The phone listener answers whatever Host the tunnel's name brings. */
     anyHost?: boolean
     /** Another host that is this server's own origin (the phone listener: the tunnel's public host). */
     publicHost?: () => string | undefined
-  },
+  } = {},
 ) => {
-  const uploadLimit = deps.maxArtifactBytes ?? DEFAULTS.maxArtifactBytes
-  const allowedHosts = new Set([...LOOPBACK, deps.host.toLowerCase()])
+  const { maxBodyBytes, maxArtifactBytes: uploadLimit, host } = hive.config
+  const allowedHosts = new Set([...LOOPBACK, host.toLowerCase()])
   return (
     new Elysia({ name: "routes.guards" })
       .onRequest(({ request }) => {
         // The phone listener is reached through a tunnel under the tunnel's own host name.
-        if (!deps.anyHost && !allowedHosts.has(hostname(request)))
+        if (!opts.anyHost && !allowedHosts.has(hostname(request)))
           throw new HiveError(403, "forbidden_host", "this server only answers requests addressed to its own host name")
         const length = Number(request.headers.get("content-length") ?? 0)
-        const limit = isUpload(request) ? uploadLimit : deps.maxBodyBytes
+        const limit = isUpload(request) ? uploadLimit : maxBodyBytes
         if (length > limit) throw tooLarge(limit)
-        refuseForeign(request, deps.publicHost)
+        refuseForeign(request, opts.publicHost)
       })
       // An upload's body is a file that its route streams to disk: never read here (null: no JSON body).
-      .onParse({ as: "global" }, ({ request }) => (isUpload(request) ? null : parseJsonBody(request, deps.maxBodyBytes)))
+      .onParse({ as: "global" }, ({ request }) => (isUpload(request) ? null : parseJsonBody(request, maxBodyBytes)))
       // Never reached (the hook above always answers); it tells the OpenAPI generator bodies are JSON.
       .onParse({ as: "global" }, { fn: "json" } as unknown as () => undefined)
       .onError({ as: "global" }, ({ code, error, request }) => {
         const err = toHiveError(code, error, request)
         if (err.status >= 500) {
           const cause = err.cause instanceof Error ? `${err.cause.name}: ${err.cause.message}\n${err.cause.stack ?? ""}` : String(err.cause ?? "")
-          deps.logger.error(`${request.method} ${new URL(request.url).pathname} -> ${err.status} ${err.kind}: ${cause}`)
+          hive.logger.error(`${request.method} ${new URL(request.url).pathname} -> ${err.status} ${err.kind}: ${cause}`)
         }
         return errorResponse(err)
       })
@@ -246,10 +217,10 @@ export const guards = (
 }
 
 /** Everything under /api: each request must carry a valid admin token. */
-export const api = (deps: ApiDeps) => {
+export const api = (hive: Hive) => {
   // The guard has already verified this request's token, so this check is the cached, synchronous path.
   const actorOf: ActorOf = async (request) => {
-    const claims = await deps.auth.check(request.headers.get("authorization"))
+    const claims = await hive.auth.check(request.headers.get("authorization"))
     return `token:${claims.sub} (${claims.jti})`
   }
   return (
@@ -257,29 +228,29 @@ export const api = (deps: ApiDeps) => {
       // derive, not resolve: it runs before body validation, so a caller without a valid token learns
       // nothing about the schemas (no 400 before the 401).
       .derive(async ({ request }) => {
-        const claims = deps.auth.check(request.headers.get("authorization"))
+        const claims = hive.auth.check(request.headers.get("authorization"))
         return { claims: claims instanceof Promise ? await claims : claims }
       })
-      .use(projects(deps.projects, deps.commit))
-      .use(sessions(deps.sessions, deps.commit, deps.claudeDir, deps.search))
-      .use(worktrees(deps.worktrees, deps.commit))
-      .use(preferences(deps.preferences, deps.commit))
-      .use(secrets(deps.vault, actorOf, deps.materializeDirs))
-      .use(oauth(deps.vault, actorOf))
-      .use(sdkSessions(deps.sdkSessions, deps.commit))
-      .use(audit(deps.audit))
-      .use(agents(deps.agents, deps.commit, deps.vault))
-      .use(messages(deps.broker, deps.commit))
-      .use(approvals(deps.broker, deps.commit))
-      .use(questions(deps.broker, deps.commit))
-      .use(commands(deps.commands, deps.commit))
-      .use(events(deps.events, deps.commit, deps.ingest, deps.pulse, deps.streams, (request) => () => deps.auth.check(request.headers.get("authorization"))))
-      .use(hooks(deps, deps.commit, deps.pulse))
-      .use(search(deps.search))
-      .use(devices(deps.pairingService, deps.pairing, deps.phoneBaseUrl))
-      .use(stats(deps.turnStats, deps.commit))
-      .use(jobs(deps.scheduler))
-      .use(tunnel(deps.tunnel))
-      .use(artifacts(deps.artifacts, deps.blobs, deps.commit, deps.maxArtifactBytes, deps.paths))
+      .use(projects(hive))
+      .use(sessions(hive))
+      .use(worktrees(hive))
+      .use(preferences(hive))
+      .use(secrets(hive, actorOf))
+      .use(oauth(hive, actorOf))
+      .use(sdkSessions(hive))
+      .use(audit(hive))
+      .use(agents(hive))
+      .use(messages(hive))
+      .use(approvals(hive))
+      .use(questions(hive))
+      .use(commands(hive))
+      .use(events(hive, (request) => () => hive.auth.check(request.headers.get("authorization"))))
+      .use(hooks(hive))
+      .use(search(hive))
+      .use(devices(hive))
+      .use(stats(hive))
+      .use(jobs(hive))
+      .use(tunnel(hive))
+      .use(artifacts(hive))
   )
 }

@@ -1,11 +1,10 @@
 import { Elysia, t } from "elysia"
-import type * as Broker from "../db/broker"
-import type { GroupCommit } from "../db/group-commit"
+import type { Hive } from "../hive"
 import { Body, Int, Page, Text } from "./schemas"
 
 const Party = t.String({ minLength: 1, maxLength: 64, description: "an agent name, or operator" })
 
-export const messages = (broker: Broker.Store, commit: GroupCommit) =>
+export const messages = ({ stores: { broker }, commit }: Pick<Hive, "stores" | "commit">) =>
   new Elysia({ name: "routes.messages", prefix: "/messages", detail: { tags: ["broker"] } })
     .post("/", async ({ body, status }) => status(201, await commit.run(() => broker.send(body.from, body.to, body.body))), {
       body: Body({ from: Party, to: Party, body: Text(256 * 1024, 1) }),

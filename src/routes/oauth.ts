@@ -1,5 +1,6 @@
 import { Elysia, t } from "elysia"
-import { FORGE_NAME, type Vault } from "../secrets/vault"
+import type { Hive } from "../hive"
+import { FORGE_NAME } from "../secrets/vault"
 import { Body, Millis, Nullable, Text } from "./schemas"
 import type { ActorOf } from "./actor"
 
@@ -12,7 +13,7 @@ const TokenInput = Body({
   account: t.Optional(Nullable(Text(500))),
 })
 
-export const oauth = (vault: Vault, actorOf: ActorOf) =>
+export const oauth = ({ vault }: Pick<Hive, "vault">, actorOf: ActorOf) =>
   new Elysia({ name: "routes.oauth", prefix: "/oauth", detail: { tags: ["oauth"] } })
     .get("/", () => ({ items: vault.listOAuth() }), { detail: { description: "One row per forge; never token values." } })
     .get("/:forge", ({ params }) => vault.oauthMeta(params.forge), { params: Forge })

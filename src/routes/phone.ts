@@ -1,14 +1,7 @@
 import { Elysia, t } from "elysia"
-import type { Auth } from "../auth/jwt"
-import type { PairingService } from "../auth/pairing"
-import type * as Broker from "../db/broker"
-import type * as Events from "../db/events"
-import type { GroupCommit } from "../db/group-commit"
+import type { Hive } from "../hive"
 import * as Pairing from "../db/pairing"
-import type * as Projects from "../db/projects"
-import type * as Sessions from "../db/sessions"
-import type { Pulse } from "../pulse"
-import { cursorOf, openStream, type StreamLimits } from "./events"
+import { cursorOf, openStream } from "./events"
 import { Body, Id, Nullable, OneOf, Query, Text } from "./schemas"
 import html from "../web/phone.html" with { type: "text" }
 
@@ -37,28 +30,15 @@ export function deviceCookie(request: Request): string | undefined {
   return undefined
 }
 
-export type PhoneDeps = {
-  pairing: PairingService
-  auth: Auth
-  devices: Pairing.Store
-  sessions: Sessions.Store
-  projects: Projects.Store
-  broker: Broker.Store
-  events: Events.Store
-  commit: GroupCommit
-  pulse: Pulse
-  streams: StreamLimits
-  deviceTtlMs: number
-}
-
 const LIST = 200
 
 /**
  * Everything the phone listener answers: pairing, and the phone API behind a device cookie. Nothing of the
  * admin API is mounted here, and a device token is refused there: the tunnel reaches only this.
  */
-export const phone = (deps: PhoneDeps) => {
-  const streams = deps.streams.open ?? { active: 0 }
+export const phone = (hive: Pick<Hive, "pairing" | "auth" | "stores" | "commit" | "pulse" | "streams" | "config">) => {
+  const { pairing: devices, sessions, projects, broker, events } = hive.stores
+  const streams = hive.streams.open ?? { active: 0 }
   return new Elysia({ name: "routes.phone" })
     .get("/", () => new Response(page, { headers: PAGE_HEADERS }), {
       detail: { description: "The phone page: pair screen, approvals, questions, sessions, live events." },
@@ -66,11 +46,12 @@ export const phone = (deps: PhoneDeps) => {
     .post(
       "/pair",
       async ({ body, request, set, status }) => {
-        const { device, token } = await deps.pairing.redeem(
+        const { device, token } = await hive.pairing.redeem(
           { secret: body.secret, code: body.code },
           { name: body.name ?? null, platform: body.platform ?? null, userAgent: request.headers.get("user-agent")?.slice(0, 300) ?? null },
         )
-        set.headers["set-cookie"] = `${DEVICE_COOKIE}=${token}; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=${Math.floor(deps.deviceTtlMs / 1000)}`
+        set.headers["set-cookie"] =
+          `${DEVICE_COOKIE}=${token}; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=${Math.floor(hive.config.deviceTtlMs / 1000)}`
         return status(201, { device: { id: device.id, name: device.name, platform: device.platform, paired_at: device.paired_at } })
       },
       {
@@ -86,30 +67,30 @@ export const phone = (deps: PhoneDeps) => {
     .group("/phone/api", (api) =>
       api
         .derive(async ({ request }) => {
-          const device = await deps.auth.checkDevice(deviceCookie(request))
-          deps.devices.seen(device)
+          const device = await hive.auth.checkDevice(deviceCookie(request))
+          devices.seen(device)
           return { device }
         })
-        .get("/me", ({ device }) => deps.devices.device(device))
+        .get("/me", ({ device }) => devices.device(device))
         .get("/sessions", () => ({
-          projects: deps.projects.list({ limit: 500 }).items,
-          sessions: deps.sessions.list({ state: "active" }, { limit: LIST }).items,
+          projects: projects.list({ limit: 500 }).items,
+          sessions: sessions.list({ state: "active" }, { limit: LIST }).items,
         }))
-        .get("/approvals", () => deps.broker.approvals({ status: "pending", limit: LIST }))
-        .post("/approvals/:id", ({ params, body }) => deps.commit.run(() => deps.broker.resolveApproval(params.id, body.status, body.note ?? null)), {
+        .get("/approvals", () => broker.approvals({ status: "pending", limit: LIST }))
+        .post("/approvals/:id", ({ params, body }) => hive.commit.run(() => broker.resolveApproval(params.id, body.status, body.note ?? null)), {
           params: Id,
           body: Body({ status: OneOf(["approved", "denied"]), note: t.Optional(Nullable(Text(10_000))) }),
         })
-        .get("/questions", () => deps.broker.questions({ status: "open", limit: LIST }))
-        .post("/questions/:id/answer", ({ params, body }) => deps.commit.run(() => deps.broker.answer(params.id, body.answer)), {
+        .get("/questions", () => broker.questions({ status: "open", limit: LIST }))
+        .post("/questions/:id/answer", ({ params, body }) => hive.commit.run(() => broker.answer(params.id, body.answer)), {
           params: Id,
           body: Body({ answer: t.Union([Text(500, 1), t.Array(Text(500, 1), { maxItems: 50 })]) }),
         })
         .get(
           "/events/stream",
           ({ request, query }) =>
-            openStream(deps.events, deps.pulse, deps.streams, streams, request, cursorOf(request, query.since, deps.events.newest), {}, () =>
-              deps.auth.checkDevice(deviceCookie(request)),
+            openStream(events, hive.pulse, hive.streams, streams, request, cursorOf(request, query.since, events.newest), {}, () =>
+              hive.auth.checkDevice(deviceCookie(request)),
             ),
           { query: t.Object({ since: t.Optional(Query.int("since")) }) },
         ),

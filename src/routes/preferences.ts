@@ -1,12 +1,11 @@
-import type { GroupCommit } from "../db/group-commit"
+import type { Hive } from "../hive"
 import { Elysia, t } from "elysia"
-import type * as Preferences from "../db/preferences"
 import { badRequest } from "../errors"
 import { Body } from "./schemas"
 
 const Key = t.Object({ key: t.String({ pattern: "^[A-Za-z0-9._:-]{1,200}$", description: "letters, digits and . _ : -" }) })
 
-export const preferences = (store: Preferences.Store, commit: GroupCommit) =>
+export const preferences = ({ stores: { preferences: store }, commit }: Pick<Hive, "stores" | "commit">) =>
   new Elysia({ name: "routes.preferences", prefix: "/preferences", detail: { tags: ["preferences"] } })
     .get("/", () => store.all(), { detail: { description: "Every preference as one object: key -> JSON value." } })
     .get("/:key", ({ params }) => store.get(params.key), { params: Key })

@@ -1,13 +1,12 @@
-import type { GroupCommit } from "../db/group-commit"
+import type { Hive } from "../hive"
 import { Elysia, t } from "elysia"
-import type * as Projects from "../db/projects"
 import { Body, Id, Json, Page, Text } from "./schemas"
 
 const fields = { name: Text(200, 1), directory: Text(4096, 1), settings: t.Optional(Json) }
 const ProjectInput = Body(fields)
 const ProjectPatch = Body({ name: t.Optional(fields.name), directory: t.Optional(fields.directory), settings: fields.settings })
 
-export const projects = (store: Projects.Store, commit: GroupCommit) =>
+export const projects = ({ stores: { projects: store }, commit }: Pick<Hive, "stores" | "commit">) =>
   new Elysia({ name: "routes.projects", prefix: "/projects", detail: { tags: ["projects"] } })
     .post("/", async ({ body, status }) => status(201, await commit.run(() => store.create(body))), { body: ProjectInput })
     .get("/", ({ query }) => store.list(query), { query: t.Object(Page) })

@@ -1,6 +1,5 @@
 import { Elysia, t } from "elysia"
-import type * as Broker from "../db/broker"
-import type { GroupCommit } from "../db/group-commit"
+import type { Hive } from "../hive"
 import { badRequest } from "../errors"
 import { Body, Id, Int, Millis, Nullable, Page, Query, Text } from "./schemas"
 
@@ -14,7 +13,7 @@ const AskInput = Body({
   ttl_ms: t.Optional(Int({ minimum: 1 })),
 })
 
-export const questions = (broker: Broker.Store, commit: GroupCommit) =>
+export const questions = ({ stores: { broker }, commit }: Pick<Hive, "stores" | "commit">) =>
   new Elysia({ name: "routes.questions", prefix: "/questions", detail: { tags: ["broker"] } })
     .post(
       "/",

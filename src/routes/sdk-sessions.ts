@@ -1,11 +1,10 @@
 import { Elysia, t } from "elysia"
-import type { GroupCommit } from "../db/group-commit"
-import type * as SdkSessions from "../db/sdk-sessions"
+import type { Hive } from "../hive"
 import { Body, Int, Millis, Page, Text } from "./schemas"
 
 const Key = t.Object({ key: t.String({ minLength: 1, maxLength: 1000, description: "<forge>:<agent>:<repo>:<issue>, URL-encoded" }) })
 
-export const sdkSessions = (store: SdkSessions.Store, commit: GroupCommit) =>
+export const sdkSessions = ({ stores: { sdkSessions: store }, commit }: Pick<Hive, "stores" | "commit">) =>
   new Elysia({ name: "routes.sdk-sessions", prefix: "/sdk-sessions", detail: { tags: ["sdk sessions"] } })
     .get("/", ({ query }) => store.list(query), { query: t.Object(Page) })
     .post(

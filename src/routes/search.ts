@@ -1,10 +1,10 @@
 import { Elysia, t } from "elysia"
+import type { Hive } from "../hive"
 import { DEFAULT_LIMIT, MAX_LIMIT } from "../db/entity"
-import type * as Search from "../db/search"
 import { nextTurn } from "../jobs/retention"
 import { Query } from "./schemas"
 
-export const search = (store: Search.Store) =>
+export const search = ({ stores: { search: store } }: Pick<Hive, "stores">) =>
   new Elysia({ name: "routes.search", detail: { tags: ["search"] } }).get(
     "/search",
     async ({ query }) => {

@@ -1,6 +1,7 @@
 import { Elysia, t } from "elysia"
+import type { Hive } from "../hive"
 import { badRequest } from "../errors"
-import { SECRET_NAME, type Vault } from "../secrets/vault"
+import { SECRET_NAME } from "../secrets/vault"
 import { Body, OneOf, Page, Query, Text } from "./schemas"
 import type { ActorOf } from "./actor"
 
@@ -24,7 +25,7 @@ function encodeValue(bytes: Uint8Array, encoding: "utf8" | "base64" | undefined)
 }
 
 /** Metadata everywhere; the value only from GET …/value, which is audited. */
-export const secrets = (vault: Vault, actorOf: ActorOf, materializeDirs: readonly string[]) =>
+export const secrets = ({ vault, config: { materializeDirs } }: Pick<Hive, "vault" | "config">, actorOf: ActorOf) =>
   new Elysia({ name: "routes.secrets", prefix: "/secrets", detail: { tags: ["secrets"] } })
     .get("/", ({ query }) => vault.listSecrets(query), { query: t.Object(Page), detail: { description: "Names, key ids, sizes, times: never values." } })
     .post("/materialize", async ({ body, request }) => vault.materializePrefix(body.prefix, body.dir, await actorOf(request), { within: materializeDirs }), {

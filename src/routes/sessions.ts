@@ -1,10 +1,9 @@
-import type { GroupCommit } from "../db/group-commit"
+import type { Hive } from "../hive"
 import { Elysia, t } from "elysia"
 import * as Sessions from "../db/sessions"
 import { DEFAULT_LIMIT, MAX_LIMIT } from "../db/entity"
 import { readTranscript, transcriptPath } from "../transcripts/read"
 import { indexTranscript } from "../transcripts/index"
-import type * as Search from "../db/search"
 import { Body, Id, Int, Json, Millis, Nullable, OneOf, Page, Pid, Query, Text } from "./schemas"
 
 const optional = {
@@ -38,7 +37,7 @@ const SessionQuery = t.Object({
   agent_session_id: t.Optional(Query.text("agent_session_id", 256)),
 })
 
-export const sessions = (store: Sessions.Store, commit: GroupCommit, claudeDir: string, search: Search.Store) =>
+export const sessions = ({ stores: { sessions: store, search }, commit, config: { claudeDir } }: Pick<Hive, "stores" | "commit" | "config">) =>
   new Elysia({ name: "routes.sessions", prefix: "/sessions", detail: { tags: ["sessions"] } })
     .post("/", async ({ body, status }) => status(201, await commit.run(() => store.create(body))), { body: SessionBody })
     .get("/", ({ query: { limit, cursor, ...filter } }) => store.list(filter, { limit, cursor }), { query: SessionQuery })

@@ -1,6 +1,5 @@
 import { Elysia, t } from "elysia"
-import type { GroupCommit } from "../db/group-commit"
-import type * as TurnStats from "../db/turn-stats"
+import type { Hive } from "../hive"
 import { badRequest } from "../errors"
 import { Body, Int, Millis, Nullable, Query, Text } from "./schemas"
 
@@ -23,7 +22,7 @@ const TurnBody = Body({
   open_reminders_count: t.Optional(Nullable(Count)),
 })
 
-export const stats = (store: TurnStats.Store, commit: GroupCommit) =>
+export const stats = ({ stores: { turnStats: store }, commit }: Pick<Hive, "stores" | "commit">) =>
   new Elysia({ name: "routes.stats", prefix: "/stats", detail: { tags: ["stats"] } })
     .post(
       "/turns",

@@ -1,13 +1,12 @@
-import type { GroupCommit } from "../db/group-commit"
+import type { Hive } from "../hive"
 import { Elysia, t } from "elysia"
-import type * as Worktrees from "../db/worktrees"
 import { Body, Id, Nullable, Page, Query, Text } from "./schemas"
 
 const fields = { path: Text(4096, 1), branch: Text(500, 1), description: t.Optional(Nullable(Text(10_000))) }
 const WorktreeInput = Body({ project_id: Text(128, 1), ...fields })
 const WorktreePatch = Body({ path: t.Optional(fields.path), branch: t.Optional(fields.branch), description: fields.description })
 
-export const worktrees = (store: Worktrees.Store, commit: GroupCommit) =>
+export const worktrees = ({ stores: { worktrees: store }, commit }: Pick<Hive, "stores" | "commit">) =>
   new Elysia({ name: "routes.worktrees", prefix: "/worktrees", detail: { tags: ["worktrees"] } })
     .post("/", async ({ body, status }) => status(201, await commit.run(() => store.create(body))), { body: WorktreeInput })
     .get("/", ({ query: { limit, cursor, ...filter } }) => store.list(filter, { limit, cursor }), {

@@ -56,7 +56,7 @@ describe("changes from a page on another origin", () => {
 
   test("through the tunnel the page's origin is the tunnel's public host, while Host names the local listener", async () => {
     const ctx = await setup()
-    const phone = createPhoneApp({ ...ctx.deps, phoneBaseUrl: () => "https://hi:secret@hive-abc.tunnel.example/" }, ctx.shared)
+    const phone = createPhoneApp({ ...ctx.hive, phoneBaseUrl: () => "https://hi:secret@hive-abc.tunnel.example/" })
     const window = (await ctx.call("POST", "/api/pairing")).body as { url: string }
     const send = (origin: string) =>
       phone.handle(

@@ -1,7 +1,9 @@
 import { describe, expect, test } from "bun:test"
 import { SCAN_WINDOW, sinceSql, type EventFilter } from "../../src/db/events"
 import { createStores } from "../../src/db/stores"
-import { createAdminApp, createShared } from "../../src/server"
+import { createHive } from "../../src/hive"
+import { silentLogger } from "../../src/log"
+import { createAdminApp } from "../../src/server"
 import * as Retention from "../../src/jobs/retention"
 import { isolatedConfig, testApp, until } from "../helpers"
 import { mkdirSync } from "node:fs"
@@ -56,7 +58,7 @@ function sse(res: Response) {
 
 async function setup(limits = { heartbeatMs: 5000, maxStreams: 4 }) {
   const ctx = await testApp()
-  const app = createAdminApp({ ...ctx.deps, stores: createStores(ctx.db), maxBodyBytes: 1 << 20, streams: limits })
+  const app = createAdminApp({ ...ctx.hive, stores: createStores(ctx.db), config: { ...ctx.config, maxBodyBytes: 1 << 20 }, streams: limits })
   const open = (headers: Record<string, string> = {}, query = "") => {
     const abort = new AbortController()
     const res = app.handle(new Request(`http://localhost/api/events/stream${query}`, { headers: { ...ctx.headers, ...headers }, signal: abort.signal }))
@@ -119,8 +121,8 @@ describe("events", () => {
 
   test("batches written by the ingest worker and single events written by the server reach a stream in id order, each once", async () => {
     const ctx = await testApp()
-    const shared = createShared(ctx.db, ctx.stores.events, { startAboveRows: 1 })
-    const app = createAdminApp(ctx.deps, shared)
+    const hive = createHive(ctx.config, ctx, silentLogger, { ingest: { startAboveRows: 1 } })
+    const app = createAdminApp(hive)
     const send = (path: string, body: unknown) =>
       app.handle(
         new Request(`http://localhost/api/events${path}`, {
@@ -130,7 +132,7 @@ describe("events", () => {
         }),
       )
     await send("/batch", { events: [{ kind: "warm" }] })
-    await until("the ingest worker", () => shared.ingest.offThread, 5000)
+    await until("the ingest worker", () => hive.ingest.offThread, 5000)
     const abort = new AbortController()
     const stream = sse(await app.handle(new Request("http://localhost/api/events/stream", { headers: ctx.headers, signal: abort.signal })))
     await stream.next() // connected
@@ -142,9 +144,9 @@ describe("events", () => {
     expect((await Promise.all(writes)).map((r) => r.status)).toEqual(Array(20).fill(201))
     const ids = await stream.events(510)
     expect(ids).toEqual(Array.from({ length: 510 }, (_, i) => ids[0]! + i))
-    expect(shared.ingest.rowsOffThread).toBe(500)
+    expect(hive.ingest.rowsOffThread).toBe(500)
     abort.abort()
-    await shared.ingest.stop()
+    await hive.ingest.stop()
   })
 
   test("?since= and filters work on the stream", async () => {

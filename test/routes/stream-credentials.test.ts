@@ -26,9 +26,9 @@ async function drain(res: Response, ms: number): Promise<{ text: string; ended: 
 
 async function setup() {
   const ctx = await testApp()
-  const deps = { ...ctx.deps, streams: { heartbeatMs: 100, maxStreams: 2, open: { active: 0 } } }
-  const admin = createAdminApp(deps, ctx.shared)
-  const phone = createPhoneApp(deps, ctx.shared)
+  const hive = { ...ctx.hive, streams: { heartbeatMs: 100, maxStreams: 2, open: { active: 0 } } }
+  const admin = createAdminApp(hive)
+  const phone = createPhoneApp(hive)
   return { ...ctx, admin, phone }
 }
 

@@ -1,0 +1,78 @@
+import type { Database } from "bun:sqlite"
+import { createBlobs, type Blobs } from "./artifacts/blobs"
+import type { Auth } from "./auth/jwt"
+import { createPairing, type PairingService } from "./auth/pairing"
+import type { Config } from "./config"
+import { createGroupCommit, type GroupCommit } from "./db/group-commit"
+import { createIngest, type Ingest, type IngestOptions } from "./db/ingest"
+import type { Stores } from "./db/stores"
+import { createJobScheduler } from "./jobs"
+import type { Scheduler } from "./jobs/scheduler"
+import type { Logger } from "./log"
+import { createPulse, type Pulse } from "./pulse"
+import type { Keys } from "./secrets/keys"
+import type { Vault } from "./secrets/vault"
+
+/** Event streams: how often they beat, how many may be open, and what ends them. */
+export type StreamLimits = {
+  heartbeatMs: number
+  /** Open streams at once, over both listeners. */
+  maxStreams: number
+  /** Ends every stream (graceful shutdown would otherwise wait on them). */
+  shutdown?: AbortSignal
+  /** The count of open streams, shared by both listeners so `maxStreams` is one cap. */
+  open?: { active: number }
+}
+
+/** What `prepare` (src/cli/home.ts) gives a command: the open database and what was built over it. */
+export type Prepared = { db: Database; stores: Stores; auth: Auth; vault: Vault; keys: Keys }
+
+/**
+ * Everything hive is made of, built once in a fixed order and handed out whole to the two apps, and in parts
+ * (`Pick<Hive, …>`) to each route plugin. A new dependency is one field here and one line in `createHive`.
+ */
+export type Hive = Prepared & {
+  config: Config
+  logger: Logger
+  /** Every write shares its transaction with concurrent ones, whichever listener it came through. */
+  commit: GroupCommit
+  /** Wakes event streams (and long polls) on a write; a phone's stream wakes on an admin write. */
+  pulse: Pulse
+  /** The event-batch writer, off the server's thread while batches are heavy. */
+  ingest: Ingest
+  /** Artifact files under the data home. */
+  blobs: Blobs
+  pairing: PairingService
+  scheduler: Scheduler
+  /** Event streams: heartbeat, the one cap over both listeners, and the signal that ends them all. */
+  streams: StreamLimits
+  /** Where a phone reaches the phone listener: the tunnel's URL while one is up, else the listener itself. */
+  phoneBaseUrl: () => string
+}
+
+export type HiveOptions = {
+  phoneBaseUrl?: () => string
+  /** Aborted when `hive serve` stops: every live stream ends. */
+  shutdown?: AbortSignal
+  ingest?: IngestOptions
+}
+
+/** The composition root: `hive serve` and the tests build hive here, and nowhere else. */
+export function createHive(config: Config, prepared: Prepared, logger: Logger, opts: HiveOptions = {}): Hive {
+  const { db, stores, keys, auth } = prepared
+  const commit = createGroupCommit(db)
+  const blobs = createBlobs(config.home)
+  return {
+    ...prepared,
+    config,
+    logger,
+    commit,
+    pulse: createPulse(),
+    ingest: createIngest(db, stores.events, commit, { logger, ...opts.ingest }),
+    blobs,
+    pairing: createPairing(keys, stores.pairing, auth, { deviceTtlMs: config.deviceTtlMs }),
+    scheduler: createJobScheduler({ ...prepared, blobs, jobs: config.jobs, backupsDir: config.backupsDir, logger }),
+    streams: { heartbeatMs: config.sseHeartbeatMs, maxStreams: config.maxStreams, shutdown: opts.shutdown, open: { active: 0 } },
+    phoneBaseUrl: opts.phoneBaseUrl ?? (() => `http://${config.host}:${config.phonePort}`),
+  }
+}
