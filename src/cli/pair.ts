@@ -7,7 +7,7 @@ import { pairingUrl } from "../routes/devices"
 import { HOME_OPTION, noExtra, out, parse, timestamp } from "./args"
 import { prepare } from "./home"
 import { runningServer } from "./server-lock"
-import { processAlive } from "../db/job-runs"
+import { processAlive } from "../process"
 import { describeTunnel, installIdentity, tunnelPhoneUrl } from "../tunnel/settings"
 
 export const help = `Usage: hive pair [--url URL] [--home DIR]

@@ -1,6 +1,6 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { processAlive } from "../db/job-runs"
+import { processAlive } from "../process"
 
 // `hive serve` leaves serve.pid in the data home while it runs, so commands that must not run under a live
 // server (restore) can tell. A file left by a server that was killed names a dead pid and is ignored.

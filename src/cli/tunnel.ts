@@ -1,5 +1,5 @@
 import * as Config from "../config"
-import { processAlive } from "../db/job-runs"
+import { processAlive } from "../process"
 import { createLogger } from "../log"
 import { describeTunnel } from "../tunnel/settings"
 import { HOME_OPTION, out, parse, subcommand, timestamp } from "./args"

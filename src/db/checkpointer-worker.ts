@@ -4,8 +4,9 @@
 // bound). RESTART takes the write lock: with busy_timeout 0 it never waits for it, nor for a long reader (an
 // export), so the server's writes are held up for one copy at most, and it is tried at most every `restartEvery`
 // ms. It says "idle" after `idleAfter` ms with nothing written and nothing left to copy, and the server lets it go.
-import { Database } from "bun:sqlite"
+import type { Database } from "bun:sqlite"
 import type { CheckpointerReply, CheckpointerRequest } from "./checkpointer"
+import { open } from "./open"
 
 declare const self: Worker
 
@@ -24,9 +25,10 @@ self.onmessage = ({ data }: MessageEvent<CheckpointerRequest>) => {
     reply({ type: "stopped" })
     return
   }
-  const conn = (db = new Database(data.path))
+  // The same pragmas as every connection (db/open.ts), then no waiting at all: a checkpoint that cannot run now
+  // is tried again on the next tick.
+  const conn = (db = open(data.path))
   conn.run("PRAGMA busy_timeout = 0")
-  conn.run("PRAGMA synchronous = NORMAL")
   const passive = conn.query<Counts, []>("PRAGMA wal_checkpoint(PASSIVE)")
   const restart = conn.query<Counts, []>("PRAGMA wal_checkpoint(RESTART)")
   // Where this program was loaded from: inside the binary, never a path on the build machine.

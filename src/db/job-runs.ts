@@ -1,4 +1,5 @@
 import type { Database } from "bun:sqlite"
+import { processAlive } from "../process"
 import { conflict } from "../errors"
 import { immediate } from "./tx"
 
@@ -11,16 +12,6 @@ export type JobRun = {
   error: string | null
   pid: number
   trigger: "schedule" | "manual"
-}
-
-/** Whether a process is still there (EPERM: it is, but belongs to someone else). */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM"
-  }
 }
 
 /** The journal of job runs: one row a run, and the cross-process guard that keeps a job from overlapping itself. */

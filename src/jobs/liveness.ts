@@ -1,5 +1,5 @@
 import type * as Sessions from "../db/sessions"
-import { sameProcess } from "../hooks/caller"
+import { sameProcess } from "../process"
 
 /**
  * Every 60 s: an active session whose Claude Code process is gone (or whose pid now belongs to another

@@ -1,6 +1,6 @@
 import { Cron } from "croner"
 import type * as JobRuns from "../db/job-runs"
-import { processAlive } from "../db/job-runs"
+import { processAlive } from "../process"
 import { HiveError, notFound } from "../errors"
 import type { Logger } from "../log"
 

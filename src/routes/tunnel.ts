@@ -1,6 +1,6 @@
 import { Elysia } from "elysia"
 import type { Hive } from "../hive"
-import { processAlive } from "../db/job-runs"
+import { processAlive } from "../process"
 import { describeTunnel } from "../tunnel/settings"
 
 /** The phone tunnel's status, as the serving process keeps it: never its password. */

@@ -1,5 +1,5 @@
 import type { TunnelConfig } from "../config"
-import { processAlive } from "../db/job-runs"
+import { processAlive } from "../process"
 import type { Stores } from "../db/stores"
 import { UsageError } from "../errors"
 import type { Logger } from "../log"

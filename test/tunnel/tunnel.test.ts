@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test"
 import { createServer } from "node:net"
 import { createLogger, silentLogger } from "../../src/log"
-import { processAlive } from "../../src/db/job-runs"
+import { processAlive } from "../../src/process"
 import { basicAuth, redact, tunnelIdentity, withCredentials, withoutCredentials } from "../../src/tunnel/identity"
 import { createTunnel, type TunnelKeeper } from "../../src/tunnel/keeper"
 import { serveTunnel } from "../../src/tunnel"
