@@ -37,11 +37,12 @@ test-trust: deps
 test-browser: deps
 	CHROMIUM_PATH=$$(./scripts/ensure-chromium.sh) $(BUN) test --timeout 120000 $(addprefix ./,$(wildcard test/web/*.browser.ts))
 
-# Types, then Biome (lint and format: biome.json), then the import rules of ARCHITECTURE.md.
+# Types, then Biome (lint and format: biome.json), the import rules of ARCHITECTURE.md, and both OpenAPI documents (redocly).
 check: deps
 	$(BUN) node_modules/typescript/bin/tsc --noEmit -p .
 	node_modules/.bin/biome check .
 	$(BUN) scripts/check-imports.ts
+	$(BUN) scripts/lint-openapi.ts
 
 # Applies Biome's formatting and its safe lint fixes.
 format: deps

@@ -1,18 +1,123 @@
 import type { AnyElysia } from "elysia"
 
+type Operation = {
+  operationId?: string
+  summary?: string
+  description?: string
+  security?: unknown[]
+  parameters?: { schema?: unknown }[]
+  requestBody?: unknown
+}
+type Paths = Record<string, Record<string, Operation>>
+
+/** Which listener a document describes: the admin API (a bearer token) or the phone's (a device cookie). */
+export type Listener = "admin" | "phone"
+
+const SECURITY: Record<Listener, { schemes: Record<string, unknown>; default: unknown[] }> = {
+  admin: { schemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } }, default: [{ bearer: [] }] },
+  phone: { schemes: { device: { type: "apiKey", in: "cookie", name: "hive_device" } }, default: [{ device: [] }] },
+}
+
 /**
- * The OpenAPI document of the admin app, from the same schemas that validate its requests. Built on the
- * first GET /openapi: the generator is loaded then, so a server nobody asks for its schema never pays for it.
+ * The OpenAPI document of an app, from the same schemas that validate its requests. Built on the first request
+ * for it: the generator is loaded then, so a server nobody asks for its schema never pays for it.
  */
-export async function openApiDocument(app: AnyElysia, version: string) {
+export async function openApiDocument(app: AnyElysia, version: string, listener: Listener = "admin") {
   const { toOpenAPISchema } = await import("@elysiajs/openapi/openapi")
   // staticFile: false, or a path with a dot (/api/pairing/:id/qr.svg) is left out of the document.
   const { paths, components } = toOpenAPISchema(app, { staticFile: false }, undefined, undefined, "3.1.2")
+  const tidy = tidyPaths(paths as Paths)
   return {
     openapi: "3.1.2",
-    info: { title: "hive", version, description: "Local state server for a fleet of AI coding agents." },
-    paths,
-    components: { schemas: components.schemas, securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } },
-    security: [{ bearer: [] }],
+    info: {
+      title: listener === "admin" ? "hive" : "hive: the phone listener",
+      version,
+      description:
+        listener === "admin"
+          ? "Local state server for a fleet of AI coding agents: the admin API (127.0.0.1)."
+          : "What the phone listener (behind the tunnel) answers: pairing, the phone page and its API, with a device cookie.",
+      license: { name: "Proprietary", identifier: "LicenseRef-hive" },
+    },
+    servers: [{ url: listener === "admin" ? "http://127.0.0.1:7420" : "http://127.0.0.1:7421" }],
+    paths: tidy,
+    components: { schemas: components.schemas, securitySchemes: SECURITY[listener].schemes },
+    security: SECURITY[listener].default,
   }
+}
+
+/** `getApiSessionsById` → `sessions.get`: ids a generated client reads well, and summaries where a route has none. */
+function tidyPaths(paths: Paths): Paths {
+  const out: Paths = {}
+  const bases = new Map<string, number>()
+  const named: { path: string; method: string; op: Operation; base: string; verb: string }[] = []
+  for (const [path, ops] of Object.entries(paths))
+    for (const [method, op] of Object.entries(ops)) {
+      const { base, verb } = nameOf(method, path)
+      bases.set(base, (bases.get(base) ?? 0) + 1)
+      named.push({ path, method, op, base, verb })
+    }
+  for (const { path, method, op, base, verb } of named) {
+    // A route may name itself (detail.operationId with a dot) where the rule would give two routes one name.
+    const own =
+      op.operationId && /^[a-z][A-Za-z]*(\.[a-z][A-Za-z]*)+$/.test(op.operationId) && !/^(get|post|put|patch|delete)Api/.test(op.operationId)
+        ? op.operationId
+        : undefined
+    const id = own ?? (bases.get(base)! > 1 || base.split(".").length === 1 ? `${base}.${verb}` : base)
+    const clean = withoutErrorMessages(op) as Operation
+    const summary = clean.summary ?? summaryOf(clean.description) ?? phrase(verb, base)
+    ;(out[path] ??= {})[method] = { ...clean, operationId: id, summary }
+  }
+  return out
+}
+
+/** Resources that are one thing, not a collection. */
+const SINGLE = new Set(["health", "openapi", "tunnel", "storage", "me"])
+
+const camel = (s: string) => s.replace(/-(\w)/g, (_, c: string) => c.toUpperCase()).replace(/\.\w+$/, "")
+
+/** A path's resource and actions (`/api/sessions/{id}/transcript` → sessions.transcript), and the method's verb. */
+function nameOf(method: string, path: string): { base: string; verb: string } {
+  const segments = path.split("/").filter(Boolean)
+  const literals = segments.filter((s) => !s.startsWith("{")).map(camel)
+  const words = literals[0] === "api" || literals[0] === "phone" ? literals.slice(literals[1] === "api" ? 2 : 1) : literals
+  const endsWithParam = segments.at(-1)?.startsWith("{") ?? false
+  // /health, /api/tunnel, /api/storage: one thing, not a list of them.
+  const single = !endsWithParam && method === "get" && words.length === 1 && SINGLE.has(words[0]!)
+  const verbs: Record<string, string> = endsWithParam
+    ? { get: "get", put: "put", patch: "update", delete: "delete", post: "create" }
+    : { get: "list", post: "create", put: "put", patch: "update", delete: "delete" }
+  return { base: (words.length ? words : ["page"]).join("."), verb: single ? "get" : (verbs[method] ?? method) }
+}
+
+const human = (s: string) => s.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase()
+const singular = (s: string) => (s.endsWith("ss") ? s : s.replace(/ies$/, "y").replace(/s$/, ""))
+const a = (s: string) => (/^[aeiou]/.test(s) ? `an ${s}` : `a ${s}`)
+
+/** "List projects", "Get a session": the summary of a route that has none of its own. */
+function phrase(verb: string, base: string): string {
+  const [resource, ...actions] = base.split(".").map(human)
+  const one = singular(resource!)
+  if (actions.length) return `${verb[0]!.toUpperCase()}${verb.slice(1)} ${a(one)}'s ${actions.join(" ")}`
+  const say: Record<string, string> = {
+    list: `List ${resource}`,
+    create: `Create ${a(one)}`,
+    get: `Get ${a(one)}`,
+    put: `Set ${a(one)}`,
+    update: `Update ${a(one)}`,
+    delete: `Delete ${a(one)}`,
+  }
+  return say[verb] ?? `${verb} ${resource}`
+}
+
+/** The first sentence of a description, when it is short enough to be a summary. */
+function summaryOf(description: string | undefined): string | undefined {
+  const first = description?.split(/(?<=[.:;])\s/)[0]?.replace(/[.:;]$/, "")
+  return first && first.length <= 90 ? first : undefined
+}
+
+/** TypeBox's `error` (the message hive's validator gives) is not a JSON Schema keyword; the document leaves it out. */
+function withoutErrorMessages(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutErrorMessages)
+  if (value === null || typeof value !== "object") return value
+  return Object.fromEntries(Object.entries(value).flatMap(([k, v]) => (k === "error" && typeof v === "string" ? [] : [[k, withoutErrorMessages(v)]])))
 }

@@ -8,6 +8,7 @@ import { phone } from "./routes/phone"
 /** The admin app (127.0.0.1:7420): /health, /openapi and the whole /api. It does not listen; `hive serve` does. */
 export function createAdminApp(hive: Hive) {
   let document: ReturnType<typeof openApiDocument> | undefined
+  let phoneDocument: ReturnType<typeof openApiDocument> | undefined
   let self: AnyElysia | undefined
   const app =
     // normalize off: unknown body fields are rejected (400) instead of silently dropped.
@@ -15,7 +16,14 @@ export function createAdminApp(hive: Hive) {
       .use(guards(hive))
       // No UI: it would load scripts from a CDN, and hive must work offline. The JSON is the contract.
       .get("/openapi", () => (document ??= openApiDocument(self!, hive.config.version)), {
-        detail: { description: "This document: every route of the admin listener, from the schemas that check its requests.", security: [] },
+        detail: { summary: "This document", description: "Every route of the admin listener, from the schemas that check its requests.", security: [] },
+      })
+      .get("/openapi/phone", () => (phoneDocument ??= openApiDocument(createPhoneApp(hive), hive.config.version, "phone")), {
+        detail: {
+          summary: "The phone listener's document",
+          description: "Every route of the phone listener (what the tunnel reaches), with its device-cookie security.",
+          security: [],
+        },
       })
       .use(health(hive))
       .use(api(hive))

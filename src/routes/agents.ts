@@ -7,10 +7,10 @@ const Name = t.Object({ name: t.String({ pattern: AGENT_NAME, description: "lowe
 
 export const agents = ({ stores: { agents: store }, commit, vault }: Pick<Hive, "stores" | "commit" | "vault">) =>
   new Elysia({ name: "routes.agents", prefix: "/agents", detail: { tags: ["agents"] } })
-    .post("/", async ({ body, status }) => status(201, await commit.run(() => store.create(body.name, body.model))), {
+    .post("", async ({ body, status }) => status(201, await commit.run(() => store.create(body.name, body.model))), {
       body: Body({ name: t.String({ pattern: AGENT_NAME }), model: t.Optional(Text(200, 1)) }),
     })
-    .get("/", () => ({ items: store.list() }))
+    .get("", () => ({ items: store.list() }))
     .get("/:name", ({ params }) => store.get(params.name), { params: Name })
     .patch("/:name", ({ params, body }) => commit.run(() => store.setModel(params.name, body.model)), { params: Name, body: Body({ model: Text(200, 1) }) })
     .delete(
@@ -30,4 +30,4 @@ export const agents = ({ stores: { agents: store }, commit, vault }: Pick<Hive, 
         },
       },
     )
-    .post("/:name/revive", ({ params }) => commit.run(() => store.revive(params.name)), { params: Name })
+    .post("/:name/revive", ({ params }) => commit.run(() => store.revive(params.name)), { params: Name, detail: { summary: "Bring a destroyed agent back" } })

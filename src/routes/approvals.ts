@@ -4,10 +4,10 @@ import { Body, Id, Nullable, OneOf, Page, Query, Text } from "./schemas"
 
 export const approvals = ({ stores: { broker }, commit }: Pick<Hive, "stores" | "commit">) =>
   new Elysia({ name: "routes.approvals", prefix: "/approvals", detail: { tags: ["broker"] } })
-    .post("/", async ({ body, status }) => status(201, await commit.run(() => broker.requestApproval(body))), {
+    .post("", async ({ body, status }) => status(201, await commit.run(() => broker.requestApproval(body))), {
       body: Body({ agent: Text(64, 1), kind: Text(64, 1), ref: t.Optional(Nullable(Text(500))), note: t.Optional(Nullable(Text(10_000))) }),
     })
-    .get("/", ({ query }) => broker.approvals(query), {
+    .get("", ({ query }) => broker.approvals(query), {
       query: t.Object({
         ...Page,
         status: t.Optional(Query.oneOf("status", ["pending", "approved", "denied", "failed"])),

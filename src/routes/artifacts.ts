@@ -80,8 +80,12 @@ export const artifacts = ({
         },
       },
     )
-    .get("/sessions/:id/artifacts", ({ params, query }) => store.list(params.id, query), { params: Id, query: t.Object(Page) })
-    .get("/artifacts/:id/meta", ({ params }) => store.get(params.id), { params: Id })
+    .get("/sessions/:id/artifacts", ({ params, query }) => store.list(params.id, query), {
+      params: Id,
+      query: t.Object(Page),
+      detail: { summary: "List a session's artifacts" },
+    })
+    .get("/artifacts/:id/meta", ({ params }) => store.get(params.id), { params: Id, detail: { summary: "Get an artifact's row, without its content" } })
     .get(
       "/artifacts/:id",
       ({ params, request }) => {
@@ -113,10 +117,14 @@ export const artifacts = ({
       },
       { params: Id },
     )
-    .get("/storage", () => {
-      const files = blobs.files()
-      const database = fileSize(dbPath) + fileSize(`${dbPath}-wal`) + fileSize(`${dbPath}-shm`)
-      const artifactBytes = files.reduce((n, f) => n + f.bytes, 0)
-      const backups = listBackups(backupsDir).reduce((n, b) => n + b.bytes, 0)
-      return { total_bytes: database + artifactBytes + backups, by_kind: { database, artifacts: artifactBytes, backups }, sessions: store.usageBySession() }
-    })
+    .get(
+      "/storage",
+      () => {
+        const files = blobs.files()
+        const database = fileSize(dbPath) + fileSize(`${dbPath}-wal`) + fileSize(`${dbPath}-shm`)
+        const artifactBytes = files.reduce((n, f) => n + f.bytes, 0)
+        const backups = listBackups(backupsDir).reduce((n, b) => n + b.bytes, 0)
+        return { total_bytes: database + artifactBytes + backups, by_kind: { database, artifacts: artifactBytes, backups }, sessions: store.usageBySession() }
+      },
+      { detail: { summary: "Bytes used: in total, by kind and per session" } },
+    )

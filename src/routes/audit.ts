@@ -3,7 +3,7 @@ import type { Hive } from "../hive"
 import { Page } from "./schemas"
 
 export const audit = ({ stores: { audit: store } }: Pick<Hive, "stores">) =>
-  new Elysia({ name: "routes.audit", prefix: "/audit", detail: { tags: ["audit"] } }).get("/", ({ query }) => store.list(query), {
+  new Elysia({ name: "routes.audit", prefix: "/audit", detail: { tags: ["audit"] } }).get("", ({ query }) => store.list(query), {
     query: t.Object(Page),
     detail: { description: "Every reveal, materialize, set, delete and key rotation: what, when, by which token or CLI user. Never values." },
   })

@@ -5,7 +5,7 @@ import { Body, Id, Int, Query, Text } from "./schemas"
 export const commands = ({ stores: { commands: store }, commit }: Pick<Hive, "stores" | "commit">) =>
   new Elysia({ name: "routes.commands", prefix: "/commands", detail: { tags: ["commands"] } })
     .post(
-      "/",
+      "",
       async ({ body, status }) => {
         const { command, created } = await commit.run(() => store.enqueue(body))
         return status(created ? 201 : 200, command)
@@ -28,6 +28,9 @@ export const commands = ({ stores: { commands: store }, commit }: Pick<Hive, "st
         },
       },
     )
-    .post("/:id/ack", ({ params }) => commit.run(() => store.ack(params.id)), { params: Id })
+    .post("/:id/ack", ({ params }) => commit.run(() => store.ack(params.id)), {
+      params: Id,
+      detail: { summary: "Acknowledge a command: done, never claimed again" },
+    })
     .get("/:id", ({ params }) => store.get(params.id), { params: Id })
-    .get("/", ({ query }) => ({ items: store.pending(query.target) }), { query: t.Object({ target: Query.text("target", 200) }) })
+    .get("", ({ query }) => ({ items: store.pending(query.target) }), { query: t.Object({ target: Query.text("target", 200) }) })

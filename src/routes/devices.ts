@@ -38,7 +38,7 @@ export const devices = ({ pairing, stores: { pairing: store }, phoneBaseUrl }: P
           headers: { "content-type": "image/svg+xml", "cache-control": "no-store" },
         })
       },
-      { params: Id },
+      { params: Id, detail: { summary: "The open pairing window's QR code, as SVG" } },
     )
     .get("/devices", () => ({ items: store.devices() }))
     .delete("/devices/:id", ({ params }) => store.revoke(params.id), {

@@ -147,7 +147,7 @@ export const events = (
   const state = limits.open ?? { active: 0 }
   return new Elysia({ name: "routes.events", prefix: "/events", detail: { tags: ["events"] } })
     .post(
-      "/",
+      "",
       async ({ body, status }) => {
         // Concurrent single events share one transaction (group commit); each is answered after it commits.
         const event = await commit.run(() => store.append(body))
@@ -164,10 +164,13 @@ export const events = (
         pulse.notify()
         return status(201, appended)
       },
-      { body: Body({ events: t.Array(EventBody, { maxItems: MAX_BATCH, description: `at most ${MAX_BATCH} events, stored atomically` }) }) },
+      {
+        body: Body({ events: t.Array(EventBody, { maxItems: MAX_BATCH, description: `at most ${MAX_BATCH} events, stored atomically` }) }),
+        detail: { summary: "Append a batch of events, atomically" },
+      },
     )
     .get(
-      "/",
+      "",
       ({ query }) => {
         const page = store.next(
           query.since ?? 0,

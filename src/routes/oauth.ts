@@ -15,7 +15,7 @@ const TokenInput = Body({
 
 export const oauth = ({ vault }: Pick<Hive, "vault">, actorOf: ActorOf) =>
   new Elysia({ name: "routes.oauth", prefix: "/oauth", detail: { tags: ["oauth"] } })
-    .get("/", () => ({ items: vault.listOAuth() }), { detail: { description: "One row per forge; never token values." } })
+    .get("", () => ({ items: vault.listOAuth() }), { detail: { description: "One row per forge; never token values." } })
     .get("/:forge", ({ params }) => vault.oauthMeta(params.forge), { params: Forge })
     .put("/:forge", async ({ params, body, request }) => vault.putOAuth(params.forge, body, await actorOf(request)), { params: Forge, body: TokenInput })
     .get("/:forge/tokens", async ({ params, request }) => vault.revealOAuth(params.forge, await actorOf(request)), {

@@ -41,7 +41,12 @@ export const phone = (hive: Pick<Hive, "pairing" | "auth" | "stores" | "commit" 
   const streams = hive.streams.open ?? { active: 0 }
   return new Elysia({ name: "routes.phone" })
     .get("/", () => new Response(page, { headers: PAGE_HEADERS }), {
-      detail: { description: "The phone page: pair screen, approvals, questions, sessions, live events." },
+      detail: {
+        operationId: "page.get",
+        summary: "The phone page",
+        description: "The phone page: pair screen, approvals, questions, sessions, live events.",
+        security: [],
+      },
     })
     .post(
       "/pair",
@@ -61,7 +66,11 @@ export const phone = (hive: Pick<Hive, "pairing" | "auth" | "stores" | "commit" 
           name: t.Optional(Nullable(Text(100))),
           platform: t.Optional(Nullable(OneOf(Pairing.PLATFORMS))),
         }),
-        detail: { description: "Exchanges the pairing secret (from the QR code) or the 6-digit code for a device; sets its token as an HttpOnly cookie." },
+        detail: {
+          summary: "Pair this phone",
+          description: "Exchanges the pairing secret (from the QR code) or the 6-digit code for a device; sets its token as an HttpOnly cookie.",
+          security: [],
+        },
       },
     )
     .group("/phone/api", (api) =>
@@ -71,20 +80,26 @@ export const phone = (hive: Pick<Hive, "pairing" | "auth" | "stores" | "commit" 
           devices.seen(device)
           return { device }
         })
-        .get("/me", ({ device }) => devices.device(device))
-        .get("/sessions", () => ({
-          projects: projects.list({ limit: 500 }).items,
-          sessions: sessions.list({ state: "active" }, { limit: LIST }).items,
-        }))
-        .get("/approvals", () => broker.approvals({ status: "pending", limit: LIST }))
+        .get("/me", ({ device }) => devices.device(device), { detail: { summary: "This phone, as hive knows it" } })
+        .get(
+          "/sessions",
+          () => ({
+            projects: projects.list({ limit: 500 }).items,
+            sessions: sessions.list({ state: "active" }, { limit: LIST }).items,
+          }),
+          { detail: { summary: "Active sessions, with the projects they belong to" } },
+        )
+        .get("/approvals", () => broker.approvals({ status: "pending", limit: LIST }), { detail: { summary: "Pending approvals" } })
         .post("/approvals/:id", ({ params, body }) => hive.commit.run(() => broker.resolveApproval(params.id, body.status, body.note ?? null)), {
           params: Id,
           body: Body({ status: OneOf(["approved", "denied"]), note: t.Optional(Nullable(Text(10_000))) }),
+          detail: { operationId: "approvals.resolve", summary: "Approve or deny an approval" },
         })
-        .get("/questions", () => broker.questions({ status: "open", limit: LIST }))
+        .get("/questions", () => broker.questions({ status: "open", limit: LIST }), { detail: { summary: "Open questions" } })
         .post("/questions/:id/answer", ({ params, body }) => hive.commit.run(() => broker.answer(params.id, body.answer)), {
           params: Id,
           body: Body({ answer: t.Union([Text(500, 1), t.Array(Text(500, 1), { maxItems: 50 })]) }),
+          detail: { summary: "Answer a question" },
         })
         .get(
           "/events/stream",
@@ -92,7 +107,7 @@ export const phone = (hive: Pick<Hive, "pairing" | "auth" | "stores" | "commit" 
             openStream(events, hive.pulse, hive.streams, streams, request, cursorOf(request, query.since, events.newest), {}, () =>
               hive.auth.checkDevice(deviceCookie(request)),
             ),
-          { query: t.Object({ since: t.Optional(Query.int("since")) }) },
+          { query: t.Object({ since: t.Optional(Query.int("since")) }), detail: { summary: "Live events (SSE), resumable with Last-Event-ID" } },
         ),
     )
 }

@@ -7,7 +7,7 @@ const Key = t.Object({ key: t.String({ pattern: "^[A-Za-z0-9._:-]{1,200}$", desc
 
 export const preferences = ({ stores: { preferences: store }, commit }: Pick<Hive, "stores" | "commit">) =>
   new Elysia({ name: "routes.preferences", prefix: "/preferences", detail: { tags: ["preferences"] } })
-    .get("/", () => store.all(), { detail: { description: "Every preference as one object: key -> JSON value." } })
+    .get("", () => store.all(), { detail: { description: "Every preference as one object: key -> JSON value." } })
     .get("/:key", ({ params }) => store.get(params.key), { params: Key })
     .put(
       "/:key",

@@ -8,8 +8,8 @@ const ProjectPatch = Body({ name: t.Optional(fields.name), directory: t.Optional
 
 export const projects = ({ stores: { projects: store }, commit }: Pick<Hive, "stores" | "commit">) =>
   new Elysia({ name: "routes.projects", prefix: "/projects", detail: { tags: ["projects"] } })
-    .post("/", async ({ body, status }) => status(201, await commit.run(() => store.create(body))), { body: ProjectInput })
-    .get("/", ({ query }) => store.list(query), { query: t.Object(Page) })
+    .post("", async ({ body, status }) => status(201, await commit.run(() => store.create(body))), { body: ProjectInput })
+    .get("", ({ query }) => store.list(query), { query: t.Object(Page) })
     .get("/:id", ({ params }) => store.get(params.id), { params: Id })
     .patch("/:id", ({ params, body }) => commit.run(() => store.update(params.id, body)), { params: Id, body: ProjectPatch })
     .delete("/:id", async ({ params, status }) => status(204, await commit.run(() => store.remove(params.id))), {

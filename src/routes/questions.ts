@@ -16,7 +16,7 @@ const AskInput = Body({
 export const questions = ({ stores: { broker }, commit }: Pick<Hive, "stores" | "commit">) =>
   new Elysia({ name: "routes.questions", prefix: "/questions", detail: { tags: ["broker"] } })
     .post(
-      "/",
+      "",
       async ({ body, status }) => {
         if (body.deadline_at != null && body.ttl_ms !== undefined) throw badRequest("give deadline_at or ttl_ms, not both")
         const asked = await commit.run(() => {
@@ -31,7 +31,7 @@ export const questions = ({ stores: { broker }, commit }: Pick<Hive, "stores" | 
       },
       { body: AskInput, detail: { description: "An empty target (or 'operator') asks the operator; a named agent gets the question in its inbox." } },
     )
-    .get("/", ({ query }) => broker.questions(query), {
+    .get("", ({ query }) => broker.questions(query), {
       query: t.Object({ ...Page, status: t.Optional(Query.oneOf("status", ["open", "answered", "timed_out"])), target: t.Optional(Query.text("target", 64)) }),
     })
     .get("/:id", ({ params }) => broker.question(params.id), { params: Id })

@@ -6,7 +6,7 @@ const Key = t.Object({ key: t.String({ minLength: 1, maxLength: 1000, descriptio
 
 export const sdkSessions = ({ stores: { sdkSessions: store }, commit }: Pick<Hive, "stores" | "commit">) =>
   new Elysia({ name: "routes.sdk-sessions", prefix: "/sdk-sessions", detail: { tags: ["sdk sessions"] } })
-    .get("/", ({ query }) => store.list(query), { query: t.Object(Page) })
+    .get("", ({ query }) => store.list(query), { query: t.Object(Page) })
     .post(
       "/prune",
       ({ body }) => {
@@ -20,5 +20,5 @@ export const sdkSessions = ({ stores: { sdkSessions: store }, commit }: Pick<Hiv
     )
     .get("/:key", ({ params }) => store.get(params.key), { params: Key })
     .put("/:key", ({ params, body }) => commit.run(() => store.set(params.key, body.session_id)), { params: Key, body: Body({ session_id: Text(500, 1) }) })
-    .post("/:key/touch", ({ params }) => commit.run(() => store.touch(params.key)), { params: Key })
+    .post("/:key/touch", ({ params }) => commit.run(() => store.touch(params.key)), { params: Key, detail: { summary: "Mark an entry as used now" } })
     .delete("/:key", async ({ params, status }) => status(204, await commit.run(() => store.remove(params.key))), { params: Key })

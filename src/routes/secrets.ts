@@ -27,10 +27,12 @@ function encodeValue(bytes: Uint8Array, encoding: "utf8" | "base64" | undefined)
 /** Metadata everywhere; the value only from GET …/value, which is audited. */
 export const secrets = ({ vault, config: { materializeDirs } }: Pick<Hive, "vault" | "config">, actorOf: ActorOf) =>
   new Elysia({ name: "routes.secrets", prefix: "/secrets", detail: { tags: ["secrets"] } })
-    .get("/", ({ query }) => vault.listSecrets(query), { query: t.Object(Page), detail: { description: "Names, key ids, sizes, times: never values." } })
+    .get("", ({ query }) => vault.listSecrets(query), { query: t.Object(Page), detail: { description: "Names, key ids, sizes, times: never values." } })
     .post("/materialize", async ({ body, request }) => vault.materializePrefix(body.prefix, body.dir, await actorOf(request), { within: materializeDirs }), {
       body: Body({ prefix: Text(200, 1), dir: Text(4096, 1) }),
       detail: {
+        operationId: "secrets.materializePrefix",
+        summary: "Write one file per secret under a prefix",
         description:
           "One file per secret under the prefix: DIR/<rest of name>, mode 0600. DIR must lie inside a directory named in HIVE_MATERIALIZE_DIRS (403 otherwise).",
       },
@@ -57,6 +59,8 @@ export const secrets = ({ vault, config: { materializeDirs } }: Pick<Hive, "vaul
         params: Name,
         body: Body({ path: Text(4096, 1) }),
         detail: {
+          operationId: "secrets.materialize",
+          summary: "Write a secret to a file",
           description:
             "Writes the plaintext to an absolute path, atomically, mode 0600, only inside a directory named in HIVE_MATERIALIZE_DIRS (real paths: no symlink leads out; 403 otherwise).",
         },

@@ -39,8 +39,8 @@ const SessionQuery = t.Object({
 
 export const sessions = ({ stores: { sessions: store, search }, commit, config: { claudeDir } }: Pick<Hive, "stores" | "commit" | "config">) =>
   new Elysia({ name: "routes.sessions", prefix: "/sessions", detail: { tags: ["sessions"] } })
-    .post("/", async ({ body, status }) => status(201, await commit.run(() => store.create(body))), { body: SessionBody })
-    .get("/", ({ query: { limit, cursor, ...filter } }) => store.list(filter, { limit, cursor }), { query: SessionQuery })
+    .post("", async ({ body, status }) => status(201, await commit.run(() => store.create(body))), { body: SessionBody })
+    .get("", ({ query: { limit, cursor, ...filter } }) => store.list(filter, { limit, cursor }), { query: SessionQuery })
     .get("/:id", ({ params }) => store.get(params.id), { params: Id })
     .patch("/:id", ({ params, body }) => commit.run(() => store.update(params.id, body)), { params: Id, body: SessionBody })
     .get(

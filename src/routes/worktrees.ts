@@ -8,8 +8,8 @@ const WorktreePatch = Body({ path: t.Optional(fields.path), branch: t.Optional(f
 
 export const worktrees = ({ stores: { worktrees: store }, commit }: Pick<Hive, "stores" | "commit">) =>
   new Elysia({ name: "routes.worktrees", prefix: "/worktrees", detail: { tags: ["worktrees"] } })
-    .post("/", async ({ body, status }) => status(201, await commit.run(() => store.create(body))), { body: WorktreeInput })
-    .get("/", ({ query: { limit, cursor, ...filter } }) => store.list(filter, { limit, cursor }), {
+    .post("", async ({ body, status }) => status(201, await commit.run(() => store.create(body))), { body: WorktreeInput })
+    .get("", ({ query: { limit, cursor, ...filter } }) => store.list(filter, { limit, cursor }), {
       query: t.Object({ ...Page, project_id: t.Optional(Query.text("project_id", 128)) }),
     })
     .get("/:id", ({ params }) => store.get(params.id), { params: Id })

@@ -244,9 +244,10 @@ describe("errors and limits", () => {
     const res = await call("GET", "/openapi", undefined, {})
     expect(res.status).toBe(200)
     const paths = Object.keys(res.body.paths)
-    for (const p of ["/api/projects/", "/api/projects/{id}", "/api/sessions/", "/api/sessions/{id}", "/api/worktrees/", "/api/preferences/{key}", "/health"])
+    for (const p of ["/api/projects", "/api/projects/{id}", "/api/sessions", "/api/sessions/{id}", "/api/worktrees", "/api/preferences/{key}", "/health"])
       expect(paths).toContain(p)
-    expect(JSON.stringify(res.body.paths["/api/projects/"].post)).toContain("directory")
+    expect(paths.filter((p) => p.endsWith("/"))).toEqual([])
+    expect(JSON.stringify(res.body.paths["/api/projects"].post)).toContain("directory")
   })
 })
 
