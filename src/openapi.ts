@@ -1,6 +1,60 @@
 import type { AnyElysia } from "elysia"
 
+/** What a route answers (src/routes/responses.ts): a JSON schema, another media type, or no body. */
+export type Content = object | { media: string; description: string } | null
+export type ResponseTable = Record<string, Record<number, Content>>
+
+const ERROR_SCHEMA = {
+  type: "object",
+  additionalProperties: false,
+  required: ["error"],
+  properties: {
+    error: {
+      type: "object",
+      additionalProperties: false,
+      required: ["code", "message"],
+      properties: { code: { type: "string" }, message: { type: "string" } },
+    },
+  },
+}
+const error = (description: string) => ({ description, content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } })
+const STATUS_TEXT: Record<number, string> = {
+  200: "OK",
+  201: "Created",
+  204: "No content",
+  206: "Partial content",
+  410: "Gone",
+  416: "Range not satisfiable",
+  503: "Not ready",
+}
+
+/** The table's answers for one operation, and the errors every such operation can give (one shape: Error). */
+function responsesOf(method: string, path: string, op: Operation, table: ResponseTable): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [status, content] of Object.entries(table[`${method.toUpperCase()} ${path}`] ?? {})) {
+    const description = STATUS_TEXT[Number(status)] ?? "OK"
+    if (content === null) out[status] = { description }
+    else if ("media" in content) out[status] = { description: content.description, content: { [content.media as string]: { schema: { type: "string" } } } }
+    else out[status] = { description, content: { "application/json": { schema: content } } }
+  }
+  const write = method !== "get"
+  const hasInput = (op.parameters?.length ?? 0) > 0 || op.requestBody !== undefined
+  if (hasInput) out["400"] ??= error("Bad input: the message names the field")
+  if (op.security === undefined) out["401"] ??= error("No valid credential")
+  out["403"] ??= error("Not this server's host, or a change from another origin")
+  if (path.includes("{") || op.requestBody !== undefined) out["404"] ??= error("No such record (or one the body names)")
+  if (write) out["409"] ??= error("Conflicts with what is stored")
+  if (op.requestBody !== undefined) {
+    out["413"] ??= error("The body is over the limit")
+    out["415"] ??= error("The body is not sent as application/json")
+  }
+  out["503"] ??= error("The database is busy; retry")
+  if (write) out["507"] ??= error("The disk is full")
+  return out
+}
+
 type Operation = {
+  responses?: Record<string, unknown>
   operationId?: string
   summary?: string
   description?: string
@@ -22,11 +76,11 @@ const SECURITY: Record<Listener, { schemes: Record<string, unknown>; default: un
  * The OpenAPI document of an app, from the same schemas that validate its requests. Built on the first request
  * for it: the generator is loaded then, so a server nobody asks for its schema never pays for it.
  */
-export async function openApiDocument(app: AnyElysia, version: string, listener: Listener = "admin") {
+export async function openApiDocument(app: AnyElysia, version: string, listener: Listener, responses: ResponseTable) {
   const { toOpenAPISchema } = await import("@elysiajs/openapi/openapi")
   // staticFile: false, or a path with a dot (/api/pairing/:id/qr.svg) is left out of the document.
   const { paths, components } = toOpenAPISchema(app, { staticFile: false }, undefined, undefined, "3.1.2")
-  const tidy = tidyPaths(paths as Paths)
+  const tidy = tidyPaths(paths as Paths, responses)
   return {
     openapi: "3.1.2",
     info: {
@@ -40,13 +94,13 @@ export async function openApiDocument(app: AnyElysia, version: string, listener:
     },
     servers: [{ url: listener === "admin" ? "http://127.0.0.1:7420" : "http://127.0.0.1:7421" }],
     paths: tidy,
-    components: { schemas: components.schemas, securitySchemes: SECURITY[listener].schemes },
+    components: { schemas: { ...components.schemas, Error: ERROR_SCHEMA }, securitySchemes: SECURITY[listener].schemes },
     security: SECURITY[listener].default,
   }
 }
 
 /** `getApiSessionsById` → `sessions.get`: ids a generated client reads well, and summaries where a route has none. */
-function tidyPaths(paths: Paths): Paths {
+function tidyPaths(paths: Paths, table: ResponseTable): Paths {
   const out: Paths = {}
   const bases = new Map<string, number>()
   const named: { path: string; method: string; op: Operation; base: string; verb: string }[] = []
@@ -65,7 +119,7 @@ function tidyPaths(paths: Paths): Paths {
     const id = own ?? (bases.get(base)! > 1 || base.split(".").length === 1 ? `${base}.${verb}` : base)
     const clean = withoutErrorMessages(op) as Operation
     const summary = clean.summary ?? summaryOf(clean.description) ?? phrase(verb, base)
-    ;(out[path] ??= {})[method] = { ...clean, operationId: id, summary }
+    ;(out[path] ??= {})[method] = { ...clean, operationId: id, summary, responses: responsesOf(method, path, clean, table) }
   }
   return out
 }

@@ -5,6 +5,9 @@ import { api, guards } from "./routes"
 import { health } from "./routes/health"
 import { phone } from "./routes/phone"
 
+// The response schemas are loaded with the document they are part of, not at start-up.
+const responses = () => import("./routes/responses")
+
 /** The admin app (127.0.0.1:7420): /health, /openapi and the whole /api. It does not listen; `hive serve` does. */
 export function createAdminApp(hive: Hive) {
   let document: ReturnType<typeof openApiDocument> | undefined
@@ -15,16 +18,20 @@ export function createAdminApp(hive: Hive) {
     new Elysia({ name: "hive.admin", normalize: false })
       .use(guards(hive))
       // No UI: it would load scripts from a CDN, and hive must work offline. The JSON is the contract.
-      .get("/openapi", () => (document ??= openApiDocument(self!, hive.config.version)), {
+      .get("/openapi", () => (document ??= responses().then((r) => openApiDocument(self!, hive.config.version, "admin", r.RESPONSES))), {
         detail: { summary: "This document", description: "Every route of the admin listener, from the schemas that check its requests.", security: [] },
       })
-      .get("/openapi/phone", () => (phoneDocument ??= openApiDocument(createPhoneApp(hive), hive.config.version, "phone")), {
-        detail: {
-          summary: "The phone listener's document",
-          description: "Every route of the phone listener (what the tunnel reaches), with its device-cookie security.",
-          security: [],
+      .get(
+        "/openapi/phone",
+        () => (phoneDocument ??= responses().then((r) => openApiDocument(createPhoneApp(hive), hive.config.version, "phone", r.PHONE_RESPONSES))),
+        {
+          detail: {
+            summary: "The phone listener's document",
+            description: "Every route of the phone listener (what the tunnel reaches), with its device-cookie security.",
+            security: [],
+          },
         },
-      })
+      )
       .use(health(hive))
       .use(api(hive))
   self = app

@@ -28,8 +28,54 @@ export type Schema = {
   maximum?: number
 }
 type Parameter = { name: string; in: "path" | "query" | "header"; required?: boolean; schema?: Schema }
-type Operation = { tags?: string[]; parameters?: Parameter[]; requestBody?: { content?: Record<string, { schema?: Schema }> } }
-export type Document = { paths: Record<string, Record<string, Operation>> }
+type Operation = {
+  tags?: string[]
+  parameters?: Parameter[]
+  requestBody?: { content?: Record<string, { schema?: Schema }> }
+  responses?: Record<string, { content?: Record<string, { schema?: Json }> }>
+}
+export type Document = { paths: Record<string, Record<string, Operation>>; components?: { schemas?: Record<string, Json> } }
+type Json = Record<string, unknown>
+
+/**
+ * Why `value` does not fit a JSON Schema (the keywords hive's documents use), or undefined when it does: how the
+ * tests hold every answer to the document that describes it.
+ */
+export function misfit(value: unknown, schema: Json, doc: Document, at = "body"): string | undefined {
+  if (typeof schema.$ref === "string") return misfit(value, doc.components?.schemas?.[schema.$ref.split("/").at(-1)!] ?? {}, doc, at)
+  const alternatives = (schema.anyOf ?? schema.oneOf) as Json[] | undefined
+  if (alternatives)
+    return alternatives.some((s) => misfit(value, s, doc, at) === undefined)
+      ? undefined
+      : `${at}: fits none of its ${alternatives.length} forms (${JSON.stringify(value)?.slice(0, 80)})`
+  if ("const" in schema && value !== schema.const) return `${at}: must be ${JSON.stringify(schema.const)}`
+  if (Array.isArray(schema.enum) && !schema.enum.includes(value)) return `${at}: must be one of ${schema.enum.join(", ")}`
+  const kinds = schema.type === undefined ? [] : Array.isArray(schema.type) ? (schema.type as string[]) : [schema.type as string]
+  const kind = value === null ? "null" : Array.isArray(value) ? "array" : Number.isInteger(value) ? "integer" : typeof value
+  if (kinds.length && !kinds.includes(kind) && !(kind === "integer" && kinds.includes("number"))) return `${at}: must be ${kinds.join(" or ")}, got ${kind}`
+  if (typeof value === "number") {
+    if (typeof schema.minimum === "number" && value < schema.minimum) return `${at}: below ${schema.minimum}`
+    if (typeof schema.maximum === "number" && value > schema.maximum) return `${at}: above ${schema.maximum}`
+  }
+  if (Array.isArray(value) && schema.items) {
+    for (const [i, item] of value.entries()) {
+      const bad = misfit(item, schema.items as Json, doc, `${at}[${i}]`)
+      if (bad) return bad
+    }
+  }
+  if (kind === "object") {
+    const obj = value as Json
+    const props = (schema.properties ?? {}) as Record<string, Json>
+    for (const k of (schema.required ?? []) as string[]) if (!(k in obj)) return `${at}: no field "${k}"`
+    for (const [k, v] of Object.entries(obj)) {
+      if (props[k]) {
+        const bad = misfit(v, props[k], doc, `${at}.${k}`)
+        if (bad) return bad
+      } else if (schema.additionalProperties === false && !schema.patternProperties) return `${at}: a field "${k}" the document does not describe`
+    }
+  }
+  return undefined
+}
 
 /** Values of every JSON type that sit where schemas draw their lines, and strings that have broken servers. */
 const HOSTILE: unknown[] = [
@@ -294,7 +340,13 @@ export async function fuzz(target: Target, opts: { runs: number; seed: number; t
         await fc.assert(
           fc.asyncProperty(request, async ({ path: values, query, body }) => {
             requests++
-            const url = new URL(`http://localhost${path.replace(/\{(\w+)\}/g, (_, name) => encodeURIComponent(String(values[name] ?? "x")))}`)
+            const url = new URL(
+              `http://localhost${path.replace(/\{(\w+)\}/g, (_, name) => {
+                // "", "." and ".." are not a segment a URL keeps (the path would name the list route instead).
+                const v = encodeURIComponent(String(values[name] ?? "x"))
+                return v === "" || v === "." || v === ".." ? "x" : v
+              })}`,
+            )
             for (const [k, v] of Object.entries(query)) url.searchParams.set(k, asQuery(v))
             const init: RequestInit = { method: method.toUpperCase(), headers: { ...target.headers } }
             if (body !== undefined) {
@@ -305,15 +357,26 @@ export async function fuzz(target: Target, opts: { runs: number; seed: number; t
             const call = (async () => {
               const res = await target.app.handle(new Request(url.href, init))
               // A stream answers its headers and goes on: it is enough that it started.
-              if (res.headers.get("content-type")?.startsWith("text/event-stream")) await res.body?.cancel()
-              else await res.arrayBuffer()
-              return res
+              if (res.headers.get("content-type")?.startsWith("text/event-stream")) {
+                await res.body?.cancel()
+                return { res, text: "" }
+              }
+              return { res, text: await res.text() }
             })()
-            const res = await Promise.race([call, Bun.sleep(timeoutMs).then(() => undefined)])
+            const answered = await Promise.race([call, Bun.sleep(timeoutMs).then(() => undefined)])
+            const res = answered?.res
             const what = `${method.toUpperCase()} ${url.pathname}${url.search} body ${JSON.stringify(body === undefined ? null : body instanceof Uint8Array ? `${body.length} bytes` : body)?.slice(0, 300)}`
             if (!res) throw new Error(`no answer within ${timeoutMs} ms: ${what}`)
             statuses[`${Math.floor(res.status / 100)}xx`] = (statuses[`${Math.floor(res.status / 100)}xx`] ?? 0) + 1
-            if (res.status >= 500) throw new Error(`${res.status}: ${what}`)
+            if (res.status >= 500 && res.status !== 503 && res.status !== 507) throw new Error(`${res.status}: ${what}`)
+            // Every answer is one the document describes, in the shape it describes.
+            const documented = op.responses?.[String(res.status)]
+            if (!documented) throw new Error(`answered ${res.status}, which the document does not list for it: ${what}`)
+            const schema = documented.content?.["application/json"]?.schema
+            if (schema && res.headers.get("content-type")?.includes("json")) {
+              const bad = misfit(JSON.parse(answered.text), schema, target.doc)
+              if (bad) throw new Error(`answered ${res.status} unlike its document: ${bad}: ${what}`)
+            }
             const after = fingerprint(target.db)
             if (res.status >= 400) {
               const touched = changed(before, after).filter((t) => !target.recordsRefusals?.includes(t))
