@@ -5,6 +5,7 @@ import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import pkg from "../package.json"
 import { migrations } from "../migrations"
+import { adminClient } from "../src/client"
 import { startFakeTunnelServer } from "../test/tunnel/fake-server"
 
 const source = resolve(process.argv[2] ?? "dist/hive")
@@ -61,28 +62,25 @@ try {
   }
   check("serve starts listening", url !== "", log)
 
-  const health = (await (await fetch(`${url}/health`)).json()) as { status: string; version: string; schema_version: number }
+  // The typed client (src/client.ts, the one hive hook uses), typed from the server's own routes.
+  const api = adminClient(url, token).api
+  const { data: health } = await adminClient(url, token).health.get()
   check(
     "/health reports version and schema",
-    health.status === "ok" && health.version === pkg.version && health.schema_version === migrations.length,
+    health?.status === "ok" && health.version === pkg.version && health.schema_version === migrations.length,
     JSON.stringify(health),
   )
   const auth = { authorization: `Bearer ${token}`, "content-type": "application/json" }
-  const post = await fetch(`${url}/api/projects`, { method: "POST", headers: auth, body: JSON.stringify({ name: "smoke", directory: "/smoke" }) })
+  const post = await api.projects.post({ name: "smoke", directory: "/smoke" })
   check("the token creates a project", post.status === 201)
-  const list = (await (await fetch(`${url}/api/projects`, { headers: auth })).json()) as { items: { name: string }[] }
-  check(
-    "the project is listed",
-    list.items.some((p) => p.name === "smoke"),
-  )
+  const list = await api.projects.get()
+  check("the project is listed", list.data?.items.some((p) => p.name === "smoke") === true)
   check("no token is a 401", (await fetch(`${url}/api/projects`)).status === 401)
   const missing = await fetch(`${url}/nope`)
   check("an unknown route is a JSON 404", missing.status === 404 && ((await missing.json()) as { error: { code: string } }).error.code === "not_found")
   check("/openapi is served", (await fetch(`${url}/openapi`)).status === 200)
-  const project = (await post.json()) as { id: string }
-  const session = (await (await fetch(`${url}/api/sessions`, { method: "POST", headers: auth, body: JSON.stringify({ project_id: project.id }) })).json()) as {
-    id: string
-  }
+  const project = post.data!
+  const session = (await api.sessions.post({ project_id: project.id })).data!
   const bigLog = "a line of a long command log\n".repeat(100_000)
   const uploaded = await fetch(`${url}/api/sessions/${session.id}/artifacts?type=log`, {
     method: "POST",
@@ -100,18 +98,14 @@ try {
     source: "startup",
   })
   const hooked = Bun.spawnSync([bin, "hook"], { cwd: dir, env, stdin: new TextEncoder().encode(hookInput), stdout: "pipe", stderr: "pipe" })
-  const registered = (await (await fetch(`${url}/api/sessions?agent_session_id=smoke-cc-1`, { headers: auth })).json()) as { items: { label: string }[] }
+  const registered = (await api.sessions.get({ query: { agent_session_id: "smoke-cc-1" } })).data
   check(
     "hive hook registers a Claude Code session (exit 0, silent)",
-    hooked.exitCode === 0 && hooked.stdout.length === 0 && registered.items[0]?.label === "smoke-project",
+    hooked.exitCode === 0 && hooked.stdout.length === 0 && registered?.items[0]?.label === "smoke-project",
     hooked.stderr.toString(),
   )
-  const found = (await (await fetch(`${url}/api/search?q=smoke`, { headers: auth })).json()) as { items: { kind: string }[] }
-  check(
-    "search finds it",
-    found.items.some((h) => h.kind === "session"),
-    JSON.stringify(found),
-  )
+  const found = (await api.search.get({ query: { q: "smoke" } })).data
+  check("search finds it", found?.items.some((h) => h.kind === "session") === true, JSON.stringify(found))
   const phoneUrl = /phone listener (http:\/\/[\d.]+:\d+)/.exec(log)?.[1]
   const phonePage = phoneUrl ? await fetch(`${phoneUrl}/`) : undefined
   check(
@@ -120,12 +114,12 @@ try {
     String(phoneUrl),
   )
   check("the phone listener has no admin route", phoneUrl !== undefined && (await fetch(`${phoneUrl}/api/projects`, { headers: auth })).status === 404)
-  const jobs = (await (await fetch(`${url}/api/jobs`, { headers: auth })).json()) as { items: { name: string }[] }
-  check("the scheduled jobs are listed", jobs.items.some((j) => j.name === "backup") && jobs.items.some((j) => j.name === "prune-events"))
-  const ran = (await (await fetch(`${url}/api/jobs/vacuum/run`, { method: "POST", headers: auth })).json()) as { error: string | null }
-  check("a job runs on demand", ran.error === null, JSON.stringify(ran))
-  const backedUp = (await (await fetch(`${url}/api/jobs/backup/run`, { method: "POST", headers: auth })).json()) as { error: string | null }
-  check("the backup job runs on its worker thread (a second entry point of the binary)", backedUp.error === null, JSON.stringify(backedUp))
+  const jobs = (await api.jobs.get()).data
+  check("the scheduled jobs are listed", jobs?.items.some((j) => j.name === "backup") === true && jobs?.items.some((j) => j.name === "prune-events") === true)
+  const ran = (await api.jobs({ name: "vacuum" }).run.post()).data
+  check("a job runs on demand", ran?.error === null, JSON.stringify(ran))
+  const backedUp = (await api.jobs({ name: "backup" }).run.post()).data
+  check("the backup job runs on its worker thread (a second entry point of the binary)", backedUp?.error === null, JSON.stringify(backedUp))
   const backup = run(["backup", "--encrypt"])
   check("backup --encrypt writes a verified copy while the server runs", backup.code === 0 && /\.db\.enc/.test(backup.out), backup.out + backup.err)
   const doctor = run(["doctor"])

@@ -29,6 +29,7 @@ export const MAY_IMPORT: Record<string, string[]> = {
   server: ["hive", "routes", "openapi"],
   openapi: [],
   cli: [
+    "client",
     "process",
     "hive",
     "server",
@@ -49,6 +50,8 @@ export const MAY_IMPORT: Record<string, string[]> = {
     "migrations-list",
     "openapi",
   ],
+  // The typed client names the admin app's type only (import type): it never loads the server.
+  client: ["server"],
   main: ["cli", "errors", "config"],
   migrations: ["db", "legacy", "secrets", "errors", "config", "migrations"],
   "migrations-list": ["migrations", "db"],

@@ -13,6 +13,7 @@ import { createStores } from "../src/db/stores"
 import { silentLogger, type Logger } from "../src/log"
 import { unlock } from "../src/secrets/unlock"
 import { createVault } from "../src/secrets/vault"
+import { treaty } from "@elysiajs/eden"
 import { createHive } from "../src/hive"
 import { createAdminApp, createPhoneApp } from "../src/server"
 
@@ -73,6 +74,13 @@ export async function testApp(
   const { token, row } = await auth.issue("test", 3600_000)
   const headers = { authorization: `Bearer ${token}` }
 
+  /** The typed client (Eden Treaty, as in src/client.ts) over the app itself, in process. */
+  const client = treaty<typeof app>("http://localhost", {
+    headers,
+    // In process (no listener), and addressed to localhost as a real client is (the Host check).
+    fetcher: ((input: string | URL, init?: RequestInit) => app.handle(new Request(String(input), init))) as typeof fetch,
+  }).api
+
   async function call(method: string, path: string, body?: unknown, extra: Record<string, string> = headers) {
     const init: RequestInit = { method, headers: { ...extra } }
     if (body !== undefined) {
@@ -103,6 +111,7 @@ export async function testApp(
     tokenId: row.id,
     headers,
     call,
+    client,
   }
 }
 

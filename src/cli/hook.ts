@@ -136,15 +136,12 @@ export async function run(argv: string[]): Promise<number> {
     const server = config.token ? runningServer(config.home) : undefined
     if (server) {
       try {
-        const res = await fetch(`${server.url}/api/hooks/claude`, {
-          method: "POST",
-          headers: { authorization: `Bearer ${config.token}`, "content-type": "application/json" },
-          body: JSON.stringify({ input, caller, transport }),
-          signal: AbortSignal.timeout(SERVER_TIMEOUT_MS),
-        })
-        if (res.status === 201) return 0
-        const body = (await res.json().catch(() => ({}))) as { error?: { message?: string } }
-        log(config.home, `${event}: the server answered ${res.status} (${body.error?.message ?? "no message"}); writing to the database instead`)
+        // Loaded only on this path: a hook with no server to talk to writes to the database and needs no client.
+        const { adminClient, errorMessage } = await import("../client")
+        const api = adminClient(server.url, config.token!, { timeoutMs: SERVER_TIMEOUT_MS })
+        const { status, error } = await api.api.hooks.claude.post({ input, caller, transport })
+        if (status === 201) return 0
+        log(config.home, `${event}: the server answered ${status} (${errorMessage(error?.value)}); writing to the database instead`)
       } catch (err) {
         log(config.home, `${event}: the server did not answer (${(err as Error).message}); writing to the database instead`)
       }

@@ -1,5 +1,5 @@
 import { t, type TSchema } from "elysia"
-import { Type, type TLiteral, type TUnion } from "@sinclair/typebox"
+import { Type, type TUnsafe } from "@sinclair/typebox"
 
 /** Request bodies reject unknown fields: a typo in a field name is an error, not silently ignored data. */
 export const Body = <T extends Record<string, TSchema>>(props: T) => t.Object(props, { additionalProperties: false })
@@ -9,11 +9,11 @@ export const Nullable = <T extends TSchema>(schema: T) => t.Union([schema, t.Nul
  * A closed set of strings. Not `t.UnionEnum`: that one carries `default: values[0]`, which Elysia
  * applies, so an omitted optional field would silently be stored as the first value.
  */
-export const OneOf = <V extends string>(values: readonly V[], options: { error?: string } = {}) =>
+export const OneOf = <const V extends string>(values: readonly V[], options: { error?: string } = {}) =>
   t.Union(
     values.map((v) => t.Literal(v)),
     { description: `one of: ${values.join(", ")}`, ...options },
-  ) as unknown as TUnion<TLiteral<V>[]>
+  ) as unknown as TUnsafe<V>
 
 export const Id = t.Object({ id: t.String({ minLength: 1, maxLength: 128 }) })
 export const Json = t.Record(t.String(), t.Unknown())
@@ -47,7 +47,7 @@ export const Query = {
     }),
   bool: (name: string) => t.Boolean({ error: `query field "${name}": must be true or false` }),
   text: (name: string, maxLength: number) => t.String({ minLength: 1, maxLength, error: `query field "${name}": must be 1 to ${maxLength} characters` }),
-  oneOf: <V extends string>(name: string, values: readonly V[]) => OneOf(values, { error: `query field "${name}": must be one of ${values.join(", ")}` }),
+  oneOf: <const V extends string>(name: string, values: readonly V[]) => OneOf(values, { error: `query field "${name}": must be one of ${values.join(", ")}` }),
 }
 
 /** `?limit=&cursor=`; a limit above the cap (and up to 2^53 - 1) is lowered to it. */
