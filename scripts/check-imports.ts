@@ -27,7 +27,7 @@ export const MAY_IMPORT: Record<string, string[]> = {
   routes: ["process", "hive", "db", "secrets", "auth", "artifacts", "transcripts", "hooks", "tunnel", "jobs", "web", "pulse", "errors", "log", "config"],
   hive: ["db", "secrets", "auth", "artifacts", "jobs", "routes", "pulse", "errors", "log", "config"],
   server: ["hive", "routes", "openapi"],
-  openapi: [],
+  openapi: ["errors"],
   cli: [
     "client",
     "process",

@@ -1,9 +1,41 @@
+/**
+ * Every kind of error the API answers, with its status: one closed set, so a client can switch on `code`, and
+ * the OpenAPI documents list exactly these (test/errors.test.ts holds each `new HiveError` to its status).
+ */
+export const ERROR_KINDS = {
+  bad_request: 400,
+  bad_schedule: 400,
+  unauthorized: 401,
+  wrong_pairing_proof: 401,
+  forbidden: 403,
+  forbidden_host: 403,
+  forbidden_path: 403,
+  cross_origin: 403,
+  pairing_closed: 403,
+  not_found: 404,
+  conflict: 409,
+  secret_corrupted: 409,
+  gone: 410,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  too_many_attempts: 429,
+  internal: 500,
+  database_corrupt: 500,
+  busy: 503,
+  read_only: 503,
+  unavailable: 503,
+  too_many_streams: 503,
+  insufficient_storage: 507,
+} as const
+
+export type ErrorKind = keyof typeof ERROR_KINDS
+
 /** The one error type that crosses module boundaries; `onError` turns it into `{ error: { code, message } }`. */
 export class HiveError extends Error {
   // Named `kind`, not `code`: Elysia copies an error's `code` into onError's `code`.
   constructor(
-    readonly status: number,
-    readonly kind: string,
+    readonly status: (typeof ERROR_KINDS)[ErrorKind],
+    readonly kind: ErrorKind,
     message: string,
     options?: ErrorOptions,
   ) {
@@ -14,7 +46,7 @@ export class HiveError extends Error {
   }
 }
 
-export const badRequest = (message: string) => new HiveError(400, "bad_request", message)
+export const badRequest = (message: string, options?: ErrorOptions) => new HiveError(400, "bad_request", message, options)
 export const unauthorized = (message: string) => new HiveError(401, "unauthorized", message)
 export const forbidden = (message: string) => new HiveError(403, "forbidden", message)
 export const notFound = (what: string, id: string | number) => new HiveError(404, "not_found", `${what} ${id} not found`)

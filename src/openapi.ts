@@ -1,4 +1,5 @@
 import type { AnyElysia } from "elysia"
+import { ERROR_KINDS } from "./errors"
 
 /** What a route answers (src/routes/responses.ts): a JSON schema, another media type, or no body. */
 export type Content = object | { media: string; description: string } | null
@@ -13,7 +14,7 @@ const ERROR_SCHEMA = {
       type: "object",
       additionalProperties: false,
       required: ["code", "message"],
-      properties: { code: { type: "string" }, message: { type: "string" } },
+      properties: { code: { type: "string", enum: Object.keys(ERROR_KINDS) }, message: { type: "string" } },
     },
   },
 }

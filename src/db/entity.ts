@@ -1,5 +1,5 @@
 import type { Database, SQLQueryBindings } from "bun:sqlite"
-import { conflict, HiveError, notFound, sqliteCode } from "../errors"
+import { conflict, HiveError, notFound, sqliteCode, badRequest } from "../errors"
 
 export const MAX_LIMIT = 500
 export const DEFAULT_LIMIT = 50
@@ -70,7 +70,7 @@ export function entity<Row>(db: Database, spec: EntitySpec) {
       throw conflict(`${spec.what} already exists`)
     }
     if (code === "SQLITE_CONSTRAINT_FOREIGNKEY" && spec.parent) throw notFound(spec.parent.what, String(values[spec.parent.column]))
-    if (code === "SQLITE_CONSTRAINT_CHECK") throw new HiveError(400, "bad_request", `invalid value for a ${spec.what} field`, { cause: err })
+    if (code === "SQLITE_CONSTRAINT_CHECK") throw badRequest(`invalid value for a ${spec.what} field`, { cause: err })
     throw err
   }
 

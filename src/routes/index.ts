@@ -114,14 +114,14 @@ export function toHiveError(code: string | number, error: unknown, request: Requ
   if (error instanceof HiveError) return error
   // Elysia wraps whatever a parse hook throws (our 413 and 400s) in its own ParseError.
   if (code === "PARSE" && (error as Error).cause instanceof HiveError) return (error as Error).cause as HiveError
-  if (error instanceof ValidationError) return new HiveError(400, "bad_request", validationMessage(error))
+  if (error instanceof ValidationError) return badRequest(validationMessage(error))
   switch (code) {
     case "PARSE":
-      return new HiveError(400, "bad_request", "the request body is not valid JSON (or not of its declared content type)")
+      return badRequest("the request body is not valid JSON (or not of its declared content type)")
     case "NOT_FOUND":
       return new HiveError(404, "not_found", `no route ${request.method} ${new URL(request.url).pathname}`)
     case "INVALID_COOKIE_SIGNATURE":
-      return new HiveError(400, "bad_request", "invalid cookie signature")
+      return badRequest("invalid cookie signature")
   }
   const storage = fromStorageError(error)
   if (storage) return storage

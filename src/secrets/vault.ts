@@ -4,7 +4,7 @@ import type { Page, PageOptions } from "../db/entity"
 import type * as Secrets from "../db/secrets"
 import type { Stores } from "../db/stores"
 import { immediate } from "../db/tx"
-import { HiveError, notFound } from "../errors"
+import { HiveError, notFound, badRequest } from "../errors"
 import type { Logger } from "../log"
 import * as Cipher from "./cipher"
 import { addGeneration, retireUnused, type Generation } from "./keyring"
@@ -165,7 +165,7 @@ export function createVault(
     },
     /** One file per secret under a prefix: `agent_token:alice` -> DIR/alice. */
     materializePrefix(prefix: string, dir: string, actor: string, to: Destination = {}) {
-      if (!prefix) throw new HiveError(400, "bad_request", "a prefix is required")
+      if (!prefix) throw badRequest("a prefix is required")
       ensureSecretDir(dir, to)
       const written: { name: string; path: string }[] = []
       const skipped: { name: string; reason: string }[] = []

@@ -1,6 +1,6 @@
 import { closeSync, openSync, readSync, statSync } from "node:fs"
 import { join } from "node:path"
-import { HiveError, notFound } from "../errors"
+import { HiveError, notFound, badRequest } from "../errors"
 
 export type Entry = { offset: number; entry: unknown } | { offset: number; error: string; raw: string }
 export type Page = { entries: Entry[]; next_cursor: number; size: number; done: boolean }
@@ -28,7 +28,7 @@ export function transcriptPath(
  * next call (Claude Code may be writing it). The next cursor is the byte after the last line returned.
  */
 export function readTranscript(path: string, cursor: number, limit: number): Page {
-  if (!path.endsWith(".jsonl")) throw new HiveError(400, "bad_request", "a transcript is a .jsonl file")
+  if (!path.endsWith(".jsonl")) throw badRequest("a transcript is a .jsonl file")
   let fd: number
   let size: number
   try {
@@ -38,7 +38,7 @@ export function readTranscript(path: string, cursor: number, limit: number): Pag
     throw new HiveError(404, "not_found", `transcript file ${path} not found`)
   }
   try {
-    if (cursor > size) throw new HiveError(400, "bad_request", `cursor ${cursor} is past the end of the transcript (${size} bytes)`)
+    if (cursor > size) throw badRequest(`cursor ${cursor} is past the end of the transcript (${size} bytes)`)
     const entries: Entry[] = []
     const decoder = new TextDecoder()
     const buf = new Uint8Array(CHUNK)
