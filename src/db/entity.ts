@@ -5,7 +5,9 @@ export const MAX_LIMIT = 500
 export const DEFAULT_LIMIT = 50
 
 export type PageOptions = { limit?: number; cursor?: string }
-export type Page<T> = { items: T[]; next_cursor: string | null }
+/** What the id-keyed lists also take: newest first (`desc`), and a count of every row the filters match. */
+export type ListOptions = PageOptions & { order?: "asc" | "desc"; count?: boolean }
+export type Page<T> = { items: T[]; next_cursor: string | null; total?: number }
 
 /**
  * One page of a keyset query, for every list in the API: the limit defaults and is capped here, `fetch`
@@ -86,25 +88,33 @@ export function entity<Row>(db: Database, spec: EntitySpec) {
       return decode(raw)
     },
     /** Keyset pagination on id (UUIDv7 ids sort by creation time), so pages stay stable while rows are added. */
-    list(filters: Record<string, unknown>, page: PageOptions = {}): Page<Row> {
+    list(filters: Record<string, unknown>, page: ListOptions = {}): Page<Row> {
       const where: string[] = []
       const args: SQLQueryBindings[] = []
       for (const [k, v] of Object.entries(encode(filters))) {
         where.push(`${k} = ?`)
         args.push(v)
       }
+      const filtered = [...where]
+      const filterArgs = [...args]
+      const desc = page.order === "desc"
       if (page.cursor !== undefined) {
-        where.push("id > ?")
+        where.push(desc ? "id < ?" : "id > ?")
         args.push(page.cursor)
       }
-      const sql = `SELECT ${cols} FROM ${spec.table}${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY id LIMIT ?`
+      const sql = `SELECT ${cols} FROM ${spec.table}${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY id${desc ? " DESC" : ""} LIMIT ?`
       // db.query caches one statement per distinct filter combination, a small bounded set.
       const raw = keysetPage(
         page.limit,
         (n) => db.query<Raw, SQLQueryBindings[]>(sql).all(...args, n),
         (r) => String(r.id),
       )
-      return { items: raw.items.map(decode), next_cursor: raw.next_cursor }
+      const out: Page<Row> = { items: raw.items.map(decode), next_cursor: raw.next_cursor }
+      if (page.count) {
+        const countSql = `SELECT count(*) AS n FROM ${spec.table}${filtered.length ? ` WHERE ${filtered.join(" AND ")}` : ""}`
+        out.total = db.query<{ n: number }, SQLQueryBindings[]>(countSql).get(...filterArgs)!.n
+      }
+      return out
     },
     insert(values: Record<string, unknown>): Row {
       const raw = encode(values)

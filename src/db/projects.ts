@@ -1,5 +1,5 @@
 import type { Database } from "bun:sqlite"
-import { entity, type PageOptions } from "./entity"
+import { entity, type ListOptions } from "./entity"
 
 export type Project = { id: string; name: string; directory: string; settings: Record<string, unknown>; created_at: number; updated_at: number }
 export type ProjectInput = { name: string; directory: string; settings?: Record<string, unknown> }
@@ -15,7 +15,7 @@ export function create(db: Database) {
   })
   return {
     get: table.get,
-    list: (page: PageOptions) => table.list({}, page),
+    list: (page: ListOptions) => table.list({}, page),
     create(input: ProjectInput, now = Date.now()) {
       return table.insert({ id: Bun.randomUUIDv7(), ...input, settings: input.settings ?? {}, created_at: now, updated_at: now })
     },

@@ -1,5 +1,5 @@
 import type { Database } from "bun:sqlite"
-import { entity, type PageOptions } from "./entity"
+import { entity, type ListOptions } from "./entity"
 
 export const STATUSES = ["idle", "running", "awaiting_input", "error"] as const
 export const ACTION_TYPES = ["research", "plan", "implement", "freeform"] as const
@@ -86,7 +86,7 @@ export function create(db: Database) {
     expire: (now = Date.now()) => expire.run(now).changes,
     get: table.get,
     find: table.find,
-    list: (filter: SessionFilter, page: PageOptions) => table.list(filter, page),
+    list: (filter: SessionFilter, page: ListOptions) => table.list(filter, page),
     create(input: SessionInput, now = Date.now()) {
       return table.insert({ ...input, id: Bun.randomUUIDv7(), created_at: now, updated_at: now })
     },

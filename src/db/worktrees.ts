@@ -1,5 +1,5 @@
 import type { Database } from "bun:sqlite"
-import { entity, type PageOptions } from "./entity"
+import { entity, type ListOptions } from "./entity"
 
 export type Worktree = { id: string; project_id: string; path: string; branch: string; description: string | null; created_at: number; updated_at: number }
 export type WorktreeInput = { project_id: string; path: string; branch: string; description?: string | null }
@@ -15,7 +15,7 @@ export function create(db: Database) {
   })
   return {
     get: table.get,
-    list: (filter: { project_id?: string }, page: PageOptions) => table.list(filter, page),
+    list: (filter: { project_id?: string }, page: ListOptions) => table.list(filter, page),
     create(input: WorktreeInput, now = Date.now()) {
       return table.insert({ id: Bun.randomUUIDv7(), ...input, created_at: now, updated_at: now })
     },

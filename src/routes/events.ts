@@ -173,14 +173,22 @@ export const events = (
       "",
       ({ query }) => {
         const page = store.next(
-          query.since ?? 0,
+          query.cursor ?? query.since ?? 0,
           { agent: query.agent, session_id: query.session_id, kind: query.kind },
           Math.min(query.limit ?? DEFAULT_LIMIT, MAX_LIMIT),
         )
         // A page may hold fewer items than asked (a filter scans a bounded id window) and still say more follow.
         return { items: page.events, next_cursor: page.more ? String(page.cursor) : null }
       },
-      { query: t.Object({ since: t.Optional(Query.int("since")), limit: t.Optional(Query.int("limit", 1)), ...Filter }) },
+      {
+        query: t.Object({
+          cursor: t.Optional(Query.int("cursor")),
+          since: t.Optional(Query.int("since")),
+          limit: t.Optional(Query.int("limit", 1)),
+          ...Filter,
+        }),
+        detail: { summary: "List events", description: "By id, oldest first, from `cursor` (as every list; `since` is the same, for older clients)." },
+      },
     )
     .get(
       "/stream",

@@ -1,6 +1,6 @@
 import type { Hive } from "../hive"
 import { Elysia, t } from "elysia"
-import { Body, Id, Json, Page, Text } from "./schemas"
+import { Body, Id, Json, Listing, Page, Text } from "./schemas"
 
 const fields = { name: Text(200, 1), directory: Text(4096, 1), settings: t.Optional(Json) }
 const ProjectInput = Body(fields)
@@ -9,7 +9,7 @@ const ProjectPatch = Body({ name: t.Optional(fields.name), directory: t.Optional
 export const projects = ({ stores: { projects: store }, commit }: Pick<Hive, "stores" | "commit">) =>
   new Elysia({ name: "routes.projects", prefix: "/projects", detail: { tags: ["projects"] } })
     .post("", async ({ body, status }) => status(201, await commit.run(() => store.create(body))), { body: ProjectInput })
-    .get("", ({ query }) => store.list(query), { query: t.Object(Page) })
+    .get("", ({ query }) => store.list(query), { query: t.Object({ ...Page, ...Listing }) })
     .get("/:id", ({ params }) => store.get(params.id), { params: Id })
     .patch("/:id", ({ params, body }) => commit.run(() => store.update(params.id, body)), { params: Id, body: ProjectPatch })
     .delete("/:id", async ({ params, status }) => status(204, await commit.run(() => store.remove(params.id))), {

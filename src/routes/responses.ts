@@ -11,7 +11,7 @@ const I = t.Integer()
 const Millis = t.Integer({ minimum: 0 })
 const Json = t.Record(t.String(), t.Unknown())
 const One = (values: readonly string[]) => t.Union(values.map((v) => t.Literal(v)))
-const Page = (item: TSchema) => Row({ items: t.Array(item), next_cursor: N(S) })
+const Page = (item: TSchema) => Row({ items: t.Array(item), next_cursor: N(S), total: t.Optional(I) })
 const Items = (item: TSchema) => Row({ items: t.Array(item) })
 
 export const ErrorBody = Row({ error: Row({ code: S, message: S }) })

@@ -50,6 +50,12 @@ export const Query = {
   oneOf: <const V extends string>(name: string, values: readonly V[]) => OneOf(values, { error: `query field "${name}": must be one of ${values.join(", ")}` }),
 }
 
+/** The id-keyed lists (projects, sessions, worktrees) also sort newest first and count what the filters match. */
+export const Listing = {
+  order: t.Optional(OneOf(["asc", "desc"], { error: 'query field "order": must be asc (oldest first, the default) or desc (newest first)' })),
+  count: t.Optional(t.Boolean({ error: 'query field "count": must be true or false' })),
+}
+
 /** `?limit=&cursor=`; a limit above the cap (and up to 2^53 - 1) is lowered to it. */
 export const Page = {
   limit: t.Optional(Query.int("limit", 1)),

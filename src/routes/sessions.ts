@@ -4,7 +4,7 @@ import * as Sessions from "../db/sessions"
 import { DEFAULT_LIMIT, MAX_LIMIT } from "../db/entity"
 import { readTranscript, transcriptPath } from "../transcripts/read"
 import { indexTranscript } from "../transcripts/index"
-import { Body, Id, Int, Json, Millis, Nullable, OneOf, Page, Pid, Query, Text } from "./schemas"
+import { Body, Id, Int, Json, Millis, Nullable, OneOf, Listing, Page, Pid, Query, Text } from "./schemas"
 
 const optional = {
   project_id: t.Optional(Nullable(Text(128, 1))),
@@ -29,6 +29,7 @@ const SessionBody = Body(optional)
 
 const SessionQuery = t.Object({
   ...Page,
+  ...Listing,
   project_id: t.Optional(Query.text("project_id", 128)),
   status: t.Optional(Query.oneOf("status", Sessions.STATUSES)),
   ppid: t.Optional(Query.int("ppid")),
@@ -40,7 +41,13 @@ const SessionQuery = t.Object({
 export const sessions = ({ stores: { sessions: store, search }, commit, config: { claudeDir } }: Pick<Hive, "stores" | "commit" | "config">) =>
   new Elysia({ name: "routes.sessions", prefix: "/sessions", detail: { tags: ["sessions"] } })
     .post("", async ({ body, status }) => status(201, await commit.run(() => store.create(body))), { body: SessionBody })
-    .get("", ({ query: { limit, cursor, ...filter } }) => store.list(filter, { limit, cursor }), { query: SessionQuery })
+    .get("", ({ query: { limit, cursor, order, count, ...filter } }) => store.list(filter, { limit, cursor, order, count }), {
+      query: SessionQuery,
+      detail: {
+        summary: "List sessions",
+        description: "Oldest first; `order=desc` for the newest first; `count=true` adds `total`, every session the filters match.",
+      },
+    })
     .get("/:id", ({ params }) => store.get(params.id), { params: Id })
     .patch("/:id", ({ params, body }) => commit.run(() => store.update(params.id, body)), { params: Id, body: SessionBody })
     .get(

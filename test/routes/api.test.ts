@@ -258,3 +258,29 @@ describe("the Host check", () => {
     for (const host of ["evil.example", "evil.example:7420", "127.0.0.1.evil.example", "[::2]:7420"]) expect((await at(host)).status).toBe(403)
   })
 })
+
+describe("lists", () => {
+  test("the id-keyed lists sort newest first on asking, page the same way both ways, and count what the filters match", async () => {
+    const { call } = await testApp()
+    const project = (await call("POST", "/api/projects", { name: "p", directory: "/lists" })).body
+    const ids: string[] = []
+    for (let i = 0; i < 5; i++) ids.push((await call("POST", "/api/sessions", { project_id: project.id, name: `s${i}` })).body.id)
+    await call("POST", "/api/sessions", { name: "elsewhere" })
+    const newest = await call("GET", `/api/sessions?project_id=${project.id}&order=desc&limit=2&count=true`)
+    expect(newest.body.items.map((s: { id: string }) => s.id)).toEqual([ids[4], ids[3]])
+    expect(newest.body.total).toBe(5)
+    const next = await call("GET", `/api/sessions?project_id=${project.id}&order=desc&limit=2&cursor=${newest.body.next_cursor}`)
+    expect(next.body.items.map((s: { id: string }) => s.id)).toEqual([ids[2], ids[1]])
+    expect(next.body.total).toBeUndefined()
+    expect((await call("GET", "/api/sessions?count=true&limit=1")).body.total).toBe(6)
+    expect((await call("GET", "/api/projects?order=sideways")).status).toBe(400)
+  })
+
+  test("events page with cursor, as every other list", async () => {
+    const { call } = await testApp()
+    for (let i = 0; i < 3; i++) await call("POST", "/api/events", { kind: "e" })
+    const first = await call("GET", "/api/events?limit=2")
+    expect(first.body.next_cursor).toBe("2")
+    expect((await call("GET", `/api/events?cursor=${first.body.next_cursor}`)).body.items.map((e: { id: number }) => e.id)).toEqual([3])
+  })
+})
