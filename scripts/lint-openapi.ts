@@ -13,6 +13,7 @@ import { apply } from "../src/db/migrate"
 import { open } from "../src/db/open"
 import { createStores } from "../src/db/stores"
 import { unlock } from "../src/secrets/unlock"
+import { OAuthTokens } from "../src/secrets/oauth"
 import { createVault } from "../src/secrets/vault"
 import { createAdminApp } from "../src/server"
 
@@ -25,7 +26,8 @@ try {
   const stores = createStores(db)
   const keys = unlock(config, stores)
   const auth = createAuth(keys, stores.tokens, Date.now, stores.pairing.state)
-  const app = createAdminApp(createHive(config, { db, stores, keys, auth, vault: createVault(db, stores, keys) }, silentLogger))
+  const vault = createVault(db, stores, keys)
+  const app = createAdminApp(createHive(config, { db, stores, keys, auth, vault, oauth: new OAuthTokens(vault.sealer) }, silentLogger))
   const files: string[] = []
   for (const path of ["/openapi", "/openapi/phone"]) {
     const res = await app.handle(new Request(`http://localhost${path}`))

@@ -11,6 +11,7 @@ import type { Scheduler } from "./jobs/scheduler"
 import type { Logger } from "./log"
 import { createPulse, type Pulse } from "./pulse"
 import type { Keys } from "./secrets/keys"
+import type { OAuthTokens } from "./secrets/oauth"
 import type { Vault } from "./secrets/vault"
 
 /** Event streams: how often they beat, how many may be open, and what ends them. */
@@ -25,7 +26,7 @@ export type StreamLimits = {
 }
 
 /** What `prepare` (src/cli/home.ts) gives a command: the open database and what was built over it. */
-export type Prepared = { db: Database; stores: Stores; auth: Auth; vault: Vault; keys: Keys }
+export type Prepared = { db: Database; stores: Stores; auth: Auth; vault: Vault; oauth: OAuthTokens; keys: Keys }
 
 /**
  * Everything hive is made of, built once in a fixed order and handed out whole to the two apps, and in parts

@@ -12,6 +12,7 @@ import { open } from "../src/db/open"
 import { createStores } from "../src/db/stores"
 import { silentLogger, type Logger } from "../src/log"
 import { unlock } from "../src/secrets/unlock"
+import { OAuthTokens } from "../src/secrets/oauth"
 import { createVault } from "../src/secrets/vault"
 import { treaty } from "@elysiajs/eden"
 import { createHive } from "../src/hive"
@@ -65,7 +66,8 @@ export async function testApp(
   const auth = createAuth(keys, stores.tokens, Date.now, stores.pairing.state)
   const vault = createVault(db, stores, keys, opts.vault)
   // The same composition root as hive serve (src/hive.ts).
-  const hive = createHive(config, { db, stores, auth, vault, keys }, opts.logger ?? silentLogger)
+  const oauth = new OAuthTokens(vault.sealer)
+  const hive = createHive(config, { db, stores, auth, vault, oauth, keys }, opts.logger ?? silentLogger)
   const { blobs, scheduler, pairing: pairingService } = hive
   const app = createAdminApp(hive)
   /** The phone listener's app, over the same database. */
@@ -101,6 +103,7 @@ export async function testApp(
     keys,
     auth,
     vault,
+    oauth,
     scheduler,
     blobs,
     pairingService,

@@ -17,6 +17,9 @@ import { createAuth } from "../auth/jwt"
 import { createStores } from "../db/stores"
 import type { Logger } from "../log"
 import { unlock } from "../secrets/unlock"
+import { ImportSink } from "../secrets/import-sink"
+import { OAuthTokens } from "../secrets/oauth"
+import { Sealer } from "../secrets/sealer"
 import { createVault } from "../secrets/vault"
 import { userInfo } from "node:os"
 
@@ -67,7 +70,7 @@ export function migrationEnv(db: Database, config: Config, logger?: Logger): Mig
     secrets: () => {
       if (sink) return sink
       const stores = { keys: Keys.create(db), tokens: Tokens.create(db), secrets: Secrets.create(db), oauth: OAuth.create(db), audit: Audit.create(db) }
-      return (sink = createVault(db, stores, unlock(config, stores, logger), { logger, faultPoint: config.faultPoint }))
+      return (sink = new ImportSink(new Sealer(db, stores, unlock(config, stores, logger), { logger, faultPoint: config.faultPoint })))
     },
   }
 }
@@ -101,7 +104,7 @@ export async function prepare(config: Config, logger: Logger, hooks: MigrateHook
     const keys = unlock(config, stores, logger)
     const auth = createAuth(keys, stores.tokens, Date.now, stores.pairing.state)
     const vault = createVault(db, stores, keys, { logger, faultPoint: config.faultPoint })
-    return { db, stores, keys, auth, vault }
+    return { db, stores, keys, auth, vault, oauth: new OAuthTokens(vault.sealer) }
   } catch (err) {
     db.close()
     throw err

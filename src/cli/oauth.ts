@@ -50,22 +50,22 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   const config = Config.load({ home: values.home })
-  const { db, vault } = await prepare(config, createLogger(config.logLevel))
+  const { db, oauth } = await prepare(config, createLogger(config.logLevel))
   const actor = cliActor()
   try {
     if (sub === "set") {
-      const m = vault.putOAuth(
+      const m = oauth.put(
         forge!,
         { access_token: tokens[0]!, refresh_token: tokens[1] || null, expires_at: expiresAt, scope: values.scope ?? null, account: values.account ?? null },
         actor,
       )
       out(`stored the ${m.forge} oauth token${m.has_refresh_token ? " with a refresh token" : ""}`)
-    } else if (sub === "get") out(JSON.stringify(vault.revealOAuth(forge!, actor), null, 2))
+    } else if (sub === "get") out(JSON.stringify(oauth.reveal(forge!, actor), null, 2))
     else if (sub === "rm") {
-      vault.deleteOAuth(forge!, actor)
+      oauth.delete(forge!, actor)
       out(`deleted the ${forge} oauth token`)
     } else {
-      const rows = vault.listOAuth()
+      const rows = oauth.list()
       if (rows.length === 0) out("no oauth tokens; add one with `hive oauth set FORGE`")
       for (const r of rows)
         out(

@@ -1,6 +1,7 @@
 import * as Config from "../config"
 import { UsageError } from "../errors"
 import { createLogger } from "../log"
+import { rotateMasterKey } from "../secrets/rotation"
 import { SECRET_NAME } from "../secrets/vault"
 import { HOME_OPTION, noExtra, out, parse } from "./args"
 import { cliActor, prepare } from "./home"
@@ -110,7 +111,7 @@ export async function run(argv: string[]): Promise<number> {
         return 0
       }
       case "rotate-key": {
-        const r = vault.rotate(actor)
+        const r = rotateMasterKey(vault.sealer, actor)
         out(`${r.resumed ? "finished an interrupted rotation to" : "rotated to"} key generation ${r.generation} (${r.to}); re-sealed ${r.resealed} value(s)`)
         for (const id of r.retired) out(`retired key ${id}`)
         for (const k of r.kept) out(`kept key ${k.id} while it is still referenced by ${k.because}`)

@@ -13,13 +13,13 @@ const TokenInput = Body({
   account: t.Optional(Nullable(Text(500))),
 })
 
-export const oauth = ({ vault }: Pick<Hive, "vault">, actorOf: ActorOf) =>
+export const oauth = ({ oauth: tokens }: Pick<Hive, "oauth">, actorOf: ActorOf) =>
   new Elysia({ name: "routes.oauth", prefix: "/oauth", detail: { tags: ["oauth"] } })
-    .get("", () => ({ items: vault.listOAuth() }), { detail: { description: "One row per forge; never token values." } })
-    .get("/:forge", ({ params }) => vault.oauthMeta(params.forge), { params: Forge })
-    .put("/:forge", async ({ params, body, request }) => vault.putOAuth(params.forge, body, await actorOf(request)), { params: Forge, body: TokenInput })
-    .get("/:forge/tokens", async ({ params, request }) => vault.revealOAuth(params.forge, await actorOf(request)), {
+    .get("", () => ({ items: tokens.list() }), { detail: { description: "One row per forge; never token values." } })
+    .get("/:forge", ({ params }) => tokens.meta(params.forge), { params: Forge })
+    .put("/:forge", async ({ params, body, request }) => tokens.put(params.forge, body, await actorOf(request)), { params: Forge, body: TokenInput })
+    .get("/:forge/tokens", async ({ params, request }) => tokens.reveal(params.forge, await actorOf(request)), {
       params: Forge,
       detail: { description: "Reveals the access and refresh tokens; audited." },
     })
-    .delete("/:forge", async ({ params, request, status }) => status(204, vault.deleteOAuth(params.forge, await actorOf(request))), { params: Forge })
+    .delete("/:forge", async ({ params, request, status }) => status(204, tokens.delete(params.forge, await actorOf(request))), { params: Forge })

@@ -1,5 +1,6 @@
 import { testApp } from "../helpers"
 import type { Document, Target } from "./fuzz-harness"
+import { OAuthTokens } from "../../src/secrets/oauth"
 
 /** Which tags' operations may change the guarded tables; every other operation must leave them as they are. */
 const GUARDED: Record<string, string[]> = {
@@ -27,7 +28,7 @@ export async function fuzzTargets(): Promise<{ admin: Target; phone: Target }> {
   s.events.append({ kind: "seed", session_id: session.id, payload: { text: "hello" } })
   s.sdkSessions.set("gitlab:alice:r:1", "sdk-1")
   ctx.vault.putSecret("sentinel", new TextEncoder().encode("sentinel-value"), "fuzz")
-  ctx.vault.putOAuth("gitlab", { access_token: "sentinel-access" }, "fuzz")
+  new OAuthTokens(ctx.vault.sealer).put("gitlab", { access_token: "sentinel-access" }, "fuzz")
   const upload = await ctx.app.handle(
     new Request(`http://localhost/api/sessions/${session.id}/artifacts?type=log&name=a.log`, {
       method: "POST",

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test"
 import { Database } from "bun:sqlite"
 import { testApp } from "../helpers"
+import { rotateMasterKey } from "../../src/secrets/rotation"
 
 async function setup() {
   const t = await testApp()
@@ -76,13 +77,13 @@ describe("pairing", () => {
     const { openWindow, secretOf, pair, phoneCall, vault, stores, tokenId } = await setup()
     const a = await pair({ secret: secretOf((await openWindow()).url) }, "a")
     stores.tokens.revoke(tokenId) // the admin token no longer pins the first generation: only the device does
-    const report = vault.rotate("test")
+    const report = rotateMasterKey(vault.sealer, "test")
     expect(report.retired).toEqual([])
     expect(report.kept.map((k) => k.because)).toEqual(["1 device tokens"])
     expect((await phoneCall("GET", "/phone/api/me", undefined, { cookie: a.cookie! })).status).toBe(200)
     // Once the device is revoked, its token pins nothing: the next rotation retires the first generation.
     stores.pairing.revoke(a.body.device.id)
-    expect(vault.rotate("test").retired).toHaveLength(2)
+    expect(rotateMasterKey(vault.sealer, "test").retired).toHaveLength(2)
   })
 
   test("revoking one device refuses its next request; the others keep working", async () => {

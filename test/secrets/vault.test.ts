@@ -6,6 +6,8 @@ import { HiveError } from "../../src/errors"
 import { createLogger } from "../../src/log"
 import { parseGenerations } from "../../src/secrets/keyring"
 import { tempDir, testApp } from "../helpers"
+import { OAuthTokens } from "../../src/secrets/oauth"
+import { rotateMasterKey } from "../../src/secrets/rotation"
 
 const bytes = (s: string) => new TextEncoder().encode(s)
 const text = (b: Uint8Array) => new TextDecoder().decode(b)
@@ -41,10 +43,10 @@ describe("the vault", () => {
     vault.putSecret("a", bytes(canaries[0]!), "t")
     vault.putSecret("b", bytes("CANARY-deleted-0000"), "t")
     vault.putSecret("a", bytes(canaries[1]!), "t")
-    vault.putOAuth("gitlab", { access_token: canaries[2]!, refresh_token: canaries[3]! }, "t")
+    new OAuthTokens(vault.sealer).put("gitlab", { access_token: canaries[2]!, refresh_token: canaries[3]! }, "t")
     vault.deleteSecret("b", "t")
     vacuumInto(db, join(home, "backups"), "test")
-    vault.rotate("t")
+    rotateMasterKey(vault.sealer, "t")
     vacuumInto(db, join(home, "backups"), "after-rotate")
     expect(rawFiles(home).length).toBeGreaterThanOrEqual(3)
     for (const c of [...canaries, "CANARY-deleted-0000"]) expect(leaks(home, c)).toEqual([])
@@ -116,18 +118,18 @@ describe("the vault", () => {
   test("rotation re-seals every value under a new generation and keeps the old one only while a token needs it", async () => {
     const { vault, keyFile, stores, tokenId, db } = await testApp()
     vault.putSecret("s1", bytes("one"), "t")
-    vault.putOAuth("github", { access_token: "gh-access", refresh_token: null, account: "me" }, "t")
+    new OAuthTokens(vault.sealer).put("github", { access_token: "gh-access", refresh_token: null, account: "me" }, "t")
     const before = parseGenerations(readFileSync(keyFile, "utf8"), keyFile)
-    const first = vault.rotate("t")
+    const first = rotateMasterKey(vault.sealer, "t")
     expect(first).toMatchObject({ resumed: false, generation: 2, resealed: 2, retired: [] })
     expect(first.kept).toEqual([{ id: before[0]!.id, because: "1 api tokens" }])
     expect(text(vault.revealSecret("s1", "t"))).toBe("one")
-    expect(vault.revealOAuth("github", "t")).toMatchObject({ access_token: "gh-access", account: "me" })
+    expect(new OAuthTokens(vault.sealer).reveal("github", "t")).toMatchObject({ access_token: "gh-access", account: "me" })
     const keyIds = db.query<{ key_id: string }, []>("SELECT key_id FROM secrets UNION SELECT key_id FROM operator_oauth_tokens").all()
     expect(keyIds).toEqual([{ key_id: first.to }])
 
     stores.tokens.revoke(tokenId)
-    const second = vault.rotate("t")
+    const second = rotateMasterKey(vault.sealer, "t")
     expect(second.generation).toBe(3)
     expect(second.retired.sort()).toEqual([before[0]!.id, first.to].sort())
     expect(parseGenerations(readFileSync(keyFile, "utf8"), keyFile).map((g) => g.generation)).toEqual([3])
@@ -157,7 +159,7 @@ describe("a running server and a rotation by another process", () => {
     const otherDb = open(config.dbPath)
     const otherStores = createStores(otherDb)
     const cli = createVault(otherDb, otherStores, unlock(config, otherStores))
-    const report = cli.rotate("cli")
+    const report = rotateMasterKey(cli.sealer, "cli")
     expect(report.retired).toHaveLength(1)
 
     const after = vault.putSecret("after", bytes("v2"), "t")
