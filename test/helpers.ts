@@ -93,6 +93,21 @@ export async function testApp(
     const text = await res.text()
     return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers }
   }
+  /** Opens a pairing window through the admin API and pairs a phone through the phone app: its cookie and device id. */
+  async function pairPhone(name = "phone", phoneApp: { handle(r: Request): Response | Promise<Response> } = phone) {
+    const window = (await call("POST", "/api/pairing")).body as { url: string }
+    const paired = await phoneApp.handle(
+      new Request("http://127.0.0.1:7421/pair", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ secret: new URL(window.url).hash.replace("#pair=", ""), name }),
+      }),
+    )
+    const cookie = paired.headers.get("set-cookie")!.split(";")[0]!
+    const device = ((await paired.json()) as { device: { id: string } }).device.id
+    return { cookie, device }
+  }
+
   return {
     app,
     db,
@@ -115,6 +130,7 @@ export async function testApp(
     headers,
     call,
     client,
+    pairPhone,
   }
 }
 

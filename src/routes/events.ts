@@ -35,16 +35,21 @@ const frame = (e: Events.Event) => encoder.encode(`id: ${e.id}\ndata: ${JSON.str
  * (Last-Event-ID or ?since=), so a reconnect replays exactly what was missed and the switch to live
  * has no gap and no duplicate by construction: SQLite has one writer, so ids become visible in order.
  */
-function stream(
-  store: Events.Store,
-  pulse: Pulse,
-  limits: StreamLimits,
-  state: { active: number },
-  request: Request,
-  cursor: number,
-  filter: Events.EventFilter,
-  recheck: Recheck,
-) {
+/** What a stream is opened with: where events come from, who asked, from where on, and what they may see. */
+export type StreamRequest = {
+  store: Events.Store
+  pulse: Pulse
+  limits: StreamLimits
+  /** The count of open streams the cap is checked against. */
+  state: { active: number }
+  request: Request
+  cursor: number
+  filter: Events.EventFilter
+  recheck: Recheck
+}
+
+function stream({ store, pulse, limits, state, request, cursor: from, filter, recheck }: StreamRequest) {
+  let cursor = from
   let closed = false
   let wakeNow = () => {}
   const end = () => {
@@ -114,25 +119,17 @@ function stream(
   })
 }
 
+/** A new stream, or a clear 503 when `limits.maxStreams` are already open (counted in `state`). */
+export function openStream(s: StreamRequest) {
+  if (s.state.active >= s.limits.maxStreams)
+    throw new HiveError(503, "too_many_streams", `at most ${s.limits.maxStreams} event streams at once; close one and retry`)
+  return stream(s)
+}
+
 /**
  * Where a stream starts: after Last-Event-ID (a reconnect), else after ?since=, else at the newest event
  * (a new subscriber wants what happens from now on, not a replay of the whole retention window).
  */
-/** A new stream, or a clear 503 when `limits.maxStreams` are already open (counted in `state`). */
-export function openStream(
-  store: Events.Store,
-  pulse: Pulse,
-  limits: StreamLimits,
-  state: { active: number },
-  request: Request,
-  cursor: number,
-  filter: Events.EventFilter,
-  recheck: Recheck,
-) {
-  if (state.active >= limits.maxStreams) throw new HiveError(503, "too_many_streams", `at most ${limits.maxStreams} event streams at once; close one and retry`)
-  return stream(store, pulse, limits, state, request, cursor, filter, recheck)
-}
-
 export function cursorOf(request: Request, since: number | undefined, newest: () => number) {
   const header = request.headers.get("last-event-id")
   if (header === null) return since ?? newest()
@@ -193,16 +190,16 @@ export const events = (
     .get(
       "/stream",
       ({ request, query }) =>
-        openStream(
+        openStream({
           store,
           pulse,
           limits,
           state,
           request,
-          cursorOf(request, query.since, store.newest),
-          { agent: query.agent, session_id: query.session_id, kind: query.kind },
-          recheckOf(request),
-        ),
+          cursor: cursorOf(request, query.since, store.newest),
+          filter: { agent: query.agent, session_id: query.session_id, kind: query.kind },
+          recheck: recheckOf(request),
+        }),
       {
         query: t.Object({ since: t.Optional(Query.int("since")), ...Filter }),
         detail: {

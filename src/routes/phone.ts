@@ -104,9 +104,16 @@ export const phone = (hive: Pick<Hive, "pairing" | "auth" | "stores" | "commit" 
         .get(
           "/events/stream",
           ({ request, query }) =>
-            openStream(events, hive.pulse, hive.streams, streams, request, cursorOf(request, query.since, events.newest), {}, () =>
-              hive.auth.checkDevice(deviceCookie(request)),
-            ),
+            openStream({
+              store: events,
+              pulse: hive.pulse,
+              limits: hive.streams,
+              state: streams,
+              request,
+              cursor: cursorOf(request, query.since, events.newest),
+              filter: {},
+              recheck: () => hive.auth.checkDevice(deviceCookie(request)),
+            }),
           { query: t.Object({ since: t.Optional(Query.int("since")) }), detail: { summary: "Live events (SSE), resumable with Last-Event-ID" } },
         ),
     )

@@ -7,15 +7,7 @@ import { testApp } from "../helpers"
 
 async function setup() {
   const ctx = await testApp()
-  const window = (await ctx.call("POST", "/api/pairing")).body as { url: string }
-  const paired = await ctx.phone.handle(
-    new Request("http://127.0.0.1:7421/pair", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ secret: new URL(window.url).hash.replace("#pair=", ""), name: "p" }),
-    }),
-  )
-  const cookie = paired.headers.get("set-cookie")!.split(";")[0]!
+  const { cookie } = await ctx.pairPhone("p")
   ctx.stores.agents.create("alice")
   const approval = ctx.stores.broker.requestApproval({ agent: "alice", kind: "deploy" })
   const resolve = (headers: Record<string, string>, body: string | undefined = JSON.stringify({ status: "approved" })) =>

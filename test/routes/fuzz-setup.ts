@@ -37,16 +37,7 @@ export async function fuzzTargets(): Promise<{ admin: Target; phone: Target }> {
     }),
   )
   const artifact = ((await upload.json()) as { id: string }).id
-  const window = (await ctx.call("POST", "/api/pairing")).body as { id: string; url: string }
-  const paired = await ctx.phone.handle(
-    new Request("http://localhost/pair", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ secret: new URL(window.url).hash.replace("#pair=", ""), name: "fuzz phone" }),
-    }),
-  )
-  const cookie = paired.headers.get("set-cookie")!.split(";")[0]!
-  const device = ((await paired.json()) as { device: { id: string } }).device.id
+  const { cookie, device } = await ctx.pairPhone("fuzz phone")
   const second = (await ctx.call("POST", "/api/pairing")).body as { id: string }
 
   const known: Record<string, string[]> = {

@@ -50,17 +50,8 @@ describe("a live stream and its credential", () => {
   })
 
   test("a device revoked while its stream is open ends that stream too", async () => {
-    const { phone, call } = await setup()
-    const window = (await call("POST", "/api/pairing")).body as { url: string }
-    const paired = await phone.handle(
-      new Request("http://phone.example/pair", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ secret: new URL(window.url).hash.replace("#pair=", ""), name: "p" }),
-      }),
-    )
-    const cookie = paired.headers.get("set-cookie")!.split(";")[0]!
-    const device = ((await paired.json()) as { device: { id: string } }).device.id
+    const { phone, call, pairPhone } = await setup()
+    const { cookie, device } = await pairPhone("p", phone)
     const res = await phone.handle(new Request("http://phone.example/phone/api/events/stream", { headers: { cookie } }))
     expect(res.status).toBe(200)
     const reading = drain(res, 3000)
@@ -74,16 +65,8 @@ describe("a live stream and its credential", () => {
   })
 
   test("the stream cap counts both listeners together", async () => {
-    const { admin, phone, headers, call } = await setup()
-    const window = (await call("POST", "/api/pairing")).body as { url: string }
-    const paired = await phone.handle(
-      new Request("http://phone.example/pair", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ secret: new URL(window.url).hash.replace("#pair=", ""), name: "p" }),
-      }),
-    )
-    const cookie = paired.headers.get("set-cookie")!.split(";")[0]!
+    const { admin, phone, headers, pairPhone } = await setup()
+    const { cookie } = await pairPhone("p", phone)
     const aborts = [new AbortController(), new AbortController()]
     const first = await admin.handle(new Request("http://localhost/api/events/stream", { headers, signal: aborts[0]!.signal }))
     const second = await phone.handle(new Request("http://phone.example/phone/api/events/stream", { headers: { cookie }, signal: aborts[1]!.signal }))
