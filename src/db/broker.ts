@@ -42,150 +42,183 @@ const decodeQuestion = (r: QuestionRow): Question => ({
  * Messages, approvals and questions: the broker's three state machines. Every party must be the operator
  * or an agent that exists and is not destroyed; the broker checks that itself, whoever calls it.
  */
-export function create(db: Database, agents: Agents) {
-  const mCols = "id, sender, recipient, body, sent_at, delivered_at"
-  const send = db.query<Message, [string, string, string, number]>(
-    `INSERT INTO messages (sender, recipient, body, sent_at) VALUES (?, ?, ?, ?) RETURNING ${mCols}`,
-  )
-  const inbox = db.query<Message, [string, number, number]>(
-    `SELECT ${mCols} FROM messages WHERE recipient = ? AND delivered_at IS NULL AND id > ? ORDER BY id LIMIT ?`,
-  )
-  const ack = db.query("UPDATE messages SET delivered_at = ?1 WHERE recipient = ?2 AND id <= ?3 AND delivered_at IS NULL")
-  const history = db.query<Message, [string, string, number, number]>(
-    `SELECT ${mCols} FROM messages WHERE ((sender = ?1 AND recipient = ?2) OR (sender = ?2 AND recipient = ?1)) AND id > ?3 ORDER BY id LIMIT ?4`,
-  )
+export class Broker {
+  readonly #send
+  readonly #inbox
+  readonly #ack
+  readonly #history
+  readonly #pruneDelivered
+  readonly #request
+  readonly #approval
+  readonly #approvals
+  readonly #resolve
+  readonly #ask
+  readonly #question
+  readonly #questions
+  readonly #answer
+  readonly #timeOut
 
-  const pruneDelivered = db.query("DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE delivered_at IS NOT NULL AND delivered_at < ? LIMIT ?)")
+  constructor(
+    db: Database,
+    readonly agents: Agents,
+  ) {
+    const mCols = "id, sender, recipient, body, sent_at, delivered_at"
+    this.#send = db.query<Message, [string, string, string, number]>(
+      `INSERT INTO messages (sender, recipient, body, sent_at) VALUES (?, ?, ?, ?) RETURNING ${mCols}`,
+    )
+    this.#inbox = db.query<Message, [string, number, number]>(
+      `SELECT ${mCols} FROM messages WHERE recipient = ? AND delivered_at IS NULL AND id > ? ORDER BY id LIMIT ?`,
+    )
+    this.#ack = db.query("UPDATE messages SET delivered_at = ?1 WHERE recipient = ?2 AND id <= ?3 AND delivered_at IS NULL")
+    this.#history = db.query<Message, [string, string, number, number]>(
+      `SELECT ${mCols} FROM messages WHERE ((sender = ?1 AND recipient = ?2) OR (sender = ?2 AND recipient = ?1)) AND id > ?3 ORDER BY id LIMIT ?4`,
+    )
+    this.#pruneDelivered = db.query("DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE delivered_at IS NOT NULL AND delivered_at < ? LIMIT ?)")
 
-  const aCols = "id, agent, kind, ref, note, status, requested_at, resolved_at, resolution_note"
-  const request = db.query<Approval, [string, string, string, string | null, string | null, number]>(
-    `INSERT INTO approvals (id, agent, kind, ref, note, requested_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING ${aCols}`,
-  )
-  const approval = db.query<Approval, [string]>(`SELECT ${aCols} FROM approvals WHERE id = ?`)
-  const approvals = db.query<Approval, [string, string, string, number]>(
-    `SELECT ${aCols} FROM approvals WHERE (?1 = '' OR status = ?1) AND (?2 = '' OR agent = ?2) AND id > ?3 ORDER BY id LIMIT ?4`,
-  )
-  const resolve = db.query<Approval, [string, number, string | null, string]>(
-    `UPDATE approvals SET status = ?, resolved_at = ?, resolution_note = ? WHERE id = ? AND status = 'pending' RETURNING ${aCols}`,
-  )
+    const aCols = "id, agent, kind, ref, note, status, requested_at, resolved_at, resolution_note"
+    this.#request = db.query<Approval, [string, string, string, string | null, string | null, number]>(
+      `INSERT INTO approvals (id, agent, kind, ref, note, requested_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING ${aCols}`,
+    )
+    this.#approval = db.query<Approval, [string]>(`SELECT ${aCols} FROM approvals WHERE id = ?`)
+    this.#approvals = db.query<Approval, [string, string, string, number]>(
+      `SELECT ${aCols} FROM approvals WHERE (?1 = '' OR status = ?1) AND (?2 = '' OR agent = ?2) AND id > ?3 ORDER BY id LIMIT ?4`,
+    )
+    this.#resolve = db.query<Approval, [string, number, string | null, string]>(
+      `UPDATE approvals SET status = ?, resolved_at = ?, resolution_note = ? WHERE id = ? AND status = 'pending' RETURNING ${aCols}`,
+    )
 
-  const qCols = "id, asker, target, question, options, multi, status, asked_at, deadline_at, answered_at, answer"
-  const ask = db.query<QuestionRow, [string, string, string | null, string, string, number, number, number | null]>(
-    `INSERT INTO questions (id, asker, target, question, options, multi, asked_at, deadline_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${qCols}`,
-  )
-  const question = db.query<QuestionRow, [string]>(`SELECT ${qCols} FROM questions WHERE id = ?`)
-  const questions = db.query<QuestionRow, [string, string, string, number]>(
-    `SELECT ${qCols} FROM questions WHERE (?1 = '' OR status = ?1) AND (?2 = '' OR coalesce(target, 'operator') = ?2) AND id > ?3 ORDER BY id LIMIT ?4`,
-  )
-  const answer = db.query<QuestionRow, [string, number, string]>(
-    `UPDATE questions SET status = 'answered', answer = ?, answered_at = ? WHERE id = ? AND status = 'open' RETURNING ${qCols}`,
-  )
-  const timeOut = db.query("UPDATE questions SET status = 'timed_out' WHERE status = 'open' AND deadline_at IS NOT NULL AND deadline_at <= ?")
-
-  const broker = {
-    send(sender: string, recipient: string, body: string, now = Date.now()): Message {
-      agents.assertReachable(sender)
-      agents.assertReachable(recipient)
-      return send.get(sender, recipient, body, now)!
-    },
-    /** Undelivered messages, oldest first; they stay undelivered until acknowledged. */
-    inbox(recipient: string, opts: { limit?: number; cursor?: string }) {
-      return keysetPage(
-        opts.limit,
-        (n) => inbox.all(recipient, Number(opts.cursor ?? 0) || 0, n),
-        (m) => m.id,
-      )
-    },
-    /** Marks everything up to `upTo` in the recipient's inbox delivered; returns how many. */
-    acknowledge: (recipient: string, upTo: number, now = Date.now()) => ack.run(now, recipient, upTo).changes,
-    /** Deletes up to `limit` messages delivered before `before`; undelivered ones are never touched. */
-    pruneDelivered: (before: number, limit: number) => pruneDelivered.run(before, limit).changes,
-    history(a: string, b: string, opts: { limit?: number; cursor?: string }) {
-      return keysetPage(
-        opts.limit,
-        (n) => history.all(a, b, Number(opts.cursor ?? 0) || 0, n),
-        (m) => m.id,
-      )
-    },
-
-    requestApproval(input: { agent: string; kind: string; ref?: string | null; note?: string | null }, now = Date.now()) {
-      agents.assertReachable(input.agent)
-      return request.get(Bun.randomUUIDv7(), input.agent, input.kind, input.ref ?? null, input.note ?? null, now)!
-    },
-    approval(id: string) {
-      const row = approval.get(id)
-      if (!row) throw notFound("approval", id)
-      return row
-    },
-    approvals(filter: { status?: ApprovalStatus; agent?: string; limit?: number; cursor?: string }) {
-      return keysetPage(
-        filter.limit,
-        (n) => approvals.all(filter.status ?? "", filter.agent ?? "", filter.cursor ?? "", n),
-        (a) => a.id,
-      )
-    },
-    /** pending -> approved | denied | failed, once; anything else is a 409 naming the current state. */
-    resolveApproval(id: string, status: Exclude<ApprovalStatus, "pending">, note: string | null, now = Date.now()) {
-      const row = resolve.get(status, now, note, id)
-      if (row) return row
-      const current = approval.get(id)
-      if (!current) throw notFound("approval", id)
-      throw conflict(`approval ${id} is already ${current.status}`)
-    },
-
-    /** No target (or the operator) asks the operator; a named agent also gets the question in its inbox. */
-    ask(input: { asker: string; target: string | null; question: string; options: string[]; multi: boolean; deadlineAt: number | null }, now = Date.now()) {
-      if (new Set(input.options).size !== input.options.length) throw badRequest('field "options": an option appears twice')
-      const target = input.target && input.target !== OPERATOR ? input.target : null
-      agents.assertReachable(input.asker)
-      const q = decodeQuestion(
-        ask.get(Bun.randomUUIDv7(), input.asker, target, input.question, JSON.stringify(input.options), input.multi ? 1 : 0, now, input.deadlineAt)!,
-      )
-      // Like any message, so the peer's harness sees it on its next turn.
-      if (target)
-        broker.send(
-          input.asker,
-          target,
-          JSON.stringify({ type: "question", id: q.id, question: q.question, options: q.options, multi: q.multi, deadline_at: q.deadline_at }),
-          now,
-        )
-      return q
-    },
-    /** Questions past their deadline become timed_out: a state of their own, never an answer or a denial. */
-    timeOutQuestions: (now = Date.now()) => timeOut.run(now).changes,
-    question(id: string, now = Date.now()) {
-      broker.timeOutQuestions(now)
-      const row = question.get(id)
-      if (!row) throw notFound("question", id)
-      return decodeQuestion(row)
-    },
-    questions(filter: { status?: Question["status"]; target?: string; limit?: number; cursor?: string }, now = Date.now()) {
-      broker.timeOutQuestions(now)
-      return keysetPage(
-        filter.limit,
-        (n) => questions.all(filter.status ?? "", filter.target ?? "", filter.cursor ?? "", n).map(decodeQuestion),
-        (q) => q.id,
-      )
-    },
-    /** Validated against the options: one of them, or (multi) a non-empty set of distinct ones. */
-    answer(id: string, value: string | string[], now = Date.now()) {
-      const q = broker.question(id, now)
-      if (q.status !== "open")
-        throw conflict(
-          q.status === "timed_out" ? `question ${id} timed out at ${new Date(q.deadline_at!).toISOString()}` : `question ${id} is already answered`,
-        )
-      const picked = Array.isArray(value) ? value : [value]
-      if (!q.multi && (Array.isArray(value) || picked.length !== 1)) throw badRequest('field "answer": this question takes exactly one answer')
-      if (picked.length === 0) throw badRequest('field "answer": choose at least one option')
-      if (new Set(picked).size !== picked.length) throw badRequest('field "answer": an option is chosen twice')
-      if (q.options.length) {
-        const unknown = picked.filter((p) => !q.options.includes(p))
-        if (unknown.length) throw badRequest(`field "answer": ${JSON.stringify(unknown[0])} is not one of the options (${q.options.join(", ")})`)
-      }
-      return decodeQuestion(answer.get(JSON.stringify(value), now, id)!)
-    },
+    const qCols = "id, asker, target, question, options, multi, status, asked_at, deadline_at, answered_at, answer"
+    this.#ask = db.query<QuestionRow, [string, string, string | null, string, string, number, number, number | null]>(
+      `INSERT INTO questions (id, asker, target, question, options, multi, asked_at, deadline_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${qCols}`,
+    )
+    this.#question = db.query<QuestionRow, [string]>(`SELECT ${qCols} FROM questions WHERE id = ?`)
+    this.#questions = db.query<QuestionRow, [string, string, string, number]>(
+      `SELECT ${qCols} FROM questions WHERE (?1 = '' OR status = ?1) AND (?2 = '' OR coalesce(target, 'operator') = ?2) AND id > ?3 ORDER BY id LIMIT ?4`,
+    )
+    this.#answer = db.query<QuestionRow, [string, number, string]>(
+      `UPDATE questions SET status = 'answered', answer = ?, answered_at = ? WHERE id = ? AND status = 'open' RETURNING ${qCols}`,
+    )
+    this.#timeOut = db.query("UPDATE questions SET status = 'timed_out' WHERE status = 'open' AND deadline_at IS NOT NULL AND deadline_at <= ?")
   }
-  return broker
+
+  send(sender: string, recipient: string, body: string, now = Date.now()): Message {
+    this.agents.assertReachable(sender)
+    this.agents.assertReachable(recipient)
+    return this.#send.get(sender, recipient, body, now)!
+  }
+
+  /** Undelivered messages, oldest first; they stay undelivered until acknowledged. */
+  inbox(recipient: string, opts: { limit?: number; cursor?: string }) {
+    return keysetPage(
+      opts.limit,
+      (n) => this.#inbox.all(recipient, Number(opts.cursor ?? 0) || 0, n),
+      (m) => m.id,
+    )
+  }
+
+  /** Marks everything up to `upTo` in the recipient's inbox delivered; returns how many. */
+  acknowledge(recipient: string, upTo: number, now = Date.now()) {
+    return this.#ack.run(now, recipient, upTo).changes
+  }
+
+  /** Deletes up to `limit` messages delivered before `before`; undelivered ones are never touched. */
+  pruneDelivered(before: number, limit: number) {
+    return this.#pruneDelivered.run(before, limit).changes
+  }
+
+  history(a: string, b: string, opts: { limit?: number; cursor?: string }) {
+    return keysetPage(
+      opts.limit,
+      (n) => this.#history.all(a, b, Number(opts.cursor ?? 0) || 0, n),
+      (m) => m.id,
+    )
+  }
+
+  requestApproval(input: { agent: string; kind: string; ref?: string | null; note?: string | null }, now = Date.now()) {
+    this.agents.assertReachable(input.agent)
+    return this.#request.get(Bun.randomUUIDv7(), input.agent, input.kind, input.ref ?? null, input.note ?? null, now)!
+  }
+
+  approval(id: string) {
+    const row = this.#approval.get(id)
+    if (!row) throw notFound("approval", id)
+    return row
+  }
+
+  approvals(filter: { status?: ApprovalStatus; agent?: string; limit?: number; cursor?: string }) {
+    return keysetPage(
+      filter.limit,
+      (n) => this.#approvals.all(filter.status ?? "", filter.agent ?? "", filter.cursor ?? "", n),
+      (a) => a.id,
+    )
+  }
+
+  /** pending -> approved | denied | failed, once; anything else is a 409 naming the current state. */
+  resolveApproval(id: string, status: Exclude<ApprovalStatus, "pending">, note: string | null, now = Date.now()) {
+    const row = this.#resolve.get(status, now, note, id)
+    if (row) return row
+    const current = this.#approval.get(id)
+    if (!current) throw notFound("approval", id)
+    throw conflict(`approval ${id} is already ${current.status}`)
+  }
+
+  /** No target (or the operator) asks the operator; a named agent also gets the question in its inbox. */
+  ask(input: { asker: string; target: string | null; question: string; options: string[]; multi: boolean; deadlineAt: number | null }, now = Date.now()) {
+    if (new Set(input.options).size !== input.options.length) throw badRequest('field "options": an option appears twice')
+    const target = input.target && input.target !== OPERATOR ? input.target : null
+    this.agents.assertReachable(input.asker)
+    const q = decodeQuestion(
+      this.#ask.get(Bun.randomUUIDv7(), input.asker, target, input.question, JSON.stringify(input.options), input.multi ? 1 : 0, now, input.deadlineAt)!,
+    )
+    // Like any message, so the peer's harness sees it on its next turn.
+    if (target)
+      this.send(
+        input.asker,
+        target,
+        JSON.stringify({ type: "question", id: q.id, question: q.question, options: q.options, multi: q.multi, deadline_at: q.deadline_at }),
+        now,
+      )
+    return q
+  }
+
+  /** Questions past their deadline become timed_out: a state of their own, never an answer or a denial. */
+  timeOutQuestions(now = Date.now()) {
+    return this.#timeOut.run(now).changes
+  }
+
+  question(id: string, now = Date.now()) {
+    this.timeOutQuestions(now)
+    const row = this.#question.get(id)
+    if (!row) throw notFound("question", id)
+    return decodeQuestion(row)
+  }
+
+  questions(filter: { status?: Question["status"]; target?: string; limit?: number; cursor?: string }, now = Date.now()) {
+    this.timeOutQuestions(now)
+    return keysetPage(
+      filter.limit,
+      (n) => this.#questions.all(filter.status ?? "", filter.target ?? "", filter.cursor ?? "", n).map(decodeQuestion),
+      (q) => q.id,
+    )
+  }
+
+  /** Validated against the options: one of them, or (multi) a non-empty set of distinct ones. */
+  answer(id: string, value: string | string[], now = Date.now()) {
+    const q = this.question(id, now)
+    if (q.status !== "open")
+      throw conflict(q.status === "timed_out" ? `question ${id} timed out at ${new Date(q.deadline_at!).toISOString()}` : `question ${id} is already answered`)
+    const picked = Array.isArray(value) ? value : [value]
+    if (!q.multi && (Array.isArray(value) || picked.length !== 1)) throw badRequest('field "answer": this question takes exactly one answer')
+    if (picked.length === 0) throw badRequest('field "answer": choose at least one option')
+    if (new Set(picked).size !== picked.length) throw badRequest('field "answer": an option is chosen twice')
+    if (q.options.length) {
+      const unknown = picked.filter((p) => !q.options.includes(p))
+      if (unknown.length) throw badRequest(`field "answer": ${JSON.stringify(unknown[0])} is not one of the options (${q.options.join(", ")})`)
+    }
+    return decodeQuestion(this.#answer.get(JSON.stringify(value), now, id)!)
+  }
 }
 
-export type Store = ReturnType<typeof create>
+export const create = (db: Database, agents: Agents) => new Broker(db, agents)
+
+export type Store = Broker
