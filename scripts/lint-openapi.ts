@@ -3,31 +3,19 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { migrations } from "../migrations"
+import { prepare } from "../src/cli/home"
 import * as Config from "../src/config"
-import { createAuth } from "../src/auth/jwt"
-import { migrationEnv } from "../src/cli/home"
 import { createHive } from "../src/hive"
 import { silentLogger } from "../src/log"
-import { apply } from "../src/db/migrate"
-import { open } from "../src/db/open"
-import { createStores } from "../src/db/stores"
-import { unlock } from "../src/secrets/unlock"
-import { OAuthTokens } from "../src/secrets/oauth"
-import { createVault } from "../src/secrets/vault"
 import { createAdminApp } from "../src/server"
 
 const dir = mkdtempSync(join(tmpdir(), "hive-openapi-"))
 try {
   const config = Config.load({ home: join(dir, "home") }, { HOME: dir, XDG_CONFIG_HOME: join(dir, "config") })
-  Bun.spawnSync(["mkdir", "-p", config.home])
-  const db = open(config.dbPath)
-  await apply(db, migrations, { env: migrationEnv(db, config) })
-  const stores = createStores(db)
-  const keys = unlock(config, stores)
-  const auth = createAuth(keys, stores.tokens, Date.now, stores.pairing.state)
-  const vault = createVault(db, stores, keys)
-  const app = createAdminApp(createHive(config, { db, stores, keys, auth, vault, oauth: new OAuthTokens(vault.sealer) }, silentLogger))
+  // The same open, migrate and unlock every command does, then the same composition root as hive serve.
+  const prepared = await prepare(config, silentLogger)
+  const { db } = prepared
+  const app = createAdminApp(createHive(config, prepared, silentLogger))
   const files: string[] = []
   for (const path of ["/openapi", "/openapi/phone"]) {
     const res = await app.handle(new Request(`http://localhost${path}`))

@@ -99,13 +99,7 @@ export function diagnose(config: Config.Config, now = Date.now(), env: Record<st
 
     checkSequences(stores, add)
     const drift = Schema.untrusted(db, migrations)
-    if (drift.length)
-      add(
-        "fail",
-        "schema",
-        `differs from what this hive's migrations build: ${drift.slice(0, 5).join("; ")}${drift.length > 5 ? `; ${drift.length - 5} more` : ""}`,
-        restoreFix,
-      )
+    if (drift.length) add("fail", "schema", `differs from what this hive's migrations build: ${Schema.summarize(drift)}`, restoreFix)
     else add("ok", "schema", "every table, index, trigger and view is this hive's own")
     const p = plan(db, migrations)
     if (p.newerThanBinary) add("fail", "schema", `version ${p.databaseVersion} is newer than this hive (${migrations.length})`, "upgrade hive")

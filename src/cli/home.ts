@@ -119,7 +119,7 @@ function refuseUntrusted(db: Database, config: Config, list: readonly Registered
   const drift = Schema.untrusted(db, list)
   if (drift.length === 0) return
   throw new FatalError(
-    `${config.dbPath} has a schema this hive did not make (${drift.slice(0, 5).join("; ")}${drift.length > 5 ? `; ${drift.length - 5} more` : ""}); hive left it untouched. ` +
+    `${config.dbPath} has a schema this hive did not make (${Schema.summarize(drift)}); hive left it untouched. ` +
       `Run \`hive doctor\`, then restore a backup you trust from ${config.backupsDir} with \`hive restore FILE\``,
   )
 }

@@ -85,7 +85,7 @@ export async function run(argv: string[]): Promise<number> {
       const applied = await apply(db, migrations, { env })
       if (applied.length) out(`migrated the backup from schema ${version} to ${migrations.length}`)
       const drift = Schema.untrusted(db, migrations)
-      if (drift.length) throw new FatalError(`${file} does not migrate to this hive's schema (${drift.slice(0, 3).join("; ")}); nothing was changed`)
+      if (drift.length) throw new FatalError(`${file} does not migrate to this hive's schema (${Schema.summarize(drift, 3)}); nothing was changed`)
       unlock(config, createStores(db), logger)
     } finally {
       close(db)
@@ -121,7 +121,7 @@ function checkSchema(file: string, staged: string): number {
     const drift = Schema.untrusted(db, migrations)
     if (drift.length)
       throw new FatalError(
-        `${file} has a schema this hive did not make (${drift.slice(0, 5).join("; ")}${drift.length > 5 ? `; ${drift.length - 5} more` : ""}); a backup that carries its own triggers or views is refused; nothing was changed`,
+        `${file} has a schema this hive did not make (${Schema.summarize(drift)}); a backup that carries its own triggers or views is refused; nothing was changed`,
       )
     return version
   } finally {

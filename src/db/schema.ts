@@ -11,6 +11,11 @@ export { describe, type Schema }
 // and SQLite runs them for whoever opens it. So its schema is compared, entry by entry, with the one this
 // binary's own migrations build for the same schema version; any difference is refused, by name.
 
+/** The first differences, for a message a person reads: "an unexpected trigger x on y; no index z; 3 more". */
+export function summarize(drift: readonly string[], shown = 5): string {
+  return `${drift.slice(0, shown).join("; ")}${drift.length > shown ? `; ${drift.length - shown} more` : ""}`
+}
+
 /** Every way `actual` differs from `expected`, one line each, naming the entry ("an unexpected trigger approve_all on approvals"). */
 export function differences(actual: Schema, expected: Schema): string[] {
   const out: string[] = []

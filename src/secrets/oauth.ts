@@ -26,7 +26,8 @@ export class OAuthTokens {
   }
 
   put(forge: string, input: OAuthInput, actor: string) {
-    const { stores, sealer } = { stores: this.#stores, sealer: this.sealer }
+    const sealer = this.sealer
+    const { stores } = sealer
     const { meta, replaced } = immediate(sealer.db, () => {
       const replaced = stores.oauth.find(forge) !== undefined
       const access = sealer.seal(oauthAt(forge, "access_token"), encoder.encode(input.access_token))

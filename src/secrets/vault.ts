@@ -71,7 +71,7 @@ export class Vault {
 
   putSecret(name: string, value: Uint8Array, actor: string): SecretMeta {
     if (value.byteLength > MAX_SECRET_BYTES) throw new HiveError(413, "payload_too_large", `a secret is at most ${MAX_SECRET_BYTES} bytes`)
-    const { stores, keys, now } = { stores: this.#stores, keys: this.sealer.keys, now: this.sealer.now }
+    const { stores, keys, now } = this.sealer
     const { meta, replaced } = immediate(this.sealer.db, () => {
       const replaced = stores.secrets.find(name) !== undefined
       const meta = sized(stores.secrets.put(name, this.sealer.seal(secretAt(name), value), keys.current().id, now()))
@@ -87,7 +87,7 @@ export class Vault {
    * without an audit entry on each start. It is listed like any secret; deleting it makes a new one.
    */
   ownSecret(name: string, bytes = 32): Uint8Array {
-    const { stores, keys, now } = { stores: this.#stores, keys: this.sealer.keys, now: this.sealer.now }
+    const { stores, keys, now } = this.sealer
     // Read without the write lock (every `hive serve --tunnel` and `hive pair` asks); make it under the lock.
     const stored = stores.secrets.find(name)
     if (stored) return this.sealer.open(secretAt(name), stored.envelope, `secret ${name}`)
