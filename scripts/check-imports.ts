@@ -51,7 +51,7 @@ export const MAY_IMPORT: Record<string, string[]> = {
     "openapi",
   ],
   // The typed client names the admin app's type only (import type): it never loads the server.
-  client: ["server"],
+  client: ["server", "errors"],
   main: ["cli", "errors", "config"],
   migrations: ["db", "legacy", "secrets", "errors", "config", "migrations"],
   "migrations-list": ["migrations", "db"],

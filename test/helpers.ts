@@ -14,7 +14,7 @@ import { silentLogger, type Logger } from "../src/log"
 import { unlock } from "../src/secrets/unlock"
 import { OAuthTokens } from "../src/secrets/oauth"
 import { createVault } from "../src/secrets/vault"
-import { treaty } from "@elysiajs/eden"
+import { adminClient } from "../src/client"
 import { createHive } from "../src/hive"
 import { createAdminApp, createPhoneApp } from "../src/server"
 
@@ -63,7 +63,7 @@ export async function testApp(
   const stores = createStores(db)
   const keyFile = config.masterKey.file
   const keys = unlock(config, stores)
-  const auth = createAuth(keys, stores.tokens, Date.now, stores.pairing.state)
+  const auth = createAuth(keys, stores.tokens, Date.now, (id) => stores.pairing.state(id))
   const vault = createVault(db, stores, keys, opts.vault)
   // The same composition root as hive serve (src/hive.ts).
   const oauth = new OAuthTokens(vault.sealer)
@@ -77,8 +77,7 @@ export async function testApp(
   const headers = { authorization: `Bearer ${token}` }
 
   /** The typed client (Eden Treaty, as in src/client.ts) over the app itself, in process. */
-  const client = treaty<typeof app>("http://localhost", {
-    headers,
+  const client = adminClient("http://localhost", token, {
     // In process (no listener), and addressed to localhost as a real client is (the Host check).
     fetcher: ((input: string | URL, init?: RequestInit) => app.handle(new Request(String(input), init))) as typeof fetch,
   }).api
