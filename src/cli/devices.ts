@@ -1,4 +1,5 @@
 import * as Config from "../config"
+import { everyRow } from "../db/entity"
 import { createLogger } from "../log"
 import { HOME_OPTION, out, parse, subcommand, timestamp } from "./args"
 import { prepare } from "./home"
@@ -27,7 +28,7 @@ export async function run(argv: string[]): Promise<number> {
       out(`revoked device ${d.id} "${d.name ?? ""}": its next request is refused`)
       return 0
     }
-    const all = stores.pairing.devices()
+    const all = everyRow((page) => stores.pairing.devices(page))
     if (all.length === 0) return (out("no paired devices; pair one with `hive pair`"), 0)
     out(`${"ID".padEnd(36)}  ${"NAME".padEnd(16)}  ${"PLATFORM".padEnd(8)}  ${"PAIRED".padEnd(20)}  ${"LAST SEEN".padEnd(20)}  STATUS`)
     for (const d of all)

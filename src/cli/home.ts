@@ -102,7 +102,7 @@ export async function prepare(config: Config, logger: Logger, hooks: MigrateHook
     await migrate(db, config, { logger, ...hooks })
     const stores = createStores(db)
     const keys = unlock(config, stores, logger)
-    const auth = createAuth(keys, stores.tokens, Date.now, stores.pairing.state)
+    const auth = createAuth(keys, stores.tokens, Date.now, (id) => stores.pairing.state(id))
     const vault = createVault(db, stores, keys, { logger, faultPoint: config.faultPoint })
     return { db, stores, keys, auth, vault, oauth: new OAuthTokens(vault.sealer) }
   } catch (err) {

@@ -1,4 +1,5 @@
 import * as Config from "../config"
+import { everyRow } from "../db/entity"
 import { UsageError } from "../errors"
 import { createLogger } from "../log"
 import { FORGE_NAME } from "../secrets/vault"
@@ -65,7 +66,7 @@ export async function run(argv: string[]): Promise<number> {
       oauth.delete(forge!, actor)
       out(`deleted the ${forge} oauth token`)
     } else {
-      const rows = oauth.list()
+      const rows = everyRow((page) => oauth.list(page))
       if (rows.length === 0) out("no oauth tokens; add one with `hive oauth set FORGE`")
       for (const r of rows)
         out(

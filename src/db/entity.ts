@@ -20,6 +20,19 @@ export function keysetPage<R>(limit: number | undefined, fetch: (rows: number) =
   const items = rows.slice(0, n)
   return { items, next_cursor: rows.length > n ? String(cursorOf(items.at(-1)!)) : null }
 }
+
+/** Every row of a paged list, page after page: for the CLI, which shows a whole (small) list at once. */
+export function everyRow<R>(list: (page: PageOptions) => Page<R>): R[] {
+  const rows: R[] = []
+  let cursor: string | undefined
+  do {
+    const page = list({ limit: MAX_LIMIT, cursor })
+    rows.push(...page.items)
+    cursor = page.next_cursor ?? undefined
+  } while (cursor !== undefined)
+  return rows
+}
+
 type Raw = Record<string, SQLQueryBindings>
 
 export type EntitySpec = {

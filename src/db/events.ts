@@ -20,87 +20,115 @@ export function sinceSql(filter: EventFilter) {
   return `SELECT ${COLS} FROM events WHERE ${where.join(" AND ")} ORDER BY id LIMIT $limit`
 }
 
-export function create(db: Database) {
-  const cols = COLS
-  const insert = db.query<Row, [number, string | null, string | null, string, string]>(
-    `INSERT INTO events (ts, agent, session_id, kind, payload) VALUES (?, ?, ?, ?, ?) RETURNING ${cols}`,
-  )
-  // One statement per filter combination (at most eight, cached by db.query): written as plain equalities
-  // so SQLite can seek the (agent|session_id, id) indexes or a rowid range; "(? IS NULL OR kind = ?)" would scan.
-  const sinceQuery = (filter: EventFilter) => db.query<Row, Record<string, string | number>>(sinceSql(filter))
-  const latest = db.query<{ id: number | null }, []>("SELECT max(id) AS id FROM events")
-  const bounds = db.query<{ first: number | null; last: number | null }, []>("SELECT min(id) AS first, max(id) AS last FROM events")
-  const pruneSlice = db.query("DELETE FROM events WHERE id > ?1 AND id <= ?2 AND ts < ?3")
-  const sliceEnd = db.query<{ id: number }, [number, number]>("SELECT id FROM events WHERE id > ?1 ORDER BY id LIMIT 1 OFFSET ?2")
-  // Batches go in as multi-row INSERTs (fewer crossings into SQLite per event) without RETURNING;
-  // 250 rows a statement measured ~8% faster than 50, and stays far below SQLite's 32766 parameters.
-  const ROWS = 250
-  const insertRows = db.prepare(`INSERT INTO events (ts, agent, session_id, kind, payload) VALUES ${Array(ROWS).fill("(?, ?, ?, ?, ?)").join(", ")}`)
-  const insertOne = db.prepare("INSERT INTO events (ts, agent, session_id, kind, payload) VALUES (?, ?, ?, ?, ?)")
-  type Arg = string | number | null
-  /** An event's five column values, written into `args` at `at` (one array serves a whole batch). */
-  const put = (args: Arg[], at: number, e: EventInput, now: number) => {
-    args[at] = e.ts ?? now
-    args[at + 1] = e.agent ?? null
-    args[at + 2] = e.session_id ?? null
-    args[at + 3] = e.kind
-    args[at + 4] = JSON.stringify(e.payload ?? {})
-  }
+// Batches go in as multi-row INSERTs (fewer crossings into SQLite per event) without RETURNING;
+// 250 rows a statement measured ~8% faster than 50, and stays far below SQLite's 32766 parameters.
+const ROWS = 250
+type Arg = string | number | null
+
+/** An event's five column values, written into `args` at `at` (one array serves a whole batch). */
+function put(args: Arg[], at: number, e: EventInput, now: number) {
+  args[at] = e.ts ?? now
+  args[at + 1] = e.agent ?? null
+  args[at + 2] = e.session_id ?? null
+  args[at + 3] = e.kind
+  args[at + 4] = JSON.stringify(e.payload ?? {})
+}
+
+function statements(db: Database) {
   return {
-    append(e: EventInput, now = Date.now()): Event {
-      return decode(insert.get(e.ts ?? now, e.agent ?? null, e.session_id ?? null, e.kind, JSON.stringify(e.payload ?? {}))!)
-    },
-    /** Appends in order; the caller's transaction makes the batch atomic. Ids are consecutive (one writer). */
-    appendMany(list: EventInput[], now = Date.now()): { count: number; first_id: number | null; last_id: number | null } {
-      let i = 0
-      const args = new Array<Arg>(ROWS * 5)
-      for (; i + ROWS <= list.length; i += ROWS) {
-        for (let k = 0; k < ROWS; k++) put(args, k * 5, list[i + k]!, now)
-        insertRows.run(...args)
-      }
-      const one = new Array<Arg>(5)
-      for (; i < list.length; i++) {
-        put(one, 0, list[i]!, now)
-        insertOne.run(...one)
-      }
-      if (list.length === 0) return { count: 0, first_id: null, last_id: null }
-      const last = Number(db.query<{ id: number }, []>("SELECT last_insert_rowid() AS id").get()!.id)
-      return { count: list.length, first_id: last - list.length + 1, last_id: last }
-    },
-    /** Events after `after` (up to `upTo`), oldest first. Callers bound `limit` and the id window. */
-    since(after: number, filter: EventFilter = {}, limit = DEFAULT_LIMIT, upTo = Number.MAX_SAFE_INTEGER): Event[] {
-      const args: Record<string, string | number> = { after, upTo, limit }
-      if (filter.agent !== undefined) args.agent = filter.agent
-      if (filter.session_id !== undefined) args.session_id = filter.session_id
-      if (filter.kind !== undefined) args.kind = filter.kind
-      return sinceQuery(filter).all(args).map(decode)
-    },
-    /**
-     * The next page after `after`, and the cursor to continue from. One call looks at most SCAN_WINDOW ids
-     * (a kind filter has no index, and a rare kind must not walk a week of events in one synchronous step),
-     * bounded too by the newest id read before the page, so the cursor may skip what was scanned without
-     * matching but never a row committed in between. `more` says whether ids beyond the cursor exist.
-     */
-    next(after: number, filter: EventFilter, limit: number): { events: Event[]; cursor: number; more: boolean } {
-      const newest = latest.get()!.id ?? 0
-      const upTo = Math.max(after, Math.min(newest, after + SCAN_WINDOW))
-      const rows = this.since(after, filter, limit + 1, upTo)
-      const events = rows.slice(0, limit)
-      const cursor = rows.length > limit ? events.at(-1)!.id : upTo
-      return { events, cursor, more: cursor < newest }
-    },
-    /**
-     * Deletes events older than `before` among ids (from, to]: the age prune walks the table in such slices
-     * (see jobs/retention), each a short transaction, so no request waits long behind it.
-     */
-    pruneSlice: (from: number, to: number, before: number) => pruneSlice.run(from, to, before).changes,
-    /** The id of the newest event (0 when there is none). */
-    newest: () => latest.get()!.id ?? 0,
-    /** The id `count` events after `from` (the end of a prune slice), or null when fewer are left. */
-    sliceEnd: (from: number, count: number) => sliceEnd.get(from, count - 1)?.id ?? null,
-    /** The id range the age prune has to walk. */
-    idRange: () => bounds.get()!,
+    insert: db.query<Row, [number, string | null, string | null, string, string]>(
+      `INSERT INTO events (ts, agent, session_id, kind, payload) VALUES (?, ?, ?, ?, ?) RETURNING ${COLS}`,
+    ),
+    // One statement per filter combination (at most eight, cached by db.query): written as plain equalities
+    // so SQLite can seek the (agent|session_id, id) indexes or a rowid range; "(? IS NULL OR kind = ?)" would scan.
+    since: (filter: EventFilter) => db.query<Row, Record<string, string | number>>(sinceSql(filter)),
+    latest: db.query<{ id: number | null }, []>("SELECT max(id) AS id FROM events"),
+    bounds: db.query<{ first: number | null; last: number | null }, []>("SELECT min(id) AS first, max(id) AS last FROM events"),
+    pruneSlice: db.query("DELETE FROM events WHERE id > ?1 AND id <= ?2 AND ts < ?3"),
+    sliceEnd: db.query<{ id: number }, [number, number]>("SELECT id FROM events WHERE id > ?1 ORDER BY id LIMIT 1 OFFSET ?2"),
+    insertRows: db.prepare(`INSERT INTO events (ts, agent, session_id, kind, payload) VALUES ${Array(ROWS).fill("(?, ?, ?, ?, ?)").join(", ")}`),
+    insertOne: db.prepare("INSERT INTO events (ts, agent, session_id, kind, payload) VALUES (?, ?, ?, ?, ?)"),
+    lastId: db.query<{ id: number }, []>("SELECT last_insert_rowid() AS id"),
   }
 }
 
-export type Store = ReturnType<typeof create>
+/** The event log: appends (one or a batch), filtered pages by id, and the slices the age prune deletes. */
+export class Events {
+  readonly #q: ReturnType<typeof statements>
+  constructor(db: Database) {
+    this.#q = statements(db)
+  }
+
+  append(e: EventInput, now = Date.now()): Event {
+    return decode(this.#q.insert.get(e.ts ?? now, e.agent ?? null, e.session_id ?? null, e.kind, JSON.stringify(e.payload ?? {}))!)
+  }
+
+  /** Appends in order; the caller's transaction makes the batch atomic. Ids are consecutive (one writer). */
+  appendMany(list: EventInput[], now = Date.now()): { count: number; first_id: number | null; last_id: number | null } {
+    let i = 0
+    const args = new Array<Arg>(ROWS * 5)
+    for (; i + ROWS <= list.length; i += ROWS) {
+      for (let k = 0; k < ROWS; k++) put(args, k * 5, list[i + k]!, now)
+      this.#q.insertRows.run(...args)
+    }
+    const one = new Array<Arg>(5)
+    for (; i < list.length; i++) {
+      put(one, 0, list[i]!, now)
+      this.#q.insertOne.run(...one)
+    }
+    if (list.length === 0) return { count: 0, first_id: null, last_id: null }
+    const last = Number(this.#q.lastId.get()!.id)
+    return { count: list.length, first_id: last - list.length + 1, last_id: last }
+  }
+
+  /** Events after `after` (up to `upTo`), oldest first. Callers bound `limit` and the id window. */
+  since(after: number, filter: EventFilter = {}, limit = DEFAULT_LIMIT, upTo = Number.MAX_SAFE_INTEGER): Event[] {
+    const args: Record<string, string | number> = { after, upTo, limit }
+    if (filter.agent !== undefined) args.agent = filter.agent
+    if (filter.session_id !== undefined) args.session_id = filter.session_id
+    if (filter.kind !== undefined) args.kind = filter.kind
+    return this.#q.since(filter).all(args).map(decode)
+  }
+
+  /**
+   * The next page after `after`, and the cursor to continue from. One call looks at most SCAN_WINDOW ids
+   * (a kind filter has no index, and a rare kind must not walk a week of events in one synchronous step),
+   * bounded too by the newest id read before the page, so the cursor may skip what was scanned without
+   * matching but never a row committed in between. `more` says whether ids beyond the cursor exist.
+   */
+  next(after: number, filter: EventFilter, limit: number): { events: Event[]; cursor: number; more: boolean } {
+    const newest = this.newest()
+    const upTo = Math.max(after, Math.min(newest, after + SCAN_WINDOW))
+    const rows = this.since(after, filter, limit + 1, upTo)
+    const events = rows.slice(0, limit)
+    const cursor = rows.length > limit ? events.at(-1)!.id : upTo
+    return { events, cursor, more: cursor < newest }
+  }
+
+  /**
+   * Deletes events older than `before` among ids (from, to]: the age prune walks the table in such slices
+   * (see jobs/retention), each a short transaction, so no request waits long behind it.
+   */
+  pruneSlice(from: number, to: number, before: number): number {
+    return this.#q.pruneSlice.run(from, to, before).changes
+  }
+
+  /** The id of the newest event (0 when there is none). */
+  newest(): number {
+    return this.#q.latest.get()!.id ?? 0
+  }
+
+  /** The id `count` events after `from` (the end of a prune slice), or null when fewer are left. */
+  sliceEnd(from: number, count: number): number | null {
+    return this.#q.sliceEnd.get(from, count - 1)?.id ?? null
+  }
+
+  /** The id range the age prune has to walk. */
+  idRange(): { first: number | null; last: number | null } {
+    return this.#q.bounds.get()!
+  }
+}
+
+export const create = (db: Database) => new Events(db)
+
+export type Store = Events

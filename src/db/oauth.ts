@@ -1,4 +1,5 @@
 import type { Database } from "bun:sqlite"
+import { keysetPage, type Page, type PageOptions } from "./entity"
 
 type Row = {
   forge: string
@@ -17,32 +18,65 @@ export type OAuthFields = { expires_at: number | null; scope: string | null; acc
 
 const meta = ({ access_token: _a, refresh_token, ...rest }: Row): OAuthMeta => ({ ...rest, has_refresh_token: refresh_token !== null })
 
-export function create(db: Database) {
-  const cols = "forge, access_token, refresh_token, key_id, expires_at, scope, account, created_at, updated_at"
-  const one = db.query<Row, [string]>(`SELECT ${cols} FROM operator_oauth_tokens WHERE forge = ?`)
-  const all = db.query<Row, []>(`SELECT ${cols} FROM operator_oauth_tokens ORDER BY forge`)
-  const upsert = db.query<Row, [string, Uint8Array, Uint8Array | null, string, number | null, string | null, string | null, number]>(
-    `INSERT INTO operator_oauth_tokens (forge, access_token, refresh_token, key_id, expires_at, scope, account, created_at, updated_at)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
-     ON CONFLICT (forge) DO UPDATE SET access_token = excluded.access_token, refresh_token = excluded.refresh_token,
-       key_id = excluded.key_id, expires_at = excluded.expires_at, scope = excluded.scope, account = excluded.account,
-       updated_at = excluded.updated_at
-     RETURNING ${cols}`,
-  )
-  const reseal = db.query("UPDATE operator_oauth_tokens SET access_token = ?, refresh_token = ?, key_id = ? WHERE forge = ?")
-  const remove = db.query("DELETE FROM operator_oauth_tokens WHERE forge = ?")
-  const notUnder = db.query<Row, [string]>(`SELECT ${cols} FROM operator_oauth_tokens WHERE key_id <> ?`)
+const COLS = "forge, access_token, refresh_token, key_id, expires_at, scope, account, created_at, updated_at"
+
+function statements(db: Database) {
   return {
-    find: (forge: string) => one.get(forge) ?? undefined,
-    list: () => all.all().map(meta),
-    meta,
-    put(forge: string, access: Uint8Array, refresh: Uint8Array | null, keyId: string, fields: OAuthFields, now: number) {
-      return meta(upsert.get(forge, access, refresh, keyId, fields.expires_at, fields.scope, fields.account, now)!)
-    },
-    reseal: (forge: string, access: Uint8Array, refresh: Uint8Array | null, keyId: string) => void reseal.run(access, refresh, keyId, forge),
-    remove: (forge: string) => remove.run(forge).changes > 0,
-    sealedWithOther: (keyId: string) => notUnder.all(keyId),
+    one: db.query<Row, [string]>(`SELECT ${COLS} FROM operator_oauth_tokens WHERE forge = ?`),
+    page: db.query<Row, [string, number]>(`SELECT ${COLS} FROM operator_oauth_tokens WHERE forge > ? ORDER BY forge LIMIT ?`),
+    upsert: db.query<Row, [string, Uint8Array, Uint8Array | null, string, number | null, string | null, string | null, number]>(
+      `INSERT INTO operator_oauth_tokens (forge, access_token, refresh_token, key_id, expires_at, scope, account, created_at, updated_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
+       ON CONFLICT (forge) DO UPDATE SET access_token = excluded.access_token, refresh_token = excluded.refresh_token,
+         key_id = excluded.key_id, expires_at = excluded.expires_at, scope = excluded.scope, account = excluded.account,
+         updated_at = excluded.updated_at
+       RETURNING ${COLS}`,
+    ),
+    reseal: db.query("UPDATE operator_oauth_tokens SET access_token = ?, refresh_token = ?, key_id = ? WHERE forge = ?"),
+    remove: db.query("DELETE FROM operator_oauth_tokens WHERE forge = ?"),
+    notUnder: db.query<Row, [string]>(`SELECT ${COLS} FROM operator_oauth_tokens WHERE key_id <> ?`),
   }
 }
 
-export type Store = ReturnType<typeof create>
+/** The operator's OAuth tokens per forge, as sealed bytes (src/secrets/oauth.ts seals and opens them). */
+export class OAuthRows {
+  readonly #q: ReturnType<typeof statements>
+  readonly meta = meta
+  constructor(db: Database) {
+    this.#q = statements(db)
+  }
+
+  find(forge: string): Row | undefined {
+    return this.#q.one.get(forge) ?? undefined
+  }
+
+  /** By forge, a page at a time (the cursor is the last forge). */
+  list(page: PageOptions = {}): Page<OAuthMeta> {
+    const raw = keysetPage(
+      page.limit,
+      (n) => this.#q.page.all(page.cursor ?? "", n),
+      (r) => r.forge,
+    )
+    return { items: raw.items.map(meta), next_cursor: raw.next_cursor }
+  }
+
+  put(forge: string, access: Uint8Array, refresh: Uint8Array | null, keyId: string, fields: OAuthFields, now: number): OAuthMeta {
+    return meta(this.#q.upsert.get(forge, access, refresh, keyId, fields.expires_at, fields.scope, fields.account, now)!)
+  }
+
+  reseal(forge: string, access: Uint8Array, refresh: Uint8Array | null, keyId: string) {
+    this.#q.reseal.run(access, refresh, keyId, forge)
+  }
+
+  remove(forge: string): boolean {
+    return this.#q.remove.run(forge).changes > 0
+  }
+
+  sealedWithOther(keyId: string): Row[] {
+    return this.#q.notUnder.all(keyId)
+  }
+}
+
+export const create = (db: Database) => new OAuthRows(db)
+
+export type Store = OAuthRows

@@ -1,5 +1,6 @@
 import type { Database } from "bun:sqlite"
 import { notFound } from "../errors"
+import { keysetPage, type Page, type PageOptions } from "./entity"
 import { immediate } from "./tx"
 
 export type Device = {
@@ -19,76 +20,112 @@ export const MAX_ATTEMPTS = 5
 /** last_seen_at is written at most this often per device (not on every request). */
 const SEEN_EVERY_MS = 60_000
 
-/** Pairing windows and paired devices. */
-export function create(db: Database) {
-  const closeOpen = db.query("UPDATE pairing_windows SET closed_at = ?1 WHERE used_at IS NULL AND closed_at IS NULL")
-  const insert = db.query("INSERT INTO pairing_windows (id, secret_hash, code_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)")
-  // One statement: the count goes up whatever happens next, so parallel guesses can never outrun it.
-  const count = db.query<Window, [number]>(
-    `UPDATE pairing_windows SET attempts = attempts + 1
-     WHERE id = (SELECT id FROM pairing_windows WHERE used_at IS NULL AND closed_at IS NULL AND expires_at > ?1 ORDER BY created_at DESC LIMIT 1)
-     RETURNING id, secret_hash, code_hash, attempts, expires_at`,
-  )
-  const close = db.query("UPDATE pairing_windows SET closed_at = ? WHERE id = ? AND closed_at IS NULL")
-  const use = db.query("UPDATE pairing_windows SET used_at = ?, device_id = ? WHERE id = ? AND used_at IS NULL AND closed_at IS NULL")
-  const pruneWindows = db.query("DELETE FROM pairing_windows WHERE id IN (SELECT id FROM pairing_windows WHERE expires_at <= ? LIMIT ?)")
+const DEVICE_COLS = "id, name, platform, user_agent, paired_at, last_seen_at, revoked_at"
 
-  const dCols = "id, name, platform, user_agent, paired_at, last_seen_at, revoked_at"
-  const addDevice = db.query<Device, [string, string | null, string | null, string | null, number, string, number]>(
-    `INSERT INTO paired_devices (id, name, platform, user_agent, paired_at, last_seen_at, key_id, token_expires_at)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7) RETURNING ${dCols}`,
-  )
-  const device = db.query<Device, [string]>(`SELECT ${dCols} FROM paired_devices WHERE id = ?`)
-  const devices = db.query<Device, []>(`SELECT ${dCols} FROM paired_devices ORDER BY paired_at, id`)
-  const revoke = db.query<Device, [number, string]>(`UPDATE paired_devices SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? RETURNING ${dCols}`)
-  const seen = db.query("UPDATE paired_devices SET last_seen_at = ?1 WHERE id = ?2 AND (last_seen_at IS NULL OR last_seen_at < ?1 - ?3)")
-  // When this process last wrote each device's last_seen_at: an UPDATE takes the write lock even when its WHERE
-  // matches nothing, and the phone API would otherwise ask for it on every request (waiting behind any writer).
-  const seenWritten = new Map<string, number>()
-
+function statements(db: Database) {
   return {
-    /** A new window; any window still open closes (one pairing at a time). */
-    open(w: { id: string; secretHash: string; codeHash: string; now: number; ttlMs: number }) {
-      immediate(db, () => {
-        closeOpen.run(w.now)
-        insert.run(w.id, w.secretHash, w.codeHash, w.now, w.now + w.ttlMs)
-      })
-      return { id: w.id, expires_at: w.now + w.ttlMs }
-    },
-    /** Counts one attempt against the open window and returns it, or undefined when no window is open. */
-    attempt: (now: number) => count.get(now) ?? undefined,
-    close: (id: string, now: number) => void close.run(now, id),
-    /** Marks the window used and adds the device, in one transaction; false if the window closed meanwhile. */
-    pair(
-      windowId: string,
-      d: { id: string; name: string | null; platform: string | null; userAgent: string | null; keyId: string; tokenExpiresAt: number },
-      now: number,
-    ): Device | undefined {
-      return immediate(db, () => {
-        if (use.run(now, d.id, windowId).changes === 0) return undefined
-        return addDevice.get(d.id, d.name, d.platform, d.userAgent, now, d.keyId, d.tokenExpiresAt)!
-      })
-    },
-    device: (id: string) => device.get(id) ?? undefined,
-    /** For the device-token check: a device row that is not revoked. */
-    state(id: string): "active" | "revoked" | "unknown" {
-      const d = device.get(id)
-      return !d ? "unknown" : d.revoked_at !== null ? "revoked" : "active"
-    },
-    devices: () => devices.all(),
-    revoke(id: string, now = Date.now()) {
-      const row = revoke.get(now, id)
-      if (!row) throw notFound("device", id)
-      return row
-    },
-    seen(id: string, now = Date.now()) {
-      if (now - (seenWritten.get(id) ?? -Infinity) < SEEN_EVERY_MS) return
-      seenWritten.set(id, now)
-      seen.run(now, id, SEEN_EVERY_MS)
-    },
-    /** Deletes up to `limit` expired windows (the retention job). */
-    pruneWindows: (now: number, limit: number) => pruneWindows.run(now, limit).changes,
+    closeOpen: db.query("UPDATE pairing_windows SET closed_at = ?1 WHERE used_at IS NULL AND closed_at IS NULL"),
+    insert: db.query("INSERT INTO pairing_windows (id, secret_hash, code_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)"),
+    // One statement: the count goes up whatever happens next, so parallel guesses can never outrun it.
+    count: db.query<Window, [number]>(
+      `UPDATE pairing_windows SET attempts = attempts + 1
+       WHERE id = (SELECT id FROM pairing_windows WHERE used_at IS NULL AND closed_at IS NULL AND expires_at > ?1 ORDER BY created_at DESC LIMIT 1)
+       RETURNING id, secret_hash, code_hash, attempts, expires_at`,
+    ),
+    close: db.query("UPDATE pairing_windows SET closed_at = ? WHERE id = ? AND closed_at IS NULL"),
+    use: db.query("UPDATE pairing_windows SET used_at = ?, device_id = ? WHERE id = ? AND used_at IS NULL AND closed_at IS NULL"),
+    pruneWindows: db.query("DELETE FROM pairing_windows WHERE id IN (SELECT id FROM pairing_windows WHERE expires_at <= ? LIMIT ?)"),
+    addDevice: db.query<Device, [string, string | null, string | null, string | null, number, string, number]>(
+      `INSERT INTO paired_devices (id, name, platform, user_agent, paired_at, last_seen_at, key_id, token_expires_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7) RETURNING ${DEVICE_COLS}`,
+    ),
+    device: db.query<Device, [string]>(`SELECT ${DEVICE_COLS} FROM paired_devices WHERE id = ?`),
+    // Device ids are UUIDv7, minted at pairing: by id is the order they paired in.
+    devices: db.query<Device, [string, number]>(`SELECT ${DEVICE_COLS} FROM paired_devices WHERE id > ? ORDER BY id LIMIT ?`),
+    revoke: db.query<Device, [number, string]>(`UPDATE paired_devices SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? RETURNING ${DEVICE_COLS}`),
+    seen: db.query("UPDATE paired_devices SET last_seen_at = ?1 WHERE id = ?2 AND (last_seen_at IS NULL OR last_seen_at < ?1 - ?3)"),
   }
 }
 
-export type Store = ReturnType<typeof create>
+/** Pairing windows and paired devices. */
+export class Pairing {
+  readonly #db: Database
+  readonly #q: ReturnType<typeof statements>
+  // When this process last wrote each device's last_seen_at: an UPDATE takes the write lock even when its WHERE
+  // matches nothing, and the phone API would otherwise ask for it on every request (waiting behind any writer).
+  readonly #seenWritten = new Map<string, number>()
+  constructor(db: Database) {
+    this.#db = db
+    this.#q = statements(db)
+  }
+
+  /** A new window; any window still open closes (one pairing at a time). */
+  open(w: { id: string; secretHash: string; codeHash: string; now: number; ttlMs: number }) {
+    immediate(this.#db, () => {
+      this.#q.closeOpen.run(w.now)
+      this.#q.insert.run(w.id, w.secretHash, w.codeHash, w.now, w.now + w.ttlMs)
+    })
+    return { id: w.id, expires_at: w.now + w.ttlMs }
+  }
+
+  /** Counts one attempt against the open window and returns it, or undefined when no window is open. */
+  attempt(now: number): Window | undefined {
+    return this.#q.count.get(now) ?? undefined
+  }
+
+  close(id: string, now: number) {
+    this.#q.close.run(now, id)
+  }
+
+  /** Marks the window used and adds the device, in one transaction; undefined if the window closed meanwhile. */
+  pair(
+    windowId: string,
+    d: { id: string; name: string | null; platform: string | null; userAgent: string | null; keyId: string; tokenExpiresAt: number },
+    now: number,
+  ): Device | undefined {
+    return immediate(this.#db, () => {
+      if (this.#q.use.run(now, d.id, windowId).changes === 0) return undefined
+      return this.#q.addDevice.get(d.id, d.name, d.platform, d.userAgent, now, d.keyId, d.tokenExpiresAt)!
+    })
+  }
+
+  device(id: string): Device | undefined {
+    return this.#q.device.get(id) ?? undefined
+  }
+
+  /** For the device-token check: a device row that is not revoked. */
+  state(id: string): "active" | "revoked" | "unknown" {
+    const d = this.#q.device.get(id)
+    return !d ? "unknown" : d.revoked_at !== null ? "revoked" : "active"
+  }
+
+  /** Paired devices in the order they paired, a page at a time (the cursor is the last id). */
+  devices(page: PageOptions = {}): Page<Device> {
+    return keysetPage(
+      page.limit,
+      (n) => this.#q.devices.all(page.cursor ?? "", n),
+      (d) => d.id,
+    )
+  }
+
+  revoke(id: string, now = Date.now()): Device {
+    const row = this.#q.revoke.get(now, id)
+    if (!row) throw notFound("device", id)
+    return row
+  }
+
+  seen(id: string, now = Date.now()) {
+    if (now - (this.#seenWritten.get(id) ?? -Infinity) < SEEN_EVERY_MS) return
+    this.#seenWritten.set(id, now)
+    this.#q.seen.run(now, id, SEEN_EVERY_MS)
+  }
+
+  /** Deletes up to `limit` expired windows (the retention job). */
+  pruneWindows(now: number, limit: number): number {
+    return this.#q.pruneWindows.run(now, limit).changes
+  }
+}
+
+export const create = (db: Database) => new Pairing(db)
+
+export type Store = Pairing

@@ -34,88 +34,108 @@ export function toMatch(q: string): string {
 
 const SNIPPET = (table: string) => `snippet(${table}, 0, '[', ']', '…', 12)`
 
-export function create(db: Database) {
-  const state = db.query<{ cursor: number }, []>("SELECT cursor FROM search_state WHERE name = 'events'")
-  const newest = db.query<{ id: number | null }, []>("SELECT max(id) AS id FROM events")
-  const index = db.query(
-    `INSERT OR REPLACE INTO events_fts (rowid, body, session_id)
-     SELECT e.id, e.kind || ' ' || coalesce((SELECT group_concat(value, ' ') FROM json_tree(e.payload) WHERE type = 'text'), ''), e.session_id
-     FROM events e WHERE e.id > ?1 AND e.id <= ?2`,
-  )
-  const advance = db.query("UPDATE search_state SET cursor = ? WHERE name = 'events'")
-
-  const progress = db.query<{ indexed_to: number; entries: number }, [string]>("SELECT indexed_to, entries FROM transcript_index WHERE session_id = ?")
-  const addText = db.query("INSERT INTO transcripts_fts (body, session_id, offset) VALUES (?, ?, ?)")
-  const saveProgress = db.query(
-    `INSERT INTO transcript_index (session_id, indexed_to, entries, updated_at) VALUES (?1, ?2, ?3, ?4)
-     ON CONFLICT (session_id) DO UPDATE SET indexed_to = excluded.indexed_to, entries = entries + excluded.entries, updated_at = excluded.updated_at`,
-  )
-  const rewind = db.query("UPDATE search_state SET cursor = min(cursor, ?) WHERE name = 'events'")
+function statements(db: Database) {
   return {
-    /** Events written with ids at or below `id` (an import) are indexed anew on the next catch-up. */
-    reindexAfter: (id: number) => void rewind.run(Math.max(0, id)),
-    /** How far a session's transcript has been indexed (undefined: never asked). */
-    transcriptProgress: (sessionId: string) => progress.get(sessionId) ?? undefined,
-    /** One page of a transcript's text, and the byte offset indexing has reached, in one transaction. */
-    addTranscript(sessionId: string, texts: { offset: number; body: string }[], indexedTo: number, now = Date.now()) {
-      immediate(db, () => {
-        for (const t of texts) addText.run(t.body, sessionId, t.offset)
-        saveProgress.run(sessionId, indexedTo, texts.length, now)
-      })
-    },
-    /** Indexes the next step of events not yet indexed; returns how many ids it covered (0: in step). */
-    indexStep(): number {
-      return immediate(db, () => {
-        const from = state.get()!.cursor
-        const to = Math.min(newest.get()!.id ?? 0, from + INDEX_STEP)
-        if (to <= from) return 0
-        index.run(from, to)
-        advance.run(to)
-        return to - from
-      })
-    },
-    /** Matches across events, messages, questions and sessions, best first; a session or project filter keeps what belongs to it. */
-    search(q: string, filter: SearchFilter, limit: number, offset: number): Hit[] {
-      if (offset > MAX_OFFSET) throw badRequest(`cursor: results past ${MAX_OFFSET} are not paged; narrow the search`)
-      const match = toMatch(q)
-      const parts: string[] = []
-      const args: Record<string, string | number> = { match, limit, offset }
-      let eventScope = ""
-      let sessionScope = ""
-      if (filter.session !== undefined) {
-        args.session = filter.session
-        eventScope = "AND session_id = $session"
-        sessionScope = "AND session_id = $session"
-      }
-      if (filter.project !== undefined) {
-        args.project = filter.project
-        eventScope += " AND session_id IN (SELECT id FROM sessions WHERE project_id = $project)"
-        sessionScope += " AND project_id = $project"
-      }
-      parts.push(
-        `SELECT 'event' AS kind, CAST(rowid AS TEXT) AS id, session_id, ${SNIPPET("events_fts")} AS snippet, rank FROM events_fts WHERE events_fts MATCH $match ${eventScope}`,
-      )
-      const transcriptScope = `${filter.session !== undefined ? "AND session_id = $session" : ""}${filter.project !== undefined ? " AND session_id IN (SELECT id FROM sessions WHERE project_id = $project)" : ""}`
-      parts.push(
-        `SELECT 'transcript', session_id || ':' || offset, session_id, ${SNIPPET("transcripts_fts")}, rank FROM transcripts_fts WHERE transcripts_fts MATCH $match ${transcriptScope}`,
-      )
-      parts.push(`SELECT 'session', session_id, session_id, ${SNIPPET("sessions_fts")}, rank FROM sessions_fts WHERE sessions_fts MATCH $match ${sessionScope}`)
-      // Messages and questions belong to agents, not to a session or project: only an unscoped search finds them.
-      if (filter.session === undefined && filter.project === undefined) {
-        parts.push(`SELECT 'message', CAST(rowid AS TEXT), NULL, ${SNIPPET("messages_fts")}, rank FROM messages_fts WHERE messages_fts MATCH $match`)
-        parts.push(`SELECT 'question', question_id, NULL, ${SNIPPET("questions_fts")}, rank FROM questions_fts WHERE questions_fts MATCH $match`)
-      }
-      const sql = `SELECT kind, id, session_id, snippet, rank FROM (${parts.join(" UNION ALL ")}) ORDER BY rank, kind, id LIMIT $limit OFFSET $offset`
-      try {
-        return db.query<Hit, Record<string, string | number>>(sql).all(args)
-      } catch (err) {
-        // toMatch quotes every word, so this is a query FTS5 still cannot take: the caller's to fix, not a 500.
-        if (sqliteCode(err) === "SQLITE_ERROR" && /fts5|unterminated|syntax/i.test((err as Error).message))
-          throw badRequest(`query field "q": ${(err as Error).message}`)
-        throw err
-      }
-    },
+    state: db.query<{ cursor: number }, []>("SELECT cursor FROM search_state WHERE name = 'events'"),
+    newest: db.query<{ id: number | null }, []>("SELECT max(id) AS id FROM events"),
+    index: db.query(
+      `INSERT OR REPLACE INTO events_fts (rowid, body, session_id)
+       SELECT e.id, e.kind || ' ' || coalesce((SELECT group_concat(value, ' ') FROM json_tree(e.payload) WHERE type = 'text'), ''), e.session_id
+       FROM events e WHERE e.id > ?1 AND e.id <= ?2`,
+    ),
+    advance: db.query("UPDATE search_state SET cursor = ? WHERE name = 'events'"),
+    progress: db.query<{ indexed_to: number; entries: number }, [string]>("SELECT indexed_to, entries FROM transcript_index WHERE session_id = ?"),
+    addText: db.query("INSERT INTO transcripts_fts (body, session_id, offset) VALUES (?, ?, ?)"),
+    saveProgress: db.query(
+      `INSERT INTO transcript_index (session_id, indexed_to, entries, updated_at) VALUES (?1, ?2, ?3, ?4)
+       ON CONFLICT (session_id) DO UPDATE SET indexed_to = excluded.indexed_to, entries = entries + excluded.entries, updated_at = excluded.updated_at`,
+    ),
+    rewind: db.query("UPDATE search_state SET cursor = min(cursor, ?) WHERE name = 'events'"),
   }
 }
 
-export type Store = ReturnType<typeof create>
+/** The full-text index over events, transcripts, sessions, messages and questions, and the search over it. */
+export class Search {
+  readonly #db: Database
+  readonly #q: ReturnType<typeof statements>
+  constructor(db: Database) {
+    this.#db = db
+    this.#q = statements(db)
+  }
+
+  /** Events written with ids at or below `id` (an import) are indexed anew on the next catch-up. */
+  reindexAfter(id: number) {
+    this.#q.rewind.run(Math.max(0, id))
+  }
+
+  /** How far a session's transcript has been indexed (undefined: never asked). */
+  transcriptProgress(sessionId: string): { indexed_to: number; entries: number } | undefined {
+    return this.#q.progress.get(sessionId) ?? undefined
+  }
+
+  /** One page of a transcript's text, and the byte offset indexing has reached, in one transaction. */
+  addTranscript(sessionId: string, texts: { offset: number; body: string }[], indexedTo: number, now = Date.now()) {
+    immediate(this.#db, () => {
+      for (const t of texts) this.#q.addText.run(t.body, sessionId, t.offset)
+      this.#q.saveProgress.run(sessionId, indexedTo, texts.length, now)
+    })
+  }
+
+  /** Indexes the next step of events not yet indexed; returns how many ids it covered (0: in step). */
+  indexStep(): number {
+    return immediate(this.#db, () => {
+      const from = this.#q.state.get()!.cursor
+      const to = Math.min(this.#q.newest.get()!.id ?? 0, from + INDEX_STEP)
+      if (to <= from) return 0
+      this.#q.index.run(from, to)
+      this.#q.advance.run(to)
+      return to - from
+    })
+  }
+
+  /** Matches across events, messages, questions and sessions, best first; a session or project filter keeps what belongs to it. */
+  search(q: string, filter: SearchFilter, limit: number, offset: number): Hit[] {
+    if (offset > MAX_OFFSET) throw badRequest(`cursor: results past ${MAX_OFFSET} are not paged; narrow the search`)
+    const match = toMatch(q)
+    const parts: string[] = []
+    const args: Record<string, string | number> = { match, limit, offset }
+    let eventScope = ""
+    let sessionScope = ""
+    if (filter.session !== undefined) {
+      args.session = filter.session
+      eventScope = "AND session_id = $session"
+      sessionScope = "AND session_id = $session"
+    }
+    if (filter.project !== undefined) {
+      args.project = filter.project
+      eventScope += " AND session_id IN (SELECT id FROM sessions WHERE project_id = $project)"
+      sessionScope += " AND project_id = $project"
+    }
+    parts.push(
+      `SELECT 'event' AS kind, CAST(rowid AS TEXT) AS id, session_id, ${SNIPPET("events_fts")} AS snippet, rank FROM events_fts WHERE events_fts MATCH $match ${eventScope}`,
+    )
+    const transcriptScope = `${filter.session !== undefined ? "AND session_id = $session" : ""}${filter.project !== undefined ? " AND session_id IN (SELECT id FROM sessions WHERE project_id = $project)" : ""}`
+    parts.push(
+      `SELECT 'transcript', session_id || ':' || offset, session_id, ${SNIPPET("transcripts_fts")}, rank FROM transcripts_fts WHERE transcripts_fts MATCH $match ${transcriptScope}`,
+    )
+    parts.push(`SELECT 'session', session_id, session_id, ${SNIPPET("sessions_fts")}, rank FROM sessions_fts WHERE sessions_fts MATCH $match ${sessionScope}`)
+    // Messages and questions belong to agents, not to a session or project: only an unscoped search finds them.
+    if (filter.session === undefined && filter.project === undefined) {
+      parts.push(`SELECT 'message', CAST(rowid AS TEXT), NULL, ${SNIPPET("messages_fts")}, rank FROM messages_fts WHERE messages_fts MATCH $match`)
+      parts.push(`SELECT 'question', question_id, NULL, ${SNIPPET("questions_fts")}, rank FROM questions_fts WHERE questions_fts MATCH $match`)
+    }
+    const sql = `SELECT kind, id, session_id, snippet, rank FROM (${parts.join(" UNION ALL ")}) ORDER BY rank, kind, id LIMIT $limit OFFSET $offset`
+    try {
+      return this.#db.query<Hit, Record<string, string | number>>(sql).all(args)
+    } catch (err) {
+      // toMatch quotes every word, so this is a query FTS5 still cannot take: the caller's to fix, not a 500.
+      if (sqliteCode(err) === "SQLITE_ERROR" && /fts5|unterminated|syntax/i.test((err as Error).message))
+        throw badRequest(`query field "q": ${(err as Error).message}`)
+      throw err
+    }
+  }
+}
+
+export const create = (db: Database) => new Search(db)
+
+export type Store = Search

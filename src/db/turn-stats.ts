@@ -39,77 +39,91 @@ const KEY: Record<GroupBy, string> = {
 const RANGE = "started_at >= ?1 AND started_at < ?2 AND (?3 IS NULL OR agent = ?3)"
 type Range = [number, number, string | null]
 
-export function create(db: Database) {
-  const insert = db.query<{ id: number }, (string | number | null)[]>(
-    `INSERT INTO turn_stats (agent, model, wake_from, result_kind, started_at, ended_at, duration_ms, input_tokens, output_tokens,
+function statements(db: Database) {
+  return {
+    insert: db.query<{ id: number }, (string | number | null)[]>(
+      `INSERT INTO turn_stats (agent, model, wake_from, result_kind, started_at, ended_at, duration_ms, input_tokens, output_tokens,
        cache_read_tokens, cache_creation_tokens, tool_call_count, tool_call_breakdown, open_threads_count, open_reminders_count)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-  )
-  const queries = Object.fromEntries(
-    (Object.keys(KEY) as GroupBy[]).map((by) => [
-      by,
-      {
-        totals: db.query<Omit<Summary, "p95_duration_ms" | "top_tools">, Range>(
-          `SELECT ${KEY[by]} AS key, count(*) AS turns, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
+    ),
+    byGroup: Object.fromEntries(
+      (Object.keys(KEY) as GroupBy[]).map((by) => [
+        by,
+        {
+          totals: db.query<Omit<Summary, "p95_duration_ms" | "top_tools">, Range>(
+            `SELECT ${KEY[by]} AS key, count(*) AS turns, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
              sum(cache_read_tokens) AS cache_read_tokens, sum(cache_creation_tokens) AS cache_creation_tokens, sum(duration_ms) AS total_duration_ms
            FROM turn_stats WHERE ${RANGE} GROUP BY 1 ORDER BY 1`,
-        ),
-        // Nearest-rank p95: the ceil(0.95 n)-th shortest turn of each group.
-        p95: db.query<{ key: string; p95: number }, Range>(
-          `WITH ranked AS (
+          ),
+          // Nearest-rank p95: the ceil(0.95 n)-th shortest turn of each group.
+          p95: db.query<{ key: string; p95: number }, Range>(
+            `WITH ranked AS (
              SELECT ${KEY[by]} AS key, duration_ms, row_number() OVER (PARTITION BY ${KEY[by]} ORDER BY duration_ms) AS rn, count(*) OVER (PARTITION BY ${KEY[by]}) AS n
              FROM turn_stats WHERE ${RANGE})
            SELECT key, duration_ms AS p95 FROM ranked WHERE rn = (95 * n + 99) / 100`,
-        ),
-        tools: db.query<{ key: string; tool: string; calls: number }, Range>(
-          `SELECT ${KEY[by]} AS key, j.key AS tool, sum(j.value) AS calls FROM turn_stats, json_each(tool_call_breakdown) AS j
+          ),
+          tools: db.query<{ key: string; tool: string; calls: number }, Range>(
+            `SELECT ${KEY[by]} AS key, j.key AS tool, sum(j.value) AS calls FROM turn_stats, json_each(tool_call_breakdown) AS j
            WHERE ${RANGE} GROUP BY 1, 2 ORDER BY 1, calls DESC, tool`,
-        ),
-      },
-    ]),
-  ) as Record<GroupBy, { totals: ReturnType<typeof db.query>; p95: ReturnType<typeof db.query>; tools: ReturnType<typeof db.query> }>
-
-  const prune = db.query("DELETE FROM turn_stats WHERE id IN (SELECT id FROM turn_stats WHERE started_at < ? LIMIT ?)")
-  return {
-    /** Deletes up to `limit` turns started before `before` (the retention job calls it in chunks). */
-    prune: (before: number, limit: number) => prune.run(before, limit).changes,
-    record(t: TurnInput): number {
-      return insert.get(
-        t.agent,
-        t.model ?? null,
-        t.wake_from ?? null,
-        t.result_kind ?? null,
-        t.started_at,
-        t.ended_at,
-        t.duration_ms ?? t.ended_at - t.started_at,
-        t.input_tokens ?? 0,
-        t.output_tokens ?? 0,
-        t.cache_read_tokens ?? 0,
-        t.cache_creation_tokens ?? 0,
-        t.tool_call_count ?? Object.values(t.tool_call_breakdown ?? {}).reduce((a, b) => a + b, 0),
-        JSON.stringify(t.tool_call_breakdown ?? {}),
-        t.open_threads_count ?? null,
-        t.open_reminders_count ?? null,
-      )!.id
-    },
-    /** Tokens, turns, total and p95 duration and the top tools, per agent, model or UTC day, over [since, until). */
-    summarize(by: GroupBy, range: { since?: number; until?: number; agent?: string }, topTools = 5): Summary[] {
-      const args: Range = [range.since ?? 0, range.until ?? Number.MAX_SAFE_INTEGER, range.agent ?? null]
-      const q = queries[by]
-      const p95 = new Map((q.p95.all(...args) as { key: string; p95: number }[]).map((r) => [r.key, r.p95]))
-      const tools = new Map<string, { tool: string; calls: number }[]>()
-      for (const r of q.tools.all(...args) as { key: string; tool: string; calls: number }[]) {
-        const list = tools.get(r.key) ?? []
-        if (list.length < topTools) list.push({ tool: r.tool, calls: r.calls })
-        tools.set(r.key, list)
-      }
-      return (q.totals.all(...args) as Omit<Summary, "p95_duration_ms" | "top_tools">[]).map((row) => ({
-        ...row,
-        p95_duration_ms: p95.get(row.key) ?? 0,
-        top_tools: tools.get(row.key) ?? [],
-      }))
-    },
+          ),
+        },
+      ]),
+    ) as Record<GroupBy, { totals: ReturnType<typeof db.query>; p95: ReturnType<typeof db.query>; tools: ReturnType<typeof db.query> }>,
+    prune: db.query("DELETE FROM turn_stats WHERE id IN (SELECT id FROM turn_stats WHERE started_at < ? LIMIT ?)"),
   }
 }
 
-export type Store = ReturnType<typeof create>
+/** Per-turn usage of agents, and its summaries by agent, model or day. */
+export class TurnStats {
+  readonly #q: ReturnType<typeof statements>
+  constructor(db: Database) {
+    this.#q = statements(db)
+  }
+
+  /** Deletes up to `limit` turns started before `before` (the retention job calls it in chunks). */
+  prune(before: number, limit: number): number {
+    return this.#q.prune.run(before, limit).changes
+  }
+
+  record(t: TurnInput): number {
+    return this.#q.insert.get(
+      t.agent,
+      t.model ?? null,
+      t.wake_from ?? null,
+      t.result_kind ?? null,
+      t.started_at,
+      t.ended_at,
+      t.duration_ms ?? t.ended_at - t.started_at,
+      t.input_tokens ?? 0,
+      t.output_tokens ?? 0,
+      t.cache_read_tokens ?? 0,
+      t.cache_creation_tokens ?? 0,
+      t.tool_call_count ?? Object.values(t.tool_call_breakdown ?? {}).reduce((a, b) => a + b, 0),
+      JSON.stringify(t.tool_call_breakdown ?? {}),
+      t.open_threads_count ?? null,
+      t.open_reminders_count ?? null,
+    )!.id
+  }
+
+  /** Tokens, turns, total and p95 duration and the top tools, per agent, model or UTC day, over [since, until). */
+  summarize(by: GroupBy, range: { since?: number; until?: number; agent?: string }, topTools = 5): Summary[] {
+    const args: Range = [range.since ?? 0, range.until ?? Number.MAX_SAFE_INTEGER, range.agent ?? null]
+    const q = this.#q.byGroup[by]
+    const p95 = new Map((q.p95.all(...args) as { key: string; p95: number }[]).map((r) => [r.key, r.p95]))
+    const tools = new Map<string, { tool: string; calls: number }[]>()
+    for (const r of q.tools.all(...args) as { key: string; tool: string; calls: number }[]) {
+      const list = tools.get(r.key) ?? []
+      if (list.length < topTools) list.push({ tool: r.tool, calls: r.calls })
+      tools.set(r.key, list)
+    }
+    return (q.totals.all(...args) as Omit<Summary, "p95_duration_ms" | "top_tools">[]).map((row) => ({
+      ...row,
+      p95_duration_ms: p95.get(row.key) ?? 0,
+      top_tools: tools.get(row.key) ?? [],
+    }))
+  }
+}
+
+export const create = (db: Database) => new TurnStats(db)
+
+export type Store = TurnStats

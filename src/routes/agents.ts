@@ -1,6 +1,6 @@
 import { Elysia, t } from "elysia"
 import type { Hive } from "../hive"
-import { Body, Query, Text } from "./schemas"
+import { Body, Page, Query, Text } from "./schemas"
 
 export const AGENT_NAME = "^(?!operator$)[a-z0-9][a-z0-9._-]{0,62}$"
 const Name = t.Object({ name: t.String({ pattern: AGENT_NAME, description: "lower-case letters, digits, . _ -; 'operator' is reserved" }) })
@@ -10,7 +10,7 @@ export const agents = ({ stores: { agents: store }, commit, vault }: Pick<Hive, 
     .post("", async ({ body, status }) => status(201, await commit.run(() => store.create(body.name, body.model))), {
       body: Body({ name: t.String({ pattern: AGENT_NAME }), model: t.Optional(Text(200, 1)) }),
     })
-    .get("", () => ({ items: store.list() }))
+    .get("", ({ query }) => store.list(query), { query: t.Object(Page), detail: { summary: "List agents by name, a page at a time" } })
     .get("/:name", ({ params }) => store.get(params.name), { params: Name })
     .patch("/:name", ({ params, body }) => commit.run(() => store.setModel(params.name, body.model)), { params: Name, body: Body({ model: Text(200, 1) }) })
     .delete(

@@ -1,6 +1,6 @@
 import { Elysia, t } from "elysia"
 import type { Hive } from "../hive"
-import { Body, Id, Int, Query, Text } from "./schemas"
+import { Body, Id, Int, Page, Query, Text } from "./schemas"
 
 export const commands = ({ stores: { commands: store }, commit }: Pick<Hive, "stores" | "commit">) =>
   new Elysia({ name: "routes.commands", prefix: "/commands", detail: { tags: ["commands"] } })
@@ -33,4 +33,7 @@ export const commands = ({ stores: { commands: store }, commit }: Pick<Hive, "st
       detail: { summary: "Acknowledge a command: done, never claimed again" },
     })
     .get("/:id", ({ params }) => store.get(params.id), { params: Id })
-    .get("", ({ query }) => ({ items: store.pending(query.target) }), { query: t.Object({ target: Query.text("target", 200) }) })
+    .get("", ({ query: { target, ...page } }) => store.pending(target, page), {
+      query: t.Object({ target: Query.text("target", 200), ...Page }),
+      detail: { summary: "A target's commands not yet acknowledged, oldest first" },
+    })

@@ -1,7 +1,7 @@
-import { Elysia } from "elysia"
+import { Elysia, t } from "elysia"
 import type { Hive } from "../hive"
 import { notFound } from "../errors"
-import { Id } from "./schemas"
+import { Id, Page } from "./schemas"
 
 /** The phone URL of a pairing: the secret rides in the fragment, which browsers never send to a server. */
 export const pairingUrl = (base: string, secret: string) => `${base.replace(/\/$/, "")}/#pair=${secret}`
@@ -40,7 +40,7 @@ export const devices = ({ pairing, stores: { pairing: store }, phoneBaseUrl }: P
       },
       { params: Id, detail: { summary: "The open pairing window's QR code, as SVG" } },
     )
-    .get("/devices", () => ({ items: store.devices() }))
+    .get("/devices", ({ query }) => store.devices(query), { query: t.Object(Page), detail: { summary: "Paired devices, in the order they paired" } })
     .delete("/devices/:id", ({ params }) => store.revoke(params.id), {
       params: Id,
       detail: { description: "The device's next request is refused; other devices keep working." },

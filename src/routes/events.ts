@@ -196,7 +196,7 @@ export const events = (
           limits,
           state,
           request,
-          cursor: cursorOf(request, query.since, store.newest),
+          cursor: cursorOf(request, query.since, () => store.newest()),
           filter: { agent: query.agent, session_id: query.session_id, kind: query.kind },
           recheck: recheckOf(request),
         }),

@@ -1,7 +1,7 @@
 import { Elysia, t } from "elysia"
 import type { Hive } from "../hive"
 import { FORGE_NAME } from "../secrets/vault"
-import { Body, Millis, Nullable, Text } from "./schemas"
+import { Body, Millis, Nullable, Page, Text } from "./schemas"
 import type { ActorOf } from "./actor"
 
 const Forge = t.Object({ forge: t.String({ pattern: FORGE_NAME, description: "e.g. github, gitlab, forgejo" }) })
@@ -15,7 +15,7 @@ const TokenInput = Body({
 
 export const oauth = ({ oauth: tokens }: Pick<Hive, "oauth">, actorOf: ActorOf) =>
   new Elysia({ name: "routes.oauth", prefix: "/oauth", detail: { tags: ["oauth"] } })
-    .get("", () => ({ items: tokens.list() }), { detail: { description: "One row per forge; never token values." } })
+    .get("", ({ query }) => tokens.list(query), { query: t.Object(Page), detail: { description: "One row per forge, by forge; never token values." } })
     .get("/:forge", ({ params }) => tokens.meta(params.forge), { params: Forge })
     .put("/:forge", async ({ params, body, request }) => tokens.put(params.forge, body, await actorOf(request)), { params: Forge, body: TokenInput })
     .get("/:forge/tokens", async ({ params, request }) => tokens.reveal(params.forge, await actorOf(request)), {

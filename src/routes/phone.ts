@@ -110,7 +110,7 @@ export const phone = (hive: Pick<Hive, "pairing" | "auth" | "stores" | "commit" 
               limits: hive.streams,
               state: streams,
               request,
-              cursor: cursorOf(request, query.since, events.newest),
+              cursor: cursorOf(request, query.since, () => events.newest()),
               filter: {},
               recheck: () => hive.auth.checkDevice(deviceCookie(request)),
             }),

@@ -185,7 +185,7 @@ export const RESPONSES: Record<string, Record<number, Content>> = {
   "GET /api/secrets/{name}/value": { 200: Row({ name: S, value: S, encoding: One(["utf8", "base64"]) }) },
   "POST /api/secrets/{name}/materialize": { 200: Written },
 
-  "GET /api/oauth": { 200: Items(OAuthMeta) },
+  "GET /api/oauth": { 200: Page(OAuthMeta) },
   "GET /api/oauth/{forge}": { 200: OAuthMeta },
   "PUT /api/oauth/{forge}": { 200: OAuthMeta },
   "DELETE /api/oauth/{forge}": { 204: null },
@@ -201,7 +201,7 @@ export const RESPONSES: Record<string, Record<number, Content>> = {
   "GET /api/audit": { 200: Page(AuditEntry) },
 
   "POST /api/agents": { 201: Agent },
-  "GET /api/agents": { 200: Items(Agent) },
+  "GET /api/agents": { 200: Page(Agent) },
   "GET /api/agents/{name}": { 200: Agent },
   "PATCH /api/agents/{name}": { 200: Agent },
   "DELETE /api/agents/{name}": { 200: Agent, 204: null },
@@ -223,7 +223,7 @@ export const RESPONSES: Record<string, Record<number, Content>> = {
   "POST /api/questions/{id}/answer": { 200: Question },
 
   "POST /api/commands": { 200: Command, 201: Command },
-  "GET /api/commands": { 200: Items(Command) },
+  "GET /api/commands": { 200: Page(Command) },
   "POST /api/commands/claim": { 200: Command, 204: null },
   "POST /api/commands/{id}/ack": { 200: Command },
   "GET /api/commands/{id}": { 200: Command },
@@ -239,7 +239,7 @@ export const RESPONSES: Record<string, Record<number, Content>> = {
   "GET /api/search": { 200: Page(Hit) },
   "POST /api/pairing": { 201: Row({ id: S, url: S, code: S, expires_at: Millis }) },
   "GET /api/pairing/{id}/qr.svg": { 200: { media: "image/svg+xml", description: "The pairing URL as a QR code" } },
-  "GET /api/devices": { 200: Items(Device) },
+  "GET /api/devices": { 200: Page(Device) },
   "DELETE /api/devices/{id}": { 200: Device },
   "POST /api/stats/turns": { 201: Row({ id: I }) },
   "GET /api/stats/turns/summary": { 200: Items(Summary) },

@@ -1,3 +1,4 @@
+import type { PageOptions } from "../db/entity"
 import { immediate } from "../db/tx"
 import { notFound } from "../errors"
 import { oauthAt, type Sealer } from "./sealer"
@@ -15,8 +16,8 @@ export class OAuthTokens {
     return this.sealer.stores
   }
 
-  list() {
-    return this.#stores.oauth.list()
+  list(page: PageOptions = {}) {
+    return this.#stores.oauth.list(page)
   }
 
   meta(forge: string) {
