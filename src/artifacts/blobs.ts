@@ -21,12 +21,18 @@ export const ORPHAN_GRACE_MS = 10 * 60_000
  * committing its row, or deleting a row and its file, happen under a per-file lock, so a delete never
  * removes a file that an upload of the same content has just claimed.
  */
-export function createBlobs(home: string) {
-  const root = join(home, "artifacts")
-  const locks = new Map<string, Promise<unknown>>()
+export class Blobs {
+  readonly root: string
+  readonly #home: string
+  readonly #locks = new Map<string, Promise<unknown>>()
+  constructor(home: string) {
+    this.#home = home
+    this.root = join(home, "artifacts")
+  }
 
   /** Runs `fn` once every earlier holder of `path`'s lock is done. */
-  function locked<T>(path: string, fn: () => Promise<T> | T): Promise<T> {
+  locked<T>(path: string, fn: () => Promise<T> | T): Promise<T> {
+    const locks = this.#locks
     const before = locks.get(path) ?? Promise.resolve()
     const run = before.then(fn, fn)
     const tail = run.catch(() => {})
@@ -35,10 +41,104 @@ export function createBlobs(home: string) {
     return run
   }
 
+  /**
+   * Streams an upload in and moves it to its content address; `commit` records its row, under the file's
+   * lock. A file already there (the same content) is kept and the new copy dropped.
+   */
+  async store<T>(
+    body: ReadableStream<Uint8Array> | null,
+    limit: number,
+    where: { session: string; type: string; contentType: string },
+    commit: (placed: Placed) => Promise<T>,
+  ): Promise<T> {
+    const { source, info } = await this.#receive(body, limit, where)
+    return this.locked(info.path, async () => {
+      const target = join(this.#home, info.path)
+      try {
+        mkdirSync(join(target, ".."), { recursive: true, mode: 0o700 })
+        if (await Bun.file(target).exists()) rmSync(source, { force: true })
+        else renameSync(source, target)
+      } catch (err) {
+        rmSync(source, { force: true })
+        throw err
+      }
+      return commit({ ...info, stored_size: statSync(target).size })
+    })
+  }
+
+  /** Deletes a file once `stillUsed` (checked under the lock, after any upload of the same content) says no row needs it. */
+  release(path: string, stillUsed: () => boolean): Promise<void> {
+    return this.locked(path, () => {
+      if (!stillUsed()) rmSync(join(this.#home, path), { force: true })
+    })
+  }
+
+  /** The file's bytes as stored, or its decompressed content; a range is of the original content. */
+  read(a: { path: string; encoding: "identity" | "gzip" }, range?: Range): ReadableStream<Uint8Array> | Blob {
+    const file = Bun.file(join(this.#home, a.path))
+    if (a.encoding === "identity") return range ? file.slice(range.start, range.end + 1) : file
+    const plain = file.stream().pipeThrough(new DecompressionStream("gzip"))
+    return range ? plain.pipeThrough(slice(range)) : plain
+  }
+
+  /** Removes uploads a crash left half-written, and artifact folders left empty; returns the files removed. */
+  tidy(olderThan: number): number {
+    const root = this.root
+    let removed = 0
+    const incoming = join(root, INCOMING)
+    for (const name of safeList(incoming)) {
+      const full = join(incoming, name)
+      if (statSync(full).mtimeMs < olderThan) {
+        rmSync(full, { force: true })
+        removed++
+      }
+    }
+    for (const session of safeList(root)) {
+      if (session === INCOMING) continue
+      for (const type of safeList(join(root, session))) rmEmpty(join(root, session, type))
+      rmEmpty(join(root, session))
+    }
+    return removed
+  }
+
+  exists(path: string): boolean {
+    try {
+      return statSync(join(this.#home, path)).isFile()
+    } catch {
+      return false
+    }
+  }
+
+  /** Every artifact file on disk (relative to the home) with its size and age; the incoming folder is not listed. */
+  files(): { path: string; bytes: number; modified_at: number }[] {
+    const { root } = this
+    const home = this.#home
+    const out: { path: string; bytes: number; modified_at: number }[] = []
+    const walk = (dir: string) => {
+      let entries: import("node:fs").Dirent[]
+      try {
+        entries = readdirSync(dir, { withFileTypes: true })
+      } catch {
+        return
+      }
+      for (const e of entries) {
+        const full = join(dir, e.name)
+        if (e.isDirectory()) {
+          if (!(dir === root && e.name === INCOMING)) walk(full)
+        } else if (e.isFile()) {
+          const st = statSync(full)
+          out.push({ path: relative(home, full).split(sep).join("/"), bytes: st.size, modified_at: st.mtimeMs })
+        }
+      }
+    }
+    walk(root)
+    return out
+  }
+
   /** Streams a body to a temp file (hashing as it goes, refusing past `limit` bytes), compressed when text. */
-  async function receive(body: ReadableStream<Uint8Array> | null, limit: number, where: { session: string; type: string; contentType: string }) {
-    mkdirSync(join(root, INCOMING), { recursive: true, mode: 0o700 })
-    const temp = join(root, INCOMING, Bun.randomUUIDv7())
+  async #receive(body: ReadableStream<Uint8Array> | null, limit: number, where: { session: string; type: string; contentType: string }) {
+    mkdirSync(join(this.root, INCOMING), { recursive: true, mode: 0o700 })
+    const temp = join(this.root, INCOMING, Bun.randomUUIDv7())
     const hasher = new Bun.CryptoHasher("sha256")
     let size = 0
     try {
@@ -70,96 +170,10 @@ export function createBlobs(home: string) {
       throw err
     }
   }
-
-  return {
-    root,
-    locked,
-    /**
-     * Streams an upload in and moves it to its content address; `commit` records its row, under the file's
-     * lock. A file already there (the same content) is kept and the new copy dropped.
-     */
-    async store<T>(
-      body: ReadableStream<Uint8Array> | null,
-      limit: number,
-      where: { session: string; type: string; contentType: string },
-      commit: (placed: Placed) => Promise<T>,
-    ): Promise<T> {
-      const { source, info } = await receive(body, limit, where)
-      return locked(info.path, async () => {
-        const target = join(home, info.path)
-        try {
-          mkdirSync(join(target, ".."), { recursive: true, mode: 0o700 })
-          if (await Bun.file(target).exists()) rmSync(source, { force: true })
-          else renameSync(source, target)
-        } catch (err) {
-          rmSync(source, { force: true })
-          throw err
-        }
-        return commit({ ...info, stored_size: statSync(target).size })
-      })
-    },
-    /** Deletes a file once `stillUsed` (checked under the lock, after any upload of the same content) says no row needs it. */
-    release: (path: string, stillUsed: () => boolean) =>
-      locked(path, () => {
-        if (!stillUsed()) rmSync(join(home, path), { force: true })
-      }),
-    /** The file's bytes as stored, or its decompressed content; a range is of the original content. */
-    read(a: { path: string; encoding: "identity" | "gzip" }, range?: Range): ReadableStream<Uint8Array> | Blob {
-      const file = Bun.file(join(home, a.path))
-      if (a.encoding === "identity") return range ? file.slice(range.start, range.end + 1) : file
-      const plain = file.stream().pipeThrough(new DecompressionStream("gzip"))
-      return range ? plain.pipeThrough(slice(range)) : plain
-    },
-    /** Removes uploads a crash left half-written, and artifact folders left empty; returns the files removed. */
-    tidy(olderThan: number): number {
-      let removed = 0
-      const incoming = join(root, INCOMING)
-      for (const name of safeList(incoming)) {
-        const full = join(incoming, name)
-        if (statSync(full).mtimeMs < olderThan) {
-          rmSync(full, { force: true })
-          removed++
-        }
-      }
-      for (const session of safeList(root)) {
-        if (session === INCOMING) continue
-        for (const type of safeList(join(root, session))) rmEmpty(join(root, session, type))
-        rmEmpty(join(root, session))
-      }
-      return removed
-    },
-    exists: (path: string) => {
-      try {
-        return statSync(join(home, path)).isFile()
-      } catch {
-        return false
-      }
-    },
-    /** Every artifact file on disk (relative to the home) with its size and age; the incoming folder is not listed. */
-    files(): { path: string; bytes: number; modified_at: number }[] {
-      const out: { path: string; bytes: number; modified_at: number }[] = []
-      const walk = (dir: string) => {
-        let entries: import("node:fs").Dirent[]
-        try {
-          entries = readdirSync(dir, { withFileTypes: true })
-        } catch {
-          return
-        }
-        for (const e of entries) {
-          const full = join(dir, e.name)
-          if (e.isDirectory()) {
-            if (!(dir === root && e.name === INCOMING)) walk(full)
-          } else if (e.isFile()) {
-            const st = statSync(full)
-            out.push({ path: relative(home, full).split(sep).join("/"), bytes: st.size, modified_at: st.mtimeMs })
-          }
-        }
-      }
-      walk(root)
-      return out
-    },
-  }
 }
+
+/** The artifact files of a home. */
+export const createBlobs = (home: string) => new Blobs(home)
 
 function safeList(dir: string): string[] {
   try {
@@ -207,5 +221,3 @@ export function parseRange(header: string | null, size: number): Range | undefin
   if (start >= size || end < start) return null
   return { start, end }
 }
-
-export type Blobs = ReturnType<typeof createBlobs>

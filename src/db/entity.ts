@@ -55,29 +55,124 @@ export type EntitySpec = {
  * list with equality filters, insert, partial update and delete. Column names come only from the spec,
  * never from input, so the dynamic SQL here cannot be steered by a request.
  */
-export function entity<Row>(db: Database, spec: EntitySpec) {
-  const cols = spec.columns.join(", ")
-  const json = new Set(spec.json ?? [])
-  const bool = new Set(spec.bool ?? [])
-  const byId = db.query<Raw, [string]>(`SELECT ${cols} FROM ${spec.table} WHERE id = ?`)
-  const remove = db.query(`DELETE FROM ${spec.table} WHERE id = ?`)
+export class Table<Row> {
+  readonly #db: Database
+  readonly #spec: EntitySpec
+  readonly #cols: string
+  readonly #json: Set<string>
+  readonly #bool: Set<string>
+  readonly #byId: ReturnType<Database["query"]>
+  readonly #remove: ReturnType<Database["query"]>
 
-  const decode = (raw: Raw): Row => {
+  constructor(db: Database, spec: EntitySpec) {
+    this.#db = db
+    this.#spec = spec
+    this.#cols = spec.columns.join(", ")
+    this.#json = new Set(spec.json ?? [])
+    this.#bool = new Set(spec.bool ?? [])
+    this.#byId = db.query<Raw, [string]>(`SELECT ${this.#cols} FROM ${spec.table} WHERE id = ?`)
+    this.#remove = db.query(`DELETE FROM ${spec.table} WHERE id = ?`)
+  }
+
+  decode(raw: Raw): Row {
     const out: Record<string, unknown> = { ...raw }
-    for (const c of json) if (typeof raw[c] === "string") out[c] = JSON.parse(raw[c] as string)
-    for (const c of bool) if (raw[c] !== null && raw[c] !== undefined) out[c] = raw[c] === 1
+    for (const c of this.#json) if (typeof raw[c] === "string") out[c] = JSON.parse(raw[c] as string)
+    for (const c of this.#bool) if (raw[c] !== null && raw[c] !== undefined) out[c] = raw[c] === 1
     return out as Row
   }
-  const encode = (values: Record<string, unknown>): Raw => {
+
+  find(id: string): Row | undefined {
+    const raw = this.#byId.get(id) as Raw | null
+    return raw ? this.decode(raw) : undefined
+  }
+
+  get(id: string): Row {
+    const row = this.find(id)
+    if (!row) throw notFound(this.#spec.what, id)
+    return row
+  }
+
+  /** Keyset pagination on id (UUIDv7 ids sort by creation time), so pages stay stable while rows are added. */
+  list(filters: Record<string, unknown>, page: ListOptions = {}): Page<Row> {
+    const { table } = this.#spec
+    const where: string[] = []
+    const args: SQLQueryBindings[] = []
+    for (const [k, v] of Object.entries(this.#encode(filters))) {
+      where.push(`${k} = ?`)
+      args.push(v)
+    }
+    const filtered = [...where]
+    const filterArgs = [...args]
+    const desc = page.order === "desc"
+    if (page.cursor !== undefined) {
+      where.push(desc ? "id < ?" : "id > ?")
+      args.push(page.cursor)
+    }
+    const sql = `SELECT ${this.#cols} FROM ${table}${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY id${desc ? " DESC" : ""} LIMIT ?`
+    // db.query caches one statement per distinct filter combination, a small bounded set.
+    const raw = keysetPage(
+      page.limit,
+      (n) => this.#db.query<Raw, SQLQueryBindings[]>(sql).all(...args, n),
+      (r) => String(r.id),
+    )
+    const out: Page<Row> = { items: raw.items.map((r) => this.decode(r)), next_cursor: raw.next_cursor }
+    if (page.count) {
+      const countSql = `SELECT count(*) AS n FROM ${table}${filtered.length ? ` WHERE ${filtered.join(" AND ")}` : ""}`
+      out.total = this.#db.query<{ n: number }, SQLQueryBindings[]>(countSql).get(...filterArgs)!.n
+    }
+    return out
+  }
+
+  insert(values: Record<string, unknown>): Row {
+    const raw = this.#encode(values)
+    const keys = Object.keys(raw)
+    try {
+      const row = this.#db
+        .query<Raw, SQLQueryBindings[]>(
+          `INSERT INTO ${this.#spec.table} (${keys.join(", ")}) VALUES (${keys.map(() => "?").join(", ")}) RETURNING ${this.#cols}`,
+        )
+        .get(...keys.map((k) => raw[k]!))
+      return this.decode(row!)
+    } catch (err) {
+      return this.#explain(err, raw)
+    }
+  }
+
+  /** Sets only the given fields (and updated_at); an empty patch returns the row unchanged. */
+  update(id: string, patch: Record<string, unknown>, now = Date.now()): Row {
+    const raw = this.#encode(patch)
+    const keys = Object.keys(raw)
+    if (keys.length === 0) return this.get(id)
+    const sets = [...keys.map((k) => `${k} = ?`), "updated_at = ?"].join(", ")
+    try {
+      const row = this.#db
+        .query<Raw, SQLQueryBindings[]>(`UPDATE ${this.#spec.table} SET ${sets} WHERE id = ? RETURNING ${this.#cols}`)
+        .get(...keys.map((k) => raw[k]!), now, id)
+      if (!row) throw notFound(this.#spec.what, id)
+      return this.decode(row)
+    } catch (err) {
+      if (err instanceof HiveError) throw err
+      return this.#explain(err, raw)
+    }
+  }
+
+  remove(id: string) {
+    if (this.#remove.run(id).changes === 0) throw notFound(this.#spec.what, id)
+  }
+
+  #encode(values: Record<string, unknown>): Raw {
+    const spec = this.#spec
     const out: Raw = {}
     for (const [k, v] of Object.entries(values)) {
       if (v === undefined) continue
       if (!spec.columns.includes(k)) throw new Error(`${spec.table} has no column ${k}`)
-      out[k] = json.has(k) ? JSON.stringify(v) : bool.has(k) ? (v ? 1 : 0) : (v as SQLQueryBindings)
+      out[k] = this.#json.has(k) ? JSON.stringify(v) : this.#bool.has(k) ? (v ? 1 : 0) : (v as SQLQueryBindings)
     }
     return out
   }
-  const explain = (err: unknown, values: Raw): never => {
+
+  #explain(err: unknown, values: Raw): never {
+    const spec = this.#spec
     const code = sqliteCode(err)
     if (code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY") {
       for (const [col, message] of Object.entries(spec.unique ?? {}))
@@ -87,79 +182,5 @@ export function entity<Row>(db: Database, spec: EntitySpec) {
     if (code === "SQLITE_CONSTRAINT_FOREIGNKEY" && spec.parent) throw notFound(spec.parent.what, String(values[spec.parent.column]))
     if (code === "SQLITE_CONSTRAINT_CHECK") throw badRequest(`invalid value for a ${spec.what} field`, { cause: err })
     throw err
-  }
-
-  return {
-    decode,
-    find(id: string): Row | undefined {
-      const raw = byId.get(id)
-      return raw ? decode(raw) : undefined
-    },
-    get(id: string): Row {
-      const raw = byId.get(id)
-      if (!raw) throw notFound(spec.what, id)
-      return decode(raw)
-    },
-    /** Keyset pagination on id (UUIDv7 ids sort by creation time), so pages stay stable while rows are added. */
-    list(filters: Record<string, unknown>, page: ListOptions = {}): Page<Row> {
-      const where: string[] = []
-      const args: SQLQueryBindings[] = []
-      for (const [k, v] of Object.entries(encode(filters))) {
-        where.push(`${k} = ?`)
-        args.push(v)
-      }
-      const filtered = [...where]
-      const filterArgs = [...args]
-      const desc = page.order === "desc"
-      if (page.cursor !== undefined) {
-        where.push(desc ? "id < ?" : "id > ?")
-        args.push(page.cursor)
-      }
-      const sql = `SELECT ${cols} FROM ${spec.table}${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY id${desc ? " DESC" : ""} LIMIT ?`
-      // db.query caches one statement per distinct filter combination, a small bounded set.
-      const raw = keysetPage(
-        page.limit,
-        (n) => db.query<Raw, SQLQueryBindings[]>(sql).all(...args, n),
-        (r) => String(r.id),
-      )
-      const out: Page<Row> = { items: raw.items.map(decode), next_cursor: raw.next_cursor }
-      if (page.count) {
-        const countSql = `SELECT count(*) AS n FROM ${spec.table}${filtered.length ? ` WHERE ${filtered.join(" AND ")}` : ""}`
-        out.total = db.query<{ n: number }, SQLQueryBindings[]>(countSql).get(...filterArgs)!.n
-      }
-      return out
-    },
-    insert(values: Record<string, unknown>): Row {
-      const raw = encode(values)
-      const keys = Object.keys(raw)
-      try {
-        const row = db
-          .query<Raw, SQLQueryBindings[]>(`INSERT INTO ${spec.table} (${keys.join(", ")}) VALUES (${keys.map(() => "?").join(", ")}) RETURNING ${cols}`)
-          .get(...keys.map((k) => raw[k]!))
-        return decode(row!)
-      } catch (err) {
-        return explain(err, raw)
-      }
-    },
-    /** Sets only the given fields (and updated_at); an empty patch returns the row unchanged. */
-    update(id: string, patch: Record<string, unknown>, now = Date.now()): Row {
-      const raw = encode(patch)
-      const keys = Object.keys(raw)
-      if (keys.length === 0) return this.get(id)
-      const sets = [...keys.map((k) => `${k} = ?`), "updated_at = ?"].join(", ")
-      try {
-        const row = db
-          .query<Raw, SQLQueryBindings[]>(`UPDATE ${spec.table} SET ${sets} WHERE id = ? RETURNING ${cols}`)
-          .get(...keys.map((k) => raw[k]!), now, id)
-        if (!row) throw notFound(spec.what, id)
-        return decode(row)
-      } catch (err) {
-        if (err instanceof HiveError) throw err
-        return explain(err, raw)
-      }
-    },
-    remove(id: string) {
-      if (remove.run(id).changes === 0) throw notFound(spec.what, id)
-    },
   }
 }

@@ -1,5 +1,5 @@
 import type { Database } from "bun:sqlite"
-import { entity, type ListOptions } from "./entity"
+import { type ListOptions, type Page, Table } from "./entity"
 
 export const STATUSES = ["idle", "running", "awaiting_input", "error"] as const
 export const ACTION_TYPES = ["research", "plan", "implement", "freeform"] as const
@@ -56,43 +56,82 @@ const COLUMNS = [
   "expires_at",
 ] as const
 
-export function create(db: Database) {
-  const table = entity<Session>(db, {
-    table: "sessions",
-    what: "session",
-    columns: COLUMNS,
-    json: ["metadata", "transport_details"],
-    bool: ["notify"],
-    unique: { agent_session_id: (id) => `a session for agent session ${id} already exists` },
-    parent: { column: "project_id", what: "project" },
-  })
-  const byAgent = db.query<{ id: string }, [string]>("SELECT id FROM sessions WHERE agent_session_id = ?")
-  const watched = db.query<{ id: string; pid: number; start_time: number | null }, []>(
-    "SELECT id, pid, start_time FROM sessions WHERE state = 'active' AND pid IS NOT NULL",
-  )
-  const setState = db.query("UPDATE sessions SET state = ?, updated_at = ? WHERE id = ? AND state = 'active'")
-  const expire = db.query("UPDATE sessions SET state = 'expired', updated_at = ?1 WHERE state = 'active' AND expires_at IS NOT NULL AND expires_at <= ?1")
+const SPEC = {
+  table: "sessions",
+  what: "session",
+  columns: COLUMNS,
+  json: ["metadata", "transport_details"],
+  bool: ["notify"],
+  unique: { agent_session_id: (id: unknown) => `a session for agent session ${id} already exists` },
+  parent: { column: "project_id", what: "project" },
+}
+
+function statements(db: Database) {
   return {
-    /** The registry's key: Claude Code's own session id. */
-    byAgentSession(agentSessionId: string): Session | undefined {
-      const row = byAgent.get(agentSessionId)
-      return row ? table.get(row.id) : undefined
-    },
-    /** Active sessions with a process to watch (the liveness job). */
-    watched: () => watched.all(),
-    /** active -> dead (its process is gone); returns whether it changed. */
-    markDead: (id: string, now = Date.now()) => setState.run("dead", now, id).changes > 0,
-    /** active sessions past expires_at become expired; returns how many. */
-    expire: (now = Date.now()) => expire.run(now).changes,
-    get: table.get,
-    find: table.find,
-    list: (filter: SessionFilter, page: ListOptions) => table.list(filter, page),
-    create(input: SessionInput, now = Date.now()) {
-      return table.insert({ ...input, id: Bun.randomUUIDv7(), created_at: now, updated_at: now })
-    },
-    update: (id: string, patch: SessionPatch, now = Date.now()) => table.update(id, patch, now),
-    remove: table.remove,
+    byAgent: db.query<{ id: string }, [string]>("SELECT id FROM sessions WHERE agent_session_id = ?"),
+    watched: db.query<{ id: string; pid: number; start_time: number | null }, []>(
+      "SELECT id, pid, start_time FROM sessions WHERE state = 'active' AND pid IS NOT NULL",
+    ),
+    setState: db.query("UPDATE sessions SET state = ?, updated_at = ? WHERE id = ? AND state = 'active'"),
+    expire: db.query("UPDATE sessions SET state = 'expired', updated_at = ?1 WHERE state = 'active' AND expires_at IS NOT NULL AND expires_at <= ?1"),
   }
 }
 
-export type Store = ReturnType<typeof create>
+/** The session registry: what Claude Code's hooks and the API report, keyed by hive's id and by the agent's own. */
+export class Sessions {
+  readonly #table: Table<Session>
+  readonly #q: ReturnType<typeof statements>
+  constructor(db: Database) {
+    this.#table = new Table<Session>(db, SPEC)
+    this.#q = statements(db)
+  }
+
+  /** The registry's key: Claude Code's own session id. */
+  byAgentSession(agentSessionId: string): Session | undefined {
+    const row = this.#q.byAgent.get(agentSessionId)
+    return row ? this.#table.get(row.id) : undefined
+  }
+
+  /** Active sessions with a process to watch (the liveness job). */
+  watched(): { id: string; pid: number; start_time: number | null }[] {
+    return this.#q.watched.all()
+  }
+
+  /** active -> dead (its process is gone); returns whether it changed. */
+  markDead(id: string, now = Date.now()): boolean {
+    return this.#q.setState.run("dead", now, id).changes > 0
+  }
+
+  /** active sessions past expires_at become expired; returns how many. */
+  expire(now = Date.now()): number {
+    return this.#q.expire.run(now).changes
+  }
+
+  get(id: string): Session {
+    return this.#table.get(id)
+  }
+
+  find(id: string): Session | undefined {
+    return this.#table.find(id)
+  }
+
+  list(filter: SessionFilter, page: ListOptions): Page<Session> {
+    return this.#table.list(filter, page)
+  }
+
+  create(input: SessionInput, now = Date.now()): Session {
+    return this.#table.insert({ ...input, id: Bun.randomUUIDv7(), created_at: now, updated_at: now })
+  }
+
+  update(id: string, patch: SessionPatch, now = Date.now()): Session {
+    return this.#table.update(id, patch, now)
+  }
+
+  remove(id: string) {
+    this.#table.remove(id)
+  }
+}
+
+export const create = (db: Database) => new Sessions(db)
+
+export type Store = Sessions

@@ -40,171 +40,198 @@ export const TUNNEL_DEFAULTS = { startTimeoutMs: 20_000, probeIntervalMs: 30_000
  * with exponential backoff. A taken subdomain (409) falls back to a random one, once per attempt (after a
  * reconnect, only once the tunnel server has had a few seconds to let go of our previous registration).
  */
-export function createTunnel(o: TunnelOptions) {
-  const now = o.now ?? Date.now
-  const open = o.open ?? localtunnel
-  const startTimeoutMs = o.startTimeoutMs ?? TUNNEL_DEFAULTS.startTimeoutMs
-  const probeIntervalMs = o.probeIntervalMs ?? TUNNEL_DEFAULTS.probeIntervalMs
-  const probeTimeoutMs = o.probeTimeoutMs ?? TUNNEL_DEFAULTS.probeTimeoutMs
-  const backoff = o.backoff ?? TUNNEL_DEFAULTS.backoff
-  const auth = basicAuth(o.password)
-  const clean = (message: string) => redact(message, o.password)
-
-  let status: TunnelStatus = { status: "down", reason: "not started", since: now(), public_url: null, subdomain_source: null, reconnects: 0 }
-  let client: Tunnel | null = null
-  let running = false
+export class TunnelKeeper {
+  readonly #o: TunnelOptions
+  readonly #now: () => number
+  readonly #open: typeof localtunnel
+  readonly #startTimeoutMs: number
+  readonly #probeIntervalMs: number
+  readonly #probeTimeoutMs: number
+  readonly #backoff: { minMs: number; maxMs: number }
+  readonly #auth: string
+  #status: TunnelStatus
+  #client: Tunnel | null = null
+  #running = false
   // Bumped whenever a client is torn down: callbacks of an older client see a stale attempt and do nothing.
-  let attempt = 0
-  let failures = 0
+  #attempt = 0
+  #failures = 0
   // Probes failed in a row while up: one may be a slow moment, two tear the tunnel down.
-  let missedProbes = 0
+  #missedProbes = 0
   // Whether the usual subdomain was ours: a 409 right after a reconnect is then most likely the tunnel server
   // still holding our previous registration (it lets go after its sockets close), so wait for it first.
-  let heldUsual = false
-  let conflicts = 0
-  let deadline: ReturnType<typeof setTimeout> | undefined
-  let timer: ReturnType<typeof setTimeout> | undefined
+  #heldUsual = false
+  #conflicts = 0
+  #deadline: ReturnType<typeof setTimeout> | undefined
+  #timer: ReturnType<typeof setTimeout> | undefined
 
-  function set(next: Partial<TunnelStatus> & Pick<TunnelStatus, "status" | "reason">) {
-    const changed = next.status !== status.status || next.reason !== status.reason
-    status = { ...status, ...next, since: next.status !== status.status ? now() : status.since }
-    if (!changed) return
-    if (next.status === "up") o.logger.info(`tunnel up (subdomain from ${status.subdomain_source})`)
-    else if (next.status === "down" && next.reason) o.logger.warn(`tunnel down: ${next.reason}`)
-    else o.logger.debug(`tunnel ${next.status}${next.reason ? `: ${next.reason}` : ""}`)
-    o.onChange?.(status)
+  constructor(o: TunnelOptions) {
+    this.#o = o
+    this.#now = o.now ?? Date.now
+    this.#open = o.open ?? localtunnel
+    this.#startTimeoutMs = o.startTimeoutMs ?? TUNNEL_DEFAULTS.startTimeoutMs
+    this.#probeIntervalMs = o.probeIntervalMs ?? TUNNEL_DEFAULTS.probeIntervalMs
+    this.#probeTimeoutMs = o.probeTimeoutMs ?? TUNNEL_DEFAULTS.probeTimeoutMs
+    this.#backoff = o.backoff ?? TUNNEL_DEFAULTS.backoff
+    this.#auth = basicAuth(o.password)
+    this.#status = { status: "down", reason: "not started", since: this.#now(), public_url: null, subdomain_source: null, reconnects: 0 }
   }
 
-  const later = (fn: () => void, ms: number) => {
+  start() {
+    if (this.#running) return
+    this.#running = true
+    this.#failures = 0
+    this.#connect(false)
+  }
+
+  /** Closes the tunnel; the status says "down: stopped". */
+  async stop() {
+    if (!this.#running) return
+    this.#running = false
+    const old = this.#client
+    this.#teardown()
+    this.#set({ status: "down", reason: "stopped" })
+    await old?.close().catch(() => {})
+  }
+
+  status(): TunnelStatus {
+    return this.#status
+  }
+
+  /** The public URL with its credentials, for a phone to open; only while up. Never log it. */
+  phoneUrl(): string | null {
+    return tunnelPhoneUrl(this.#status, () => this.#o.password) ?? null
+  }
+
+  #clean(message: string) {
+    return redact(message, this.#o.password)
+  }
+
+  #set(next: Partial<TunnelStatus> & Pick<TunnelStatus, "status" | "reason">) {
+    const status = this.#status
+    const changed = next.status !== status.status || next.reason !== status.reason
+    this.#status = { ...status, ...next, since: next.status !== status.status ? this.#now() : status.since }
+    if (!changed) return
+    const { logger, onChange } = this.#o
+    if (next.status === "up") logger.info(`tunnel up (subdomain from ${this.#status.subdomain_source})`)
+    else if (next.status === "down" && next.reason) logger.warn(`tunnel down: ${next.reason}`)
+    else logger.debug(`tunnel ${next.status}${next.reason ? `: ${next.reason}` : ""}`)
+    onChange?.(this.#status)
+  }
+
+  #later(fn: () => void, ms: number) {
     const t = setTimeout(fn, ms)
     // A tunnel never keeps the process alive by itself: the listeners do, and they stop on a signal.
     t.unref?.()
     return t
   }
 
-  function teardown() {
-    attempt++
-    clearTimeout(deadline)
-    clearTimeout(timer)
-    const old = client
-    client = null
+  #teardown() {
+    this.#attempt++
+    clearTimeout(this.#deadline)
+    clearTimeout(this.#timer)
+    const old = this.#client
+    this.#client = null
     // close() cancels a pending registration retry and destroys every socket; it never rejects in practice.
     old?.close().catch(() => {})
   }
 
   /** Abandons the current client and tries again after a backoff that doubles with each failure in a row. */
-  function retry(reason: string) {
-    teardown()
-    if (!running) return
-    const base = Math.min(backoff.maxMs, backoff.minMs * 2 ** Math.min(failures, 20))
+  #retry(reason: string) {
+    this.#teardown()
+    if (!this.#running) return
+    const backoff = this.#backoff
+    const base = Math.min(backoff.maxMs, backoff.minMs * 2 ** Math.min(this.#failures, 20))
     const delay = Math.round(base * (0.8 + Math.random() * 0.4))
-    failures++
-    set({ status: "down", reason: `${reason}; retrying in ${Math.max(1, Math.round(delay / 1000))} s` })
-    timer = later(() => connect(false), delay)
+    this.#failures++
+    this.#set({ status: "down", reason: `${reason}; retrying in ${Math.max(1, Math.round(delay / 1000))} s` })
+    this.#timer = this.#later(() => this.#connect(false), delay)
   }
 
-  function connect(random: boolean) {
-    if (!running) return
-    const mine = ++attempt
-    const current = () => mine === attempt && running
-    if (status.subdomain_source !== null) status = { ...status, reconnects: status.reconnects + 1 }
-    set({ status: "connecting", reason: null, subdomain_source: random ? "random" : o.subdomainSource, public_url: null })
+  #connect(random: boolean) {
+    if (!this.#running) return
+    const o = this.#o
+    const mine = ++this.#attempt
+    const current = () => mine === this.#attempt && this.#running
+    if (this.#status.subdomain_source !== null) this.#status = { ...this.#status, reconnects: this.#status.reconnects + 1 }
+    this.#set({ status: "connecting", reason: null, subdomain_source: random ? "random" : o.subdomainSource, public_url: null })
     const options: LocaltunnelOptions = { port: o.localPort, host: o.server, local_host: o.localHost, auth: o.password }
     if (!random) options.subdomain = o.subdomain
-    deadline = later(() => {
-      if (current()) retry(`the tunnel did not come up within ${Math.round(startTimeoutMs / 1000)} s (is ${serverName()} reachable?)`)
-    }, startTimeoutMs)
-    const c = open(options, (err, registered) => {
+    this.#deadline = this.#later(() => {
+      if (current()) this.#retry(`the tunnel did not come up within ${Math.round(this.#startTimeoutMs / 1000)} s (is ${this.#serverName()} reachable?)`)
+    }, this.#startTimeoutMs)
+    const c = this.#open(options, (err, registered) => {
       if (!current()) return
       if (err || !registered) {
         // The client passes on only a 409 (subdomain taken) or an odd non-200 answer; it retries all else itself.
-        const why = clean(err?.message ?? "no answer")
-        if (random) return retry(`the tunnel server refused a random subdomain too (${why})`)
-        if (heldUsual && conflicts < RECLAIM_TRIES) {
-          conflicts++
-          return retry(`the tunnel server still holds the previous registration (${why})`)
+        const why = this.#clean(err?.message ?? "no answer")
+        if (random) return this.#retry(`the tunnel server refused a random subdomain too (${why})`)
+        if (this.#heldUsual && this.#conflicts < RECLAIM_TRIES) {
+          this.#conflicts++
+          return this.#retry(`the tunnel server still holds the previous registration (${why})`)
         }
         o.logger.warn(
           `the tunnel subdomain is taken (${why}); using a random one until the tunnel next reconnects: a phone paired on the usual address must be paired again`,
         )
-        teardown()
-        return connect(true)
+        this.#teardown()
+        return this.#connect(true)
       }
-      status = { ...status, public_url: withoutCredentials(registered.url) }
+      this.#status = { ...this.#status, public_url: withoutCredentials(registered.url) }
     })
-    client = c
+    this.#client = c
     c.on("error", (err: Error) => {
-      if (current()) retry(`the tunnel connection failed (${clean(err.message)})`)
+      if (current()) this.#retry(`the tunnel connection failed (${this.#clean(err.message)})`)
     })
     // The first socket to the tunnel server is open: prove the round trip before calling the tunnel up.
     c.once("url", () => {
-      if (current()) void probe(mine)
+      if (current()) void this.#probe(mine)
     })
   }
 
-  function serverName() {
+  #serverName() {
     try {
-      return new URL(o.server).host
+      return new URL(this.#o.server).host
     } catch {
       return "the tunnel server"
     }
   }
 
   /** A request out through the public URL that must come back in through the tunnel to our own /health. */
-  async function probe(mine: number) {
-    const url = status.public_url
+  async #probe(mine: number) {
+    const url = this.#status.public_url
     let failure: string | null = null
     try {
       if (!url) throw new Error("no public URL")
       const res = await fetch(`${url.replace(/\/$/, "")}/health`, {
-        headers: { authorization: auth },
-        signal: AbortSignal.timeout(probeTimeoutMs),
+        headers: { authorization: this.#auth },
+        signal: AbortSignal.timeout(this.#probeTimeoutMs),
         redirect: "manual",
       })
       await res.body?.cancel()
       if (res.status !== 200) failure = `the public URL answered ${res.status}`
     } catch (err) {
-      failure = `the public URL did not answer (${clean((err as Error).message)})`
+      failure = `the public URL did not answer (${this.#clean((err as Error).message)})`
     }
-    if (mine !== attempt || !running) return
+    if (mine !== this.#attempt || !this.#running) return
+    const again = (ms: number) => {
+      this.#timer = this.#later(() => void this.#probe(mine), ms)
+    }
     if (failure === null) {
-      clearTimeout(deadline)
-      failures = 0
-      missedProbes = 0
-      conflicts = 0
-      if (status.subdomain_source !== "random") heldUsual = true
-      set({ status: "up", reason: null })
-      timer = later(() => void probe(mine), probeIntervalMs)
-    } else if (status.status === "up") {
-      if (++missedProbes >= 2) return retry(failure)
-      timer = later(() => void probe(mine), Math.min(1000, probeIntervalMs))
+      clearTimeout(this.#deadline)
+      this.#failures = 0
+      this.#missedProbes = 0
+      this.#conflicts = 0
+      if (this.#status.subdomain_source !== "random") this.#heldUsual = true
+      this.#set({ status: "up", reason: null })
+      again(this.#probeIntervalMs)
+    } else if (this.#status.status === "up") {
+      if (++this.#missedProbes >= 2) return this.#retry(failure)
+      again(Math.min(1000, this.#probeIntervalMs))
     } else {
       // Still starting: the deadline decides; until then, try again shortly.
-      status = { ...status, reason: failure }
-      timer = later(() => void probe(mine), Math.min(1000, probeIntervalMs))
+      this.#status = { ...this.#status, reason: failure }
+      again(Math.min(1000, this.#probeIntervalMs))
     }
-  }
-
-  return {
-    start() {
-      if (running) return
-      running = true
-      failures = 0
-      connect(false)
-    },
-    /** Closes the tunnel; the status says "down: stopped". */
-    async stop() {
-      if (!running) return
-      running = false
-      const old = client
-      teardown()
-      set({ status: "down", reason: "stopped" })
-      await old?.close().catch(() => {})
-    },
-    status: (): TunnelStatus => status,
-    /** The public URL with its credentials, for a phone to open; only while up. Never log it. */
-    phoneUrl: (): string | null => tunnelPhoneUrl(status, () => o.password) ?? null,
   }
 }
 
-export type TunnelKeeper = ReturnType<typeof createTunnel>
+export const createTunnel = (o: TunnelOptions) => new TunnelKeeper(o)
