@@ -5,34 +5,54 @@ export type TokenRow = { id: string; name: string; created_at: number; expires_a
 export type TokenState = "active" | "revoked" | "unknown"
 
 /** Admin API tokens: the JWT's jti is the row id; the token string itself is never stored. */
-export function create(db: Database) {
-  const cols = "id, name, created_at, expires_at, revoked_at, key_id"
-  const insert = db.query<TokenRow, [string, string, number, number, string]>(
-    `INSERT INTO api_tokens (id, name, created_at, expires_at, key_id) VALUES (?, ?, ?, ?, ?) RETURNING ${cols}`,
-  )
-  const all = db.query<TokenRow, []>(`SELECT ${cols} FROM api_tokens ORDER BY created_at, id`)
-  const revokedAt = db.query<{ revoked_at: number | null }, [string]>("SELECT revoked_at FROM api_tokens WHERE id = ?")
-  const revoke = db.query<TokenRow, [number, string]>(`UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? RETURNING ${cols}`)
-  const count = db.query<{ n: number }, []>("SELECT count(*) AS n FROM api_tokens")
+const COLS = "id, name, created_at, expires_at, revoked_at, key_id"
+
+function statements(db: Database) {
   return {
-    issue(input: { id: string; name: string; createdAt: number; expiresAt: number; keyId: string }) {
-      return insert.get(input.id, input.name, input.createdAt, input.expiresAt, input.keyId)!
-    },
-    list: () => all.all(),
-    /** Checked on every request, so revocation by another process (the CLI) takes effect at once. */
-    state(id: string): TokenState {
-      const row = revokedAt.get(id)
-      if (!row) return "unknown"
-      return row.revoked_at === null ? "active" : "revoked"
-    },
-    revoke(id: string, now = Date.now()) {
-      const row = revoke.get(now, id)
-      if (!row) throw notFound("token", id)
-      return row
-    },
-    /** Whether any token was ever signed with the current key (so a lost key must not be silently replaced). */
-    anyIssued: () => count.get()!.n > 0,
+    insert: db.query<TokenRow, [string, string, number, number, string]>(
+      `INSERT INTO api_tokens (id, name, created_at, expires_at, key_id) VALUES (?, ?, ?, ?, ?) RETURNING ${COLS}`,
+    ),
+    all: db.query<TokenRow, []>(`SELECT ${COLS} FROM api_tokens ORDER BY created_at, id`),
+    revokedAt: db.query<{ revoked_at: number | null }, [string]>("SELECT revoked_at FROM api_tokens WHERE id = ?"),
+    revoke: db.query<TokenRow, [number, string]>(`UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? RETURNING ${COLS}`),
+    count: db.query<{ n: number }, []>("SELECT count(*) AS n FROM api_tokens"),
   }
 }
 
-export type Store = ReturnType<typeof create>
+/** API tokens: only their ids and metadata (the token itself is a signed JWT that is never stored). */
+export class Tokens {
+  readonly #q: ReturnType<typeof statements>
+  constructor(db: Database) {
+    this.#q = statements(db)
+  }
+
+  issue(input: { id: string; name: string; createdAt: number; expiresAt: number; keyId: string }): TokenRow {
+    return this.#q.insert.get(input.id, input.name, input.createdAt, input.expiresAt, input.keyId)!
+  }
+
+  list(): TokenRow[] {
+    return this.#q.all.all()
+  }
+
+  /** Checked on every request, so revocation by another process (the CLI) takes effect at once. */
+  state(id: string): TokenState {
+    const row = this.#q.revokedAt.get(id)
+    if (!row) return "unknown"
+    return row.revoked_at === null ? "active" : "revoked"
+  }
+
+  revoke(id: string, now = Date.now()): TokenRow {
+    const row = this.#q.revoke.get(now, id)
+    if (!row) throw notFound("token", id)
+    return row
+  }
+
+  /** Whether any token was ever signed with the current key (so a lost key must not be silently replaced). */
+  anyIssued(): boolean {
+    return this.#q.count.get()!.n > 0
+  }
+}
+
+export const create = (db: Database) => new Tokens(db)
+
+export type Store = Tokens

@@ -21,25 +21,41 @@ export type TunnelStatus = {
 export type TunnelRow = TunnelStatus & { pid: number; updated_at: number }
 
 /** The tunnel's last status, as the serving process last wrote it (one row). */
-export function create(db: Database) {
-  const cols = "pid, status, reason, since, public_url, subdomain_source, reconnects, updated_at"
-  const save = db.query(
-    `INSERT INTO tunnel_status (id, ${cols}) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, status = excluded.status, reason = excluded.reason, since = excluded.since,
-       public_url = excluded.public_url, subdomain_source = excluded.subdomain_source, reconnects = excluded.reconnects, updated_at = excluded.updated_at`,
-  )
-  const get = db.query<TunnelRow, []>(`SELECT ${cols} FROM tunnel_status WHERE id = 1`)
-  const clear = db.query("DELETE FROM tunnel_status WHERE pid = ?")
+const COLS = "pid, status, reason, since, public_url, subdomain_source, reconnects, updated_at"
+
+function statements(db: Database) {
   return {
-    save(pid: number, s: TunnelStatus, now = Date.now()) {
-      save.run(pid, s.status, s.reason, s.since, s.public_url, s.subdomain_source, s.reconnects, now)
-    },
-    get: (): TunnelRow | null => get.get(),
-    /** Forgets the status a process wrote (when it stops), leaving another's alone. */
-    clear(pid: number) {
-      clear.run(pid)
-    },
+    save: db.query(
+      `INSERT INTO tunnel_status (id, ${COLS}) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, status = excluded.status, reason = excluded.reason, since = excluded.since,
+         public_url = excluded.public_url, subdomain_source = excluded.subdomain_source, reconnects = excluded.reconnects, updated_at = excluded.updated_at`,
+    ),
+    get: db.query<TunnelRow, []>(`SELECT ${COLS} FROM tunnel_status WHERE id = 1`),
+    clear: db.query("DELETE FROM tunnel_status WHERE pid = ?"),
   }
 }
 
-export type Store = ReturnType<typeof create>
+/** The running server's tunnel status, where `hive tunnel status` (another process) can read it. */
+export class TunnelRows {
+  readonly #q: ReturnType<typeof statements>
+  constructor(db: Database) {
+    this.#q = statements(db)
+  }
+
+  save(pid: number, s: TunnelStatus, now = Date.now()) {
+    this.#q.save.run(pid, s.status, s.reason, s.since, s.public_url, s.subdomain_source, s.reconnects, now)
+  }
+
+  get(): TunnelRow | null {
+    return this.#q.get.get()
+  }
+
+  /** Forgets the status a process wrote (when it stops), leaving another's alone. */
+  clear(pid: number) {
+    this.#q.clear.run(pid)
+  }
+}
+
+export const create = (db: Database) => new TunnelRows(db)
+
+export type Store = TunnelRows
