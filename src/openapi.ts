@@ -42,7 +42,11 @@ function responsesOf(method: string, path: string, op: Operation, table: Respons
   const hasInput = (op.parameters?.length ?? 0) > 0 || op.requestBody !== undefined
   if (hasInput) out["400"] ??= error("Bad input: the message names the field")
   if (op.security === undefined) out["401"] ??= error("No valid credential")
-  out["403"] ??= error("Not this server's host, or a change from another origin")
+  out["403"] ??= error(
+    op.security === undefined
+      ? "The token's scope does not allow this route (or the row is another agent's); or not this server's host, or a change from another origin"
+      : "Not this server's host, or a change from another origin",
+  )
   if (path.includes("{") || op.requestBody !== undefined) out["404"] ??= error("No such record (or one the body names)")
   if (write) out["409"] ??= error("Conflicts with what is stored")
   if (op.requestBody !== undefined) {
@@ -69,7 +73,18 @@ type Paths = Record<string, Record<string, Operation>>
 export type Listener = "admin" | "phone"
 
 const SECURITY: Record<Listener, { schemes: Record<string, unknown>; default: unknown[] }> = {
-  admin: { schemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } }, default: [{ bearer: [] }] },
+  admin: {
+    schemes: {
+      bearer: {
+        type: "http",
+        scheme: "bearer",
+        bearerFormat: "JWT",
+        description:
+          "A token from `hive token create`: admin (everything), an agent's (--agent NAME), or --scope hooks or read; a route a scope is not granted answers 403.",
+      },
+    },
+    default: [{ bearer: [] }],
+  },
   phone: { schemes: { device: { type: "apiKey", in: "cookie", name: "hive_device" } }, default: [{ device: [] }] },
 }
 

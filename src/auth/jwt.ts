@@ -2,6 +2,7 @@ import { jwt } from "@elysiajs/jwt"
 import { forbidden, unauthorized } from "../errors"
 import type * as Tokens from "../db/tokens"
 import type { Keys } from "../secrets/keys"
+import { type Principal, SCOPES, type Scope } from "./scopes"
 
 export const ISSUER = "hive"
 export const ADMIN_AUDIENCE = "hive-admin"
@@ -11,7 +12,17 @@ export const ALGORITHMS = ["HS256"]
 const MAX_TOKEN_CHARS = 4096
 const CACHE_LIMIT = 10_000
 
-export type Claims = { jti: string; sub: string; aud: string; iss: string; iat: number; exp: number }
+/** `scope` and `agent` are absent from tokens issued before scopes existed: those are admin tokens. */
+export type Claims = { jti: string; sub: string; aud: string; iss: string; iat: number; exp: number; scope?: Scope; agent?: string }
+
+/** What a token may do: an admin token everything; an agent token speaks as its agent (src/auth/scopes.ts). */
+export type Grant = { scope: "admin" | "hooks" | "read"; agent?: undefined } | { scope: "agent"; agent: string }
+
+/** Who the claims of a verified token say the caller is. */
+export function principalOf(claims: Claims): Principal {
+  const scope = claims.scope ?? "admin"
+  return { scope, agent: scope === "agent" ? (claims.agent ?? null) : null, name: claims.sub, tokenId: claims.jti }
+}
 
 type Signer = {
   sign(claims: Record<string, unknown>): Promise<string>
@@ -63,6 +74,10 @@ export function createAuth(keys: Keys, tokens: Tokens.Store, now: () => number =
       if (await sign.verify(token, strict(DEVICE_AUDIENCE))) throw forbidden("a device token cannot be used on the admin API")
       throw unauthorized("invalid or expired token")
     }
+    // Signed by this install, so only a bug could make these odd; an odd scope must never fall back to admin.
+    const scoped = claims.scope !== undefined || claims.agent !== undefined
+    if (scoped && (!SCOPES.includes(claims.scope!) || (claims.scope === "agent") !== (typeof claims.agent === "string")))
+      throw unauthorized("invalid or expired token")
     if (verified.size >= CACHE_LIMIT) verified.clear()
     verified.set(token, claims)
     return accept(token, claims)
@@ -81,17 +96,28 @@ export function createAuth(keys: Keys, tokens: Tokens.Store, now: () => number =
   }
 
   return {
-    /** Issues an admin token; the row (not the token) is what `hive token list` shows. */
-    async issue(name: string, ttlMs: number) {
+    /** Issues a token (an admin token unless `grant` says otherwise); the row (not the token) is what `hive token list` shows. */
+    async issue(name: string, ttlMs: number, grant: Grant = { scope: "admin" }) {
       const createdAt = now()
       const g = keys.current()
-      const row = tokens.issue({ id: Bun.randomUUIDv7(), name, createdAt, expiresAt: createdAt + ttlMs, keyId: g.id })
+      const row = tokens.issue({
+        id: Bun.randomUUIDv7(),
+        name,
+        createdAt,
+        expiresAt: createdAt + ttlMs,
+        keyId: g.id,
+        scope: grant.scope,
+        agent: grant.agent ?? null,
+      })
       const token = await signerFor(g.id)!.sign({
         sub: name,
         aud: ADMIN_AUDIENCE,
         jti: row.id,
         iat: Math.floor(createdAt / 1000),
         exp: Math.floor(row.expires_at / 1000),
+        // An admin token carries no scope, as every token before scopes did.
+        ...(grant.scope === "admin" ? {} : { scope: grant.scope }),
+        ...(grant.agent === undefined ? {} : { agent: grant.agent }),
       })
       return { token, row }
     },

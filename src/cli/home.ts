@@ -14,6 +14,7 @@ import * as Tokens from "../db/tokens"
 import { open } from "../db/open"
 import { FatalError, sqliteCode } from "../errors"
 import { createAuth } from "../auth/jwt"
+import { preparedOnUse } from "../db/lazy"
 import { createStores } from "../db/stores"
 import type { Logger } from "../log"
 import { unlock } from "../secrets/unlock"
@@ -69,7 +70,15 @@ export function migrationEnv(db: Database, config: Config, logger?: Logger): Mig
     now: Date.now,
     secrets: () => {
       if (sink) return sink
-      const stores = { keys: Keys.create(db), tokens: Tokens.create(db), secrets: Secrets.create(db), oauth: OAuth.create(db), audit: Audit.create(db) }
+      // Compiled on first use: a migration runs before later ones add columns that other statements name.
+      const lazy = preparedOnUse(db)
+      const stores = {
+        keys: Keys.create(lazy),
+        tokens: Tokens.create(lazy),
+        secrets: Secrets.create(lazy),
+        oauth: OAuth.create(lazy),
+        audit: Audit.create(lazy),
+      }
       return (sink = new ImportSink(new Sealer(db, stores, unlock(config, stores, logger), { logger, faultPoint: config.faultPoint })))
     },
   }

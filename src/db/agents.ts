@@ -3,6 +3,8 @@ import { conflict, notFound } from "../errors"
 import { keysetPage, type Page, type PageOptions } from "./entity"
 
 export const OPERATOR = "operator"
+/** An agent's name (a JSON Schema pattern too): "operator" is the operator's. */
+export const AGENT_NAME = "^(?!operator$)[a-z0-9][a-z0-9._-]{0,62}$"
 export const DEFAULT_MODEL = "haiku"
 export type Agent = { name: string; model: string; status: "active" | "destroyed"; created_at: number; updated_at: number; destroyed_at: number | null }
 

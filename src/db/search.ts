@@ -3,7 +3,8 @@ import { badRequest, sqliteCode } from "../errors"
 import { immediate } from "./tx"
 
 export type Hit = { kind: "event" | "message" | "question" | "session" | "transcript"; id: string; session_id: string | null; snippet: string; rank: number }
-export type SearchFilter = { project?: string; session?: string }
+/** `agent`: only what is that agent's own (its events and the sessions it posted them in, its messages and questions). */
+export type SearchFilter = { project?: string; session?: string; agent?: string }
 
 /** Ids of events indexed per transaction while catching up (a few ms each). */
 export const INDEX_STEP = 5000
@@ -111,18 +112,30 @@ export class Search {
       eventScope += " AND session_id IN (SELECT id FROM sessions WHERE project_id = $project)"
       sessionScope += " AND project_id = $project"
     }
+    let transcriptScope = `${filter.session !== undefined ? "AND session_id = $session" : ""}${filter.project !== undefined ? " AND session_id IN (SELECT id FROM sessions WHERE project_id = $project)" : ""}`
+    if (filter.agent !== undefined) {
+      args.agent = filter.agent
+      eventScope += " AND rowid IN (SELECT id FROM events WHERE agent = $agent)"
+      const itsSessions = " AND session_id IN (SELECT DISTINCT session_id FROM events WHERE agent = $agent AND session_id IS NOT NULL)"
+      sessionScope += itsSessions
+      transcriptScope += itsSessions
+    }
     parts.push(
       `SELECT 'event' AS kind, CAST(rowid AS TEXT) AS id, session_id, ${SNIPPET("events_fts")} AS snippet, rank FROM events_fts WHERE events_fts MATCH $match ${eventScope}`,
     )
-    const transcriptScope = `${filter.session !== undefined ? "AND session_id = $session" : ""}${filter.project !== undefined ? " AND session_id IN (SELECT id FROM sessions WHERE project_id = $project)" : ""}`
     parts.push(
       `SELECT 'transcript', session_id || ':' || offset, session_id, ${SNIPPET("transcripts_fts")}, rank FROM transcripts_fts WHERE transcripts_fts MATCH $match ${transcriptScope}`,
     )
     parts.push(`SELECT 'session', session_id, session_id, ${SNIPPET("sessions_fts")}, rank FROM sessions_fts WHERE sessions_fts MATCH $match ${sessionScope}`)
     // Messages and questions belong to agents, not to a session or project: only an unscoped search finds them.
     if (filter.session === undefined && filter.project === undefined) {
-      parts.push(`SELECT 'message', CAST(rowid AS TEXT), NULL, ${SNIPPET("messages_fts")}, rank FROM messages_fts WHERE messages_fts MATCH $match`)
-      parts.push(`SELECT 'question', question_id, NULL, ${SNIPPET("questions_fts")}, rank FROM questions_fts WHERE questions_fts MATCH $match`)
+      const mine = filter.agent !== undefined
+      parts.push(
+        `SELECT 'message', CAST(rowid AS TEXT), NULL, ${SNIPPET("messages_fts")}, rank FROM messages_fts WHERE messages_fts MATCH $match${mine ? " AND (sender = $agent OR recipient = $agent)" : ""}`,
+      )
+      parts.push(
+        `SELECT 'question', question_id, NULL, ${SNIPPET("questions_fts")}, rank FROM questions_fts WHERE questions_fts MATCH $match${mine ? " AND question_id IN (SELECT id FROM questions WHERE asker = $agent OR target = $agent)" : ""}`,
+      )
     }
     const sql = `SELECT kind, id, session_id, snippet, rank FROM (${parts.join(" UNION ALL ")}) ORDER BY rank, kind, id LIMIT $limit OFFSET $offset`
     try {

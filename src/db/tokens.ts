@@ -1,16 +1,25 @@
 import type { Database } from "bun:sqlite"
 import { notFound } from "../errors"
 
-export type TokenRow = { id: string; name: string; created_at: number; expires_at: number; revoked_at: number | null; key_id: string | null }
+export type TokenRow = {
+  id: string
+  name: string
+  created_at: number
+  expires_at: number
+  revoked_at: number | null
+  key_id: string | null
+  scope: "admin" | "agent" | "hooks" | "read"
+  agent: string | null
+}
 export type TokenState = "active" | "revoked" | "unknown"
 
 /** Admin API tokens: the JWT's jti is the row id; the token string itself is never stored. */
-const COLS = "id, name, created_at, expires_at, revoked_at, key_id"
+const COLS = "id, name, created_at, expires_at, revoked_at, key_id, scope, agent"
 
 function statements(db: Database) {
   return {
-    insert: db.query<TokenRow, [string, string, number, number, string]>(
-      `INSERT INTO api_tokens (id, name, created_at, expires_at, key_id) VALUES (?, ?, ?, ?, ?) RETURNING ${COLS}`,
+    insert: db.query<TokenRow, [string, string, number, number, string, string, string | null]>(
+      `INSERT INTO api_tokens (id, name, created_at, expires_at, key_id, scope, agent) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING ${COLS}`,
     ),
     all: db.query<TokenRow, []>(`SELECT ${COLS} FROM api_tokens ORDER BY created_at, id`),
     revokedAt: db.query<{ revoked_at: number | null }, [string]>("SELECT revoked_at FROM api_tokens WHERE id = ?"),
@@ -26,8 +35,8 @@ export class Tokens {
     this.#q = statements(db)
   }
 
-  issue(input: { id: string; name: string; createdAt: number; expiresAt: number; keyId: string }): TokenRow {
-    return this.#q.insert.get(input.id, input.name, input.createdAt, input.expiresAt, input.keyId)!
+  issue(input: { id: string; name: string; createdAt: number; expiresAt: number; keyId: string; scope: TokenRow["scope"]; agent: string | null }): TokenRow {
+    return this.#q.insert.get(input.id, input.name, input.createdAt, input.expiresAt, input.keyId, input.scope, input.agent)!
   }
 
   list(): TokenRow[] {

@@ -1,2 +1,53 @@
+import { principalOf as fromClaims, type Claims } from "../auth/jwt"
+import type { Principal } from "../auth/scopes"
+import { badRequest, forbidden, HiveError } from "../errors"
+
 /** Who is acting, for the audit log: the token's name and id (never the token). */
 export type ActorOf = (request: Request) => Promise<string>
+
+// Set by the API's guard once a request's token is verified and its scope allows the route.
+const principals = new WeakMap<Request, Principal>()
+
+export function admit(request: Request, claims: Claims): Principal {
+  const principal = fromClaims(claims)
+  principals.set(request, principal)
+  return principal
+}
+
+/** The caller of a request the API's guard has admitted. */
+export function callerOf(request: Request): Principal {
+  const principal = principals.get(request)
+  if (!principal) throw new HiveError(500, "internal", "internal error; see the server log", { cause: new Error("a route ran before the token guard") })
+  return principal
+}
+
+/**
+ * The agent a write is made as. An agent token's is its own agent, whatever the body says (a different name
+ * there is a 403); any other token must name one in `field`.
+ */
+export function actingAs(caller: Principal, claimed: string | null | undefined, field: string): string {
+  if (caller.agent === null) {
+    if (claimed === undefined || claimed === null) throw badRequest(`body field "${field}": required (only an agent token implies it)`)
+    return claimed
+  }
+  if (claimed !== undefined && claimed !== null && claimed !== caller.agent)
+    throw forbidden(`this token speaks for agent ${caller.agent}: it cannot act as ${claimed}`)
+  return caller.agent
+}
+
+/** For an agent token: the row must be one of its own (`owners` names the agents it belongs to). Others pass. */
+export function mustOwn(caller: Principal, owners: (string | null)[], what: string) {
+  if (caller.agent !== null && !owners.includes(caller.agent)) throw forbidden(`${what} is not agent ${caller.agent}'s`)
+}
+
+/** For an agent token: a name in a path or query must be its own agent. Others pass. */
+export function mustBeSelf(caller: Principal, name: string | undefined, field: string): string | undefined {
+  if (caller.agent === null) return name
+  if (name !== undefined && name !== caller.agent) throw forbidden(`this token speaks for agent ${caller.agent}: ${field} ${name} is not its own`)
+  return caller.agent
+}
+
+/** Like actingAs, where the name is optional for other tokens (an event need not name an agent). */
+export function stamped(caller: Principal, claimed: string | null | undefined): string | null | undefined {
+  return caller.agent === null ? claimed : actingAs(caller, claimed, "agent")
+}

@@ -1,8 +1,8 @@
 import { Elysia, t } from "elysia"
+import { AGENT_NAME } from "../db/agents"
 import type { Hive } from "../hive"
 import { Body, Page, Query, Text } from "./schemas"
 
-export const AGENT_NAME = "^(?!operator$)[a-z0-9][a-z0-9._-]{0,62}$"
 const Name = t.Object({ name: t.String({ pattern: AGENT_NAME, description: "lower-case letters, digits, . _ -; 'operator' is reserved" }) })
 
 export const agents = ({ stores: { agents: store }, commit, vault }: Pick<Hive, "stores" | "commit" | "vault">) =>

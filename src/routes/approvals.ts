@@ -1,20 +1,37 @@
 import { Elysia, t } from "elysia"
+import { actingAs, callerOf, mustBeSelf, mustOwn } from "./actor"
 import type { Hive } from "../hive"
 import { Body, Id, Nullable, OneOf, Page, Query, Text } from "./schemas"
 
 export const approvals = ({ stores: { broker }, commit }: Pick<Hive, "stores" | "commit">) =>
   new Elysia({ name: "routes.approvals", prefix: "/approvals", detail: { tags: ["broker"] } })
-    .post("", async ({ body, status }) => status(201, await commit.run(() => broker.requestApproval(body))), {
-      body: Body({ agent: Text(64, 1), kind: Text(64, 1), ref: t.Optional(Nullable(Text(500))), note: t.Optional(Nullable(Text(10_000))) }),
-    })
-    .get("", ({ query }) => broker.approvals(query), {
+    .post(
+      "",
+      async ({ body, request, status }) => {
+        const agent = actingAs(callerOf(request), body.agent, "agent")
+        return status(201, await commit.run(() => broker.requestApproval({ ...body, agent })))
+      },
+      {
+        body: Body({ agent: t.Optional(Text(64, 1)), kind: Text(64, 1), ref: t.Optional(Nullable(Text(500))), note: t.Optional(Nullable(Text(10_000))) }),
+        detail: { description: "An agent token requests as its own agent (`agent` may be left out)." },
+      },
+    )
+    .get("", ({ query, request }) => broker.approvals({ ...query, agent: mustBeSelf(callerOf(request), query.agent, "agent") }), {
       query: t.Object({
         ...Page,
         status: t.Optional(Query.oneOf("status", ["pending", "approved", "denied", "failed"])),
         agent: t.Optional(Query.text("agent", 64)),
       }),
     })
-    .get("/:id", ({ params }) => broker.approval(params.id), { params: Id })
+    .get(
+      "/:id",
+      ({ params, request }) => {
+        const approval = broker.approval(params.id)
+        mustOwn(callerOf(request), [approval.agent], `approval ${approval.id}`)
+        return approval
+      },
+      { params: Id },
+    )
     .post("/:id/resolve", ({ params, body }) => commit.run(() => broker.resolveApproval(params.id, body.status, body.note ?? null)), {
       params: Id,
       body: Body({ status: OneOf(["approved", "denied", "failed"]), note: t.Optional(Nullable(Text(10_000))) }),

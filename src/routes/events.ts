@@ -4,6 +4,7 @@ import { DEFAULT_LIMIT, MAX_LIMIT } from "../db/entity"
 import type * as Events from "../db/events"
 import { badRequest, HiveError } from "../errors"
 import type { Pulse } from "../pulse"
+import { callerOf, stamped } from "./actor"
 import { Body, Millis, Nullable, Query, Text } from "./schemas"
 
 export const MAX_BATCH = 1000
@@ -145,19 +146,22 @@ export const events = (
   return new Elysia({ name: "routes.events", prefix: "/events", detail: { tags: ["events"] } })
     .post(
       "",
-      async ({ body, status }) => {
+      async ({ body, request, status }) => {
+        const input = { ...body, agent: stamped(callerOf(request), body.agent) }
         // Concurrent single events share one transaction (group commit); each is answered after it commits.
-        const event = await commit.run(() => store.append(body))
+        const event = await commit.run(() => store.append(input))
         pulse.notify()
         return status(201, event)
       },
-      { body: EventBody },
+      { body: EventBody, detail: { description: "An agent token's events carry its own agent (`agent` may be left out)." } },
     )
     .post(
       "/batch",
-      async ({ body, status }) => {
+      async ({ body, request, status }) => {
+        const caller = callerOf(request)
+        const events = caller.agent === null ? body.events : body.events.map((e) => ({ ...e, agent: stamped(caller, e.agent) }))
         // Atomic, and answered after its COMMIT; written on a second core while batches are heavy (db/ingest).
-        const appended = await ingest.appendMany(body.events)
+        const appended = await ingest.appendMany(events)
         pulse.notify()
         return status(201, appended)
       },

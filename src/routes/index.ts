@@ -1,7 +1,8 @@
 import { Elysia, ValidationError } from "elysia"
-import { badRequest, fromStorageError, HiveError, tooLarge } from "../errors"
+import { badRequest, forbidden, fromStorageError, HiveError, tooLarge } from "../errors"
 import type { Hive } from "../hive"
-import type { ActorOf } from "./actor"
+import { type ActorOf, admit } from "./actor"
+import { permits } from "../auth/scopes"
 import { agents } from "./agents"
 import { approvals } from "./approvals"
 import { audit } from "./audit"
@@ -227,9 +228,17 @@ export const api = (hive: Hive) => {
     new Elysia({ name: "routes.api", prefix: "/api" })
       // derive, not resolve: it runs before body validation, so a caller without a valid token learns
       // nothing about the schemas (no 400 before the 401).
-      .derive(async ({ request }) => {
-        const claims = hive.auth.check(request.headers.get("authorization"))
-        return { claims: claims instanceof Promise ? await claims : claims }
+      .derive(async ({ request, route }) => {
+        const checked = hive.auth.check(request.headers.get("authorization"))
+        const claims = checked instanceof Promise ? await checked : checked
+        const caller = admit(request, claims)
+        if (!permits(caller.scope, request.method, route))
+          throw forbidden(`a token of scope ${caller.scope} cannot call ${request.method} ${route} (see \`hive token --help\`)`)
+        if (caller.agent !== null) {
+          const agent = hive.stores.agents.find(caller.agent)
+          if (agent?.status !== "active") throw forbidden(`agent ${caller.agent} ${agent ? "is destroyed" : "does not exist"}: its tokens are refused`)
+        }
+        return { claims, caller }
       })
       .use(projects(hive))
       .use(sessions(hive))

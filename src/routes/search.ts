@@ -2,17 +2,18 @@ import { Elysia, t } from "elysia"
 import type { Hive } from "../hive"
 import { DEFAULT_LIMIT, MAX_LIMIT } from "../db/entity"
 import { nextTurn } from "../jobs/retention"
+import { callerOf } from "./actor"
 import { Query } from "./schemas"
 
 export const search = ({ stores: { search: store } }: Pick<Hive, "stores">) =>
   new Elysia({ name: "routes.search", detail: { tags: ["search"] } }).get(
     "/search",
-    async ({ query }) => {
+    async ({ query, request }) => {
       // Events are indexed lazily (ingest stays fast): catch up first, a step at a time, so results are in step.
       while (store.indexStep() > 0) await nextTurn()
       const limit = Math.min(query.limit ?? DEFAULT_LIMIT, MAX_LIMIT)
       const offset = Number(query.cursor ?? 0)
-      const hits = store.search(query.q, { project: query.project, session: query.session }, limit + 1, offset)
+      const hits = store.search(query.q, { project: query.project, session: query.session, agent: callerOf(request).agent ?? undefined }, limit + 1, offset)
       return { items: hits.slice(0, limit), next_cursor: hits.length > limit ? String(offset + limit) : null }
     },
     {
@@ -25,7 +26,7 @@ export const search = ({ stores: { search: store } }: Pick<Hive, "stores">) =>
       }),
       detail: {
         description:
-          "Full-text search over event payloads, messages, questions and session labels. Each word must match (a trailing * matches a prefix). Items: kind, id, session_id, snippet ([match] marked), rank. ?session= or ?project= keeps events and sessions of that scope.",
+          "Full-text search over event payloads, messages, questions and session labels. Each word must match (a trailing * matches a prefix). Items: kind, id, session_id, snippet ([match] marked), rank. ?session= or ?project= keeps events and sessions of that scope. An agent token finds only its own: its events and the sessions it posted them in, its messages and questions.",
       },
     },
   )

@@ -1,11 +1,12 @@
 import { Elysia, t } from "elysia"
 import type { Hive } from "../hive"
 import { badRequest } from "../errors"
+import { actingAs, callerOf } from "./actor"
 import { Body, Int, Millis, Nullable, Query, Text } from "./schemas"
 
 const Count = Int({ minimum: 0 })
 const TurnBody = Body({
-  agent: Text(64, 1),
+  agent: t.Optional(t.String({ minLength: 1, maxLength: 64, description: "left out with an agent token: its own agent" })),
   model: t.Optional(Nullable(Text(200))),
   wake_from: t.Optional(Nullable(Text(200))),
   result_kind: t.Optional(Nullable(Text(200))),
@@ -26,9 +27,10 @@ export const stats = ({ stores: { turnStats: store }, commit }: Pick<Hive, "stor
   new Elysia({ name: "routes.stats", prefix: "/stats", detail: { tags: ["stats"] } })
     .post(
       "/turns",
-      async ({ body, status }) => {
+      async ({ body, request, status }) => {
+        const agent = actingAs(callerOf(request), body.agent, "agent")
         if (body.ended_at < body.started_at) throw badRequest('field "ended_at": must not be before started_at')
-        return status(201, { id: await commit.run(() => store.record(body)) })
+        return status(201, { id: await commit.run(() => store.record({ ...body, agent })) })
       },
       { body: TurnBody, detail: { description: "One row per agent turn." } },
     )

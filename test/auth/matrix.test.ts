@@ -1,7 +1,8 @@
 import { expect, test } from "bun:test"
 import { createHmac } from "node:crypto"
 import { join } from "node:path"
-import { ADMIN_AUDIENCE, createAuth, DEVICE_AUDIENCE, ISSUER } from "../../src/auth/jwt"
+import { ADMIN_AUDIENCE, createAuth, DEVICE_AUDIENCE, type Grant, ISSUER } from "../../src/auth/jwt"
+import { grantedRoutes, permits } from "../../src/auth/scopes"
 import { createLogger } from "../../src/log"
 import { loadKeyring } from "../../src/secrets/keyring"
 import { createKeys } from "../../src/secrets/keys"
@@ -39,6 +40,10 @@ test("the JWT matrix on every protected route: each bad token is a 401 or 403, n
     "another install": `Bearer ${await createAuth(otherKeys, ctx.stores.tokens).signRaw(valid)}`,
     revoked: `Bearer ${revoked.token}`,
     "oversize header": `Bearer ${"A".repeat(64 * 1024)}.${"B".repeat(1000)}.c`,
+    // Signed with this install's key (as only a bug could): an unknown scope, or an agent scope without its agent, is no token.
+    "unknown scope": `Bearer ${forge({ alg: "HS256" }, { ...valid, scope: "root" }, key)}`,
+    "agent scope, no agent": `Bearer ${forge({ alg: "HS256" }, { ...valid, scope: "agent" }, key)}`,
+    "agent, no scope": `Bearer ${forge({ alg: "HS256" }, { ...valid, agent: "alice" }, key)}`,
   }
   const routes = ctx.app.routes.filter((r) => r.path.startsWith("/api"))
   expect(routes.length).toBeGreaterThan(50)
@@ -70,4 +75,39 @@ test("the JWT matrix on every protected route: each bad token is a 401 or 403, n
   const logged = lines.join("")
   for (const authorization of Object.values(bad)) if (authorization) expect(logged).not.toContain(authorization.slice(7, 47))
   console.log(`jwt matrix: ${routes.length} routes x ${Object.keys(bad).length} bad tokens = ${requests} requests, all refused`)
+})
+
+test("the scope matrix on every route: each scope is refused (403) every route it is not granted, and reaches every route it is", async () => {
+  const ctx = await testApp()
+  ctx.stores.agents.create("alice")
+  const grants: Record<string, Grant> = { agent: { scope: "agent", agent: "alice" }, hooks: { scope: "hooks" }, read: { scope: "read" } }
+  const tokens = Object.fromEntries(await Promise.all(Object.entries(grants).map(async ([s, g]) => [s, (await ctx.auth.issue(s, 600_000, g)).token] as const)))
+  // Read from the app, so a route added without a thought for scopes is in the matrix too (and admin-only by default).
+  const routes = ctx.app.routes.filter((r) => r.path.startsWith("/api"))
+  const known = new Set(routes.map((r) => `${r.method} ${r.path}`))
+  for (const scope of ["agent", "hooks"] as const) for (const route of grantedRoutes(scope)) expect(known).toContain(route)
+  const wrong: string[] = []
+  let refused = 0
+  for (const route of routes)
+    for (const [scope, token] of Object.entries(tokens)) {
+      const path = route.path.replace(/:(\w+)/g, "x")
+      const res = await ctx.app.handle(
+        new Request(`http://localhost${path}`, {
+          method: route.method,
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          body: ["GET", "DELETE"].includes(route.method) ? undefined : "{}",
+        }),
+      )
+      // An open stream never ends: read only its refusal.
+      const body = route.path.endsWith("/stream") && res.status === 200 ? (await res.body?.cancel(), "") : await res.text()
+      const byScope = res.status === 403 && body.includes(`a token of scope ${scope} cannot call`)
+      const allowed = permits(grants[scope]!.scope, route.method, route.path)
+      if (allowed === byScope) wrong.push(`${route.method} ${route.path} as ${scope}: ${res.status} ${body.slice(0, 120)}`)
+      if (!allowed) refused++
+      if (!allowed && route.method !== "GET" && scope === "read" && !byScope) wrong.push(`read changed ${route.method} ${route.path}`)
+    }
+  expect(wrong).toEqual([])
+  // Each scope is refused most of the API: a grant table that opened everything would fail here.
+  expect(refused).toBeGreaterThan(routes.length * 1.5)
+  console.log(`scope matrix: ${routes.length} routes x ${Object.keys(tokens).length} scopes, ${refused} refused by scope`)
 })

@@ -176,7 +176,7 @@ describe("hive token", () => {
     expect(created.code).toBe(0)
     const token = created.stdout.trim()
     expect(token.split(".")).toHaveLength(3)
-    expect(created.stderr).toContain('"hooks" expires')
+    expect(created.stderr).toContain('"hooks" (admin) expires')
     const keyFile = join(env.XDG_CONFIG_HOME, "hive", "master.key")
     expect(statSync(keyFile).mode & 0o777).toBe(0o600)
     expect(readdirSync(env.HIVE_HOME)).not.toContain("master.key")
@@ -194,6 +194,28 @@ describe("hive token", () => {
     const env = cliEnv()
     expect((await hive(["token", "create"], env)).stderr).toContain("--name is required")
     for (const ttl of ["forever", "0d", "5000d", "-1h"]) expect((await hive(["token", "create", "--name", "x", "--ttl", ttl], env)).code).toBe(2)
+    for (const flags of [
+      ["--scope", "root"],
+      ["--scope", "agent"],
+      ["--agent", "Bad Name"],
+      ["--agent", "operator"],
+      ["--agent", "a", "--scope", "read"],
+    ])
+      expect((await hive(["token", "create", "--name", "x", ...flags], env)).code).toBe(2)
+  })
+
+  test("an agent's token adds the agent; a scoped token's scope shows in the list", async () => {
+    const env = cliEnv()
+    const agent = await hive(["token", "create", "--agent", "alice"], env)
+    expect(agent.code).toBe(0)
+    expect(agent.stderr).toContain("added agent alice")
+    expect(agent.stderr).toContain('"alice" (agent:alice) expires')
+    expect((await hive(["token", "create", "--name", "dash", "--scope", "read"], env)).code).toBe(0)
+    const list = (await hive(["token", "list"], env)).stdout
+    expect(list).toMatch(/alice\s+agent:alice\s/)
+    expect(list).toMatch(/dash\s+read\s/)
+    // A second token for the same agent does not add it again.
+    expect((await hive(["token", "create", "--agent", "alice"], env)).stderr).not.toContain("added agent")
   })
 
   test("once tokens exist, a missing master key is an error, never a silent new key", async () => {

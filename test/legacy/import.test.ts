@@ -6,6 +6,7 @@ import { migrations } from "../../migrations"
 import { hashToken } from "../../migrations/005_import_reply_tokens"
 import * as Config from "../../src/config"
 import { apply } from "../../src/db/migrate"
+import { preparedOnUse } from "../../src/db/lazy"
 import { open } from "../../src/db/open"
 import * as Audit from "../../src/db/audit"
 import * as Keys from "../../src/db/keys"
@@ -177,7 +178,8 @@ describe("legacy imports", () => {
     const db = open(config.dbPath)
     await apply(db, migrations.slice(0, 3))
     // Only the stores a schema-3 database has tables for.
-    const stores = { keys: Keys.create(db), tokens: Tokens.create(db), secrets: Secrets.create(db), oauth: OAuth.create(db), audit: Audit.create(db) }
+    const lazy = preparedOnUse(db)
+    const stores = { keys: Keys.create(lazy), tokens: Tokens.create(lazy), secrets: Secrets.create(lazy), oauth: OAuth.create(lazy), audit: Audit.create(lazy) }
     createVault(db, stores, unlock(config, stores)).putSecret("agent_token:alice", new TextEncoder().encode("newer-value-set-in-hive"), "test")
     db.close()
     chmodSync(h.files.alice, 0o644)
