@@ -61,14 +61,16 @@ export type HiveOptions = {
 /** The composition root: `hive serve` and the tests build hive here, and nowhere else. */
 export function createHive(config: Config, prepared: Prepared, logger: Logger, opts: HiveOptions = {}): Hive {
   const { db, stores, keys, auth } = prepared
-  const commit = createGroupCommit(db)
+  const pulse = createPulse()
+  // Every committed write of the API wakes what waits for a change (streams, long polls) at once.
+  const commit = createGroupCommit(db, undefined, () => pulse.notify())
   const blobs = createBlobs(config.home)
   return {
     ...prepared,
     config,
     logger,
     commit,
-    pulse: createPulse(),
+    pulse,
     ingest: createIngest(db, stores.events, commit, { logger, ...opts.ingest }),
     blobs,
     pairing: createPairing(keys, stores.pairing, auth, { deviceTtlMs: config.deviceTtlMs }),

@@ -153,10 +153,16 @@ export class Broker {
     )
   }
 
-  /** pending -> approved | denied | failed, once; anything else is a 409 naming the current state. */
+  /**
+   * pending -> approved | denied | failed, once; anything else is a 409 naming the current state. The agent
+   * that asked is told in its inbox, so a harness that reads only its inbox learns the outcome too.
+   */
   resolveApproval(id: string, status: Exclude<ApprovalStatus, "pending">, note: string | null, now = Date.now()) {
     const row = this.#resolve.get(status, now, note, id)
-    if (row) return row
+    if (row) {
+      this.#tell(row.agent, { type: "approval", id: row.id, kind: row.kind, ref: row.ref, status: row.status, note: row.resolution_note }, now)
+      return row
+    }
     const current = this.#approval.get(id)
     if (!current) throw notFound("approval", id)
     throw conflict(`approval ${id} is already ${current.status}`)
@@ -193,6 +199,13 @@ export class Broker {
     return decodeQuestion(row)
   }
 
+  /** The question as stored, without first timing out those past their deadline (a read, never a write). */
+  peekQuestion(id: string): Question {
+    const row = this.#question.get(id)
+    if (!row) throw notFound("question", id)
+    return decodeQuestion(row)
+  }
+
   questions(filter: { status?: Question["status"]; target?: string; limit?: number; cursor?: string }, now = Date.now()) {
     this.timeOutQuestions(now)
     return keysetPage(
@@ -215,7 +228,21 @@ export class Broker {
       const unknown = picked.filter((p) => !q.options.includes(p))
       if (unknown.length) throw badRequest(`field "answer": ${JSON.stringify(unknown[0])} is not one of the options (${q.options.join(", ")})`)
     }
-    return decodeQuestion(this.#answer.get(JSON.stringify(value), now, id)!)
+    const answered = decodeQuestion(this.#answer.get(JSON.stringify(value), now, id)!)
+    // The asker hears the answer in its inbox, from whoever was asked (seed 002's question -> answer round trip).
+    this.#tell(
+      answered.asker,
+      { type: "answer", question_id: answered.id, question: answered.question, answer: answered.answer },
+      now,
+      answered.target ?? OPERATOR,
+    )
+    return answered
+  }
+
+  /** A message from hive's broker to an agent; none to the operator (it reads the queues) or to a destroyed agent. */
+  #tell(agent: string, body: Record<string, unknown>, now: number, from = OPERATOR) {
+    if (agent === OPERATOR || this.agents.find(agent)?.status !== "active") return
+    this.#send.get(from, agent, JSON.stringify(body), now)
   }
 }
 

@@ -31,6 +31,9 @@ function statements(db: Database) {
        RETURNING ${COLS}`,
     ),
     ack: db.query<Row, [number, string]>(`UPDATE commands SET acked_at = ? WHERE id = ? AND acked_at IS NULL AND claimed_at IS NOT NULL RETURNING ${COLS}`),
+    claimable: db.query<{ one: number }, [string, number]>(
+      "SELECT 1 AS one FROM commands WHERE target = ?1 AND acked_at IS NULL AND (lease_until IS NULL OR lease_until <= ?2) LIMIT 1",
+    ),
     pending: db.query<Row, [string, number, string, number]>(
       `SELECT ${COLS} FROM commands WHERE target = ? AND acked_at IS NULL AND (enqueued_at, id) > (?, ?) ORDER BY enqueued_at, id LIMIT ?`,
     ),
@@ -73,6 +76,11 @@ export class Commands {
   claim(target: string, leaseMs: number, now = Date.now()): Command | undefined {
     const row = this.#q.claim.get(now, now + leaseMs, target)
     return row ? decode(row) : undefined
+  }
+
+  /** Whether a claim would find a command now (a read: a waiting claimer looks before it takes the write lock). */
+  claimable(target: string, now = Date.now()): boolean {
+    return this.#q.claimable.get(target, now) !== null
   }
 
   /** Acknowledging twice is fine; acknowledging a command nobody claimed is a 409. */

@@ -8,7 +8,7 @@ type Pending = { fn: () => unknown; weight: number; resolve(value: unknown): voi
  * own savepoint (a failing one is rolled back alone and rejects alone), and every caller is answered
  * only after the shared COMMIT, so an acknowledged write is a durable write.
  */
-export function createGroupCommit(db: Database, maxBatch = 256) {
+export function createGroupCommit(db: Database, maxBatch = 256, onCommit?: () => void) {
   // maxBatch bounds a transaction by the weight of its writes (1 each unless the caller says: rows, say),
   // since the write lock is held, and other connections wait, for as long as the transaction lasts.
   let queue: Pending[] = []
@@ -65,6 +65,8 @@ export function createGroupCommit(db: Database, maxBatch = 256) {
         return
       }
     }
+    // Whoever waits for a change (a stream, a long poll) looks again: what it waits for may have just committed.
+    if (outcomes.some((o) => o.ok)) onCommit?.()
     batch.forEach((item, i) => {
       if (outcomes[i]!.ok) item.resolve(outcomes[i]!.value)
       else item.reject(outcomes[i]!.value)

@@ -1,9 +1,10 @@
 import { Elysia, t } from "elysia"
 import { actingAs, callerOf, mustBeSelf, mustOwn } from "./actor"
+import { longPoll, MAX_WAIT_MS, Wait, waitMs, waitSignal } from "./wait"
 import type { Hive } from "../hive"
 import { Body, Id, Nullable, OneOf, Page, Query, Text } from "./schemas"
 
-export const approvals = ({ stores: { broker }, commit }: Pick<Hive, "stores" | "commit">) =>
+export const approvals = ({ stores: { broker }, commit, pulse, streams }: Pick<Hive, "stores" | "commit" | "pulse" | "streams">) =>
   new Elysia({ name: "routes.approvals", prefix: "/approvals", detail: { tags: ["broker"] } })
     .post(
       "",
@@ -25,12 +26,21 @@ export const approvals = ({ stores: { broker }, commit }: Pick<Hive, "stores" | 
     })
     .get(
       "/:id",
-      ({ params, request }) => {
-        const approval = broker.approval(params.id)
-        mustOwn(callerOf(request), [approval.agent], `approval ${approval.id}`)
-        return approval
+      async ({ params, query, request }) => {
+        const first = broker.approval(params.id)
+        mustOwn(callerOf(request), [first.agent], `approval ${first.id}`)
+        if (query.wait === undefined || first.status !== "pending") return first
+        return longPoll(
+          { pulse, ms: waitMs(query.wait), signal: waitSignal(request, streams.shutdown) },
+          () => broker.approval(params.id),
+          (a) => a.status !== "pending",
+        )
       },
-      { params: Id },
+      {
+        params: Id,
+        query: t.Object({ wait: t.Optional(Wait("query")) }),
+        detail: { description: `?wait=30s holds the request until the approval is resolved (at most ${MAX_WAIT_MS / 1000}s), then answers its state.` },
+      },
     )
     .post("/:id/resolve", ({ params, body }) => commit.run(() => broker.resolveApproval(params.id, body.status, body.note ?? null)), {
       params: Id,

@@ -1,9 +1,10 @@
 import { Elysia, t } from "elysia"
 import type { Hive } from "../hive"
 import { actingAs, callerOf, mustOwn } from "./actor"
+import { longPoll, Wait, waitMs, waitSignal } from "./wait"
 import { Body, Id, Int, Page, Query, Text } from "./schemas"
 
-export const commands = ({ stores: { commands: store }, commit }: Pick<Hive, "stores" | "commit">) =>
+export const commands = ({ stores: { commands: store }, commit, pulse, streams }: Pick<Hive, "stores" | "commit" | "pulse" | "streams">) =>
   new Elysia({ name: "routes.commands", prefix: "/commands", detail: { tags: ["commands"] } })
     .post(
       "",
@@ -20,14 +21,30 @@ export const commands = ({ stores: { commands: store }, commit }: Pick<Hive, "st
       "/claim",
       async ({ body, request, status }) => {
         const target = actingAs(callerOf(request), body.target, "target")
-        const claimed = await commit.run(() => store.claim(target, body.lease_ms ?? 30_000))
+        const claim = () => commit.run(() => store.claim(target, body.lease_ms ?? 30_000))
+        let claimed = await claim()
+        const until = Date.now() + waitMs(body.wait)
+        const signal = waitSignal(request, streams.shutdown)
+        // Another claimer may take what woke us: look again, and claim again, until the wait is over.
+        while (!claimed && Date.now() < until && !signal.aborted) {
+          const free = await longPoll(
+            { pulse, ms: until - Date.now(), signal },
+            () => store.claimable(target),
+            (x) => x,
+          )
+          if (free) claimed = await claim()
+        }
         return claimed ?? status(204, undefined)
       },
       {
-        body: Body({ target: t.Optional(Text(200, 1)), lease_ms: t.Optional(Int({ minimum: 1, maximum: 24 * 3_600_000 })) }),
+        body: Body({
+          target: t.Optional(Text(200, 1)),
+          lease_ms: t.Optional(Int({ minimum: 1, maximum: 24 * 3_600_000 })),
+          wait: t.Optional(Wait("body")),
+        }),
         detail: {
           description:
-            "The oldest unacknowledged command whose lease is free; 204 when there is none. Unacknowledged past its lease, it is delivered again. An agent token claims its own commands (`target` may be left out).",
+            'The oldest unacknowledged command whose lease is free; 204 when there is none. Unacknowledged past its lease, it is delivered again. An agent token claims its own commands (`target` may be left out). `wait: "30s"` holds the request until a command is free (at most 60s).',
         },
       },
     )

@@ -1,11 +1,12 @@
 import { Elysia, t } from "elysia"
 import { actingAs, callerOf, mustBeSelf, mustOwn } from "./actor"
+import { longPoll, MAX_WAIT_MS, Wait, waitMs, waitSignal } from "./wait"
 import type { Hive } from "../hive"
 import { Body, Int, Page, Text } from "./schemas"
 
 const Party = t.String({ minLength: 1, maxLength: 64, description: "an agent name, or operator" })
 
-export const messages = ({ stores: { broker }, commit }: Pick<Hive, "stores" | "commit">) =>
+export const messages = ({ stores: { broker }, commit, pulse, streams }: Pick<Hive, "stores" | "commit" | "pulse" | "streams">) =>
   new Elysia({ name: "routes.messages", prefix: "/messages", detail: { tags: ["broker"] } })
     .post(
       "",
@@ -18,11 +19,22 @@ export const messages = ({ stores: { broker }, commit }: Pick<Hive, "stores" | "
         detail: { description: "An agent token sends as its own agent (`from` may be left out)." },
       },
     )
-    .get("/inbox/:recipient", ({ params, query, request }) => broker.inbox(mustBeSelf(callerOf(request), params.recipient, "inbox")!, query), {
-      params: t.Object({ recipient: Party }),
-      query: t.Object(Page),
-      detail: { description: "Undelivered messages, oldest first. They stay until acknowledged." },
-    })
+    .get(
+      "/inbox/:recipient",
+      ({ params, query: { wait, ...page }, request }) => {
+        const recipient = mustBeSelf(callerOf(request), params.recipient, "inbox")!
+        const read = () => broker.inbox(recipient, page)
+        if (wait === undefined) return read()
+        return longPoll({ pulse, ms: waitMs(wait), signal: waitSignal(request, streams.shutdown) }, read, (p) => p.items.length > 0)
+      },
+      {
+        params: t.Object({ recipient: Party }),
+        query: t.Object({ ...Page, wait: t.Optional(Wait("query")) }),
+        detail: {
+          description: `Undelivered messages, oldest first. They stay until acknowledged. ?wait=30s holds an empty inbox open until a message arrives (at most ${MAX_WAIT_MS / 1000}s).`,
+        },
+      },
+    )
     .post(
       "/inbox/:recipient/ack",
       ({ params, body, request }) => {

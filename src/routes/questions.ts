@@ -1,5 +1,6 @@
 import { Elysia, t } from "elysia"
 import { actingAs, callerOf, mustBeSelf, mustOwn } from "./actor"
+import { longPoll, MAX_WAIT_MS, Wait, waitMs, waitSignal } from "./wait"
 import type { Hive } from "../hive"
 import { badRequest } from "../errors"
 import { Body, Id, Int, Millis, Nullable, Page, Query, Text } from "./schemas"
@@ -14,7 +15,7 @@ const AskInput = Body({
   ttl_ms: t.Optional(Int({ minimum: 1 })),
 })
 
-export const questions = ({ stores: { broker }, commit }: Pick<Hive, "stores" | "commit">) =>
+export const questions = ({ stores: { broker }, commit, pulse, streams }: Pick<Hive, "stores" | "commit" | "pulse" | "streams">) =>
   new Elysia({ name: "routes.questions", prefix: "/questions", detail: { tags: ["broker"] } })
     .post(
       "",
@@ -44,12 +45,24 @@ export const questions = ({ stores: { broker }, commit }: Pick<Hive, "stores" | 
     })
     .get(
       "/:id",
-      ({ params, request }) => {
-        const question = broker.question(params.id)
-        mustOwn(callerOf(request), [question.asker, question.target], `question ${question.id}`)
-        return question
+      async ({ params, query, request }) => {
+        const first = broker.peekQuestion(params.id)
+        mustOwn(callerOf(request), [first.asker, first.target], `question ${first.id}`)
+        if (query.wait !== undefined && first.status === "open")
+          await longPoll(
+            { pulse, ms: waitMs(query.wait), signal: waitSignal(request, streams.shutdown), by: first.deadline_at },
+            () => broker.peekQuestion(params.id),
+            (q) => q.status !== "open",
+          )
+        return broker.question(params.id)
       },
-      { params: Id },
+      {
+        params: Id,
+        query: t.Object({ wait: t.Optional(Wait("query")) }),
+        detail: {
+          description: `?wait=30s holds the request until the question is answered or times out (at most ${MAX_WAIT_MS / 1000}s), then answers its state.`,
+        },
+      },
     )
     .post(
       "/:id/answer",
