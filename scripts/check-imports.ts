@@ -30,6 +30,7 @@ export const MAY_IMPORT: Record<string, string[]> = {
   openapi: ["errors"],
   cli: [
     "client",
+    "mcp",
     "process",
     "hive",
     "server",
@@ -52,6 +53,8 @@ export const MAY_IMPORT: Record<string, string[]> = {
   ],
   // The typed client names the admin app's type only (import type): it never loads the server.
   client: ["server", "errors"],
+  // MCP tools are calls of the typed client; the HTTP handler implements Hive's McpHandler type.
+  mcp: ["client", "hive", "errors"],
   main: ["cli", "errors", "config"],
   migrations: ["db", "legacy", "secrets", "errors", "config", "migrations"],
   "migrations-list": ["migrations", "db"],

@@ -32,8 +32,12 @@ export type Config = {
   faultPoint?: string
   /** The terminal variables `hive hook` reads to tell how Claude Code runs (tmux, nvim, a tty). */
   transportEnv: { TMUX?: string; TMUX_PANE?: string; NVIM?: string; NVIM_LISTEN_ADDRESS?: string }
-  /** An admin token for `hive hook` to talk to a running server (HIVE_TOKEN); without one it writes to the database. */
+  /** The token `hive hook` and `hive mcp` talk to a running server with (HIVE_TOKEN); without one `hive hook` writes to the database. */
   token?: string
+  /** How often an MCP tool that waits (ask_question, request_approval…) reports progress (HIVE_MCP_PROGRESS). */
+  mcpProgressMs: number
+  /** The running server `hive mcp` talks to (HIVE_URL); by default the one serving this data home (its serve.pid). */
+  serverUrl?: string
   /** Claude Code's own folder (CLAUDE_CONFIG_DIR, else ~/.claude): its projects/ hold the session transcripts. */
   claudeDir: string
   /** Where the older tools left state that import migrations take over. */
@@ -155,6 +159,8 @@ export function load(overrides: Overrides = {}, env: Env = process.env): Config 
     },
     transportEnv: { TMUX: env.TMUX, TMUX_PANE: env.TMUX_PANE, NVIM: env.NVIM, NVIM_LISTEN_ADDRESS: env.NVIM_LISTEN_ADDRESS },
     token: env.HIVE_TOKEN || undefined,
+    serverUrl: env.HIVE_URL ? parseServerUrl("HIVE_URL", env.HIVE_URL) : undefined,
+    mcpProgressMs: env.HIVE_MCP_PROGRESS ? parseDuration("HIVE_MCP_PROGRESS", env.HIVE_MCP_PROGRESS) : 15_000,
     materializeDirs: parseDirs("HIVE_MATERIALIZE_DIRS", env.HIVE_MATERIALIZE_DIRS),
     claudeDir: resolve(env.CLAUDE_CONFIG_DIR || join(userHome, ".claude")),
   }

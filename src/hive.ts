@@ -25,6 +25,17 @@ export type StreamLimits = {
   open?: { active: number }
 }
 
+/** Serves one MCP request for an agent; `handle` is the admin app itself, which each tool calls as that agent. */
+export type McpHandler = (o: {
+  request: Request
+  body: unknown
+  agent: string
+  authorization: string
+  handle: (r: Request) => Promise<Response>
+  /** How often a waiting tool reports progress. */
+  progressMs: number
+}) => Promise<Response>
+
 /** What `prepare` (src/cli/home.ts) gives a command: the open database and what was built over it. */
 export type Prepared = { db: Database; stores: Stores; auth: Auth; vault: Vault; oauth: OAuthTokens; keys: Keys }
 
@@ -49,10 +60,13 @@ export type Hive = Prepared & {
   streams: StreamLimits
   /** Where a phone reaches the phone listener: the tunnel's URL while one is up, else the listener itself. */
   phoneBaseUrl: () => string
+  /** The MCP endpoint's handler (src/mcp/http.ts), given by whoever serves it; none: `/mcp` answers 404. */
+  mcp?: McpHandler
 }
 
 export type HiveOptions = {
   phoneBaseUrl?: () => string
+  mcp?: McpHandler
   /** Aborted when `hive serve` stops: every live stream ends. */
   shutdown?: AbortSignal
   ingest?: IngestOptions
@@ -77,5 +91,6 @@ export function createHive(config: Config, prepared: Prepared, logger: Logger, o
     scheduler: createJobScheduler({ ...prepared, blobs, jobs: config.jobs, backupsDir: config.backupsDir, logger }),
     streams: { heartbeatMs: config.sseHeartbeatMs, maxStreams: config.maxStreams, shutdown: opts.shutdown, open: { active: 0 } },
     phoneBaseUrl: opts.phoneBaseUrl ?? (() => `http://${config.host}:${config.phonePort}`),
+    mcp: opts.mcp,
   }
 }

@@ -4,6 +4,7 @@ import { openApiDocument } from "./openapi"
 import { api, guards } from "./routes"
 import { health } from "./routes/health"
 import { phone } from "./routes/phone"
+import { mcp } from "./routes/mcp"
 
 // The response schemas are loaded with the document they are part of, not at start-up.
 const responses = () => import("./routes/responses")
@@ -34,6 +35,7 @@ export function createAdminApp(hive: Hive) {
       )
       .use(health(hive))
       .use(api(hive))
+      .use(mcp(hive, async (r) => self!.handle(r)))
   self = app
   return app
 }

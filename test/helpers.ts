@@ -49,7 +49,14 @@ export async function migratedDb(): Promise<{ db: Database; home: string; config
 
 /** The real admin app over a real database, with a token for it. */
 export async function testApp(
-  opts: { maxBodyBytes?: number; maxArtifactBytes?: number; vault?: Parameters<typeof createVault>[3]; logger?: Logger; materializeDirs?: string[] } = {},
+  opts: {
+    maxBodyBytes?: number
+    maxArtifactBytes?: number
+    vault?: Parameters<typeof createVault>[3]
+    logger?: Logger
+    materializeDirs?: string[]
+    mcpProgressMs?: number
+  } = {},
 ) {
   const migrated = await migratedDb()
   const { db, home } = migrated
@@ -59,6 +66,7 @@ export async function testApp(
     maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024,
     ...(opts.maxArtifactBytes ? { maxArtifactBytes: opts.maxArtifactBytes } : {}),
     ...(opts.materializeDirs ? { materializeDirs: opts.materializeDirs } : {}),
+    ...(opts.mcpProgressMs ? { mcpProgressMs: opts.mcpProgressMs } : {}),
   }
   const stores = createStores(db)
   const keyFile = config.masterKey.file
@@ -67,7 +75,9 @@ export async function testApp(
   const vault = createVault(db, stores, keys, opts.vault)
   // The same composition root as hive serve (src/hive.ts).
   const oauth = new OAuthTokens(vault.sealer)
-  const hive = createHive(config, { db, stores, auth, vault, oauth, keys }, opts.logger ?? silentLogger)
+  const hive = createHive(config, { db, stores, auth, vault, oauth, keys }, opts.logger ?? silentLogger, {
+    mcp: async (o) => (await import("../src/mcp/http")).serveMcp(o),
+  })
   const { blobs, scheduler, pairing: pairingService } = hive
   const app = createAdminApp(hive)
   /** The phone listener's app, over the same database. */

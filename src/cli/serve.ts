@@ -68,6 +68,8 @@ export async function run(argv: string[]): Promise<number> {
     // Through the tunnel while it is up (a phone anywhere can open that), else the listener itself.
     phoneBaseUrl: () => tunnel?.phoneUrl() ?? phoneUrl,
     shutdown: shutdown.signal,
+    // The MCP SDK loads on the first /mcp request, not at start-up.
+    mcp: async (o) => (await import("../mcp/http")).serveMcp(o),
   })
   const scheduler = hive.scheduler
   const checkpointer = createCheckpointer(db, config.dbPath, { logger, writtenElsewhere: () => hive.ingest.rowsOffThread })

@@ -246,6 +246,10 @@ export const RESPONSES: Record<string, Record<number, Content>> = {
   "GET /api/jobs": { 200: Items(JobStatus) },
   "POST /api/jobs/{name}/run": { 200: RunResult },
   "GET /api/tunnel": { 200: Tunnel },
+  "POST /mcp": {
+    200: { media: "text/event-stream", description: "JSON-RPC answers (and progress notifications of a long tool call) as server-sent events" },
+    202: null,
+  },
 
   "POST /api/sessions/{id}/artifacts": { 201: Artifact },
   "GET /api/sessions/{id}/artifacts": { 200: Page(Artifact) },

@@ -1,0 +1,42 @@
+import { Elysia, t } from "elysia"
+import type { Principal } from "../auth/scopes"
+import { forbidden, HiveError } from "../errors"
+import type { Hive } from "../hive"
+import { admit, callerOf } from "./actor"
+
+/**
+ * `/mcp`: the broker's tools over MCP's streamable HTTP, for agent tokens. Each tool is a call of the REST API
+ * with the same token, so the scope and identity checks are the API's own. The handler (and the MCP SDK with
+ * it) is loaded on the first request: `hive serve` does not pay for it at start-up.
+ */
+export const mcp = (hive: Pick<Hive, "auth" | "stores" | "mcp" | "config">, handle: (r: Request) => Promise<Response>) =>
+  new Elysia({ name: "routes.mcp", detail: { tags: ["mcp"] } })
+    .derive(async ({ request }) => {
+      const checked = hive.auth.check(request.headers.get("authorization"))
+      const caller: Principal = admit(request, checked instanceof Promise ? await checked : checked)
+      if (caller.agent === null) throw forbidden("the MCP endpoint is for agent tokens: make one with `hive token create --agent NAME`")
+      if (hive.stores.agents.find(caller.agent)?.status !== "active") throw forbidden(`agent ${caller.agent} is destroyed or unknown: its tokens are refused`)
+      return {}
+    })
+    .post(
+      "/mcp",
+      ({ request, body }) => {
+        if (!hive.mcp) throw new HiveError(404, "not_found", "this server has no MCP endpoint")
+        return hive.mcp({
+          request,
+          body,
+          agent: callerOf(request).agent!,
+          authorization: request.headers.get("authorization")!,
+          handle,
+          progressMs: hive.config.mcpProgressMs,
+        })
+      },
+      {
+        body: t.Unknown({ description: "a JSON-RPC message (or batch) of the Model Context Protocol" }),
+        detail: {
+          summary: "The broker's tools over MCP",
+          description:
+            "Model Context Protocol, streamable HTTP transport, stateless (no session). The answer is JSON-RPC as JSON or as server-sent events (a long tool call sends progress). Agent tokens only.",
+        },
+      },
+    )
