@@ -3,13 +3,14 @@ SHELL := /bin/bash
 BUN ?= $(shell ./scripts/ensure-bun.sh)
 ARGS ?=
 
-.PHONY: run test test-trust test-browser check format build bench clean deps help
+.PHONY: run test test-trust test-browser test-claude check format build bench clean deps help
 
 help:
 	@echo "make run      start hive serve on ~/.hive (ARGS='--port 7421' to pass flags)"
 	@echo "make test     run the test suite"
 	@echo "make test-trust  slower fault tests (kill -9 under write load, ...); CI runs them too"
 	@echo "make test-browser  the phone page in headless Chromium (installs Debian's chromium if missing)"
+	@echo "make test-claude  the real Claude Code CLI (pinned, from npm on first use) against hive, offline"
 	@echo "make check    type-check (tsc --noEmit), lint and format check (Biome), import rules"
 	@echo "make format   format with Biome and apply its safe fixes"
 	@echo "make build    build the single binary dist/hive"
@@ -36,6 +37,10 @@ test-trust: deps
 # The phone page in headless Chromium (Debian's package, installed on first use).
 test-browser: deps
 	CHROMIUM_PATH=$$(./scripts/ensure-chromium.sh) $(BUN) test --timeout 120000 $(addprefix ./,$(wildcard test/web/*.browser.ts))
+
+# The real Claude Code CLI, offline (a mock Messages API answers it): files named *.claude.ts.
+test-claude: deps
+	CLAUDE_PATH=$$(./scripts/ensure-claude.sh) $(BUN) test --timeout 300000 $(addprefix ./,$(wildcard test/claude/*.claude.ts))
 
 # Types, then Biome (lint and format: biome.json), the import rules of ARCHITECTURE.md, and both OpenAPI documents (redocly).
 check: deps

@@ -126,6 +126,43 @@ try {
   check("doctor finds no problem", doctor.code === 0 && doctor.out.includes("no problems found"), doctor.out + doctor.err)
   check("restore refuses while the server runs", run(["restore", /backed up to (\S+)/.exec(backup.out)![1]!]).code === 1)
 
+  // An agent's tools over MCP, from the binary alone: stdio (`hive mcp`, as `claude mcp add` runs it) and /mcp.
+  const agentToken = run(["token", "create", "--agent", "smoke-agent"]).out.trim()
+  const mcp = Bun.spawn([bin, "mcp"], { cwd: dir, env: { ...env, HIVE_TOKEN: agentToken }, stdin: "pipe", stdout: "pipe", stderr: "pipe" })
+  const rpc = (id: number, method: string, params: unknown = {}) => `${JSON.stringify({ jsonrpc: "2.0", id, method, params })}\n`
+  mcp.stdin.write(rpc(1, "initialize", { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "smoke", version: "1" } }))
+  mcp.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" })}\n`)
+  mcp.stdin.write(rpc(2, "tools/list"))
+  mcp.stdin.write(rpc(3, "tools/call", { name: "send_message", arguments: { to: "operator", body: "smoke over stdio" } }))
+  let mcpOut = ""
+  const mcpReader = mcp.stdout.getReader()
+  for (const until = Date.now() + 15_000; Date.now() < until && (mcpOut.match(/"id":\s*3/) ?? []).length === 0; ) {
+    const chunk = await Promise.race([mcpReader.read(), Bun.sleep(until - Date.now()).then(() => ({ done: true, value: undefined }))])
+    if (chunk.value) mcpOut += new TextDecoder().decode(chunk.value)
+    if (chunk.done) break
+  }
+  mcp.stdin.end()
+  const answers = mcpOut
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { id?: number; result?: { tools?: unknown[]; isError?: boolean } })
+  check("hive mcp (stdio) lists the twelve broker tools", answers.find((a) => a.id === 2)?.result?.tools?.length === 12, mcpOut)
+  const operatorInbox = (await api.messages.inbox({ recipient: "operator" }).get()).data
+  check(
+    "an MCP send_message over stdio lands in the recipient's inbox",
+    answers.find((a) => a.id === 3)?.result !== undefined &&
+      answers.find((a) => a.id === 3)?.result?.isError !== true &&
+      operatorInbox?.items.some((m) => m.body === "smoke over stdio") === true,
+    mcpOut,
+  )
+  check("hive mcp ends when its stdin closes", (await Promise.race([mcp.exited, Bun.sleep(5000).then(() => -1)])) === 0)
+  const overHttp = await fetch(`${url}/mcp`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${agentToken}`, "content-type": "application/json", accept: "application/json, text/event-stream" },
+    body: rpc(1, "initialize", { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "smoke", version: "1" } }),
+  })
+  check("/mcp answers an agent's initialize", overHttp.status === 200 && (await overHttp.text()).includes('"serverInfo"'))
+
   server.kill("SIGTERM")
   check("SIGTERM stops the server cleanly", (await server.exited) === 0)
 
