@@ -240,6 +240,56 @@ try {
   const fanoutOk = delays.length === SUBSCRIBERS * sentAt.size && p99 < 50
   pass &&= fanoutOk
 
+  // Waiting agents: 100 MCP clients (the SDK's own, over /mcp), each an agent blocked in ask_question; the
+  // operator answers them one by one, and each delay runs from just before the answer's POST to the return
+  // of that agent's tool call.
+  const WAITERS = 100
+  const { Client } = await import("@modelcontextprotocol/sdk/client/index.js")
+  const { StreamableHTTPClientTransport } = await import("@modelcontextprotocol/sdk/client/streamableHttp.js")
+  const agentTokens: string[] = []
+  for (let i = 0; i < WAITERS; i += 10)
+    agentTokens.push(
+      ...(await Promise.all(
+        Array.from({ length: Math.min(10, WAITERS - i) }, async (_, k) => {
+          const p = Bun.spawn([BIN, "token", "create", "--agent", `waiter-${i + k}`], { env, stdout: "pipe", stderr: "ignore" })
+          return (await new Response(p.stdout).text()).trim()
+        }),
+      )),
+    )
+  const returned = new Map<string, number>()
+  const waiters = await Promise.all(
+    agentTokens.map(async (agentToken, i) => {
+      const client = new Client({ name: "bench", version: "1" })
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(`${hiveUrl}/mcp`), { requestInit: { headers: { authorization: `Bearer ${agentToken}` } } }),
+      )
+      const call = client
+        .callTool({ name: "ask_question", arguments: { question: `waiter ${i}: go?`, options: ["yes", "no"], timeout_seconds: 120 } }, undefined, {
+          timeout: 180_000,
+        })
+        .then((r) => returned.set(`waiter ${i}: go?`, performance.now()) && r)
+      return { client, call }
+    }),
+  )
+  const admin = { authorization: `Bearer ${token}`, "content-type": "application/json" }
+  type OpenQuestion = { id: string; question: string }
+  let open: OpenQuestion[] = []
+  for (const until = Date.now() + 30_000; open.length < WAITERS && Date.now() < until; await Bun.sleep(50))
+    open = ((await (await fetch(`${hiveUrl}/api/questions?status=open&limit=500`, { headers: admin })).json()) as { items: OpenQuestion[] }).items
+  await Bun.sleep(300) // every waiter is now inside its long poll
+  const answeredAt = new Map<string, number>()
+  for (const q of open) {
+    answeredAt.set(q.question, performance.now())
+    await fetch(`${hiveUrl}/api/questions/${q.id}/answer`, { method: "POST", headers: admin, body: JSON.stringify({ answer: "yes" }) })
+    await Bun.sleep(10)
+  }
+  await Promise.all(waiters.map((w) => w.call.catch(() => undefined)))
+  for (const w of waiters) await w.client.close().catch(() => {})
+  const waits = [...answeredAt].map(([q, t0]) => (returned.get(q) ?? Infinity) - t0).sort((a, b) => a - b)
+  const waitP99 = waits[Math.max(0, Math.ceil(waits.length * 0.99) - 1)] ?? Infinity
+  const waitOk = open.length === WAITERS && waits.every(Number.isFinite) && waitP99 < 50
+  pass &&= waitOk
+
   const report = `# hive benchmark
 
 ${new Date().toISOString()} · bun ${Bun.version} · ${navigator.hardwareConcurrency} cores · wrk -t1 -c${CONNECTIONS}, ${ROUNDS} interleaved rounds of ${ROUND_S} s (median)
@@ -253,6 +303,7 @@ ${rows.join("\n")}
 | events | value | target |
 |---|---|---|
 | \`POST /api/events/batch\` of 500 events | ${Math.round(eventsPerSecond).toLocaleString("en")} events/s | ≥ 300,000 ${eventsPerSecond >= 300_000 ? "✓" : "✗"} |
+| \`ask_question\` over MCP: ${WAITERS} agents waiting, each answered in turn | ${waits.filter(Number.isFinite).length} of ${WAITERS} returned; p50 ${waits[waits.length >> 1]?.toFixed(1)} ms, p99 ${waitP99.toFixed(1)} ms from just before the answer's POST | all returned, p99 < 50 ms ${waitOk ? "✓" : "✗"} |
 | SSE fan-out: ${SUBSCRIBERS} subscribers × ${sentAt.size} events | ${delays.length} of ${SUBSCRIBERS * sentAt.size} delivered; p50 ${delays[delays.length >> 1]?.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms from just before the POST | all delivered, p99 < 50 ms ${fanoutOk ? "✓" : "✗"} |
 
 | start-up | value | target |

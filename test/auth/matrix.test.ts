@@ -106,6 +106,20 @@ test("the scope matrix on every route: each scope is refused (403) every route i
       if (!allowed) refused++
       if (!allowed && route.method !== "GET" && scope === "read" && !byScope) wrong.push(`read changed ${route.method} ${route.path}`)
     }
+  // Outside /api: /health and the documents are public; /mcp takes agent tokens only (its tools are /api calls).
+  const outside = ctx.app.routes.filter((r) => !r.path.startsWith("/api")).map((r) => `${r.method} ${r.path}`)
+  expect(outside.sort()).toEqual(["GET /health", "GET /openapi", "GET /openapi/phone", "POST /mcp"])
+  for (const [scope, token] of [...Object.entries(tokens), ["admin", ctx.token] as const]) {
+    const res = await ctx.app.handle(
+      new Request("http://localhost/mcp", {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json", accept: "application/json, text/event-stream" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" }),
+      }),
+    )
+    await res.body?.cancel()
+    if ((res.status === 403) !== (scope !== "agent")) wrong.push(`POST /mcp as ${scope}: ${res.status}`)
+  }
   expect(wrong).toEqual([])
   // Each scope is refused most of the API: a grant table that opened everything would fail here.
   expect(refused).toBeGreaterThan(routes.length * 1.5)
