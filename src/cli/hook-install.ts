@@ -1,0 +1,77 @@
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs"
+import { dirname, join, resolve } from "node:path"
+import * as Config from "../config"
+import { FatalError, UsageError } from "../errors"
+import { withHiveHooks, HOOK_EVENTS, SettingsError } from "../hooks/settings"
+import { HOME_OPTION, err, noExtra, out, parse, timestamp } from "./args"
+
+export const help = `Usage: hive hook install [--project DIR] [--command CMD] [--dry-run]
+       hive hook uninstall [--project DIR] [--dry-run]
+
+  install     adds hive's hooks to Claude Code's settings: ${Object.keys(HOOK_EVENTS).join(", ")}
+              (each runs \`hive hook\`); every other hook and setting is kept
+  uninstall   removes hive's hooks, and only those
+
+  The file is ~/.claude/settings.json ($CLAUDE_CONFIG_DIR/settings.json), or DIR/.claude/settings.json with
+  --project. A copy of it is kept beside it first (settings.json.hive-backup-<time>). A file that is not valid
+  JSON is refused, with the reason, and left as it is.
+
+Options:
+  --project DIR   a project's settings instead of your own
+  --command CMD   the command a hook runs (default: this hive, by its full path, then "hook")
+  --dry-run       print what would change, and the resulting file, without writing it
+  -h, --help      show this help`
+
+/** How a hook runs this hive: the binary itself when compiled, else whatever \`hive\` is on PATH. */
+function defaultCommand(): string {
+  const compiled = Bun.main.startsWith("/$bunfs/") || Bun.main.startsWith("B:\\~BUN")
+  const bin = compiled ? process.execPath : (Bun.which("hive") ?? "hive")
+  return `${/\s/.test(bin) ? JSON.stringify(bin) : bin} hook`
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse("hive hook", argv, {
+    ...HOME_OPTION,
+    project: { type: "string" },
+    command: { type: "string" },
+    "dry-run": { type: "boolean" },
+  })
+  if (values.help) return (out(help), 0)
+  const [sub] = positionals
+  noExtra(`hive hook ${sub}`, positionals, 1)
+  const install = sub === "install"
+  if (!install && values.command !== undefined) throw new UsageError("hive hook uninstall: --command is for install")
+  const command = values.command?.trim() ?? defaultCommand()
+  if (install && !/\shook$/.test(command)) throw new UsageError('hive hook install: --command must end with " hook" (it runs `hive hook`)')
+  const config = Config.load({ home: values.home })
+  const file = values.project ? join(resolve(values.project), ".claude", "settings.json") : join(config.claudeDir, "settings.json")
+  if (values.project && !existsSync(resolve(values.project))) throw new UsageError(`hive hook ${sub}: --project ${values.project}: no such directory`)
+  const before = existsSync(file) ? readFileSync(file, "utf8") : ""
+  let result: ReturnType<typeof withHiveHooks>
+  try {
+    result = withHiveHooks(before, install ? command : null)
+  } catch (e) {
+    if (e instanceof SettingsError) throw new FatalError(`hive hook ${sub}: ${file} was left as it is: ${e.message}`)
+    throw e
+  }
+  if (result.changes.length === 0) return (out(install ? `hive's hooks are already in ${file}` : `no hive hook in ${file}`), 0)
+  for (const c of result.changes) out(`${c.action.padEnd(8)} ${c.event}`)
+  if (values["dry-run"]) {
+    out(`\n${file} would become:\n${result.text}`)
+    return 0
+  }
+  mkdirSync(dirname(file), { recursive: true })
+  const mode = existsSync(file) ? statSync(file).mode & 0o777 : 0o600
+  if (before !== "") {
+    const backup = `${file}.hive-backup-${timestamp(Date.now()).replace(/[: ]/g, "-")}`
+    copyFileSync(file, backup)
+    err(`kept a copy of the old file: ${backup}`)
+  }
+  // A new file, then a rename: Claude Code never reads half a settings file.
+  const temp = `${file}.hive-${process.pid}.tmp`
+  writeFileSync(temp, result.text, { mode })
+  chmodSync(temp, mode)
+  renameSync(temp, file)
+  out(`${install ? "installed hive's hooks in" : "removed hive's hooks from"} ${file}`)
+  return 0
+}
