@@ -24,6 +24,7 @@ import eventIndexes from "./020_event_indexes"
 import eventPayloadCheck from "./021_event_payload_check"
 import auditAppendOnly from "./022_audit_append_only"
 import tokenScopes from "./023_token_scopes"
+import sessionLineage from "./024_session_lineage"
 
 // The explicit, ordered list: `bun build --compile` embeds exactly what is imported here.
 // A migration that shipped is never edited; add a new file and a new line instead.
@@ -51,6 +52,7 @@ const list = [
   { ...eventPayloadCheck, version: 21, checksum: sourceChecksum("021_event_payload_check.ts") },
   { ...auditAppendOnly, version: 22, checksum: sourceChecksum("022_audit_append_only.ts") },
   { ...tokenScopes, version: 23, checksum: sourceChecksum("023_token_scopes.ts") },
+  { ...sessionLineage, version: 24, checksum: sourceChecksum("024_session_lineage.ts") },
 ]
 
 export const migrations: readonly Registered[] = list.map((m) => ({ ...m, id: migrationId(m.version, m.name) }))

@@ -55,7 +55,7 @@ export type TunnelConfig = { server: string; probeIntervalMs: number }
 export type JobsConfig = {
   /** A job's schedule by name: an interval ("1h") or a cron expression ("0 3 * * *", local time). */
   schedules: Record<string, string>
-  retention: { messagesMs: number; eventsMs: number; turnStatsMs: number; sdkSessionsMs: number; jobRunsMs: number }
+  retention: { messagesMs: number; eventsMs: number; turnStatsMs: number; sdkSessionsMs: number; jobRunsMs: number; sessionsMs: number }
   /** Scheduled and manual backups kept in backups/ (the newest N; older ones are deleted). */
   backupKeep: number
   /** Whether the daily backup encrypts the whole file (with a key derived from the master key). */
@@ -108,13 +108,14 @@ export const JOB_DEFAULTS = {
     "prune-messages": "1h",
     "prune-events": "1h",
     "prune-turn-stats": "1h",
+    "prune-sessions": "1h",
     "prune-stale": "1h",
     "prune-artifacts": "1h",
     vacuum: "1h",
     optimize: "30 4 * * *",
     backup: "0 3 * * *",
   } as Record<string, string>,
-  retention: { messagesMs: 30 * DAY, eventsMs: 7 * DAY, turnStatsMs: 90 * DAY, sdkSessionsMs: 30 * DAY, jobRunsMs: 30 * DAY },
+  retention: { messagesMs: 30 * DAY, eventsMs: 7 * DAY, turnStatsMs: 90 * DAY, sdkSessionsMs: 30 * DAY, jobRunsMs: 30 * DAY, sessionsMs: 30 * DAY },
   backupKeep: 7,
 }
 
@@ -186,6 +187,7 @@ function jobsConfig(env: Env): JobsConfig {
       turnStatsMs: age("HIVE_RETAIN_TURN_STATS", r.turnStatsMs),
       sdkSessionsMs: age("HIVE_RETAIN_SDK_SESSIONS", r.sdkSessionsMs),
       jobRunsMs: age("HIVE_RETAIN_JOB_RUNS", r.jobRunsMs),
+      sessionsMs: age("HIVE_RETAIN_SESSIONS", r.sessionsMs),
     },
     backupKeep: parsePositive("HIVE_BACKUP_KEEP", env.HIVE_BACKUP_KEEP) ?? JOB_DEFAULTS.backupKeep,
     backupEncrypt: parseFlag("HIVE_BACKUP_ENCRYPT", env.HIVE_BACKUP_ENCRYPT),

@@ -8,27 +8,32 @@ import * as Sessions from "../db/sessions"
 import { immediate } from "../db/tx"
 import { UsageError } from "../errors"
 import { callerOf } from "../hooks/caller"
-import { detectTransport, recordHook, type HookInput } from "../hooks/record"
+import { detectTransport, type HookInput, recordHook, slimInput } from "../hooks/record"
 import { HOME_OPTION, noExtra, out, parse } from "./args"
 import { migrate, openHome } from "./home"
 import { runningServer } from "./server-lock"
 
 export const help = `Usage: hive hook [--home DIR]
+       hive hook install [--project DIR] [--dry-run]   (see \`hive hook install --help\`)
+       hive hook uninstall [--project DIR] [--dry-run]
 
 For Claude Code's hooks: reads the hook's JSON on stdin and records it. SessionStart registers the
 session (pid and start time of Claude Code, its cwd, its terminal: tmux, nvim or a tty); the other hooks
-update its status (UserPromptSubmit: running, Notification: awaiting_input, Stop: idle, SessionEnd:
-ended) and every hook is appended as an event "claude.<EventName>".
+update its status (UserPromptSubmit, PreToolUse, PostToolUse: running; a Notification for a permission:
+awaiting_input, for the idle prompt: idle; Stop: idle; SessionEnd: ended) and every hook is appended as
+an event "claude.<EventName>", its big strings (a file's content, a tool's output) left out.
 
-With HIVE_TOKEN set and a server running on the data home, it goes through the server (live streams see
-it at once); otherwise it writes to the database directly. It never blocks or breaks Claude Code: on any
+With HIVE_TOKEN set and a server running on the data home (or at HIVE_URL), it goes through the server
+(live streams see it at once); otherwise it writes to the database directly. It never blocks or breaks Claude Code: on any
 failure it exits 0 and writes one line to $HIVE_HOME/logs/hook.log.
 
-In ~/.claude/settings.json (add "PreToolUse"/"PostToolUse" with "matcher": "*" for every tool call too):
+\`hive hook install\` writes this into ~/.claude/settings.json, keeping everything else there:
   {
     "hooks": {
       "SessionStart":     [{ "hooks": [{ "type": "command", "command": "hive hook" }] }],
       "UserPromptSubmit": [{ "hooks": [{ "type": "command", "command": "hive hook" }] }],
+      "PreToolUse":       [{ "matcher": "*", "hooks": [{ "type": "command", "command": "hive hook" }] }],
+      "PostToolUse":      [{ "matcher": "*", "hooks": [{ "type": "command", "command": "hive hook" }] }],
       "Notification":     [{ "hooks": [{ "type": "command", "command": "hive hook" }] }],
       "Stop":             [{ "hooks": [{ "type": "command", "command": "hive hook" }] }],
       "SubagentStop":     [{ "hooks": [{ "type": "command", "command": "hive hook" }] }],
@@ -40,7 +45,9 @@ Options:
   --home DIR   data home (default ~/.hive, env HIVE_HOME)
   -h, --help   show this help`
 
-const MAX_INPUT_BYTES = 1024 * 1024
+// A Write of a big file makes a big hook input (a 1.2 MB file: 2.6 MB for PostToolUse); it is read whole and
+// recorded slim (src/hooks/record.ts), so the event keeps the tool and the path without the content.
+const MAX_INPUT_BYTES = 64 * 1024 * 1024
 const STDIN_TIMEOUT_MS = 2000
 const SERVER_TIMEOUT_MS = 1500
 const LOG_MAX_BYTES = 1024 * 1024
@@ -120,6 +127,8 @@ function log(home: string, message: string) {
 }
 
 export async function run(argv: string[]): Promise<number> {
+  // Loaded only for these: the hook itself (every event of every session) must stay small.
+  if (argv[0] === "install" || argv[0] === "uninstall") return (await import("./hook-install")).run(argv)
   const { values, positionals } = parse("hive hook", argv, { ...HOME_OPTION })
   if (values.help) return (out(help), 0)
   noExtra("hive hook", positionals)
@@ -129,11 +138,13 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const config = Config.load({ home: values.home })
     home = config.home
-    const input = await readInput()
+    // Slim before it travels: the server's body limit is for requests, not for files Claude Code wrote.
+    const input = slimInput(await readInput())
     event = input.hook_event_name
     const caller = callerOf(claudePid())
     const transport = detectTransport(config.transportEnv, caller.tty)
-    const server = config.token ? runningServer(config.home) : undefined
+    // HIVE_URL names the server; else the one serving this data home (its serve.pid).
+    const server = config.token ? (config.serverUrl ? { url: config.serverUrl } : runningServer(config.home)) : undefined
     if (server) {
       try {
         // Loaded only on this path: a hook with no server to talk to writes to the database and needs no client.

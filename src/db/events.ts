@@ -49,6 +49,7 @@ function statements(db: Database) {
     insertRows: db.prepare(`INSERT INTO events (ts, agent, session_id, kind, payload) VALUES ${Array(ROWS).fill("(?, ?, ?, ?, ?)").join(", ")}`),
     insertOne: db.prepare("INSERT INTO events (ts, agent, session_id, kind, payload) VALUES (?, ?, ?, ?, ?)"),
     lastId: db.query<{ id: number }, []>("SELECT last_insert_rowid() AS id"),
+    lastOfKind: db.query<Row, [string, string]>(`SELECT ${COLS} FROM events WHERE session_id = ? AND kind = ? ORDER BY id DESC LIMIT 1`),
   }
 }
 
@@ -111,6 +112,12 @@ export class Events {
    */
   pruneSlice(from: number, to: number, before: number): number {
     return this.#q.pruneSlice.run(from, to, before).changes
+  }
+
+  /** A session's newest event of a kind. */
+  lastOfKind(sessionId: string, kind: string): Event | undefined {
+    const row = this.#q.lastOfKind.get(sessionId, kind)
+    return row ? decode(row) : undefined
   }
 
   /** The id of the newest event (0 when there is none). */

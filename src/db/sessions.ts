@@ -1,5 +1,7 @@
 import type { Database } from "bun:sqlite"
 import { type ListOptions, type Page, Table } from "./entity"
+import { immediate } from "./tx"
+import { badRequest, notFound } from "../errors"
 
 export const STATUSES = ["idle", "running", "awaiting_input", "error"] as const
 export const ACTION_TYPES = ["research", "plan", "implement", "freeform"] as const
@@ -26,12 +28,25 @@ export type Session = {
   created_at: number
   updated_at: number
   expires_at: number | null
+  /** The session this one was forked from (`claude --resume X --fork-session`). */
+  parent_session_id: string | null
+  /** How it last started: startup, resume, clear, compact (SessionStart's `source`). */
+  start_source: string | null
+  /** Why it ended (SessionEnd's `reason`). */
+  end_reason: string | null
+  permission_mode: string | null
+  model: string | null
 }
 
 type Writable = Omit<Session, "id" | "created_at" | "updated_at">
 export type SessionInput = Partial<Writable>
 export type SessionPatch = Partial<Writable>
-export type SessionFilter = Partial<Pick<Session, "project_id" | "status" | "ppid" | "notify" | "state" | "agent_session_id">>
+export type SessionFilter = Partial<
+  Pick<
+    Session,
+    "project_id" | "status" | "ppid" | "notify" | "state" | "agent_session_id" | "parent_session_id" | "permission_mode" | "start_source" | "end_reason"
+  >
+>
 
 const COLUMNS = [
   "id",
@@ -54,6 +69,11 @@ const COLUMNS = [
   "created_at",
   "updated_at",
   "expires_at",
+  "parent_session_id",
+  "start_source",
+  "end_reason",
+  "permission_mode",
+  "model",
 ] as const
 
 const SPEC = {
@@ -74,14 +94,24 @@ function statements(db: Database) {
     ),
     setState: db.query("UPDATE sessions SET state = ?, updated_at = ? WHERE id = ? AND state = 'active'"),
     expire: db.query("UPDATE sessions SET state = 'expired', updated_at = ?1 WHERE state = 'active' AND expires_at IS NOT NULL AND expires_at <= ?1"),
+    gone: db.query<{ id: string }, [number, number]>(
+      "SELECT id FROM sessions WHERE state IN ('dead', 'ended', 'expired') AND updated_at < ? ORDER BY updated_at LIMIT ?",
+    ),
+    dropEvents: db.query("DELETE FROM events WHERE session_id = ?"),
+    byProcess: db.query<{ id: string }, [number, number | null]>(
+      "SELECT id FROM sessions WHERE state = 'active' AND pid = ?1 AND start_time IS ?2 ORDER BY updated_at DESC LIMIT 1",
+    ),
+    drop: db.query("DELETE FROM sessions WHERE id = ?"),
   }
 }
 
 /** The session registry: what Claude Code's hooks and the API report, keyed by hive's id and by the agent's own. */
 export class Sessions {
+  readonly #db: Database
   readonly #table: Table<Session>
   readonly #q: ReturnType<typeof statements>
   constructor(db: Database) {
+    this.#db = db
     this.#table = new Table<Session>(db, SPEC)
     this.#q = statements(db)
   }
@@ -89,6 +119,12 @@ export class Sessions {
   /** The registry's key: Claude Code's own session id. */
   byAgentSession(agentSessionId: string): Session | undefined {
     const row = this.#q.byAgent.get(agentSessionId)
+    return row ? this.#table.get(row.id) : undefined
+  }
+
+  /** The active session a process (pid and start time) last reported for. */
+  byProcess(pid: number, startTime: number | null): Session | undefined {
+    const row = this.#q.byProcess.get(pid, startTime)
     return row ? this.#table.get(row.id) : undefined
   }
 
@@ -100,6 +136,22 @@ export class Sessions {
   /** active -> dead (its process is gone); returns whether it changed. */
   markDead(id: string, now = Date.now()): boolean {
     return this.#q.setState.run("dead", now, id).changes > 0
+  }
+
+  /**
+   * Deletes up to `limit` sessions that are dead, ended or expired and unchanged since `before`, with their
+   * events; their artifacts' rows and transcript index go with them (ON DELETE CASCADE), the files with the
+   * orphan sweep. One transaction per call; returns how many sessions went.
+   */
+  pruneGone(before: number, limit: number): number {
+    return immediate(this.#db, () => {
+      const ids = this.#q.gone.all(before, limit)
+      for (const { id } of ids) {
+        this.#q.dropEvents.run(id)
+        this.#q.drop.run(id)
+      }
+      return ids.length
+    })
   }
 
   /** active sessions past expires_at become expired; returns how many. */
@@ -120,11 +172,26 @@ export class Sessions {
   }
 
   create(input: SessionInput, now = Date.now()): Session {
+    this.#parentMustExist(input.parent_session_id)
     return this.#table.insert({ ...input, id: Bun.randomUUIDv7(), created_at: now, updated_at: now })
   }
 
+  /** Add or update (seed 003's `register`): a session whose agent_session_id is already known is updated. */
+  register(input: SessionInput, now = Date.now()): { session: Session; created: boolean } {
+    const existing = input.agent_session_id ? this.byAgentSession(input.agent_session_id) : undefined
+    if (existing) return { session: this.update(existing.id, input, now), created: false }
+    return { session: this.create(input, now), created: true }
+  }
+
   update(id: string, patch: SessionPatch, now = Date.now()): Session {
+    this.#parentMustExist(patch.parent_session_id)
+    if (patch.parent_session_id === id) throw badRequest('field "parent_session_id": a session cannot be its own parent')
     return this.#table.update(id, patch, now)
+  }
+
+  // The table's own foreign-key message names the project (its one parent); say which session is missing.
+  #parentMustExist(parent: string | null | undefined) {
+    if (parent && !this.#table.find(parent)) throw notFound("session", parent)
   }
 
   remove(id: string) {

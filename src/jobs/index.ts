@@ -42,6 +42,11 @@ export function createJobs({ db, stores, keys, blobs, jobs: config, backupsDir, 
       run: (now, signal) => Retention.pruneTurnStats(stores.turnStats, now, r.turnStatsMs, Retention.cancellable(signal)),
     },
     {
+      name: "prune-sessions",
+      description: "delete dead, ended and expired sessions unchanged for the retention age, with their events, artifacts and transcript index",
+      run: (now, signal) => Retention.pruneSessions(stores.sessions, now, r.sessionsMs, Retention.cancellable(signal)),
+    },
+    {
       name: "prune-stale",
       description: "delete expired reply tokens and pairing windows, unused SDK session-map entries and old job runs",
       run: (now, signal) => Retention.pruneStale(stores, now, r, Retention.cancellable(signal)),

@@ -6,6 +6,7 @@ import type * as JobRuns from "../db/job-runs"
 import type * as Maintenance from "../db/maintenance"
 import type * as Pairing from "../db/pairing"
 import type * as SdkSessions from "../db/sdk-sessions"
+import type * as Sessions from "../db/sessions"
 import type * as SessionTokens from "../db/session-tokens"
 import type * as TurnStats from "../db/turn-stats"
 
@@ -30,12 +31,12 @@ export const cancellable =
   }
 
 /** Repeats a bounded delete until it removes less than a full chunk; returns the total. */
-export async function drain(step: (limit: number) => number, pause: Pause = nextTurn): Promise<number> {
+export async function drain(step: (limit: number) => number, pause: Pause = nextTurn, chunk = CHUNK): Promise<number> {
   let total = 0
   for (;;) {
-    const n = step(CHUNK)
+    const n = step(chunk)
     total += n
-    if (n < CHUNK) return total
+    if (n < chunk) return total
     await pause()
   }
 }
@@ -66,6 +67,13 @@ export async function pruneEvents(
 
 export const pruneTurnStats = (turnStats: Pick<TurnStats.Store, "prune">, now: number, maxAgeMs: number, pause?: Pause) =>
   drain((limit) => turnStats.prune(now - maxAgeMs, limit), pause)
+
+/** Sessions kept per step of the session prune: each goes with all its events, so a step stays short. */
+export const SESSION_STEP = 20
+
+/** Dead, ended and expired sessions untouched for the retention age, with their data. */
+export const pruneSessions = (sessions: Pick<Sessions.Store, "pruneGone">, now: number, maxAgeMs: number, pause?: Pause) =>
+  drain((limit) => sessions.pruneGone(now - maxAgeMs, limit), pause, SESSION_STEP)
 
 /** Expired reply tokens and pairing windows, SDK session-map entries unused for their retention age, old job_runs rows. */
 export async function pruneStale(

@@ -38,6 +38,11 @@ const Session = Row({
   created_at: Millis,
   updated_at: Millis,
   expires_at: N(Millis),
+  parent_session_id: N(S),
+  start_source: N(S),
+  end_reason: N(S),
+  permission_mode: N(S),
+  model: N(S),
 })
 const Worktree = Row({ id: S, project_id: S, path: S, branch: S, description: N(S), created_at: Millis, updated_at: Millis })
 const Preference = Row({ key: S, value: t.Unknown(), updated_at: Millis })
@@ -158,7 +163,7 @@ export const RESPONSES: Record<string, Record<number, Content>> = {
   "PATCH /api/projects/{id}": { 200: Project },
   "DELETE /api/projects/{id}": { 204: null },
 
-  "POST /api/sessions": { 201: Session },
+  "POST /api/sessions": { 200: Session, 201: Session },
   "GET /api/sessions": { 200: Page(Session) },
   "GET /api/sessions/{id}": { 200: Session },
   "PATCH /api/sessions/{id}": { 200: Session },

@@ -24,6 +24,11 @@ const optional = {
   state: t.Optional(Text(64, 1)),
   transcript_path: t.Optional(Nullable(Text(4096))),
   expires_at: t.Optional(Nullable(Millis)),
+  parent_session_id: t.Optional(Nullable(Text(128, 1))),
+  start_source: t.Optional(Nullable(Text(64))),
+  end_reason: t.Optional(Nullable(Text(64))),
+  permission_mode: t.Optional(Nullable(Text(64))),
+  model: t.Optional(Nullable(Text(200))),
 }
 const SessionBody = Body(optional)
 
@@ -36,18 +41,43 @@ const SessionQuery = t.Object({
   notify: t.Optional(Query.bool("notify")),
   state: t.Optional(Query.text("state", 64)),
   agent_session_id: t.Optional(Query.text("agent_session_id", 256)),
+  parent_session_id: t.Optional(Query.text("parent_session_id", 128)),
+  permission_mode: t.Optional(Query.text("permission_mode", 64)),
+  start_source: t.Optional(Query.text("start_source", 64)),
+  end_reason: t.Optional(Query.text("end_reason", 64)),
 })
 
 export const sessions = ({ stores: { sessions: store, search }, commit, config: { claudeDir } }: Pick<Hive, "stores" | "commit" | "config">) =>
   new Elysia({ name: "routes.sessions", prefix: "/sessions", detail: { tags: ["sessions"] } })
-    .post("", async ({ body, status }) => status(201, await commit.run(() => store.create(body))), { body: SessionBody })
-    .get("", ({ query: { limit, cursor, order, count, ...filter } }) => store.list(filter, { limit, cursor, order, count }), {
-      query: SessionQuery,
-      detail: {
-        summary: "List sessions",
-        description: "Oldest first; `order=desc` for the newest first; `count=true` adds `total`, every session the filters match.",
+    .post(
+      "",
+      async ({ body, status }) => {
+        const { session, created } = await commit.run(() => store.register(body))
+        return status(created ? 201 : 200, session)
       },
-    })
+      {
+        body: SessionBody,
+        detail: {
+          summary: "Register a session",
+          description:
+            "Add or update: a session whose `agent_session_id` hive already has is updated with the fields sent (200); otherwise it is created (201).",
+        },
+      },
+    )
+    .get(
+      "",
+      ({ query: { limit, cursor, order, count, ...filter } }) =>
+        // The notify list is of sessions still there: a dead or ended one has nobody to tell.
+        store.list(filter.notify === true && filter.state === undefined ? { ...filter, state: "active" } : filter, { limit, cursor, order, count }),
+      {
+        query: SessionQuery,
+        detail: {
+          summary: "List sessions",
+          description:
+            "Oldest first; `order=desc` for the newest first; `count=true` adds `total`, every session the filters match. `notify=true` lists active sessions only (unless `state` says otherwise).",
+        },
+      },
+    )
     .get("/:id", ({ params }) => store.get(params.id), { params: Id })
     .patch("/:id", ({ params, body }) => commit.run(() => store.update(params.id, body)), { params: Id, body: SessionBody })
     .get(

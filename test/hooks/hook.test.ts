@@ -9,6 +9,8 @@ import { startServer } from "../cli/serve-helper"
 import { cliEnv, hive, MAIN, testApp } from "../helpers"
 
 const FIXTURES = join(import.meta.dir, "..", "fixtures", "hooks")
+/** Real payloads of Claude Code 2.1.197 (a copy of ../shared/fixtures/claude-code, see its README). */
+const REAL = join(import.meta.dir, "..", "fixtures", "claude-code")
 const fixture = (name: string) => readFileSync(join(FIXTURES, `${name}.json`), "utf8")
 const SESSION = "9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f"
 
@@ -48,8 +50,82 @@ describe("hive hook", () => {
     expect(JSON.parse(events[1]!.payload)).toMatchObject({ prompt: "Add a checkout button to the cart page" })
     // A tool's whole output is left out of the event and named instead.
     const post = JSON.parse(events[3]!.payload)
-    expect(post.omitted).toEqual(["tool_response"])
+    expect(post.omitted).toEqual(["tool_response.file.content"])
+    expect(post.tool_response).toEqual({ type: "text", file: {} })
     expect(post.tool_name).toBe("Read")
+    expect(existsSync(join(env.HIVE_HOME, "logs", "hook.log"))).toBe(false)
+  })
+
+  test("Claude Code 2.1.197's own hooks: the status follows tools and notification types", async () => {
+    const env = cliEnv()
+    const real = (name: string) => readFileSync(join(REAL, "interactive", `${name}.json`), "utf8")
+    const id = JSON.parse(real("SessionStart-1")).session_id
+    const status = () => {
+      const db = new Database(join(env.HIVE_HOME, "hive.db"), { readonly: true })
+      const row = db.query("SELECT status FROM sessions WHERE agent_session_id = ?").get(id) as { status: string }
+      db.close()
+      return row.status
+    }
+    const steps: [string, string][] = [
+      ["SessionStart-1", "idle"],
+      ["UserPromptSubmit-1", "running"],
+      // Claude Code asks for a permission: the session awaits its user.
+      ["Notification-1", "awaiting_input"],
+      // Granted: the tool runs, and the agent works on.
+      ["PreToolUse-1", "running"],
+      ["PostToolUse-1", "running"],
+      ["Stop-1", "idle"],
+      // "Claude is waiting for your input": the idle prompt, not a question.
+      ["Notification-2", "idle"],
+    ]
+    for (const [name, expected] of steps) {
+      expect((await hive(["hook"], env, real(name))).code).toBe(0)
+      expect(status(), name).toBe(expected)
+    }
+  })
+
+  test("a fork gets its own row pointing at its parent, and the original, cleanly ended, stays ended", async () => {
+    const env = cliEnv()
+    const run = async (folder: string, names: string[]) => {
+      for (const name of names) expect((await hive(["hook"], env, readFileSync(join(REAL, folder, `${name}-1.json`), "utf8"))).code).toBe(0)
+    }
+    const sequence = ["SessionStart", "UserPromptSubmit", "PreToolUse", "PostToolUse", "Stop", "SessionEnd"]
+    // The original session (here resumed once), run to its end; then `claude --resume <it> --fork-session`.
+    await run("resume", sequence)
+    await run("fork", sequence)
+    const db = new Database(join(env.HIVE_HOME, "hive.db"), { readonly: true })
+    const byAgent = (id: string) =>
+      db
+        .query("SELECT id, state, status, parent_session_id, start_source, end_reason, permission_mode FROM sessions WHERE agent_session_id = ?")
+        .get(id) as Record<string, unknown>
+    const original = byAgent("e912692f-ac08-4660-95a1-dcf0404f1920")
+    const fork = byAgent("5795e778-d766-444d-b64b-32721bb2e69a")
+    db.close()
+    expect(original).toMatchObject({ state: "ended", status: "idle", parent_session_id: null, end_reason: "other" })
+    expect(fork).toMatchObject({
+      state: "ended",
+      parent_session_id: original.id,
+      start_source: "fork",
+      end_reason: "other",
+      permission_mode: "bypassPermissions",
+    })
+  })
+
+  test("a Write of a 1.2 MB file is recorded slim: the tool and the path stay, the content is left out and named", async () => {
+    const env = cliEnv()
+    const content = "line of text\n".repeat(Math.ceil(1_200_000 / 13))
+    const input = { ...JSON.parse(fixture("PreToolUse")), tool_name: "Write", tool_input: { file_path: "/home/dev/shop/big.txt", content } }
+    const post = {
+      ...input,
+      hook_event_name: "PostToolUse",
+      tool_response: { type: "create", filePath: "/home/dev/shop/big.txt", content, structuredPatch: [] },
+    }
+    for (const payload of [input, post]) expect(await hive(["hook"], env, JSON.stringify(payload))).toEqual({ code: 0, stdout: "", stderr: "" })
+    const { events } = rows(env.HIVE_HOME)
+    const [pre, after] = events.map((e) => JSON.parse(e.payload))
+    expect(pre).toMatchObject({ tool_name: "Write", tool_input: { file_path: "/home/dev/shop/big.txt" }, omitted: ["tool_input.content"] })
+    expect(after).toMatchObject({ tool_response: { filePath: "/home/dev/shop/big.txt" }, omitted: ["tool_input.content", "tool_response.content"] })
+    for (const e of events) expect(e.payload.length).toBeLessThan(64 * 1024)
     expect(existsSync(join(env.HIVE_HOME, "logs", "hook.log"))).toBe(false)
   })
 

@@ -29,6 +29,32 @@ describe("retention rules, each with a chosen now", () => {
     expect(db.query("SELECT body FROM messages ORDER BY id").all()).toEqual([{ body: "old, never delivered" }, { body: "delivered recently" }])
   })
 
+  test("dead, ended and expired sessions untouched for 30 days go with their events and artifacts; active ones stay", async () => {
+    const { db, stores, app, headers } = await testApp()
+    const make = (state: string, ageDays: number) => {
+      const s = stores.sessions.create({ name: `${state}-${ageDays}`, state }, NOW - ageDays * DAY)
+      for (let i = 0; i < 30; i++) stores.events.append({ kind: "k", session_id: s.id }, NOW - ageDays * DAY)
+      return s
+    }
+    const kept = [make("active", 90), make("dead", 10), make("ended", 29)]
+    const gone = Array.from({ length: 45 }, (_, i) => make(["dead", "ended", "expired"][i % 3]!, 31 + i))
+    const upload = await app.handle(
+      new Request(`http://localhost/api/sessions/${gone[0]!.id}/artifacts?type=log`, {
+        method: "POST",
+        headers: { ...headers, "content-type": "text/plain" },
+        body: "a log",
+      }),
+    )
+    expect(upload.status).toBe(201)
+    const p = pauses()
+    expect(await Retention.pruneSessions(stores.sessions, NOW, 30 * DAY, p.pause)).toBe(45)
+    // 45 sessions, SESSION_STEP at a time: each step is one short transaction.
+    expect(p.n).toBe(Math.floor(45 / Retention.SESSION_STEP))
+    expect((db.query("SELECT name FROM sessions ORDER BY name").all() as { name: string }[]).map((r) => r.name)).toEqual(kept.map((k) => k.name).sort())
+    expect(count(db, "SELECT count(*) AS n FROM events")).toBe(kept.length * 30)
+    expect(count(db, "SELECT count(*) AS n FROM artifacts")).toBe(0)
+  })
+
   test("events older than 7 days go, by age only: a chatty agent keeps as much history as a quiet one", async () => {
     const { db, stores } = await testApp()
     const insert = db.prepare("INSERT INTO events (ts, agent, kind) VALUES (?, ?, 'k')")

@@ -141,6 +141,7 @@ describe("the jobs API", () => {
       "prune-messages",
       "prune-events",
       "prune-turn-stats",
+      "prune-sessions",
       "prune-stale",
       "prune-artifacts",
       "vacuum",

@@ -127,16 +127,31 @@ describe("sessions", () => {
     expect(patched.body.updated_at).toBeGreaterThanOrEqual(a.body.updated_at)
   })
 
-  test("a session for an unknown project is a 404 naming the project; a duplicate agent session id is a 409", async () => {
+  test("a session for an unknown project is a 404 naming the project; registering a known agent session id updates it", async () => {
     expect(await call("POST", "/api/sessions", { project_id: "nope" })).toMatchObject({
       status: 404,
       body: { error: { code: "not_found", message: "project nope not found" } },
     })
-    await call("POST", "/api/sessions", { agent_session_id: "dup" })
-    expect(await call("POST", "/api/sessions", { agent_session_id: "dup" })).toMatchObject({
+    const first = await call("POST", "/api/sessions", { agent_session_id: "dup", name: "first", pid: 10 })
+    expect(first.status).toBe(201)
+    const again = await call("POST", "/api/sessions", { agent_session_id: "dup", pid: 11, label: "again" })
+    expect(again).toMatchObject({ status: 200, body: { id: first.body.id, name: "first", pid: 11, label: "again" } })
+    // Changing a session's agent_session_id to one another session has is still a conflict.
+    const other = await call("POST", "/api/sessions", { agent_session_id: "other" })
+    expect(await call("PATCH", `/api/sessions/${other.body.id}`, { agent_session_id: "dup" })).toMatchObject({
       status: 409,
       body: { error: { message: "a session for agent session dup already exists" } },
     })
+  })
+
+  test("the notify list holds active sessions only", async () => {
+    const { call, stores } = await testApp()
+    const live = await call("POST", "/api/sessions", { notify: true, pid: 1 })
+    const gone = await call("POST", "/api/sessions", { notify: true, pid: 2 })
+    stores.sessions.markDead(gone.body.id)
+    const ids = async (q: string) => (await call("GET", `/api/sessions?${q}`)).body.items.map((s: { id: string }) => s.id)
+    expect(await ids("notify=true")).toEqual([live.body.id])
+    expect(await ids("notify=true&state=dead")).toEqual([gone.body.id])
   })
 
   test("enum and type violations are 400s naming the field", async () => {
