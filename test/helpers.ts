@@ -56,6 +56,7 @@ export async function testApp(
     logger?: Logger
     materializeDirs?: string[]
     mcpProgressMs?: number
+    maxHookBytes?: number
   } = {},
 ) {
   const migrated = await migratedDb()
@@ -67,6 +68,7 @@ export async function testApp(
     ...(opts.maxArtifactBytes ? { maxArtifactBytes: opts.maxArtifactBytes } : {}),
     ...(opts.materializeDirs ? { materializeDirs: opts.materializeDirs } : {}),
     ...(opts.mcpProgressMs ? { mcpProgressMs: opts.mcpProgressMs } : {}),
+    ...(opts.maxHookBytes ? { maxHookBytes: opts.maxHookBytes } : {}),
   }
   const stores = createStores(db)
   const keyFile = config.masterKey.file

@@ -13,7 +13,7 @@ export type Principal = { scope: Scope; agent: string | null; name: string; toke
 export const SCOPE_PURPOSE: Record<Scope, string> = {
   admin: "everything",
   agent: "one agent: the broker, events, turn stats, its own inbox and commands, search over its own rows",
-  hooks: "Claude Code's hooks: POST /api/hooks/claude only",
+  hooks: "Claude Code's hooks: POST /api/hooks/claude and /api/hooks/claude/http only",
   read: "read-only: every GET but secrets, OAuth tokens, the audit log, devices and pairing",
 }
 
@@ -45,7 +45,7 @@ const AGENT_ROUTES = [
   "GET /api/search",
 ]
 
-const HOOK_ROUTES = ["POST /api/hooks/claude"]
+const HOOK_ROUTES = ["POST /api/hooks/claude", "POST /api/hooks/claude/http"]
 
 // Every GET of the admin API but these: a dashboard has no business reading credentials or who read them.
 const NOT_READ = ["/api/secrets", "/api/oauth", "/api/audit", "/api/devices", "/api/pairing"]

@@ -2,14 +2,16 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSyn
 import { dirname, join, resolve } from "node:path"
 import * as Config from "../config"
 import { FatalError, UsageError } from "../errors"
-import { withHiveHooks, HOOK_EVENTS, SettingsError } from "../hooks/settings"
+import { HOOK_EVENTS, SettingsError, TOKEN_VAR, withHiveHooks } from "../hooks/settings"
 import { HOME_OPTION, err, noExtra, out, parse, timestamp } from "./args"
 
-export const help = `Usage: hive hook install [--project DIR] [--command CMD] [--dry-run]
+export const help = `Usage: hive hook install [--project DIR] [--url URL | --command-only] [--command CMD] [--dry-run]
        hive hook uninstall [--project DIR] [--dry-run]
 
-  install     adds hive's hooks to Claude Code's settings: ${Object.keys(HOOK_EVENTS).join(", ")}
-              (each runs \`hive hook\`); every other hook and setting is kept
+  install     adds hive's hooks to Claude Code's settings: ${Object.keys(HOOK_EVENTS).join(", ")}.
+              SessionStart runs \`hive hook\` (it learns Claude Code's process and terminal); the others are
+              http hooks to the running server (no process per hook), sending $${TOKEN_VAR} as their bearer
+              token. Every other hook and setting is kept.
   uninstall   removes hive's hooks, and only those
 
   The file is ~/.claude/settings.json ($CLAUDE_CONFIG_DIR/settings.json), or DIR/.claude/settings.json with
@@ -18,9 +20,23 @@ export const help = `Usage: hive hook install [--project DIR] [--command CMD] [-
 
 Options:
   --project DIR   a project's settings instead of your own
+  --url URL       the server the http hooks post to (default: http://HIVE_HOST:HIVE_PORT, http://127.0.0.1:7420)
+  --command-only  every hook runs \`hive hook\` (a process each; works with no server running)
   --command CMD   the command a hook runs (default: this hive, by its full path, then "hook")
   --dry-run       print what would change, and the resulting file, without writing it
   -h, --help      show this help`
+
+function serverUrl(raw: string | undefined, config: Config.Config): string {
+  if (raw === undefined) return `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${config.port}`
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new UsageError(`hive hook install: --url "${raw}" is not an address such as http://127.0.0.1:7420`)
+  }
+  if (!/^https?:$/.test(url.protocol) || url.search || url.hash) throw new UsageError(`hive hook install: --url must be a plain http(s) address, got "${raw}"`)
+  return url.origin + url.pathname.replace(/\/$/, "")
+}
 
 /** How a hook runs this hive: the binary itself when compiled, else whatever \`hive\` is on PATH. */
 function defaultCommand(): string {
@@ -34,13 +50,17 @@ export async function run(argv: string[]): Promise<number> {
     ...HOME_OPTION,
     project: { type: "string" },
     command: { type: "string" },
+    url: { type: "string" },
+    "command-only": { type: "boolean" },
     "dry-run": { type: "boolean" },
   })
   if (values.help) return (out(help), 0)
   const [sub] = positionals
   noExtra(`hive hook ${sub}`, positionals, 1)
   const install = sub === "install"
-  if (!install && values.command !== undefined) throw new UsageError("hive hook uninstall: --command is for install")
+  if (!install && (values.command !== undefined || values.url !== undefined || values["command-only"]))
+    throw new UsageError("hive hook uninstall: --command, --url and --command-only are for install")
+  if (values.url !== undefined && values["command-only"]) throw new UsageError("hive hook install: --url or --command-only, not both")
   const command = values.command?.trim() ?? defaultCommand()
   if (install && !/\shook$/.test(command)) throw new UsageError('hive hook install: --command must end with " hook" (it runs `hive hook`)')
   const config = Config.load({ home: values.home })
@@ -49,7 +69,7 @@ export async function run(argv: string[]): Promise<number> {
   const before = existsSync(file) ? readFileSync(file, "utf8") : ""
   let result: ReturnType<typeof withHiveHooks>
   try {
-    result = withHiveHooks(before, install ? command : null)
+    result = withHiveHooks(before, install ? { command, url: values["command-only"] ? undefined : serverUrl(values.url, config) } : null)
   } catch (e) {
     if (e instanceof SettingsError) throw new FatalError(`hive hook ${sub}: ${file} was left as it is: ${e.message}`)
     throw e
@@ -73,5 +93,9 @@ export async function run(argv: string[]): Promise<number> {
   chmodSync(temp, mode)
   renameSync(temp, file)
   out(`${install ? "installed hive's hooks in" : "removed hive's hooks from"} ${file}`)
+  if (install && !values["command-only"] && !config.token)
+    err(
+      `Claude Code sends $${TOKEN_VAR} to hive with each http hook: set it in the environment Claude Code runs in, e.g. export ${TOKEN_VAR}=$(hive token create --name claude-hooks --scope hooks)`,
+    )
   return 0
 }

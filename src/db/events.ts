@@ -49,6 +49,7 @@ function statements(db: Database) {
     insertRows: db.prepare(`INSERT INTO events (ts, agent, session_id, kind, payload) VALUES ${Array(ROWS).fill("(?, ?, ?, ?, ?)").join(", ")}`),
     insertOne: db.prepare("INSERT INTO events (ts, agent, session_id, kind, payload) VALUES (?, ?, ?, ?, ?)"),
     lastId: db.query<{ id: number }, []>("SELECT last_insert_rowid() AS id"),
+    lastOf: db.query<Row, [string]>(`SELECT ${COLS} FROM events WHERE session_id = ? ORDER BY id DESC LIMIT 1`),
     lastOfKind: db.query<Row, [string, string]>(`SELECT ${COLS} FROM events WHERE session_id = ? AND kind = ? ORDER BY id DESC LIMIT 1`),
   }
 }
@@ -112,6 +113,12 @@ export class Events {
    */
   pruneSlice(from: number, to: number, before: number): number {
     return this.#q.pruneSlice.run(from, to, before).changes
+  }
+
+  /** A session's newest event. */
+  lastOf(sessionId: string): Event | undefined {
+    const row = this.#q.lastOf.get(sessionId)
+    return row ? decode(row) : undefined
   }
 
   /** A session's newest event of a kind. */

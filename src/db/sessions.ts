@@ -98,6 +98,9 @@ function statements(db: Database) {
       "SELECT id FROM sessions WHERE state IN ('dead', 'ended', 'expired') AND updated_at < ? ORDER BY updated_at LIMIT ?",
     ),
     dropEvents: db.query("DELETE FROM events WHERE session_id = ?"),
+    lastResumed: db.query<{ id: string }, [string, number]>(
+      "SELECT id FROM sessions WHERE state = 'active' AND start_source = 'resume' AND cwd = ? AND updated_at >= ? ORDER BY updated_at DESC LIMIT 1",
+    ),
     byProcess: db.query<{ id: string }, [number, number | null]>(
       "SELECT id FROM sessions WHERE state = 'active' AND pid = ?1 AND start_time IS ?2 ORDER BY updated_at DESC LIMIT 1",
     ),
@@ -125,6 +128,12 @@ export class Sessions {
   /** The active session a process (pid and start time) last reported for. */
   byProcess(pid: number, startTime: number | null): Session | undefined {
     const row = this.#q.byProcess.get(pid, startTime)
+    return row ? this.#table.get(row.id) : undefined
+  }
+
+  /** The active session of a folder most recently resumed, since `since`. */
+  lastResumed(cwd: string, since: number): Session | undefined {
+    const row = this.#q.lastResumed.get(cwd, since)
     return row ? this.#table.get(row.id) : undefined
   }
 

@@ -117,16 +117,27 @@ type Previous = Pick<Session, "state" | "status" | "pid" | "ppid" | "start_time"
  * has, is that session's fork: the fork is its own row pointing at its parent, and the parent gets back what
  * the resume changed (an ended session stays ended).
  */
-function forkedFrom(stores: Pick<Stores, "sessions" | "events">, input: HookInput, caller: Caller, now: number): Session | undefined {
-  if (input.hook_event_name === "SessionStart" || caller.pid <= 1) return undefined
-  const parent = stores.sessions.byProcess(caller.pid, caller.start_time)
+function forkedFrom(stores: Pick<Stores, "sessions" | "events">, input: HookInput, caller: Caller | null, now: number): Session | undefined {
+  if (input.hook_event_name === "SessionStart") return undefined
+  // A command hook knows the process; an http hook does not, and then the fork's first hook comes right after
+  // its SessionStart: a session of the same folder resumed in the last minute, with nothing recorded since.
+  const parent =
+    caller && caller.pid > 1
+      ? stores.sessions.byProcess(caller.pid, caller.start_time)
+      : typeof input.cwd === "string"
+        ? stores.sessions.lastResumed(input.cwd, now - FORK_WINDOW_MS)
+        : undefined
   if (!parent || parent.agent_session_id === input.session_id) return undefined
   const start = stores.events.lastOfKind(parent.id, "claude.SessionStart")
   const payload = start?.payload as { source?: unknown; resumed_from?: Previous } | undefined
   if (payload?.source !== "resume") return undefined
+  if (!caller && stores.events.lastOf(parent.id)?.id !== start!.id) return undefined
   if (payload.resumed_from) stores.sessions.update(parent.id, payload.resumed_from, now)
   return parent
 }
+
+/** How soon after a resume's SessionStart an http hook for a new id is taken for its fork. */
+const FORK_WINDOW_MS = 60_000
 
 /**
  * Records one hook (the caller runs it in one transaction): the session is registered or refreshed on
@@ -134,16 +145,20 @@ function forkedFrom(stores: Pick<Stores, "sessions" | "events">, input: HookInpu
  * works); its status and state follow the hook, and the fields a user filters on (permission mode, model,
  * how it started and ended) are kept on the row; the hook is appended as the event `claude.<EventName>`.
  */
-export function recordHook(stores: Pick<Stores, "sessions" | "events">, input: HookInput, caller: Caller, transport: Transport, now = Date.now()) {
+export function recordHook(
+  stores: Pick<Stores, "sessions" | "events">,
+  input: HookInput,
+  caller: Caller | null,
+  transport: Transport | null,
+  now = Date.now(),
+) {
   const existing = stores.sessions.byAgentSession(input.session_id)
   const effect = effectOf(input)
-  const fromProcess = {
-    pid: caller.pid,
-    ppid: caller.ppid,
-    start_time: caller.start_time,
-    transport_kind: transport.kind,
-    transport_details: transport.details,
-  }
+  // An http hook (no caller) knows nothing of the process: the row keeps what a command hook saw.
+  const fromProcess =
+    caller && transport
+      ? { pid: caller.pid, ppid: caller.ppid, start_time: caller.start_time, transport_kind: transport.kind, transport_details: transport.details }
+      : {}
   const label = existing?.label ?? (input.cwd ? basename(input.cwd) : null)
   const known = {
     ...(input.cwd ? { cwd: input.cwd, label } : {}),
@@ -166,6 +181,15 @@ export function recordHook(stores: Pick<Stores, "sessions" | "events">, input: H
         agent_session_id: input.session_id,
         name: label ?? "",
         ...known,
+        ...(parent && !caller
+          ? {
+              pid: parent.pid,
+              ppid: parent.ppid,
+              start_time: parent.start_time,
+              transport_kind: parent.transport_kind,
+              transport_details: parent.transport_details,
+            }
+          : {}),
         ...fromProcess,
         ...(parent ? { parent_session_id: parent.id, start_source: "fork", project_id: parent.project_id } : {}),
         ...effect,

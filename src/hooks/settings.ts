@@ -12,14 +12,38 @@ export const HOOK_EVENTS: Record<string, string | undefined> = {
   SessionEnd: undefined,
 }
 
-type Hook = { type?: unknown; command?: unknown; [k: string]: unknown }
+type Hook = { type?: unknown; command?: unknown; url?: unknown; [k: string]: unknown }
 type Entry = { matcher?: unknown; hooks?: Hook[]; [k: string]: unknown }
 
 /** A settings file hive will not touch, and why. */
 export class SettingsError extends Error {}
 
-/** Whether a hook is one of hive's: a command running `hive hook` (by any path to the binary). */
-export const isHiveHook = (h: Hook) => h.type === "command" && typeof h.command === "string" && /(^|[/\s"'])hive["']?\s+hook\s*$/.test(h.command.trim())
+/** The path of hive's http hook route (src/routes/hooks.ts). */
+export const HTTP_HOOK_PATH = "/api/hooks/claude/http"
+/** The variable Claude Code reads the hooks' bearer token from (HIVE_TOKEN, as `hive hook` does). */
+export const TOKEN_VAR = "HIVE_TOKEN"
+
+/** Whether a hook is one of hive's: a command running `hive hook` (by any path), or an http hook to hive's route. */
+export const isHiveHook = (h: Hook) =>
+  (h.type === "command" && typeof h.command === "string" && /(^|[/\s"'])hive["']?\s+hook\s*$/.test(h.command.trim())) ||
+  (h.type === "http" && typeof h.url === "string" && h.url.endsWith(HTTP_HOOK_PATH))
+
+/**
+ * How hive's hooks run: SessionStart always as `command` (only a process on the machine can learn Claude Code's
+ * pid and terminal); the others as http hooks to `url` when given (no process per hook), else as `command`.
+ */
+export type HookPlan = { command: string; url?: string }
+
+function hookFor(event: string, plan: HookPlan): Hook {
+  if (event === "SessionStart" || !plan.url) return { type: "command", command: plan.command }
+  return {
+    type: "http",
+    url: `${plan.url.replace(/\/$/, "")}${HTTP_HOOK_PATH}`,
+    headers: { Authorization: `Bearer $${TOKEN_VAR}` },
+    allowedEnvVars: [TOKEN_VAR],
+    timeout: 5,
+  }
+}
 
 function read(text: string): Record<string, unknown> {
   if (text.trim() === "") return {}
@@ -51,32 +75,32 @@ function withoutHive(entries: Entry[]): Entry[] {
 export type Change = { event: string; action: "added" | "replaced" | "removed" }
 
 /**
- * `text` (a Claude Code settings.json) with hive's hooks added for every event it records (`command` runs
- * `hive hook`), or, with `command` null, with them removed. Every other hook and setting stays, and so does
+ * `text` (a Claude Code settings.json) with hive's hooks added for every event it records, or, with `plan`
+ * null, with them removed. Every other hook and setting stays, and so does
  * the file's own formatting: only the changed event lists are rewritten.
  */
-export function withHiveHooks(text: string, command: string | null): { text: string; changes: Change[] } {
+export function withHiveHooks(text: string, plan: HookPlan | null): { text: string; changes: Change[] } {
   const settings = read(text)
   const hooks = (settings.hooks ?? {}) as Record<string, Entry[]>
   const format: FormattingOptions = { insertSpaces: true, tabSize: 2, eol: "\n" }
   let out = text.trim() === "" ? "{}\n" : text
   const changes: Change[] = []
-  const events = command === null ? Object.keys(hooks) : Object.keys(HOOK_EVENTS)
+  const events = plan === null ? Object.keys(hooks) : Object.keys(HOOK_EVENTS)
   for (const event of events) {
     const before = hooks[event] ?? []
     const others = withoutHive(before)
     const had = others.length !== before.length || JSON.stringify(others) !== JSON.stringify(before)
     let next: Entry[] = others
-    if (command !== null) {
+    if (plan !== null) {
       const matcher = HOOK_EVENTS[event]
-      next = [...others, { ...(matcher ? { matcher } : {}), hooks: [{ type: "command", command }] }]
+      next = [...others, { ...(matcher ? { matcher } : {}), hooks: [hookFor(event, plan)] }]
       if (had && JSON.stringify(next) === JSON.stringify(before)) continue
     } else if (!had) continue
     const value = next.length ? next : undefined
     out = applyEdits(out, modify(out, ["hooks", event], value, { formattingOptions: format }))
-    changes.push({ event, action: command === null ? "removed" : had ? "replaced" : "added" })
+    changes.push({ event, action: plan === null ? "removed" : had ? "replaced" : "added" })
   }
-  if (command === null && changes.length && Object.keys(read(out).hooks ?? {}).length === 0)
+  if (plan === null && changes.length && Object.keys(read(out).hooks ?? {}).length === 0)
     out = applyEdits(out, modify(out, ["hooks"], undefined, { formattingOptions: format }))
   return { text: out.endsWith("\n") ? out : `${out}\n`, changes }
 }

@@ -19,7 +19,7 @@ import { sessions } from "./sessions"
 import { stats } from "./stats"
 import { jobs } from "./jobs"
 import { tunnel } from "./tunnel"
-import { hooks } from "./hooks"
+import { hooks, isHookInput } from "./hooks"
 import { search } from "./search"
 import { devices } from "./devices"
 import { artifacts, isUpload } from "./artifacts"
@@ -189,7 +189,8 @@ export const guards = (
     publicHost?: () => string | undefined
   } = {},
 ) => {
-  const { maxBodyBytes, maxArtifactBytes: uploadLimit, host } = hive.config
+  const { maxBodyBytes, maxArtifactBytes: uploadLimit, maxHookBytes, host } = hive.config
+  const bodyLimit = (request: Request) => (isHookInput(request) ? maxHookBytes : maxBodyBytes)
   const allowedHosts = new Set([...LOOPBACK, host.toLowerCase()])
   return (
     new Elysia({ name: "routes.guards" })
@@ -198,12 +199,12 @@ export const guards = (
         if (!opts.anyHost && !allowedHosts.has(hostname(request)))
           throw new HiveError(403, "forbidden_host", "this server only answers requests addressed to its own host name")
         const length = Number(request.headers.get("content-length") ?? 0)
-        const limit = isUpload(request) ? uploadLimit : maxBodyBytes
+        const limit = isUpload(request) ? uploadLimit : bodyLimit(request)
         if (length > limit) throw tooLarge(limit)
         refuseForeign(request, opts.publicHost)
       })
       // An upload's body is a file that its route streams to disk: never read here (null: no JSON body).
-      .onParse({ as: "global" }, ({ request }) => (isUpload(request) ? null : parseJsonBody(request, maxBodyBytes)))
+      .onParse({ as: "global" }, ({ request }) => (isUpload(request) ? null : parseJsonBody(request, bodyLimit(request))))
       // Never reached (the hook above always answers); it tells the OpenAPI generator bodies are JSON.
       .onParse({ as: "global" }, { fn: "json" } as unknown as () => undefined)
       .onError({ as: "global" }, ({ code, error, request }) => {

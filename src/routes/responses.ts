@@ -241,6 +241,7 @@ export const RESPONSES: Record<string, Record<number, Content>> = {
   },
 
   "POST /api/hooks/claude": { 201: Row({ session_id: S, event_id: I }) },
+  "POST /api/hooks/claude/http": { 200: Row({}) },
   "GET /api/search": { 200: Page(Hit) },
   "POST /api/pairing": { 201: Row({ id: S, url: S, code: S, expires_at: Millis }) },
   "GET /api/pairing/{id}/qr.svg": { 200: { media: "image/svg+xml", description: "The pairing URL as a QR code" } },

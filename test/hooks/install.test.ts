@@ -27,30 +27,37 @@ function setup(text?: string) {
 describe("hive hook install and uninstall", () => {
   test("install adds hive's hooks beside the user's own, keeps their settings and comments, and a backup", async () => {
     const { env, file, settings } = setup(USERS_OWN)
-    const r = await hive(["hook", "install", "--command", "/usr/local/bin/hive hook"], env)
+    const r = await hive(["hook", "install", "--command", "/usr/local/bin/hive hook", "--url", "http://127.0.0.1:7420"], { ...env, HIVE_TOKEN: "" })
     expect(r.code).toBe(0)
+    expect(r.stderr).toContain("set it in the environment Claude Code runs in")
     expect(r.stderr).toMatch(/kept a copy of the old file: .*settings\.json\.hive-backup-/)
     const text = readFileSync(file, "utf8")
     expect(text).toContain("// the user's own settings, with a comment")
     const s = settings()
     expect(s.model).toBe("opus")
     expect(Object.keys(s.hooks).sort()).toEqual(Object.keys(HOOK_EVENTS).sort())
+    const http = {
+      type: "http",
+      url: "http://127.0.0.1:7420/api/hooks/claude/http",
+      headers: { Authorization: "Bearer $HIVE_TOKEN" },
+      allowedEnvVars: ["HIVE_TOKEN"],
+      timeout: 5,
+    }
+    // SessionStart is a command (it learns Claude Code's process); the others post to the server.
+    expect(s.hooks.SessionStart).toEqual([{ hooks: [{ type: "command", command: "/usr/local/bin/hive hook" }] }])
     expect(s.hooks.PreToolUse).toEqual([
       { matcher: "Bash", hooks: [{ type: "command", command: "~/bin/audit-bash" }] },
-      { matcher: "*", hooks: [{ type: "command", command: "/usr/local/bin/hive hook" }] },
+      { matcher: "*", hooks: [http] },
     ])
-    // An older hive hook (another path) is replaced, not doubled; the user's notify-send stays.
-    expect(s.hooks.Stop).toEqual([
-      { hooks: [{ type: "command", command: "notify-send done" }] },
-      { hooks: [{ type: "command", command: "/usr/local/bin/hive hook" }] },
-    ])
+    // An older hive hook (a command, another path) is replaced, not doubled; the user's notify-send stays.
+    expect(s.hooks.Stop).toEqual([{ hooks: [{ type: "command", command: "notify-send done" }] }, { hooks: [http] }])
     expect(statSync(file).mode & 0o777).toBe(0o640)
     const backups = readdirSync(env.CLAUDE_CONFIG_DIR).filter((f) => f.includes("hive-backup"))
     expect(backups).toHaveLength(1)
     expect(readFileSync(join(env.CLAUDE_CONFIG_DIR, backups[0]!), "utf8")).toBe(USERS_OWN)
 
     // Again: nothing to do, nothing written.
-    const again = await hive(["hook", "install", "--command", "/usr/local/bin/hive hook"], env)
+    const again = await hive(["hook", "install", "--command", "/usr/local/bin/hive hook", "--url", "http://127.0.0.1:7420"], env)
     expect(again.stdout).toContain("hive's hooks are already in")
     expect(readdirSync(env.CLAUDE_CONFIG_DIR).filter((f) => f.includes("hive-backup"))).toHaveLength(1)
 
@@ -66,12 +73,16 @@ describe("hive hook install and uninstall", () => {
 
   test("a new settings file, a project's settings, and --dry-run", async () => {
     const { env, file } = setup()
-    const dry = await hive(["hook", "install", "--dry-run", "--command", "hive hook"], env)
+    const dry = await hive(["hook", "install", "--dry-run", "--command-only", "--command", "hive hook"], env)
     expect(dry.code).toBe(0)
     expect(dry.stdout).toContain("would become:")
     expect(existsSync(file)).toBe(false)
-    expect((await hive(["hook", "install", "--command", "hive hook"], env)).code).toBe(0)
-    expect(Object.keys(JSON.parse(readFileSync(file, "utf8")).hooks)).toHaveLength(Object.keys(HOOK_EVENTS).length)
+    expect((await hive(["hook", "install", "--command-only", "--command", "hive hook"], env)).code).toBe(0)
+    const hooks = JSON.parse(readFileSync(file, "utf8")).hooks
+    expect(Object.keys(hooks)).toHaveLength(Object.keys(HOOK_EVENTS).length)
+    for (const list of Object.values(hooks) as { hooks: { type: string }[] }[][]) expect(list[0]!.hooks[0]!.type).toBe("command")
+    expect((await hive(["hook", "install", "--command-only", "--url", "http://x"], env)).code).toBe(2)
+    expect((await hive(["hook", "install", "--url", "ftp://x"], env)).code).toBe(2)
     expect((await hive(["hook", "uninstall"], env)).code).toBe(0)
     expect(JSON.parse(readFileSync(file, "utf8"))).toEqual({})
 

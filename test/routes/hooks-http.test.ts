@@ -1,0 +1,94 @@
+import { describe, expect, test } from "bun:test"
+import { readFileSync } from "node:fs"
+import { join } from "node:path"
+import { testApp } from "../helpers"
+
+// Claude Code's http hooks POST the hook's input itself; these are real payloads of Claude Code 2.1.197.
+const REAL = join(import.meta.dir, "..", "fixtures", "claude-code")
+const real = (folder: string, name: string) => JSON.parse(readFileSync(join(REAL, folder, `${name}-1.json`), "utf8"))
+
+async function hooked(opts: Parameters<typeof testApp>[0] = {}) {
+  const ctx = await testApp(opts)
+  const { token } = await ctx.auth.issue("claude-hooks", 600_000, { scope: "hooks" })
+  const post = async (input: unknown) => {
+    const body = typeof input === "string" ? input : JSON.stringify(input)
+    const res = await ctx.app.handle(
+      new Request("http://localhost/api/hooks/claude/http", {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) },
+        body,
+      }),
+    )
+    return { status: res.status, body: await res.json() }
+  }
+  return { ...ctx, post }
+}
+
+describe("http hooks", () => {
+  test("a whole session through http hooks, with a hooks token: the session, its status, every event", async () => {
+    const { post, stores } = await hooked()
+    const sequence = ["SessionStart", "UserPromptSubmit", "PreToolUse", "PostToolUse", "Stop", "SessionEnd"]
+    for (const name of sequence) expect(await post(real("run-a", name)), name).toEqual({ status: 200, body: {} })
+    const session = stores.sessions.byAgentSession("43dde135-ba21-493c-9156-212a4bc6ee77")!
+    expect(session).toMatchObject({
+      state: "ended",
+      status: "idle",
+      cwd: "/home/dev/work/proj",
+      label: "proj",
+      start_source: "startup",
+      end_reason: "other",
+      pid: null,
+    })
+    expect(stores.events.since(0, { session_id: session.id }).map((e) => e.kind)).toEqual(sequence.map((n) => `claude.${n}`))
+  })
+
+  test("a 1.2 MB Write (a 2.6 MB PostToolUse, over the API's 1 MiB body limit) is recorded slim", async () => {
+    const { post, stores } = await hooked()
+    const content = "line of text\n".repeat(Math.ceil(1_200_000 / 13))
+    const input = {
+      ...real("run-a", "PostToolUse"),
+      tool_name: "Write",
+      tool_input: { file_path: "/home/dev/work/proj/big.txt", content },
+      tool_response: { filePath: "/home/dev/work/proj/big.txt", content },
+    }
+    expect(JSON.stringify(input).length).toBeGreaterThan(2_400_000)
+    expect((await post(input)).status).toBe(200)
+    const [event] = stores.events.since(0, { kind: "claude.PostToolUse" })
+    expect(event!.payload).toMatchObject({
+      tool_name: "Write",
+      tool_input: { file_path: "/home/dev/work/proj/big.txt" },
+      omitted: ["tool_input.content", "tool_response.content"],
+    })
+  })
+
+  test("a fork through http hooks: its own row, pointing at the original, which stays ended", async () => {
+    const { post, stores } = await hooked()
+    for (const name of ["SessionStart", "UserPromptSubmit", "Stop", "SessionEnd"]) await post(real("resume", name))
+    for (const name of ["SessionStart", "UserPromptSubmit", "PreToolUse", "PostToolUse", "Stop", "SessionEnd"]) await post(real("fork", name))
+    const original = stores.sessions.byAgentSession("e912692f-ac08-4660-95a1-dcf0404f1920")!
+    const fork = stores.sessions.byAgentSession("5795e778-d766-444d-b64b-32721bb2e69a")!
+    expect(original).toMatchObject({ state: "ended", parent_session_id: null })
+    expect(fork).toMatchObject({ state: "ended", parent_session_id: original.id, start_source: "fork" })
+  })
+
+  test("over its own limit (HIVE_MAX_HOOK_BYTES) an http hook is a 413", async () => {
+    const { post } = await hooked({ maxHookBytes: 200_000 })
+    const res = await post({ ...real("run-a", "PostToolUse"), tool_response: "x".repeat(300_000) })
+    expect(res.status).toBe(413)
+  })
+
+  test("only a hooks or admin token; bad input is a 400, never a 500", async () => {
+    const { post, app, auth } = await hooked()
+    expect((await post({ hook_event_name: "Stop" })).status).toBe(400)
+    expect((await post("not json")).status).toBe(400)
+    const { token } = await auth.issue("dash", 600_000, { scope: "read" })
+    const res = await app.handle(
+      new Request("http://localhost/api/hooks/claude/http", {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify(real("run-a", "Stop")),
+      }),
+    )
+    expect(res.status).toBe(403)
+  })
+})
