@@ -169,6 +169,7 @@ export const RESPONSES: Record<string, Record<number, Content>> = {
   "PATCH /api/sessions/{id}": { 200: Session },
   "DELETE /api/sessions/{id}": { 204: null },
   "GET /api/sessions/{id}/transcript": { 200: Row({ entries: t.Array(TranscriptEntry), next_cursor: I, size: I, done: t.Boolean() }) },
+  "GET /api/sessions/{id}/subagents": { 200: Items(Row({ agent_id: S, bytes: I, modified_at: Millis })) },
   "POST /api/sessions/{id}/transcript/index": { 200: Row({ indexed_entries: I, indexed_to: I, total: I }) },
 
   "POST /api/worktrees": { 201: Worktree },

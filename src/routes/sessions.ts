@@ -2,7 +2,7 @@ import type { Hive } from "../hive"
 import { Elysia, t } from "elysia"
 import * as Sessions from "../db/sessions"
 import { DEFAULT_LIMIT, MAX_LIMIT } from "../db/entity"
-import { readTranscript, transcriptPath } from "../transcripts/read"
+import { readTranscript, subagentTranscriptPath, subagentTranscripts, transcriptPath } from "../transcripts/read"
 import { indexTranscript } from "../transcripts/index"
 import { Body, Id, Int, Json, Millis, Nullable, OneOf, Listing, Page, Pid, Query, Text } from "./schemas"
 
@@ -82,17 +82,32 @@ export const sessions = ({ stores: { sessions: store, search }, commit, config: 
     .patch("/:id", ({ params, body }) => commit.run(() => store.update(params.id, body)), { params: Id, body: SessionBody })
     .get(
       "/:id/transcript",
-      ({ params, query }) =>
-        readTranscript(transcriptPath(store.get(params.id), claudeDir), query.cursor ?? 0, Math.min(query.limit ?? DEFAULT_LIMIT, MAX_LIMIT)),
+      ({ params, query }) => {
+        const own = transcriptPath(store.get(params.id), claudeDir)
+        const path = query.agent === undefined ? own : subagentTranscriptPath(own, query.agent)
+        return readTranscript(path, query.cursor ?? 0, Math.min(query.limit ?? DEFAULT_LIMIT, MAX_LIMIT))
+      },
       {
         params: Id,
-        query: t.Object({ cursor: t.Optional(Query.int("cursor")), limit: t.Optional(Query.int("limit", 1)) }),
+        query: t.Object({
+          cursor: t.Optional(Query.int("cursor")),
+          limit: t.Optional(Query.int("limit", 1)),
+          agent: t.Optional(Query.text("agent", 128)),
+        }),
         detail: {
           description:
-            "The session's Claude Code JSONL transcript, a page at a time: `entries` (each with its byte `offset`; a malformed line is an entry with `error` and `raw`), `next_cursor` (a byte offset), `done`. 404 when the file is missing.",
+            "The session's Claude Code JSONL transcript, a page at a time: `entries` (each with its byte `offset`; a malformed line is an entry with `error` and `raw`), `next_cursor` (a byte offset), `done`. `agent=<agent_id>`: a subagent's transcript instead (see `/subagents`). 404 when the file is missing.",
         },
       },
     )
+    .get("/:id/subagents", ({ params }) => ({ items: subagentTranscripts(transcriptPath(store.get(params.id), claudeDir)) }), {
+      params: Id,
+      detail: {
+        summary: "The session's subagents with a transcript",
+        description:
+          "Each subagent (Agent tool) whose transcript Claude Code kept beside the session's: `agent_id` (read it with `transcript?agent=`), `bytes`, `modified_at`.",
+      },
+    })
     .post("/:id/transcript/index", ({ params }) => indexTranscript(search, params.id, transcriptPath(store.get(params.id), claudeDir)), {
       params: Id,
       detail: {

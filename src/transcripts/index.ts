@@ -22,6 +22,17 @@ export function textOf(entry: unknown): string {
 
 const PAGE = 500
 
+/**
+ * Whether an entry is part of the conversation. Claude Code also writes the prompt's queue operations and a
+ * last-prompt marker (each prompt would be found three times), attachments it injects (skill and agent
+ * listings, the same in every session), and meta messages of its own.
+ */
+export function isConversation(entry: unknown): boolean {
+  if (typeof entry !== "object" || entry === null) return false
+  const e = entry as { type?: unknown; isMeta?: unknown }
+  return (e.type === "user" || e.type === "assistant" || e.type === "summary") && e.isMeta !== true
+}
+
 const running = new Map<string, Promise<unknown>>()
 
 /**
@@ -41,7 +52,9 @@ async function indexFrom(search: Pick<Search.Store, "transcriptProgress" | "addT
   let added = 0
   for (;;) {
     const page = readTranscript(path, cursor, PAGE)
-    const texts = page.entries.flatMap((e) => ("entry" in e ? [{ offset: e.offset, body: textOf(e.entry) }] : [])).filter((t) => t.body.trim())
+    const texts = page.entries
+      .flatMap((e) => ("entry" in e && isConversation(e.entry) ? [{ offset: e.offset, body: textOf(e.entry) }] : []))
+      .filter((t) => t.body.trim())
     search.addTranscript(sessionId, texts, page.next_cursor)
     added += texts.length
     cursor = page.next_cursor

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync, statSync } from "node:fs"
+import { closeSync, openSync, readdirSync, readSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { HiveError, notFound, badRequest } from "../errors"
 
@@ -20,6 +20,36 @@ export function transcriptPath(
   if (session.transcript_path) return session.transcript_path
   if (!session.cwd || !session.agent_session_id) throw notFound("transcript of session", session.id)
   return join(claudeDir, "projects", encodeCwd(session.cwd), `${session.agent_session_id}.jsonl`)
+}
+
+/** A subagent's id as Claude Code names its transcript (`agent-<id>.jsonl`): never a path. */
+export const AGENT_ID = "^[A-Za-z0-9_-]{1,128}$"
+
+/** Where Claude Code keeps the transcripts of a session's subagents: `<session>/subagents/` beside its own. */
+export const subagentsDir = (transcript: string) => join(transcript.replace(/\.jsonl$/, ""), "subagents")
+
+/** A subagent's transcript, by its agent id (SubagentStop's `agent_id`). */
+export function subagentTranscriptPath(transcript: string, agentId: string): string {
+  if (!new RegExp(AGENT_ID).test(agentId)) throw badRequest('query field "agent": an agent id such as ad628a2ab2326fc1c')
+  return join(subagentsDir(transcript), `agent-${agentId}.jsonl`)
+}
+
+/** The subagents whose transcripts a session has, with their sizes, newest last. */
+export function subagentTranscripts(transcript: string): { agent_id: string; bytes: number; modified_at: number }[] {
+  let names: string[]
+  try {
+    names = readdirSync(subagentsDir(transcript))
+  } catch {
+    return []
+  }
+  return names
+    .flatMap((name) => {
+      const m = /^agent-([A-Za-z0-9_-]{1,128})\.jsonl$/.exec(name)
+      if (!m) return []
+      const st = statSync(join(subagentsDir(transcript), name))
+      return st.isFile() ? [{ agent_id: m[1]!, bytes: st.size, modified_at: Math.round(st.mtimeMs) }] : []
+    })
+    .sort((a, b) => a.modified_at - b.modified_at || a.agent_id.localeCompare(b.agent_id))
 }
 
 /**

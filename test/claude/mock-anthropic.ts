@@ -3,6 +3,8 @@
 //   - the last message holds a tool_result         -> text "Tool said: <result>. Done."
 //   - MCP-SEND-MARKER and the hive MCP tool offered -> tool_use mcp__hive__send_message {to, body} from the marker line
 //   - BASH-MARKER and the Bash tool offered          -> tool_use Bash {"command": "echo hello-from-tool"}
+//   - PERMISSION-MARKER and the Bash tool offered    -> tool_use Bash {"command": "touch made-by-tool && echo ..."}
+//                                                      (a command Claude Code does not allow by itself)
 //   - anything else (titles, quota checks, ...)     -> text "ok"
 // Every request is kept, so a test can see what Claude Code offered and sent.
 
@@ -33,6 +35,8 @@ function decide(body: Body): Decision {
   const marker = /MCP-SEND-MARKER to=(\S+) body=(.+)/.exec(texts(body))
   if (marker && body.tools?.some((t) => t.name === "mcp__hive__send_message"))
     return { kind: "tool_use", name: "mcp__hive__send_message", input: { to: marker[1], body: marker[2]!.trim() } }
+  if (texts(body).includes("PERMISSION-MARKER") && body.tools?.some((t) => t.name === "Bash"))
+    return { kind: "tool_use", name: "Bash", input: { command: "touch made-by-tool && echo hello-from-tool", description: "Make a file" } }
   if (texts(body).includes("BASH-MARKER") && body.tools?.some((t) => t.name === "Bash"))
     return { kind: "tool_use", name: "Bash", input: { command: "echo hello-from-tool", description: "Print a greeting" } }
   return { kind: "text", text: "ok" }

@@ -1,9 +1,10 @@
 import { describe, expect, test } from "bun:test"
-import { appendFileSync, mkdirSync, writeFileSync } from "node:fs"
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { encodeCwd, MAX_LINE_BYTES } from "../../src/transcripts/read"
 import { tempDir, testApp } from "../helpers"
 
+const REAL = join(import.meta.dir, "..", "fixtures", "claude-code")
 const line = (i: number) => JSON.stringify({ type: i % 2 ? "assistant" : "user", uuid: `u-${i}`, message: { content: `turn ${i} ${"x".repeat(i % 300)}` } })
 
 describe("transcripts", () => {
@@ -91,6 +92,39 @@ describe("transcripts", () => {
     expect((await call("GET", "/api/search?q=wombat")).body.items).toHaveLength(1)
     expect((await call("DELETE", `/api/sessions/${session.id}`)).status).toBe(204)
     expect((await call("GET", "/api/search?q=quokka")).body.items).toEqual([])
+  })
+
+  test("Claude Code's real transcript: each prompt is indexed once, its injected listings not at all", async () => {
+    const { call } = await testApp()
+    const dir = tempDir()
+    const path = join(dir, "43dde135-ba21-493c-9156-212a4bc6ee77.jsonl")
+    writeFileSync(path, readFileSync(join(REAL, "run-a", "transcript.jsonl")))
+    const session = (await call("POST", "/api/sessions", { transcript_path: path })).body
+    const indexed = (await call("POST", `/api/sessions/${session.id}/transcript/index`)).body
+    // The prompt, the tool's result and the answer (the tool call itself has no text): not the two queue lines,
+    // the agent and skill listings or the last-prompt marker, which the 9 lines of the file also hold.
+    expect(indexed.indexed_entries).toBe(3)
+    expect((await call("GET", "/api/search?q=greeting")).body.items).toHaveLength(1)
+    expect((await call("GET", "/api/search?q=deep-research")).body.items).toEqual([])
+  })
+
+  test("a subagent's transcript is read beside the session's, by its agent id; ids are never paths", async () => {
+    const { call } = await testApp()
+    const dir = tempDir()
+    const path = join(dir, "909f3960-266f-4eea-b2bd-6b6470b50a92.jsonl")
+    writeFileSync(path, `${line(0)}\n`)
+    mkdirSync(join(dir, "909f3960-266f-4eea-b2bd-6b6470b50a92", "subagents"), { recursive: true })
+    const agentFile = join(dir, "909f3960-266f-4eea-b2bd-6b6470b50a92", "subagents", "agent-ad628a2ab2326fc1c.jsonl")
+    writeFileSync(agentFile, readFileSync(join(REAL, "subagent-transcripts", "agent-ad628a2ab2326fc1c.jsonl")))
+    const session = (await call("POST", "/api/sessions", { transcript_path: path })).body
+    const list = (await call("GET", `/api/sessions/${session.id}/subagents`)).body.items
+    expect(list).toEqual([{ agent_id: "ad628a2ab2326fc1c", bytes: expect.any(Number), modified_at: expect.any(Number) }])
+    const page = (await call("GET", `/api/sessions/${session.id}/transcript?agent=ad628a2ab2326fc1c`)).body
+    expect(page.entries.length).toBeGreaterThan(1)
+    expect(JSON.stringify(page.entries)).toContain("SUBTASK-MARKER")
+    for (const bad of ["../../etc/passwd", "a/b", "x.jsonl"])
+      expect((await call("GET", `/api/sessions/${session.id}/transcript?agent=${encodeURIComponent(bad)}`)).status).toBe(400)
+    expect((await call("GET", `/api/sessions/${session.id}/transcript?agent=nope`)).status).toBe(404)
   })
 
   test("clear errors: a missing file is a 404, a bad cursor a 400, a session without a transcript a 404", async () => {
