@@ -28,6 +28,7 @@ run: deps
 
 # Process-level tests (spawned CLI, listening server) need more than bun's 5 s default per test.
 test: deps
+	@./scripts/ensure-tmux.sh
 	$(BUN) test --timeout 30000
 
 # Slower proofs under faults (issue 9): files named *.trust.ts, so `make test` leaves them out.

@@ -1,15 +1,45 @@
-import type { Database, Statement } from "bun:sqlite"
+import type { Database } from "bun:sqlite"
+import { conflict } from "../errors"
 
-/** Short-lived reply tokens (seed 003), stored as SHA-256 hashes; the registry that issues them is issue 6's. */
+/** A reply token's row: the token itself is never stored, only its SHA-256. */
+export type ReplyToken = { agent_session_id: string; chat_id: number | null; created_at: number; expires_at: number }
+
+function statements(db: Database) {
+  return {
+    insert: db.query<ReplyToken, [string, string, number | null, number, number]>(
+      "INSERT INTO session_tokens (token_hash, agent_session_id, chat_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING agent_session_id, chat_id, created_at, expires_at",
+    ),
+    byHash: db.query<ReplyToken, [string, number]>(
+      "SELECT agent_session_id, chat_id, created_at, expires_at FROM session_tokens WHERE token_hash = ? AND expires_at > ?",
+    ),
+    pruneExpired: db.query("DELETE FROM session_tokens WHERE token_hash IN (SELECT token_hash FROM session_tokens WHERE expires_at <= ? LIMIT ?)"),
+  }
+}
+
+/**
+ * Reply tokens (seed 003): a short-lived token a chat or mail bridge puts in a message, so that a reply to it
+ * reaches its session. Stored as SHA-256 hashes, as Claude-Code-Remote's imported ones are.
+ */
 export class SessionTokens {
-  readonly #pruneExpired: Statement
+  readonly #q: ReturnType<typeof statements>
   constructor(db: Database) {
-    this.#pruneExpired = db.query("DELETE FROM session_tokens WHERE token_hash IN (SELECT token_hash FROM session_tokens WHERE expires_at <= ? LIMIT ?)")
+    this.#q = statements(db)
+  }
+
+  issue(tokenHash: string, agentSessionId: string, chatId: number | null, now: number, ttlMs: number): ReplyToken {
+    const row = this.#q.insert.get(tokenHash, agentSessionId, chatId, now, now + ttlMs)
+    if (!row) throw conflict("that reply token is already in use")
+    return row
+  }
+
+  /** The token's row while it has not expired. */
+  find(tokenHash: string, now = Date.now()): ReplyToken | undefined {
+    return this.#q.byHash.get(tokenHash, now) ?? undefined
   }
 
   /** Deletes up to `limit` tokens expired at `now`; returns how many. */
   pruneExpired(now: number, limit: number): number {
-    return this.#pruneExpired.run(now, limit).changes
+    return this.#q.pruneExpired.run(now, limit).changes
   }
 }
 

@@ -16,6 +16,7 @@ import { projects } from "./projects"
 import { sdkSessions } from "./sdk-sessions"
 import { secrets } from "./secrets"
 import { sessions } from "./sessions"
+import { replyTokens } from "./reply-tokens"
 import { stats } from "./stats"
 import { jobs } from "./jobs"
 import { tunnel } from "./tunnel"
@@ -243,6 +244,7 @@ export const api = (hive: Hive) => {
       })
       .use(projects(hive))
       .use(sessions(hive))
+      .use(replyTokens(hive))
       .use(worktrees(hive))
       .use(preferences(hive))
       .use(secrets(hive, actorOf))

@@ -5,6 +5,9 @@ import { DEFAULT_LIMIT, MAX_LIMIT } from "../db/entity"
 import { readTranscript, subagentTranscriptPath, subagentTranscripts, transcriptPath } from "../transcripts/read"
 import { indexTranscript } from "../transcripts/index"
 import { Body, Id, Int, Json, Millis, Nullable, OneOf, Listing, Page, Pid, Query, Text } from "./schemas"
+import { conflict } from "../errors"
+import { typeInto } from "../hooks/typing"
+import { hashToken, REPLY_TOKEN_TTL_MS, replyToken } from "./reply-tokens"
 
 const optional = {
   project_id: t.Optional(Nullable(Text(128, 1))),
@@ -47,7 +50,19 @@ const SessionQuery = t.Object({
   end_reason: t.Optional(Query.text("end_reason", 64)),
 })
 
-export const sessions = ({ stores: { sessions: store, search }, commit, config: { claudeDir } }: Pick<Hive, "stores" | "commit" | "config">) =>
+/** What a person may type: text, tabs and newlines, no other control characters (an Escape would drive the terminal). */
+const Typed = t.String({
+  minLength: 1,
+  maxLength: 64 * 1024,
+  pattern: "^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f]*$",
+  error: 'field "text": 1 to 65536 characters, no control characters but tab and newline',
+})
+
+export const sessions = ({
+  stores: { sessions: store, search, events, sessionTokens: replies },
+  commit,
+  config: { claudeDir },
+}: Pick<Hive, "stores" | "commit" | "config">) =>
   new Elysia({ name: "routes.sessions", prefix: "/sessions", detail: { tags: ["sessions"] } })
     .post(
       "",
@@ -115,4 +130,48 @@ export const sessions = ({ stores: { sessions: store, search }, commit, config: 
           'Makes the session\'s transcript text searchable (kind "transcript" in /api/search). Run it again to add what was written since: it resumes where it stopped.',
       },
     })
+    .post(
+      "/:id/input",
+      async ({ params, body }) => {
+        const session = store.get(params.id)
+        if (session.state !== "active") throw conflict(`session ${session.id} is ${session.state}: there is nothing to type into`)
+        if (!body.force && session.status !== "idle" && session.status !== "awaiting_input")
+          throw conflict(`session ${session.id} is ${session.status}, not waiting for input; send "force": true to type anyway`)
+        const typed = await typeInto(session, body.text, body.enter ?? true)
+        // What was typed is Claude Code's to record (its UserPromptSubmit); hive notes that it typed.
+        await commit.run(() => events.append({ kind: "hive.input", session_id: session.id, payload: { ...typed, forced: body.force === true } }))
+        return typed
+      },
+      {
+        params: Id,
+        body: Body({ text: Typed, enter: t.Optional(t.Boolean()), force: t.Optional(t.Boolean()) }),
+        detail: {
+          summary: "Type a reply into a waiting session",
+          description:
+            "Types `text` (then Enter, unless `enter: false`) into the session's terminal: `tmux send-keys` to its recorded pane, or `nvim --remote-send`. 409 when it is not active, not waiting for input (`idle` or `awaiting_input`; `force: true` types anyway), or runs where hive cannot type (a bare tty).",
+        },
+      },
+    )
+    .post(
+      "/:id/reply-tokens",
+      async ({ params, body, status }) => {
+        const session = store.get(params.id)
+        if (!session.agent_session_id) throw conflict(`session ${session.id} has no Claude Code session id to route replies to`)
+        const token = body.token ?? replyToken()
+        const row = await commit.run(() => replies.issue(hashToken(token), session.agent_session_id!, body.chat_id ?? null, Date.now(), REPLY_TOKEN_TTL_MS))
+        return status(201, { token, session_id: session.id, chat_id: row.chat_id, expires_at: row.expires_at })
+      },
+      {
+        params: Id,
+        body: Body({
+          chat_id: t.Optional(Nullable(Int({ minimum: -Number.MAX_SAFE_INTEGER }))),
+          token: t.Optional(t.String({ pattern: "^[A-Za-z0-9_-]{8,128}$", error: 'field "token": 8 to 128 of A-Z a-z 0-9 _ -' })),
+        }),
+        detail: {
+          summary: "A reply token for a session",
+          description:
+            "A 24-hour token a chat or mail bridge puts in its message (seed 003), with the bridge's `chat_id`; `GET /api/reply-tokens/:token` finds the session again. The token is shown here once and stored only as its SHA-256. Give `token` to use your own.",
+        },
+      },
+    )
     .delete("/:id", async ({ params, status }) => status(204, await commit.run(() => store.remove(params.id))), { params: Id })
