@@ -290,6 +290,62 @@ try {
   const waitOk = open.length === WAITERS && waits.every(Number.isFinite) && waitP99 < 50
   pass &&= waitOk
 
+  // Hooks. `hive hook` (what SessionStart runs) against a bare compiled Bun program doing the same POST, each
+  // run as Claude Code runs it (a new process, the hook's JSON on stdin), interleaved, median of 21.
+  const baseline = join(home, "hook-baseline")
+  Bun.spawnSync(["bun", "build", "--compile", join(ROOT, "bench", "hook-baseline.ts"), "--outfile", baseline], { stdout: "ignore", stderr: "inherit" })
+  const hookInput = (n: number) =>
+    new TextEncoder().encode(JSON.stringify({ session_id: `bench-hook-${n}`, hook_event_name: "UserPromptSubmit", cwd: "/tmp/bench", prompt: "hello" }))
+  const hookEnv = { ...env, HIVE_TOKEN: token, HOOK_URL: hiveUrl }
+  const hookRuns = { hive: [] as number[], bare: [] as number[] }
+  for (let i = 0; i < 22; i++)
+    for (const [which, cmd] of [
+      ["hive", [BIN, "hook"]],
+      ["bare", [baseline]],
+    ] as const) {
+      const t0 = performance.now()
+      const r = Bun.spawnSync([...cmd], { env: hookEnv, stdin: hookInput(i), stdout: "ignore", stderr: "ignore" })
+      if (r.exitCode !== 0) throw new Error(`${which} hook run failed`)
+      if (i > 0) hookRuns[which].push(performance.now() - t0) // the first of each warms the page cache
+    }
+  const hookMs = median(hookRuns.hive)
+  const bareHookMs = median(hookRuns.bare)
+  const hookOk = hookMs <= 1.2 * bareHookMs
+  pass &&= hookOk
+
+  // Http hooks of 8 Claude Code sessions at once (what every hook but SessionStart is): each session posts its
+  // hooks one after another, as Claude Code does; the latency of each request.
+  const SESSIONS = 8
+  const httpHook = (s: number, i: number) =>
+    JSON.stringify({
+      session_id: `bench-http-${s}`,
+      hook_event_name: i % 2 ? "PostToolUse" : "PreToolUse",
+      cwd: "/tmp/bench",
+      tool_name: "Read",
+      tool_input: { file_path: `/tmp/bench/${i}.ts` },
+    })
+  const hookLatencies: number[] = []
+  let lostHooks = 0
+  await Promise.all(
+    Array.from({ length: SESSIONS }, async (_, s) => {
+      for (let i = 0; i < 200; i++) {
+        const t0 = performance.now()
+        const r = await fetch(`${hiveUrl}/api/hooks/claude/http`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          body: httpHook(s, i),
+        })
+        await r.arrayBuffer()
+        if (r.status !== 200) lostHooks++
+        hookLatencies.push(performance.now() - t0)
+      }
+    }),
+  )
+  hookLatencies.sort((a, b) => a - b)
+  const hookP99 = hookLatencies[Math.ceil(hookLatencies.length * 0.99) - 1]!
+  const httpHooksOk = hookP99 <= 20 && lostHooks === 0
+  pass &&= httpHooksOk
+
   const report = `# hive benchmark
 
 ${new Date().toISOString()} · bun ${Bun.version} · ${navigator.hardwareConcurrency} cores · wrk -t1 -c${CONNECTIONS}, ${ROUNDS} interleaved rounds of ${ROUND_S} s (median)
@@ -305,6 +361,11 @@ ${rows.join("\n")}
 | \`POST /api/events/batch\` of 500 events | ${Math.round(eventsPerSecond).toLocaleString("en")} events/s | ≥ 300,000 ${eventsPerSecond >= 300_000 ? "✓" : "✗"} |
 | \`ask_question\` over MCP: ${WAITERS} agents waiting, each answered in turn | ${waits.filter(Number.isFinite).length} of ${WAITERS} returned; p50 ${waits[waits.length >> 1]?.toFixed(1)} ms, p99 ${waitP99.toFixed(1)} ms from just before the answer's POST | all returned, p99 < 50 ms ${waitOk ? "✓" : "✗"} |
 | SSE fan-out: ${SUBSCRIBERS} subscribers × ${sentAt.size} events | ${delays.length} of ${SUBSCRIBERS * sentAt.size} delivered; p50 ${delays[delays.length >> 1]?.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms from just before the POST | all delivered, p99 < 50 ms ${fanoutOk ? "✓" : "✗"} |
+
+| hooks | value | target |
+|---|---|---|
+| \`hive hook\` (a process per hook, as SessionStart runs it), median of 21 | ${hookMs.toFixed(1)} ms against ${bareHookMs.toFixed(1)} ms for a bare compiled Bun binary doing the same POST: **${(hookMs / bareHookMs).toFixed(2)}×** | ≤ 1.2× ${hookOk ? "✓" : "✗"} |
+| http hooks, ${SESSIONS} sessions at once, ${hookLatencies.length} requests | p50 ${hookLatencies[hookLatencies.length >> 1]!.toFixed(1)} ms, p99 ${hookP99.toFixed(1)} ms, ${lostHooks} not recorded | p99 ≤ 20 ms, none lost ${httpHooksOk ? "✓" : "✗"} |
 
 | start-up | value | target |
 |---|---|---|

@@ -1,16 +1,10 @@
 import { appendFileSync, mkdirSync, readFileSync, renameSync, statSync } from "node:fs"
 import { join } from "node:path"
-import { migrations } from "../../migrations"
 import * as Config from "../config"
-import * as Events from "../db/events"
-import { plan } from "../db/migrate"
-import * as Sessions from "../db/sessions"
-import { immediate } from "../db/tx"
 import { UsageError } from "../errors"
 import { callerOf } from "../hooks/caller"
-import { detectTransport, type HookInput, recordHook, slimInput } from "../hooks/record"
+import { detectTransport, type HookInput, slimInput } from "../hooks/record"
 import { HOME_OPTION, noExtra, out, parse } from "./args"
-import { migrate, openHome } from "./home"
 import { runningServer } from "./server-lock"
 
 export const help = `Usage: hive hook [--home DIR]
@@ -157,14 +151,8 @@ export async function run(argv: string[]): Promise<number> {
         log(config.home, `${event}: the server did not answer (${(err as Error).message}); writing to the database instead`)
       }
     }
-    const db = openHome(config)
-    try {
-      if (plan(db, migrations).pending.length) await migrate(db, config)
-      const stores = { sessions: Sessions.create(db), events: Events.create(db) }
-      immediate(db, () => recordHook(stores, input, caller, transport))
-    } finally {
-      db.close()
-    }
+    // Loaded only without a server: the migrations and the stores are most of what this command would load.
+    await (await import("./hook-local")).recordLocally(config, input, caller, transport)
   } catch (err) {
     if (home) log(home, `${event}: not recorded: ${(err as Error).message}`)
     else console.error(`hive hook: not recorded: ${(err as Error).message}`) // no data home to log in (a bad environment)

@@ -1,25 +1,13 @@
-import { afterAll, expect, test } from "bun:test"
+import { expect, test } from "bun:test"
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { startServer } from "../cli/serve-helper"
-import { cliEnv, hive, MAIN, tempDir } from "../helpers"
-import { startMockAnthropic } from "./mock-anthropic"
+import { hive, MAIN, tempDir } from "../helpers"
+import { claudeHarness } from "./harness"
 
 // The real Claude Code CLI with hive's hooks as `hive hook install` writes them: SessionStart a command,
 // every other hook an http hook to the running server with a hooks-scoped token.
-const CLAUDE = process.env.CLAUDE_PATH
-if (!CLAUDE) throw new Error("CLAUDE_PATH is not set: run these tests with `make test-claude`")
-
-const env = cliEnv()
-const mock = startMockAnthropic()
-const home = tempDir("hive-claude-home-")
-const work = tempDir("hive-claude-work-")
+const { env, home, work, server, claudeEnv, claude } = await claudeHarness()
 const bin = tempDir("hive-bin-")
-const server = await startServer(["bun", MAIN], env)
-afterAll(() => {
-  server.proc.kill("SIGTERM")
-  mock.stop()
-})
 
 // `hive` on PATH, as a user has it; each run of it is counted, to tell command hooks from http ones.
 const runs = join(bin, "runs")
@@ -28,31 +16,16 @@ chmodSync(join(bin, "hive"), 0o755)
 
 test("a claude -p session with a tool call, recorded whole through http hooks; one process (SessionStart) in all", async () => {
   const token = (await hive(["token", "create", "--name", "claude-hooks", "--scope", "hooks"], env)).stdout.trim()
-  const claudeEnv = {
-    PATH: `${bin}:${process.env.PATH ?? "/usr/bin:/bin"}`,
-    HOME: home,
-    HIVE_HOME: env.HIVE_HOME,
-    HIVE_TOKEN: token,
-    ANTHROPIC_BASE_URL: mock.url,
-    ANTHROPIC_API_KEY: "sk-ant-fake",
-    DISABLE_TELEMETRY: "1",
-    DISABLE_AUTOUPDATER: "1",
-    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
-  }
-  const installed = await hive(["hook", "install", "--command", `${join(bin, "hive")} hook`, "--url", server.url], { ...claudeEnv, CLAUDE_CONFIG_DIR: "" })
+  const hookEnv = { PATH: `${bin}:${process.env.PATH ?? "/usr/bin:/bin"}`, HIVE_HOME: env.HIVE_HOME, HIVE_TOKEN: token }
+  const installed = await hive(["hook", "install", "--command", `${join(bin, "hive")} hook`, "--url", server.url], {
+    ...claudeEnv(hookEnv),
+    CLAUDE_CONFIG_DIR: "",
+  })
   expect(installed.code).toBe(0)
   expect(existsSync(join(home, ".claude", "settings.json"))).toBe(true)
   writeFileSync(runs, "")
 
-  const proc = Bun.spawn([CLAUDE!, "-p", "BASH-MARKER: print a greeting", "--allowedTools", "Bash"], {
-    cwd: work,
-    env: claudeEnv,
-    stdout: "pipe",
-    stderr: "pipe",
-  })
-  const timer = setTimeout(() => proc.kill("SIGKILL"), 90_000)
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
-  clearTimeout(timer)
+  const { code, stdout, stderr } = await claude(["-p", "BASH-MARKER: print a greeting", "--allowedTools", "Bash"], hookEnv)
   expect(code, stderr).toBe(0)
   expect(stdout).toContain("Tool said: hello-from-tool")
 

@@ -1,42 +1,12 @@
-import { afterAll, expect, test } from "bun:test"
-import { startServer } from "../cli/serve-helper"
-import { cliEnv, hive, MAIN, tempDir } from "../helpers"
-import { startMockAnthropic } from "./mock-anthropic"
+import { expect, test } from "bun:test"
+import { hive, MAIN } from "../helpers"
+import { claudeHarness } from "./harness"
 
 // The real Claude Code CLI (scripts/ensure-claude.sh), offline: its model is the mock above, which answers a
 // prompt holding MCP-SEND-MARKER with a call of hive's send_message tool. Claude Code is set up the way
 // README tells an agent's author to: an agent token, `claude mcp add`, and nothing else.
-const CLAUDE = process.env.CLAUDE_PATH
-if (!CLAUDE) throw new Error("CLAUDE_PATH is not set: run these tests with `make test-claude`")
-
-const env = cliEnv()
-const mock = startMockAnthropic()
-const home = tempDir("hive-claude-home-")
-const work = tempDir("hive-claude-work-")
-const server = await startServer(["bun", MAIN], env)
-afterAll(() => {
-  server.proc.kill("SIGTERM")
-  mock.stop()
-})
-
-const claudeEnv = {
-  PATH: process.env.PATH ?? "/usr/bin:/bin",
-  HOME: home,
-  ANTHROPIC_BASE_URL: mock.url,
-  ANTHROPIC_API_KEY: "sk-ant-fake",
-  DISABLE_TELEMETRY: "1",
-  DISABLE_AUTOUPDATER: "1",
-  CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
-  MCP_TIMEOUT: "20000",
-}
-
-async function claude(args: string[], timeoutMs = 90_000) {
-  const proc = Bun.spawn([CLAUDE!, ...args], { cwd: work, env: claudeEnv, stdout: "pipe", stderr: "pipe" })
-  const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs)
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
-  clearTimeout(timer)
-  return { code, stdout, stderr }
-}
+const { env, mock, server, claude: run } = await claudeHarness()
+const claude = (args: string[]) => run(args, { MCP_TIMEOUT: "20000" })
 
 test("a claude -p run whose model calls mcp__hive__send_message leaves the message in the recipient's inbox", async () => {
   for (const agent of ["alice", "bob"]) expect((await hive(["token", "create", "--agent", agent], env)).code).toBe(0)
