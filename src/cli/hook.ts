@@ -123,6 +123,13 @@ function log(home: string, message: string) {
 export async function run(argv: string[]): Promise<number> {
   // Loaded only for these: the hook itself (every event of every session) must stay small.
   if (argv[0] === "install" || argv[0] === "uninstall") return (await import("./hook-install")).run(argv)
+  const code = await record(argv)
+  // The hook's work is done once the server answered or the row committed: nothing may keep Claude Code
+  // waiting after that (the client's kept-alive socket, stdin's reader would hold the process a while).
+  process.exit(code)
+}
+
+async function record(argv: string[]): Promise<number> {
   const { values, positionals } = parse("hive hook", argv, { ...HOME_OPTION })
   if (values.help) return (out(help), 0)
   noExtra("hive hook", positionals)
