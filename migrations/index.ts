@@ -25,6 +25,7 @@ import eventPayloadCheck from "./021_event_payload_check"
 import auditAppendOnly from "./022_audit_append_only"
 import tokenScopes from "./023_token_scopes"
 import sessionLineage from "./024_session_lineage"
+import eventToolColumns from "./025_event_tool_columns"
 
 // The explicit, ordered list: `bun build --compile` embeds exactly what is imported here.
 // A migration that shipped is never edited; add a new file and a new line instead.
@@ -53,6 +54,7 @@ const list = [
   { ...auditAppendOnly, version: 22, checksum: sourceChecksum("022_audit_append_only.ts") },
   { ...tokenScopes, version: 23, checksum: sourceChecksum("023_token_scopes.ts") },
   { ...sessionLineage, version: 24, checksum: sourceChecksum("024_session_lineage.ts") },
+  { ...eventToolColumns, version: 25, checksum: sourceChecksum("025_event_tool_columns.ts") },
 ]
 
 export const migrations: readonly Registered[] = list.map((m) => ({ ...m, id: migrationId(m.version, m.name) }))

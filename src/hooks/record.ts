@@ -198,6 +198,17 @@ export function recordHook(
       now,
     )
   }
-  const event = stores.events.append({ kind: `claude.${input.hook_event_name}`, session_id: session.id, ts: now, payload }, now)
+  const short = (v: unknown, max: number) => (typeof v === "string" && v.length <= max ? v : null)
+  const event = stores.events.append(
+    {
+      kind: `claude.${input.hook_event_name}`,
+      session_id: session.id,
+      ts: now,
+      payload,
+      tool_name: short(input.tool_name, 200),
+      subagent_id: short(input.agent_id, 128),
+    },
+    now,
+  )
   return { session, event }
 }

@@ -26,6 +26,8 @@ const Filter = {
   agent: t.Optional(Query.text("agent", 64)),
   session_id: t.Optional(Query.text("session_id", 128)),
   kind: t.Optional(Query.text("kind", 100)),
+  tool_name: t.Optional(Query.text("tool_name", 200)),
+  subagent_id: t.Optional(Query.text("subagent_id", 128)),
 }
 
 const encoder = new TextEncoder()
@@ -175,7 +177,7 @@ export const events = (
       ({ query }) => {
         const page = store.next(
           query.cursor ?? query.since ?? 0,
-          { agent: query.agent, session_id: query.session_id, kind: query.kind },
+          { agent: query.agent, session_id: query.session_id, kind: query.kind, tool_name: query.tool_name, subagent_id: query.subagent_id },
           Math.min(query.limit ?? DEFAULT_LIMIT, MAX_LIMIT),
         )
         // A page may hold fewer items than asked (a filter scans a bounded id window) and still say more follow.
@@ -201,7 +203,7 @@ export const events = (
           state,
           request,
           cursor: cursorOf(request, query.since, () => store.newest()),
-          filter: { agent: query.agent, session_id: query.session_id, kind: query.kind },
+          filter: { agent: query.agent, session_id: query.session_id, kind: query.kind, tool_name: query.tool_name, subagent_id: query.subagent_id },
           recheck: recheckOf(request),
         }),
       {

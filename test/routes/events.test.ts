@@ -253,6 +253,8 @@ describe("filtered reads at scale", () => {
     expect(plan({ kind: "x" })).toContain("INTEGER PRIMARY KEY (rowid>? AND rowid<?)")
     expect(plan({ agent: "x" })).toContain("events_by_agent")
     expect(plan({ session_id: "x" })).toContain("events_by_session")
+    // Only hook events name a tool: a partial index, which batch ingest of other events never touches.
+    expect(plan({ tool_name: "Bash" })).toContain("events_by_tool")
   })
 
   test("a filtered stream moves past rows that do not match, and still delivers every match", async () => {
@@ -335,6 +337,7 @@ describe("ids are cursors, so they are never reused", () => {
     expect(db.query("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' ORDER BY name").all()).toEqual([
       { name: "events_by_agent" },
       { name: "events_by_session" },
+      { name: "events_by_tool" },
     ])
     db.close()
   })
@@ -362,6 +365,7 @@ describe("ids are cursors, so they are never reused", () => {
     expect(db.query("SELECT name FROM sqlite_master WHERE tbl_name = 'events' AND type IN ('index', 'trigger') ORDER BY name").all()).toEqual([
       { name: "events_by_agent" },
       { name: "events_by_session" },
+      { name: "events_by_tool" },
       { name: "events_fts_delete" },
     ])
     expect(db.query("PRAGMA integrity_check").get()).toEqual({ integrity_check: "ok" })

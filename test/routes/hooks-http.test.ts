@@ -26,7 +26,7 @@ async function hooked(opts: Parameters<typeof testApp>[0] = {}) {
 
 describe("http hooks", () => {
   test("a whole session through http hooks, with a hooks token: the session, its status, every event", async () => {
-    const { post, stores } = await hooked()
+    const { post, stores, call } = await hooked()
     const sequence = ["SessionStart", "UserPromptSubmit", "PreToolUse", "PostToolUse", "Stop", "SessionEnd"]
     for (const name of sequence) expect(await post(real("run-a", name)), name).toEqual({ status: 200, body: {} })
     const session = stores.sessions.byAgentSession("43dde135-ba21-493c-9156-212a4bc6ee77")!
@@ -40,6 +40,11 @@ describe("http hooks", () => {
       pid: null,
     })
     expect(stores.events.since(0, { session_id: session.id }).map((e) => e.kind)).toEqual(sequence.map((n) => `claude.${n}`))
+    // The tool a hook is about is a column to filter on, not only a field of its payload.
+    expect((await call("GET", `/api/events?session_id=${session.id}&tool_name=Bash`)).body.items.map((e: { kind: string }) => e.kind)).toEqual([
+      "claude.PreToolUse",
+      "claude.PostToolUse",
+    ])
   })
 
   test("a 1.2 MB Write (a 2.6 MB PostToolUse, over the API's 1 MiB body limit) is recorded slim", async () => {
@@ -59,6 +64,19 @@ describe("http hooks", () => {
       tool_input: { file_path: "/home/dev/work/proj/big.txt" },
       omitted: ["tool_input.content", "tool_response.content"],
     })
+  })
+
+  test("a subagent's hooks name it: events filter by subagent_id", async () => {
+    const { post, call } = await hooked()
+    for (const name of ["SessionStart", "UserPromptSubmit", "PreToolUse-2", "SubagentStop"]) {
+      const [event, n] = name.includes("-") ? name.split("-") : [name, "1"]
+      await post(JSON.parse(readFileSync(join(REAL, "subagent", `${event}-${n}.json`), "utf8")))
+    }
+    const items = (await call("GET", "/api/events?subagent_id=ad628a2ab2326fc1c")).body.items
+    expect(items.map((e: { kind: string; tool_name: string | null }) => [e.kind, e.tool_name])).toEqual([
+      ["claude.PreToolUse", "Bash"],
+      ["claude.SubagentStop", null],
+    ])
   })
 
   test("a fork through http hooks: its own row, pointing at the original, which stays ended", async () => {
