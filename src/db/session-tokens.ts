@@ -1,6 +1,11 @@
 import type { Database } from "bun:sqlite"
 import { conflict } from "../errors"
 
+/** How long a reply token lasts (seed 003: 24 h). */
+export const REPLY_TOKEN_TTL_MS = 24 * 3_600_000
+/** As Claude-Code-Remote's tokens were stored (migration 005 hashes the imported ones the same way). */
+const hashOf = (token: string) => new Bun.CryptoHasher("sha256").update(token).digest("hex")
+
 /** A reply token's row: the token itself is never stored, only its SHA-256. */
 export type ReplyToken = { agent_session_id: string; chat_id: number | null; created_at: number; expires_at: number }
 
@@ -26,15 +31,15 @@ export class SessionTokens {
     this.#q = statements(db)
   }
 
-  issue(tokenHash: string, agentSessionId: string, chatId: number | null, now: number, ttlMs: number): ReplyToken {
-    const row = this.#q.insert.get(tokenHash, agentSessionId, chatId, now, now + ttlMs)
+  issue(token: string, agentSessionId: string, chatId: number | null, now = Date.now(), ttlMs = REPLY_TOKEN_TTL_MS): ReplyToken {
+    const row = this.#q.insert.get(hashOf(token), agentSessionId, chatId, now, now + ttlMs)
     if (!row) throw conflict("that reply token is already in use")
     return row
   }
 
   /** The token's row while it has not expired. */
-  find(tokenHash: string, now = Date.now()): ReplyToken | undefined {
-    return this.#q.byHash.get(tokenHash, now) ?? undefined
+  find(token: string, now = Date.now()): ReplyToken | undefined {
+    return this.#q.byHash.get(hashOf(token), now) ?? undefined
   }
 
   /** Deletes up to `limit` tokens expired at `now`; returns how many. */

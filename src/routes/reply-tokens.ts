@@ -1,11 +1,8 @@
 import { Elysia, t } from "elysia"
 import { notFound } from "../errors"
 import type { Hive } from "../hive"
+import { Body } from "./schemas"
 
-/** How long a reply token lasts (seed 003: 24 h). */
-export const REPLY_TOKEN_TTL_MS = 24 * 3_600_000
-/** As Claude-Code-Remote stored its tokens, so the imported ones are found the same way. */
-export const hashToken = (token: string) => new Bun.CryptoHasher("sha256").update(token).digest("hex")
 /** 12 characters a person can read back from a chat message: upper-case letters and digits, no 0/O or 1/I. */
 export function replyToken(): string {
   const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -15,20 +12,21 @@ export function replyToken(): string {
 
 /** Looking a session up by the reply token a bridge got back in a reply. */
 export const replyTokens = ({ stores: { sessionTokens, sessions } }: Pick<Hive, "stores">) =>
-  new Elysia({ name: "routes.reply-tokens", prefix: "/reply-tokens", detail: { tags: ["sessions"] } }).get(
-    "/:token",
-    ({ params }) => {
-      const row = sessionTokens.find(hashToken(params.token))
+  new Elysia({ name: "routes.reply-tokens", prefix: "/reply-tokens", detail: { tags: ["sessions"] } }).post(
+    "/lookup",
+    ({ body }) => {
+      const row = sessionTokens.find(body.token)
       const session = row ? sessions.byAgentSession(row.agent_session_id) : undefined
       // One answer for unknown, expired and orphaned: a guesser learns nothing from which it was.
       if (!row || !session) throw notFound("reply token", "(as given)")
       return { session, chat_id: row.chat_id, created_at: row.created_at, expires_at: row.expires_at }
     },
     {
-      params: t.Object({ token: t.String({ pattern: "^[A-Za-z0-9_-]{1,128}$", error: 'path field "token": a reply token' }) }),
+      body: Body({ token: t.String({ pattern: "^[A-Za-z0-9_-]{1,128}$", error: 'field "token": a reply token' }) }),
       detail: {
         summary: "The session of a reply token",
-        description: "The session a reply token routes to, with its `chat_id`, while it has not expired (24 h).",
+        description:
+          "The session a reply token routes to, with its `chat_id`, while it has not expired (24 h). The token travels in the body, never in a URL a log or a proxy keeps.",
       },
     },
   )

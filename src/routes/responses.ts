@@ -171,7 +171,7 @@ export const RESPONSES: Record<string, Record<number, Content>> = {
   "GET /api/sessions/{id}/transcript": { 200: Row({ entries: t.Array(TranscriptEntry), next_cursor: I, size: I, done: t.Boolean() }) },
   "POST /api/sessions/{id}/input": { 200: Row({ transport: One(["tmux", "nvim"]), chars: I, enter: t.Boolean() }) },
   "POST /api/sessions/{id}/reply-tokens": { 201: Row({ token: S, session_id: S, chat_id: N(I), expires_at: Millis }) },
-  "GET /api/reply-tokens/{token}": { 200: Row({ session: Session, chat_id: N(I), created_at: Millis, expires_at: Millis }) },
+  "POST /api/reply-tokens/lookup": { 200: Row({ session: Session, chat_id: N(I), created_at: Millis, expires_at: Millis }) },
   "GET /api/sessions/{id}/subagents": { 200: Items(Row({ agent_id: S, bytes: I, modified_at: Millis })) },
   "POST /api/sessions/{id}/transcript/index": { 200: Row({ indexed_entries: I, indexed_to: I, total: I }) },
 

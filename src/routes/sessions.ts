@@ -7,7 +7,7 @@ import { indexTranscript } from "../transcripts/index"
 import { Body, Id, Int, Json, Millis, Nullable, OneOf, Listing, Page, Pid, Query, Text } from "./schemas"
 import { conflict } from "../errors"
 import { typeInto } from "../hooks/typing"
-import { hashToken, REPLY_TOKEN_TTL_MS, replyToken } from "./reply-tokens"
+import { replyToken } from "./reply-tokens"
 
 const optional = {
   project_id: t.Optional(Nullable(Text(128, 1))),
@@ -158,7 +158,7 @@ export const sessions = ({
         const session = store.get(params.id)
         if (!session.agent_session_id) throw conflict(`session ${session.id} has no Claude Code session id to route replies to`)
         const token = body.token ?? replyToken()
-        const row = await commit.run(() => replies.issue(hashToken(token), session.agent_session_id!, body.chat_id ?? null, Date.now(), REPLY_TOKEN_TTL_MS))
+        const row = await commit.run(() => replies.issue(token, session.agent_session_id!, body.chat_id ?? null))
         return status(201, { token, session_id: session.id, chat_id: row.chat_id, expires_at: row.expires_at })
       },
       {
@@ -170,7 +170,7 @@ export const sessions = ({
         detail: {
           summary: "A reply token for a session",
           description:
-            "A 24-hour token a chat or mail bridge puts in its message (seed 003), with the bridge's `chat_id`; `GET /api/reply-tokens/:token` finds the session again. The token is shown here once and stored only as its SHA-256. Give `token` to use your own.",
+            "A 24-hour token a chat or mail bridge puts in its message (seed 003), with the bridge's `chat_id`; `POST /api/reply-tokens/lookup` finds the session again. The token is shown here once and stored only as its SHA-256. Give `token` to use your own.",
         },
       },
     )

@@ -64,7 +64,8 @@ describe("typing a reply into a waiting session", () => {
     expect(made).toMatchObject({ status: 201, body: { session_id: session.id, chat_id: 123456 } })
     expect(made.body.token).toMatch(/^[A-Z2-9]{12}$/)
     expect(made.body.expires_at - Date.now()).toBeGreaterThan(23.9 * 3_600_000)
-    const found = await call("GET", `/api/reply-tokens/${made.body.token}`)
+    const lookup = (token: string) => call("POST", "/api/reply-tokens/lookup", { token })
+    const found = await lookup(made.body.token)
     expect(found.body).toMatchObject({ session: { id: session.id }, chat_id: 123456 })
     // Stored as its hash only, like the tokens imported from Claude-Code-Remote.
     expect(JSON.stringify(db.query("SELECT * FROM session_tokens").all())).not.toContain(made.body.token)
@@ -73,13 +74,13 @@ describe("typing a reply into a waiting session", () => {
       Date.now(),
       Date.now() + 60_000,
     ])
-    expect((await call("GET", "/api/reply-tokens/IMPORTED1")).body.chat_id).toBe(7)
+    expect((await lookup("IMPORTED1")).body.chat_id).toBe(7)
     db.run("INSERT INTO session_tokens (token_hash, agent_session_id, chat_id, created_at, expires_at) VALUES (?, 'cc-1', 7, ?, ?)", [
       hashToken("EXPIRED01"),
       1,
       2,
     ])
-    for (const t of ["EXPIRED01", "NEVERMADE"]) expect((await call("GET", `/api/reply-tokens/${t}`)).status).toBe(404)
+    for (const t of ["EXPIRED01", "NEVERMADE"]) expect((await lookup(t)).status).toBe(404)
     expect((await call("POST", `/api/sessions/${session.id}/reply-tokens`, { token: made.body.token })).status).toBe(409)
   })
 })
