@@ -1,6 +1,7 @@
 import { principalOf as fromClaims, type Claims } from "../auth/jwt"
 import type { Principal } from "../auth/scopes"
 import { badRequest, forbidden, HiveError } from "../errors"
+import type { Hive } from "../hive"
 
 /** Who is acting, for the audit log: the token's name and id (never the token). */
 export type ActorOf = (request: Request) => Promise<string>
@@ -8,10 +9,24 @@ export type ActorOf = (request: Request) => Promise<string>
 // Set by the API's guard once a request's token is verified and its scope allows the route.
 const principals = new WeakMap<Request, Principal>()
 
-export function admit(request: Request, claims: Claims): Principal {
+function admit(request: Request, claims: Claims): Principal {
   const principal = fromClaims(claims)
   principals.set(request, principal)
   return principal
+}
+
+/**
+ * The caller of a request on the admin listener: a valid, unexpired, unrevoked token (a 401 otherwise) and,
+ * for an agent token, an agent that still exists and is not destroyed (a 403). Remembered for `callerOf`.
+ */
+export async function authenticate(hive: Pick<Hive, "auth" | "stores">, request: Request): Promise<Principal> {
+  const checked = hive.auth.check(request.headers.get("authorization"))
+  const caller = admit(request, checked instanceof Promise ? await checked : checked)
+  if (caller.agent !== null) {
+    const agent = hive.stores.agents.find(caller.agent)
+    if (agent?.status !== "active") throw forbidden(`agent ${caller.agent} ${agent ? "is destroyed" : "does not exist"}: its tokens are refused`)
+  }
+  return caller
 }
 
 /** The caller of a request the API's guard has admitted. */

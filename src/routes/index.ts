@@ -1,7 +1,7 @@
 import { Elysia, ValidationError } from "elysia"
 import { badRequest, forbidden, fromStorageError, HiveError, tooLarge } from "../errors"
 import type { Hive } from "../hive"
-import { type ActorOf, admit } from "./actor"
+import { type ActorOf, authenticate, callerOf } from "./actor"
 import { permits } from "../auth/scopes"
 import { agents } from "./agents"
 import { approvals } from "./approvals"
@@ -219,28 +219,22 @@ export const guards = (
   )
 }
 
-/** Everything under /api: each request must carry a valid admin token. */
+/** Everything under /api: each request must carry a valid token whose scope allows the route. */
 export const api = (hive: Hive) => {
-  // The guard has already verified this request's token, so this check is the cached, synchronous path.
+  // The guard has admitted this request's token already: who it is was remembered then.
   const actorOf: ActorOf = async (request) => {
-    const claims = await hive.auth.check(request.headers.get("authorization"))
-    return `token:${claims.sub} (${claims.jti})`
+    const caller = callerOf(request)
+    return `token:${caller.name} (${caller.tokenId})`
   }
   return (
     new Elysia({ name: "routes.api", prefix: "/api" })
       // derive, not resolve: it runs before body validation, so a caller without a valid token learns
       // nothing about the schemas (no 400 before the 401).
       .derive(async ({ request, route }) => {
-        const checked = hive.auth.check(request.headers.get("authorization"))
-        const claims = checked instanceof Promise ? await checked : checked
-        const caller = admit(request, claims)
+        const caller = await authenticate(hive, request)
         if (!permits(caller.scope, request.method, route))
           throw forbidden(`a token of scope ${caller.scope} cannot call ${request.method} ${route} (see \`hive token --help\`)`)
-        if (caller.agent !== null) {
-          const agent = hive.stores.agents.find(caller.agent)
-          if (agent?.status !== "active") throw forbidden(`agent ${caller.agent} ${agent ? "is destroyed" : "does not exist"}: its tokens are refused`)
-        }
-        return { claims, caller }
+        return { caller }
       })
       .use(projects(hive))
       .use(sessions(hive))

@@ -1,8 +1,7 @@
 import { Elysia, t } from "elysia"
-import type { Principal } from "../auth/scopes"
 import { forbidden, HiveError } from "../errors"
 import type { Hive } from "../hive"
-import { admit, callerOf } from "./actor"
+import { authenticate, callerOf } from "./actor"
 
 /**
  * `/mcp`: the broker's tools over MCP's streamable HTTP, for agent tokens. Each tool is a call of the REST API
@@ -12,10 +11,8 @@ import { admit, callerOf } from "./actor"
 export const mcp = (hive: Pick<Hive, "auth" | "stores" | "mcp" | "config">, handle: (r: Request) => Promise<Response>) =>
   new Elysia({ name: "routes.mcp", detail: { tags: ["mcp"] } })
     .derive(async ({ request }) => {
-      const checked = hive.auth.check(request.headers.get("authorization"))
-      const caller: Principal = admit(request, checked instanceof Promise ? await checked : checked)
+      const caller = await authenticate(hive, request)
       if (caller.agent === null) throw forbidden("the MCP endpoint is for agent tokens: make one with `hive token create --agent NAME`")
-      if (hive.stores.agents.find(caller.agent)?.status !== "active") throw forbidden(`agent ${caller.agent} is destroyed or unknown: its tokens are refused`)
       return {}
     })
     .post(
