@@ -216,15 +216,16 @@ export function parseDuration(name: string, raw: string): number {
   return ms
 }
 
-function parseServerUrl(name: string, raw: string): string {
+/** A plain http(s) address (no credentials, query or fragment), without its trailing slash; `name` is what set it. */
+export function parseServerUrl(name: string, raw: string, example = "https://lt.desplega.ai"): string {
   let url: URL
   try {
     url = new URL(raw)
   } catch {
-    throw new UsageError(`${name} must be an http(s) address such as https://lt.desplega.ai, got "${raw}"`)
+    throw new UsageError(`${name} must be an http(s) address such as ${example}, got "${raw}"`)
   }
   if (!/^https?:$/.test(url.protocol) || url.username || url.password || url.search || url.hash)
-    throw new UsageError(`${name} must be a plain http(s) address such as https://lt.desplega.ai (no credentials, query or fragment)`)
+    throw new UsageError(`${name} must be a plain http(s) address such as ${example} (no credentials, query or fragment)`)
   return url.origin + url.pathname.replace(/\/$/, "")
 }
 

@@ -28,14 +28,7 @@ Options:
 
 function serverUrl(raw: string | undefined, config: Config.Config): string {
   if (raw === undefined) return `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${config.port}`
-  let url: URL
-  try {
-    url = new URL(raw)
-  } catch {
-    throw new UsageError(`hive hook install: --url "${raw}" is not an address such as http://127.0.0.1:7420`)
-  }
-  if (!/^https?:$/.test(url.protocol) || url.search || url.hash) throw new UsageError(`hive hook install: --url must be a plain http(s) address, got "${raw}"`)
-  return url.origin + url.pathname.replace(/\/$/, "")
+  return Config.parseServerUrl("hive hook install: --url", raw, "http://127.0.0.1:7420")
 }
 
 /** How a hook runs this hive: the binary itself when compiled, else whatever \`hive\` is on PATH. */
