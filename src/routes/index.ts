@@ -182,7 +182,7 @@ const hasBody = (request: Request) => {
  * and every error, ours or the framework's, leaves as JSON.
  */
 export const guards = (
-  hive: Pick<Hive, "logger" | "config">,
+  hive: Pick<Hive, "logger" | "config" | "auth" | "stores">,
   opts: {
     /** The phone listener answers whatever Host the tunnel's name brings. */
     anyHost?: boolean
@@ -205,7 +205,16 @@ export const guards = (
         refuseForeign(request, opts.publicHost)
       })
       // An upload's body is a file that its route streams to disk: never read here (null: no JSON body).
-      .onParse({ as: "global" }, ({ request }) => (isUpload(request) ? null : parseJsonBody(request, bodyLimit(request))))
+      .onParse({ as: "global" }, async ({ request }) => {
+        if (isUpload(request)) return null
+        // A hook's body may be 64 times the API's limit: only a caller who may send one makes the server read it
+        // (the API's own token check comes after the body is parsed).
+        if (isHookInput(request)) {
+          const caller = await authenticate(hive, request)
+          if (!permits(caller.scope, "POST", HOOK_ROUTE)) throw scopeRefusal(caller.scope, "POST", HOOK_ROUTE)
+        }
+        return parseJsonBody(request, bodyLimit(request))
+      })
       // Never reached (the hook above always answers); it tells the OpenAPI generator bodies are JSON.
       .onParse({ as: "global" }, { fn: "json" } as unknown as () => undefined)
       .onError({ as: "global" }, ({ code, error, request }) => {
@@ -218,6 +227,10 @@ export const guards = (
       })
   )
 }
+
+const HOOK_ROUTE = "/api/hooks/claude/http"
+const scopeRefusal = (scope: string, method: string, route: string) =>
+  forbidden(`a token of scope ${scope} cannot call ${method} ${route} (see \`hive token --help\`)`)
 
 /** Everything under /api: each request must carry a valid token whose scope allows the route. */
 export const api = (hive: Hive) => {
@@ -232,8 +245,7 @@ export const api = (hive: Hive) => {
       // nothing about the schemas (no 400 before the 401).
       .derive(async ({ request, route }) => {
         const caller = await authenticate(hive, request)
-        if (!permits(caller.scope, request.method, route))
-          throw forbidden(`a token of scope ${caller.scope} cannot call ${request.method} ${route} (see \`hive token --help\`)`)
+        if (!permits(caller.scope, request.method, route)) throw scopeRefusal(caller.scope, request.method, route)
         return { caller }
       })
       .use(projects(hive))

@@ -108,5 +108,24 @@ describe("http hooks", () => {
       }),
     )
     expect(res.status).toBe(403)
+    // Without a token the body is never read, however big it says it is.
+    let pulled = 0
+    const endless = new ReadableStream<Uint8Array>({
+      pull(c) {
+        pulled++
+        c.enqueue(new Uint8Array(64 * 1024).fill(32))
+        if (pulled > 2000) c.close()
+      },
+    })
+    const anonymous = await app.handle(
+      new Request("http://localhost/api/hooks/claude/http", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: endless,
+        duplex: "half",
+      } as RequestInit),
+    )
+    expect(anonymous.status).toBe(401)
+    expect(pulled).toBeLessThan(5)
   })
 })
