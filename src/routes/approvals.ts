@@ -1,6 +1,6 @@
 import { Elysia, t } from "elysia"
 import { actingAs, callerOf, mustBeSelf, mustOwn } from "./actor"
-import { longPoll, MAX_WAIT_MS, Wait, waitMs, waitSignal } from "./wait"
+import { holdOpen, longPoll, MAX_WAIT_MS, Wait, waitMs, waitSignal } from "./wait"
 import type { Hive } from "../hive"
 import { Body, Id, Nullable, OneOf, Page, Query, Text } from "./schemas"
 
@@ -26,10 +26,11 @@ export const approvals = ({ stores: { broker }, commit, pulse, streams }: Pick<H
     })
     .get(
       "/:id",
-      async ({ params, query, request }) => {
+      async ({ params, query, request, server }) => {
         const first = broker.approval(params.id)
         mustOwn(callerOf(request), [first.agent], `approval ${first.id}`)
         if (query.wait === undefined || first.status !== "pending") return first
+        holdOpen(server, request)
         return longPoll(
           { pulse, ms: waitMs(query.wait), signal: waitSignal(request, streams.shutdown) },
           () => broker.approval(params.id),

@@ -1,7 +1,7 @@
 import { Elysia, t } from "elysia"
 import type { Hive } from "../hive"
 import { actingAs, callerOf, mustOwn } from "./actor"
-import { longPoll, Wait, waitMs, waitSignal } from "./wait"
+import { holdOpen, longPoll, Wait, waitMs, waitSignal } from "./wait"
 import { Body, Id, Int, Page, Query, Text } from "./schemas"
 
 export const commands = ({ stores: { commands: store }, commit, pulse, streams }: Pick<Hive, "stores" | "commit" | "pulse" | "streams">) =>
@@ -19,12 +19,13 @@ export const commands = ({ stores: { commands: store }, commit, pulse, streams }
     )
     .post(
       "/claim",
-      async ({ body, request, status }) => {
+      async ({ body, request, server, status }) => {
         const target = actingAs(callerOf(request), body.target, "target")
         const claim = () => commit.run(() => store.claim(target, body.lease_ms ?? 30_000))
         let claimed = await claim()
         const until = Date.now() + waitMs(body.wait)
         const signal = waitSignal(request, streams.shutdown)
+        if (body.wait !== undefined) holdOpen(server, request)
         // Another claimer may take what woke us: look again, and claim again, until the wait is over.
         while (!claimed && Date.now() < until && !signal.aborted) {
           const free = await longPoll(

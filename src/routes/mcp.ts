@@ -2,6 +2,7 @@ import { Elysia, t } from "elysia"
 import { forbidden, HiveError } from "../errors"
 import type { Hive } from "../hive"
 import { authenticate, callerOf } from "./actor"
+import { holdOpen } from "./wait"
 
 /**
  * `/mcp`: the broker's tools over MCP's streamable HTTP, for agent tokens. Each tool is a call of the REST API
@@ -17,7 +18,9 @@ export const mcp = (hive: Pick<Hive, "auth" | "stores" | "mcp" | "config">, hand
     })
     .post(
       "/mcp",
-      ({ request, body }) => {
+      ({ request, body, server }) => {
+        // A waiting tool's answer may send nothing but progress for longer than Bun's idle timeout.
+        holdOpen(server, request)
         if (!hive.mcp) throw new HiveError(404, "not_found", "this server has no MCP endpoint")
         return hive.mcp({
           request,

@@ -1,6 +1,6 @@
 import { Elysia, t } from "elysia"
 import { actingAs, callerOf, mustBeSelf, mustOwn } from "./actor"
-import { longPoll, MAX_WAIT_MS, Wait, waitMs, waitSignal } from "./wait"
+import { holdOpen, longPoll, MAX_WAIT_MS, Wait, waitMs, waitSignal } from "./wait"
 import type { Hive } from "../hive"
 import { Body, Int, Page, Text } from "./schemas"
 
@@ -21,10 +21,11 @@ export const messages = ({ stores: { broker }, commit, pulse, streams }: Pick<Hi
     )
     .get(
       "/inbox/:recipient",
-      ({ params, query: { wait, ...page }, request }) => {
+      ({ params, query: { wait, ...page }, request, server }) => {
         const recipient = mustBeSelf(callerOf(request), params.recipient, "inbox")!
         const read = () => broker.inbox(recipient, page)
         if (wait === undefined) return read()
+        holdOpen(server, request)
         return longPoll({ pulse, ms: waitMs(wait), signal: waitSignal(request, streams.shutdown) }, read, (p) => p.items.length > 0)
       },
       {

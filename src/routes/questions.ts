@@ -1,6 +1,6 @@
 import { Elysia, t } from "elysia"
 import { actingAs, callerOf, mustBeSelf, mustOwn } from "./actor"
-import { longPoll, MAX_WAIT_MS, Wait, waitMs, waitSignal } from "./wait"
+import { holdOpen, longPoll, MAX_WAIT_MS, Wait, waitMs, waitSignal } from "./wait"
 import type { Hive } from "../hive"
 import { badRequest } from "../errors"
 import { Body, Id, Int, Millis, Nullable, Page, Query, Text } from "./schemas"
@@ -45,15 +45,17 @@ export const questions = ({ stores: { broker }, commit, pulse, streams }: Pick<H
     })
     .get(
       "/:id",
-      async ({ params, query, request }) => {
+      async ({ params, query, request, server }) => {
         const first = broker.peekQuestion(params.id)
         mustOwn(callerOf(request), [first.asker, first.target], `question ${first.id}`)
-        if (query.wait !== undefined && first.status === "open")
+        if (query.wait !== undefined && first.status === "open") {
+          holdOpen(server, request)
           await longPoll(
             { pulse, ms: waitMs(query.wait), signal: waitSignal(request, streams.shutdown), by: first.deadline_at },
             () => broker.peekQuestion(params.id),
             (q) => q.status !== "open",
           )
+        }
         return broker.question(params.id)
       },
       {

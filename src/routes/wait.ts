@@ -53,3 +53,11 @@ function aborted(signal: AbortSignal | undefined): Promise<void> {
 
 /** The request's own signal (the client went away) together with the server's shutdown. */
 export const waitSignal = (request: Request, shutdown: AbortSignal | undefined) => (shutdown ? AbortSignal.any([request.signal, shutdown]) : request.signal)
+
+/**
+ * Bun ends a request whose answer has sent nothing for 10 s (its idleTimeout): one held open on purpose (a
+ * long poll, a held hook) is exempt. `server` is null when the app answers in-process (tests, the MCP tools).
+ */
+export function holdOpen(server: { timeout(request: Request, seconds: number): void } | null, request: Request) {
+  server?.timeout(request, 0)
+}
