@@ -39,9 +39,11 @@ test-trust: deps
 test-browser: deps
 	CHROMIUM_PATH=$$(./scripts/ensure-chromium.sh) $(BUN) test --timeout 120000 $(addprefix ./,$(wildcard test/web/*.browser.ts))
 
-# The real Claude Code CLI, offline (a mock Messages API answers it): files named *.claude.ts.
+# The real Claude Code CLI, offline (a mock Messages API answers it): files named *.claude.ts. Interactive
+# sessions run in tmux and the phone page in Chromium (Debian's packages, installed on first use).
 test-claude: deps
-	CLAUDE_PATH=$$(./scripts/ensure-claude.sh) $(BUN) test --timeout 300000 $(addprefix ./,$(wildcard test/claude/*.claude.ts))
+	@./scripts/ensure-tmux.sh
+	CLAUDE_PATH=$$(./scripts/ensure-claude.sh) CHROMIUM_PATH=$$(./scripts/ensure-chromium.sh) $(BUN) test --timeout 300000 $(addprefix ./,$(wildcard test/claude/*.claude.ts))
 
 # Types, then Biome (lint and format: biome.json), the import rules of ARCHITECTURE.md, and both OpenAPI documents (redocly).
 check: deps

@@ -26,6 +26,7 @@ import auditAppendOnly from "./022_audit_append_only"
 import tokenScopes from "./023_token_scopes"
 import sessionLineage from "./024_session_lineage"
 import eventToolColumns from "./025_event_tool_columns"
+import permissionApprovals from "./026_permission_approvals"
 
 // The explicit, ordered list: `bun build --compile` embeds exactly what is imported here.
 // A migration that shipped is never edited; add a new file and a new line instead.
@@ -55,6 +56,7 @@ const list = [
   { ...tokenScopes, version: 23, checksum: sourceChecksum("023_token_scopes.ts") },
   { ...sessionLineage, version: 24, checksum: sourceChecksum("024_session_lineage.ts") },
   { ...eventToolColumns, version: 25, checksum: sourceChecksum("025_event_tool_columns.ts") },
+  { ...permissionApprovals, version: 26, checksum: sourceChecksum("026_permission_approvals.ts") },
 ]
 
 export const migrations: readonly Registered[] = list.map((m) => ({ ...m, id: migrationId(m.version, m.name) }))

@@ -11,7 +11,9 @@ export const help = `Usage: hive hook install [--project DIR] [--url URL | --com
   install     adds hive's hooks to Claude Code's settings: ${Object.keys(HOOK_EVENTS).join(", ")}.
               SessionStart runs \`hive hook\` (it learns Claude Code's process and terminal); the others are
               http hooks to the running server (no process per hook), sending $${TOKEN_VAR} as their bearer
-              token. Every other hook and setting is kept.
+              token. PermissionRequest is held open while hive asks the phone or the desk (the preferences
+              permissions.policy, .allow, .ask decide when; README "Permission prompts"). Every other hook
+              and setting is kept.
   uninstall   removes hive's hooks, and only those
 
   The file is ~/.claude/settings.json ($CLAUDE_CONFIG_DIR/settings.json), or DIR/.claude/settings.json with
@@ -21,7 +23,8 @@ export const help = `Usage: hive hook install [--project DIR] [--url URL | --com
 Options:
   --project DIR   a project's settings instead of your own
   --url URL       the server the http hooks post to (default: http://HIVE_HOST:HIVE_PORT, http://127.0.0.1:7420)
-  --command-only  every hook runs \`hive hook\` (a process each; works with no server running)
+  --command-only  every hook runs \`hive hook\` (a process each; works with no server running); no
+                  PermissionRequest hook then: only the server holds a prompt open
   --command CMD   the command a hook runs (default: this hive, by its full path, then "hook")
   --dry-run       print what would change, and the resulting file, without writing it
   -h, --help      show this help`

@@ -4,7 +4,8 @@ import { OPERATOR, type Store as Agents } from "./agents"
 import { keysetPage } from "./entity"
 
 export type Message = { id: number; sender: string; recipient: string; body: string; sent_at: number; delivered_at: number | null }
-export type ApprovalStatus = "pending" | "approved" | "denied" | "failed"
+/** `withdrawn`: the request went away before anyone resolved it here (a Claude Code prompt answered at the terminal, or past its deadline). */
+export type ApprovalStatus = "pending" | "approved" | "denied" | "failed" | "withdrawn"
 export type Approval = {
   id: string
   agent: string
@@ -15,6 +16,10 @@ export type Approval = {
   requested_at: number
   resolved_at: number | null
   resolution_note: string | null
+  /** A Claude Code session's permission prompt: the session (its name is the approval's agent). */
+  session_id: string | null
+  /** After this nobody can resolve it here: it is withdrawn. */
+  deadline_at: number | null
 }
 export type Question = {
   id: string
@@ -75,13 +80,13 @@ export class Broker {
     )
     this.#pruneDelivered = db.query("DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE delivered_at IS NOT NULL AND delivered_at < ? LIMIT ?)")
 
-    const aCols = "id, agent, kind, ref, note, status, requested_at, resolved_at, resolution_note"
-    this.#request = db.query<Approval, [string, string, string, string | null, string | null, number]>(
-      `INSERT INTO approvals (id, agent, kind, ref, note, requested_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING ${aCols}`,
+    const aCols = "id, agent, kind, ref, note, status, requested_at, resolved_at, resolution_note, session_id, deadline_at"
+    this.#request = db.query<Approval, [string, string, string, string | null, string | null, number, string | null, number | null]>(
+      `INSERT INTO approvals (id, agent, kind, ref, note, requested_at, session_id, deadline_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${aCols}`,
     )
     this.#approval = db.query<Approval, [string]>(`SELECT ${aCols} FROM approvals WHERE id = ?`)
-    this.#approvals = db.query<Approval, [string, string, string, number]>(
-      `SELECT ${aCols} FROM approvals WHERE (?1 = '' OR status = ?1) AND (?2 = '' OR agent = ?2) AND id > ?3 ORDER BY id LIMIT ?4`,
+    this.#approvals = db.query<Approval, [string, string, string, string, number]>(
+      `SELECT ${aCols} FROM approvals WHERE (?1 = '' OR status = ?1) AND (?2 = '' OR agent = ?2) AND (?3 = '' OR session_id = ?3) AND id > ?4 ORDER BY id LIMIT ?5`,
     )
     this.#resolve = db.query<Approval, [string, number, string | null, string]>(
       `UPDATE approvals SET status = ?, resolved_at = ?, resolution_note = ? WHERE id = ? AND status = 'pending' RETURNING ${aCols}`,
@@ -136,7 +141,30 @@ export class Broker {
 
   requestApproval(input: { agent: string; kind: string; ref?: string | null; note?: string | null }, now = Date.now()) {
     this.agents.assertReachable(input.agent)
-    return this.#request.get(Bun.randomUUIDv7(), input.agent, input.kind, input.ref ?? null, input.note ?? null, now)!
+    return this.#request.get(Bun.randomUUIDv7(), input.agent, input.kind, input.ref ?? null, input.note ?? null, now, null, null)!
+  }
+
+  /**
+   * An approval a Claude Code session's permission prompt opens. Its agent is `session:<name>`: never a broker
+   * agent's name (those have no colon), so no agent reads it as its own or is told of it. Past `deadlineAt`
+   * it can only be withdrawn.
+   */
+  requestForSession(
+    session: { id: string; name: string },
+    input: { kind: string; ref: string | null; note: string | null; deadlineAt: number | null },
+    now = Date.now(),
+  ) {
+    return this.#request.get(Bun.randomUUIDv7(), `session:${session.name}`, input.kind, input.ref, input.note, now, session.id, input.deadlineAt)!
+  }
+
+  /** Settles an approval hive itself decided (a pattern allowed it): requested and approved in one. */
+  approvedBy(approval: Approval, note: string, now = Date.now()) {
+    return this.#resolve.get("approved", now, note, approval.id)!
+  }
+
+  /** pending -> withdrawn: nobody here can resolve it any more. Undefined when it was resolved first. */
+  withdrawApproval(id: string, note: string, now = Date.now()): Approval | undefined {
+    return this.#resolve.get("withdrawn", now, note, id) ?? undefined
   }
 
   approval(id: string) {
@@ -145,10 +173,10 @@ export class Broker {
     return row
   }
 
-  approvals(filter: { status?: ApprovalStatus; agent?: string; limit?: number; cursor?: string }) {
+  approvals(filter: { status?: ApprovalStatus; agent?: string; session_id?: string; limit?: number; cursor?: string }) {
     return keysetPage(
       filter.limit,
-      (n) => this.#approvals.all(filter.status ?? "", filter.agent ?? "", filter.cursor ?? "", n),
+      (n) => this.#approvals.all(filter.status ?? "", filter.agent ?? "", filter.session_id ?? "", filter.cursor ?? "", n),
       (a) => a.id,
     )
   }
@@ -157,7 +185,7 @@ export class Broker {
    * pending -> approved | denied | failed, once; anything else is a 409 naming the current state. The agent
    * that asked is told in its inbox, so a harness that reads only its inbox learns the outcome too.
    */
-  resolveApproval(id: string, status: Exclude<ApprovalStatus, "pending">, note: string | null, now = Date.now()) {
+  resolveApproval(id: string, status: Exclude<ApprovalStatus, "pending" | "withdrawn">, note: string | null, now = Date.now()) {
     const row = this.#resolve.get(status, now, note, id)
     if (row) {
       this.#tell(row.agent, { type: "approval", id: row.id, kind: row.kind, ref: row.ref, status: row.status, note: row.resolution_note }, now)

@@ -36,6 +36,8 @@ export type Session = {
   end_reason: string | null
   permission_mode: string | null
   model: string | null
+  /** Since when nobody is at its terminal: Claude Code said it waits idle, or a reply was typed in from elsewhere. */
+  unattended_since: number | null
 }
 
 type Writable = Omit<Session, "id" | "created_at" | "updated_at">
@@ -74,6 +76,7 @@ const COLUMNS = [
   "end_reason",
   "permission_mode",
   "model",
+  "unattended_since",
 ] as const
 
 const SPEC = {

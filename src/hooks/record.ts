@@ -43,6 +43,21 @@ export function effectOf(input: HookInput): Partial<Pick<Session, "status" | "st
   return status ? { status } : input.notification_type === undefined ? { status: "awaiting_input" } : {}
 }
 
+/** A prompt this soon after hive typed a reply into the session is that reply: nobody came back to the terminal. */
+export const REPLY_WINDOW_MS = 15_000
+
+/**
+ * Whether someone is at the session's terminal: not once Claude Code reports it idle at its prompt (it does so
+ * after a minute) or hive typed a reply in from elsewhere; again once someone starts a session or types a prompt there.
+ */
+function attendance(input: HookInput, existing: Session | undefined, now: number): Partial<Pick<Session, "unattended_since">> {
+  const since = existing?.unattended_since ?? null
+  if (input.hook_event_name === "Notification" && input.notification_type === "idle_prompt") return { unattended_since: since ?? now }
+  if (input.hook_event_name === "SessionStart") return { unattended_since: null }
+  if (input.hook_event_name === "UserPromptSubmit" && since !== null && now - since >= REPLY_WINDOW_MS) return { unattended_since: null }
+  return {}
+}
+
 /** A string in a hook's input longer than this (a file a Write wrote, a tool's whole output) is left out. */
 export const MAX_FIELD_BYTES = 64 * 1024
 /** And the whole event at most this: the largest fields left go next (many medium ones can add up). */
@@ -153,7 +168,7 @@ export function recordHook(
   now = Date.now(),
 ) {
   const existing = stores.sessions.byAgentSession(input.session_id)
-  const effect = effectOf(input)
+  const effect = { ...effectOf(input), ...attendance(input, existing, now) }
   // An http hook (no caller) knows nothing of the process: the row keeps what a command hook saw.
   const fromProcess =
     caller && transport

@@ -1,4 +1,5 @@
 import { applyEdits, type FormattingOptions, modify, type ParseError, parse, printParseErrorCode } from "jsonc-parser"
+import { HOOK_TIMEOUT_S } from "./permission"
 
 /** The hook events hive records, and the matcher each needs (tool events match every tool). */
 export const HOOK_EVENTS: Record<string, string | undefined> = {
@@ -6,6 +7,8 @@ export const HOOK_EVENTS: Record<string, string | undefined> = {
   UserPromptSubmit: undefined,
   PreToolUse: "*",
   PostToolUse: "*",
+  // Held open while the prompt is an approval on the phone: only as an http hook (needs a running server).
+  PermissionRequest: "*",
   Notification: undefined,
   Stop: undefined,
   SubagentStop: undefined,
@@ -34,14 +37,17 @@ export const isHiveHook = (h: Hook) =>
  */
 export type HookPlan = { command: string; url?: string }
 
-function hookFor(event: string, plan: HookPlan): Hook {
+/** hive's hook for one event, or none: a permission prompt can only be held by the server (an http hook). */
+function hookFor(event: string, plan: HookPlan): Hook | undefined {
+  if (event === "PermissionRequest" && !plan.url) return undefined
   if (event === "SessionStart" || !plan.url) return { type: "command", command: plan.command }
   return {
     type: "http",
     url: `${plan.url.replace(/\/$/, "")}${HTTP_HOOK_PATH}`,
     headers: { Authorization: `Bearer $${TOKEN_VAR}` },
     allowedEnvVars: [TOKEN_VAR],
-    timeout: 5,
+    // Claude Code shows its own prompt meanwhile; hive answers (or withdraws) well before this.
+    timeout: event === "PermissionRequest" ? HOOK_TIMEOUT_S : 5,
   }
 }
 
@@ -91,14 +97,15 @@ export function withHiveHooks(text: string, plan: HookPlan | null): { text: stri
     const others = withoutHive(before)
     const had = others.length !== before.length || JSON.stringify(others) !== JSON.stringify(before)
     let next: Entry[] = others
-    if (plan !== null) {
+    const hook = plan === null ? undefined : hookFor(event, plan)
+    if (hook) {
       const matcher = HOOK_EVENTS[event]
-      next = [...others, { ...(matcher ? { matcher } : {}), hooks: [hookFor(event, plan)] }]
+      next = [...others, { ...(matcher ? { matcher } : {}), hooks: [hook] }]
       if (had && JSON.stringify(next) === JSON.stringify(before)) continue
     } else if (!had) continue
     const value = next.length ? next : undefined
     out = applyEdits(out, modify(out, ["hooks", event], value, { formattingOptions: format }))
-    changes.push({ event, action: plan === null ? "removed" : had ? "replaced" : "added" })
+    changes.push({ event, action: !hook ? "removed" : had ? "replaced" : "added" })
   }
   if (plan === null && changes.length && Object.keys(read(out).hooks ?? {}).length === 0)
     out = applyEdits(out, modify(out, ["hooks"], undefined, { formattingOptions: format }))

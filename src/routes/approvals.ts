@@ -20,8 +20,9 @@ export const approvals = ({ stores: { broker }, commit, pulse, streams }: Pick<H
     .get("", ({ query, request }) => broker.approvals({ ...query, agent: mustBeSelf(callerOf(request), query.agent, "agent") }), {
       query: t.Object({
         ...Page,
-        status: t.Optional(Query.oneOf("status", ["pending", "approved", "denied", "failed"])),
-        agent: t.Optional(Query.text("agent", 64)),
+        status: t.Optional(Query.oneOf("status", ["pending", "approved", "denied", "failed", "withdrawn"])),
+        agent: t.Optional(Query.text("agent", 600)),
+        session_id: t.Optional(Query.text("session_id", 128)),
       }),
     })
     .get(

@@ -1,8 +1,10 @@
 import { Elysia, t } from "elysia"
 import type { Hive } from "../hive"
 import * as Sessions from "../db/sessions"
-import { recordHook, slimInput } from "../hooks/record"
+import { decisionFor, openApproval, permissionSettings, planFor, toolCallOf } from "../hooks/permission"
+import { type HookInput, recordHook, slimInput } from "../hooks/record"
 import { Body, Int, Json, Nullable, OneOf, Pid, Text } from "./schemas"
+import { holdOpen, longPoll, waitSignal } from "./wait"
 
 // What `hive hook` sends when a server runs: Claude Code's hook input as it came, and what the CLI saw of
 // the process that ran it (the server cannot see that process).
@@ -25,11 +27,76 @@ const HTTP_HOOK = /^\/api\/hooks\/claude\/http(\?|$)/
 /** An http hook's request: its body may be far over the API's body limit (HIVE_MAX_HOOK_BYTES). */
 export const isHookInput = (request: Request) => request.method === "POST" && HTTP_HOOK.test(request.url.slice(request.url.indexOf("/", 8)))
 
-export const hooks = ({ stores, commit, pulse }: Pick<Hive, "stores" | "commit" | "pulse">) =>
-  new Elysia({ name: "routes.hooks", prefix: "/hooks", detail: { tags: ["hooks"] } })
+type Deps = Pick<Hive, "stores" | "commit" | "pulse" | "streams">
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms)
+    signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true })
+  })
+
+/**
+ * A PermissionRequest: recorded like any hook, then, as the operator's policy says, answered by a pattern at
+ * once, or held open as an approval until someone resolves it (allow or deny goes back to Claude Code), it
+ * passes its deadline, or Claude Code stops waiting (its own prompt was answered). Those two withdraw the
+ * approval and answer nothing, so Claude Code decides as it would without hive: nothing is allowed that
+ * nobody allowed.
+ */
+async function answerPermission({ stores, commit, pulse, streams }: Deps, input: HookInput, signal: AbortSignal, terminalLeft: () => boolean) {
+  const settings = permissionSettings((key) => stores.preferences.value(key))
+  // The whole command for the approval, even one the event keeps slim.
+  const call = toolCallOf(input)
+  const first = await commit.run(() => {
+    const { session } = recordHook(stores, slimInput(input), null, null)
+    const plan = planFor(settings, call, session)
+    if (plan.kind === "none" || plan.kind === "ask-later") return { session, plan, approval: undefined }
+    const approval = openApproval(stores, session, call, settings.deadlineMs, plan.kind === "ask" && plan.why === "nobody is at the terminal")
+    return { session, plan, approval: plan.kind === "allow" ? stores.broker.approvedBy(approval, `allowed by the pattern ${plan.pattern}`) : approval }
+  })
+  pulse.notify()
+  if (first.plan.kind === "none" || first.plan.kind === "allow") return decisionFor(first.approval)
+  let approval = first.approval
+  if (first.plan.kind === "ask-later") {
+    // Answered at the terminal in this time, Claude Code drops the request: nothing was opened, nothing to withdraw.
+    await sleep(first.plan.afterMs, signal)
+    if (signal.aborted) return {}
+    approval = await commit.run(() => openApproval(stores, stores.sessions.get(first.session.id), call, settings.deadlineMs, true))
+    pulse.notify()
+  }
+  const open = approval!
+  const settled = await longPoll(
+    { pulse, ms: open.deadline_at! - Date.now(), signal },
+    () => stores.broker.approval(open.id),
+    (a) => a.status !== "pending",
+  )
+  if (settled.status !== "pending") return decisionFor(settled)
+  const left = terminalLeft()
+  const why = left
+    ? "answered at Claude Code's own prompt, or Claude Code stopped waiting"
+    : streams.shutdown?.aborted
+      ? "hive stopped: Claude Code asks at its own prompt"
+      : `no answer within ${Math.round(settings.deadlineMs / 1000)} s: Claude Code asks at its own prompt`
+  const withdrawn = await commit.run(() => {
+    const w = stores.broker.withdrawApproval(open.id, why)
+    // Whoever answered at the terminal is there.
+    if (w && left) stores.sessions.update(first.session.id, { unattended_since: null })
+    return w
+  })
+  pulse.notify()
+  // Resolved in the moment between the last look and the withdrawal: that answer stands.
+  return withdrawn ? {} : decisionFor(stores.broker.approval(open.id))
+}
+
+export const hooks = (deps: Deps) => {
+  const { stores, commit, pulse, streams } = deps
+  return new Elysia({ name: "routes.hooks", prefix: "/hooks", detail: { tags: ["hooks"] } })
     .post(
       "/claude/http",
-      async ({ body }) => {
+      async ({ body, request, server }) => {
+        if (body.hook_event_name === "PermissionRequest") {
+          holdOpen(server, request)
+          return answerPermission(deps, body, waitSignal(request, streams.shutdown), () => request.signal.aborted)
+        }
         // Nothing of the process is known to an http hook: the session keeps what SessionStart (a command hook) saw.
         await commit.run(() => recordHook(stores, slimInput(body), null, null))
         pulse.notify()
@@ -41,7 +108,7 @@ export const hooks = ({ stores, commit, pulse }: Pick<Hive, "stores" | "commit" 
         detail: {
           summary: "Record a hook Claude Code POSTs itself (an http hook)",
           description:
-            'For Claude Code\'s `"type": "http"` hooks: the body is the hook\'s input as Claude Code sends it (up to HIVE_MAX_HOOK_BYTES, recorded slim). Answers `{}`: no decision, Claude Code carries on.',
+            'For Claude Code\'s `"type": "http"` hooks: the body is the hook\'s input as Claude Code sends it (up to HIVE_MAX_HOOK_BYTES, recorded slim). Answers `{}`: no decision, Claude Code carries on. A `PermissionRequest` may be held open as an approval (preference `permissions.policy`) and answered with Claude Code\'s allow or deny decision once it is resolved; on its deadline, `{}`.',
         },
       },
     )
@@ -54,3 +121,4 @@ export const hooks = ({ stores, commit, pulse }: Pick<Hive, "stores" | "commit" 
       },
       { body: HookBody, detail: { description: "Used by `hive hook`: registers or updates the session and appends the hook as an event." } },
     )
+}

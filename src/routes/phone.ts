@@ -2,6 +2,7 @@ import { Elysia, t } from "elysia"
 import type { Hive } from "../hive"
 import * as Pairing from "../db/pairing"
 import { cursorOf, openStream } from "./events"
+import { ReplyBody, typeReply } from "./sessions"
 import { Body, Id, Nullable, OneOf, Query, Text } from "./schemas"
 import html from "../web/phone.html" with { type: "text" }
 
@@ -85,10 +86,19 @@ export const phone = (hive: Pick<Hive, "pairing" | "auth" | "stores" | "commit" 
           "/sessions",
           () => ({
             projects: projects.list({ limit: 500 }).items,
-            sessions: sessions.list({ state: "active" }, { limit: LIST }).items,
+            sessions: sessions.list({ state: "active" }, { limit: LIST, order: "desc" }).items,
           }),
-          { detail: { summary: "Active sessions, with the projects they belong to" } },
+          { detail: { summary: "Active sessions, newest first, with the projects they belong to" } },
         )
+        .post("/sessions/:id/input", ({ params, body }) => typeReply(hive, params.id, { text: body.text }), {
+          params: Id,
+          body: Body({ text: ReplyBody.properties.text }),
+          detail: {
+            operationId: "sessions.input",
+            summary: "Type a reply into a session waiting for input",
+            description: "As the admin API's `POST /api/sessions/{id}/input`, without `force`: 409 when the session is not waiting for input.",
+          },
+        })
         .get("/approvals", () => broker.approvals({ status: "pending", limit: LIST }), { detail: { summary: "Pending approvals" } })
         .post("/approvals/:id", ({ params, body }) => hive.commit.run(() => broker.resolveApproval(params.id, body.status, body.note ?? null)), {
           params: Id,

@@ -1,6 +1,7 @@
 import type { Hive } from "../hive"
 import { Elysia, t } from "elysia"
 import { badRequest } from "../errors"
+import { permissionPreferenceError } from "../hooks/permission"
 import { Body } from "./schemas"
 
 const Key = t.Object({ key: t.String({ pattern: "^[A-Za-z0-9._:-]{1,200}$", description: "letters, digits and . _ : -" }) })
@@ -13,6 +14,8 @@ export const preferences = ({ stores: { preferences: store }, commit }: Pick<Hiv
       "/:key",
       ({ params, body }) => {
         if (!("value" in body)) throw badRequest('field "value": Expected required property')
+        const wrong = permissionPreferenceError(params.key, body.value)
+        if (wrong) throw badRequest(`field "value": ${wrong}`)
         return commit.run(() => store.put(params.key, body.value))
       },
       { params: Key, body: Body({ value: t.Unknown({ description: "any JSON value" }) }) },

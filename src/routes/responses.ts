@@ -43,7 +43,9 @@ const Session = Row({
   end_reason: N(S),
   permission_mode: N(S),
   model: N(S),
+  unattended_since: N(Millis),
 })
+const Typed = Row({ transport: One(["tmux", "nvim"]), chars: I, enter: t.Boolean() })
 const Worktree = Row({ id: S, project_id: S, path: S, branch: S, description: N(S), created_at: Millis, updated_at: Millis })
 const Preference = Row({ key: S, value: t.Unknown(), updated_at: Millis })
 const SecretMeta = Row({ name: S, key_id: S, size: I, created_at: Millis, updated_at: Millis })
@@ -69,10 +71,12 @@ const Approval = Row({
   kind: S,
   ref: N(S),
   note: N(S),
-  status: One(["pending", "approved", "denied", "failed"]),
+  status: One(["pending", "approved", "denied", "failed", "withdrawn"]),
   requested_at: Millis,
   resolved_at: N(Millis),
   resolution_note: N(S),
+  session_id: N(S),
+  deadline_at: N(Millis),
 })
 const Question = Row({
   id: S,
@@ -169,7 +173,7 @@ export const RESPONSES: Record<string, Record<number, Content>> = {
   "PATCH /api/sessions/{id}": { 200: Session },
   "DELETE /api/sessions/{id}": { 204: null },
   "GET /api/sessions/{id}/transcript": { 200: Row({ entries: t.Array(TranscriptEntry), next_cursor: I, size: I, done: t.Boolean() }) },
-  "POST /api/sessions/{id}/input": { 200: Row({ transport: One(["tmux", "nvim"]), chars: I, enter: t.Boolean() }) },
+  "POST /api/sessions/{id}/input": { 200: Typed },
   "POST /api/sessions/{id}/reply-tokens": { 201: Row({ token: S, session_id: S, chat_id: N(I), expires_at: Millis }) },
   "POST /api/reply-tokens/lookup": { 200: Row({ session: Session, chat_id: N(I), created_at: Millis, expires_at: Millis }) },
   "GET /api/sessions/{id}/subagents": { 200: Items(Row({ agent_id: S, bytes: I, modified_at: Millis })) },
@@ -245,7 +249,16 @@ export const RESPONSES: Record<string, Record<number, Content>> = {
   },
 
   "POST /api/hooks/claude": { 201: Row({ session_id: S, event_id: I }) },
-  "POST /api/hooks/claude/http": { 200: Row({}) },
+  "POST /api/hooks/claude/http": {
+    200: Row({
+      hookSpecificOutput: t.Optional(
+        Row({
+          hookEventName: t.Literal("PermissionRequest"),
+          decision: t.Union([Row({ behavior: t.Literal("allow") }), Row({ behavior: t.Literal("deny"), message: S })]),
+        }),
+      ),
+    }),
+  },
   "GET /api/search": { 200: Page(Hit) },
   "POST /api/pairing": { 201: Row({ id: S, url: S, code: S, expires_at: Millis }) },
   "GET /api/pairing/{id}/qr.svg": { 200: { media: "image/svg+xml", description: "The pairing URL as a QR code" } },
@@ -288,6 +301,7 @@ export const PHONE_RESPONSES: Record<string, Record<number, Content>> = {
   "POST /pair": { 201: Row({ device: Row({ id: S, name: N(S), platform: N(S), paired_at: Millis }) }), 401: ErrorBody, 429: ErrorBody },
   "GET /phone/api/me": { 200: Device },
   "GET /phone/api/sessions": { 200: Row({ projects: t.Array(Project), sessions: t.Array(Session) }) },
+  "POST /phone/api/sessions/{id}/input": { 200: Typed, 409: ErrorBody },
   "GET /phone/api/approvals": { 200: Page(Approval) },
   "POST /phone/api/approvals/{id}": { 200: Approval },
   "GET /phone/api/questions": { 200: Page(Question) },

@@ -32,6 +32,7 @@ const optional = {
   end_reason: t.Optional(Nullable(Text(64))),
   permission_mode: t.Optional(Nullable(Text(64))),
   model: t.Optional(Nullable(Text(200))),
+  unattended_since: t.Optional(Nullable(Millis)),
 }
 const SessionBody = Body(optional)
 
@@ -57,6 +58,30 @@ const Typed = t.String({
   pattern: "^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f]*$",
   error: 'field "text": 1 to 65536 characters, no control characters but tab and newline',
 })
+
+export const ReplyBody = Body({ text: Typed, enter: t.Optional(t.Boolean()), force: t.Optional(t.Boolean()) })
+
+/**
+ * Types a reply into a session waiting for input (the admin API's and the phone's route): 409 when it is not
+ * there, not waiting (unless forced), or runs where hive cannot type.
+ */
+export async function typeReply(
+  { stores: { sessions, events }, commit }: { stores: Pick<Hive["stores"], "sessions" | "events">; commit: Hive["commit"] },
+  id: string,
+  body: { text: string; enter?: boolean; force?: boolean },
+) {
+  const session = sessions.get(id)
+  if (session.state !== "active") throw conflict(`session ${session.id} is ${session.state}: there is nothing to type into`)
+  if (!body.force && session.status !== "idle" && session.status !== "awaiting_input")
+    throw conflict(`session ${session.id} is ${session.status}, not waiting for input; send "force": true to type anyway`)
+  // Whoever replies from elsewhere is not at the terminal: marked before typing, so the prompt's own hook
+  // (which may come first) sees it.
+  await commit.run(() => sessions.update(session.id, { unattended_since: Date.now() }))
+  const typed = await typeInto(session, body.text, body.enter ?? true)
+  // What was typed is Claude Code's to record (its UserPromptSubmit); hive notes that it typed.
+  await commit.run(() => events.append({ kind: "hive.input", session_id: session.id, payload: { ...typed, forced: body.force === true } }))
+  return typed
+}
 
 export const sessions = ({
   stores: { sessions: store, search, events, sessionTokens: replies },
@@ -130,28 +155,15 @@ export const sessions = ({
           'Makes the session\'s transcript text searchable (kind "transcript" in /api/search). Run it again to add what was written since: it resumes where it stopped.',
       },
     })
-    .post(
-      "/:id/input",
-      async ({ params, body }) => {
-        const session = store.get(params.id)
-        if (session.state !== "active") throw conflict(`session ${session.id} is ${session.state}: there is nothing to type into`)
-        if (!body.force && session.status !== "idle" && session.status !== "awaiting_input")
-          throw conflict(`session ${session.id} is ${session.status}, not waiting for input; send "force": true to type anyway`)
-        const typed = await typeInto(session, body.text, body.enter ?? true)
-        // What was typed is Claude Code's to record (its UserPromptSubmit); hive notes that it typed.
-        await commit.run(() => events.append({ kind: "hive.input", session_id: session.id, payload: { ...typed, forced: body.force === true } }))
-        return typed
+    .post("/:id/input", ({ params, body }) => typeReply({ stores: { sessions: store, events }, commit }, params.id, body), {
+      params: Id,
+      body: ReplyBody,
+      detail: {
+        summary: "Type a reply into a waiting session",
+        description:
+          "Types `text` (then Enter, unless `enter: false`) into the session's terminal: `tmux send-keys` to its recorded pane, or `nvim --remote-send`. 409 when it is not active, not waiting for input (`idle` or `awaiting_input`; `force: true` types anyway), or runs where hive cannot type (a bare tty).",
       },
-      {
-        params: Id,
-        body: Body({ text: Typed, enter: t.Optional(t.Boolean()), force: t.Optional(t.Boolean()) }),
-        detail: {
-          summary: "Type a reply into a waiting session",
-          description:
-            "Types `text` (then Enter, unless `enter: false`) into the session's terminal: `tmux send-keys` to its recorded pane, or `nvim --remote-send`. 409 when it is not active, not waiting for input (`idle` or `awaiting_input`; `force: true` types anyway), or runs where hive cannot type (a bare tty).",
-        },
-      },
-    )
+    })
     .post(
       "/:id/reply-tokens",
       async ({ params, body, status }) => {

@@ -1,4 +1,6 @@
 import { afterAll } from "bun:test"
+import { writeFileSync } from "node:fs"
+import { join } from "node:path"
 import { startServer } from "../cli/serve-helper"
 import { cliEnv, MAIN, tempDir } from "../helpers"
 import { startMockAnthropic } from "./mock-anthropic"
@@ -38,5 +40,50 @@ export async function claudeHarness() {
     clearTimeout(timer)
     return { code, stdout, stderr }
   }
-  return { env, mock, home, work, server, claudeEnv, claude }
+  /**
+   * An interactive `claude` in a tmux of its own (Debian's tmux, a private socket), as a person runs it: past
+   * the first-run screens (onboarding done, the API key and the folder trusted, in ~/.claude.json).
+   */
+  async function interactive(extra: Record<string, string> = {}) {
+    const socket = join(tempDir("hive-tmux-"), "sock")
+    writeFileSync(
+      join(home, ".claude.json"),
+      JSON.stringify({
+        hasCompletedOnboarding: true,
+        theme: "dark",
+        customApiKeyResponses: { approved: ["sk-ant-fake".slice(-20)] },
+        projects: { [work]: { hasTrustDialogAccepted: true, hasCompletedProjectOnboarding: true } },
+      }),
+    )
+    // tmux runs the command with its server's environment: the script sets exactly Claude Code's own.
+    const script = join(tempDir("hive-claude-run-"), "run.sh")
+    const exports = Object.entries({ ...claudeEnv(extra), TERM: "xterm-256color" })
+      .map(([k, v]) => `export ${k}=${JSON.stringify(v)}`)
+      .join("\n")
+    writeFileSync(script, `#!/bin/sh\n${exports}\ncd ${JSON.stringify(work)}\nexec ${JSON.stringify(claudePath)}\n`, { mode: 0o755 })
+    const tmux = (...args: string[]) => Bun.spawnSync(["tmux", "-S", socket, ...args], { stdout: "pipe", stderr: "pipe" })
+    const started = tmux("new-session", "-d", "-s", "claude", "-x", "160", "-y", "50", script)
+    if (started.exitCode !== 0) throw new Error(`tmux did not start: ${started.stderr.toString()}`)
+    afterAll(() => void tmux("kill-server"))
+    const screen = () => tmux("capture-pane", "-p", "-t", "claude").stdout.toString()
+    /** Waits until the pane shows `what` (a string or a pattern); fails with the screen when it never does. */
+    const shows = async (what: string | RegExp, timeoutMs = 30_000) => {
+      const deadline = Date.now() + timeoutMs
+      for (;;) {
+        const text = screen()
+        if (typeof what === "string" ? text.includes(what) : what.test(text)) return text
+        if (Date.now() > deadline) throw new Error(`the pane never showed ${what}:\n${text}`)
+        await Bun.sleep(100)
+      }
+    }
+    /** Types a prompt at Claude Code's input, as a person would, and submits it. */
+    const type = async (text: string) => {
+      tmux("send-keys", "-t", "claude", "-l", text)
+      await Bun.sleep(300)
+      tmux("send-keys", "-t", "claude", "Enter")
+    }
+    const keys = (...k: string[]) => void tmux("send-keys", "-t", "claude", ...k)
+    return { socket, screen, shows, type, keys }
+  }
+  return { env, mock, home, work, server, claudeEnv, claude, interactive }
 }

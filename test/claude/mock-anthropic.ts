@@ -4,7 +4,8 @@
 //   - MCP-SEND-MARKER and the hive MCP tool offered -> tool_use mcp__hive__send_message {to, body} from the marker line
 //   - BASH-MARKER and the Bash tool offered          -> tool_use Bash {"command": "echo hello-from-tool"}
 //   - PERMISSION-MARKER and the Bash tool offered    -> tool_use Bash {"command": "touch made-by-tool && echo ..."}
-//                                                      (a command Claude Code does not allow by itself)
+//                                                      (a command Claude Code does not allow by itself);
+//                                                      PERMISSION-MARKER file=NAME touches NAME instead
 //   - anything else (titles, quota checks, ...)     -> text "ok"
 // Every request is kept, so a test can see what Claude Code offered and sent.
 
@@ -16,6 +17,13 @@ function texts(body: Body): string {
     .filter((m) => m.role === "user")
     .flatMap((m) => (typeof m.content === "string" ? [m.content] : m.content.map((b) => b.text ?? "")))
     .join("\n")
+}
+
+/** The last user message's text: in an interactive session every earlier prompt is in the messages too. */
+function lastPrompt(body: Body): string {
+  const last = body.messages?.filter((m) => m.role === "user").at(-1)
+  if (!last) return ""
+  return typeof last.content === "string" ? last.content : last.content.map((b) => b.text ?? "").join("\n")
 }
 
 function toolResult(body: Body): string | null {
@@ -35,8 +43,13 @@ function decide(body: Body): Decision {
   const marker = /MCP-SEND-MARKER to=(\S+) body=(.+)/.exec(texts(body))
   if (marker && body.tools?.some((t) => t.name === "mcp__hive__send_message"))
     return { kind: "tool_use", name: "mcp__hive__send_message", input: { to: marker[1], body: marker[2]!.trim() } }
-  if (texts(body).includes("PERMISSION-MARKER") && body.tools?.some((t) => t.name === "Bash"))
-    return { kind: "tool_use", name: "Bash", input: { command: "touch made-by-tool && echo hello-from-tool", description: "Make a file" } }
+  const permission = /PERMISSION-MARKER(?: file=(\S+))?/.exec(lastPrompt(body))
+  if (permission && body.tools?.some((t) => t.name === "Bash"))
+    return {
+      kind: "tool_use",
+      name: "Bash",
+      input: { command: `touch ${permission[1] ?? "made-by-tool"} && echo hello-from-tool`, description: "Make a file" },
+    }
   if (texts(body).includes("BASH-MARKER") && body.tools?.some((t) => t.name === "Bash"))
     return { kind: "tool_use", name: "Bash", input: { command: "echo hello-from-tool", description: "Print a greeting" } }
   return { kind: "text", text: "ok" }

@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test"
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { HOOK_EVENTS } from "../../src/hooks/settings"
+import { HOOK_TIMEOUT_S } from "../../src/hooks/permission"
 import { cliEnv, hive, tempDir } from "../helpers"
 
 const USERS_OWN = `{
@@ -49,6 +50,8 @@ describe("hive hook install and uninstall", () => {
       { matcher: "Bash", hooks: [{ type: "command", command: "~/bin/audit-bash" }] },
       { matcher: "*", hooks: [http] },
     ])
+    // A permission prompt is held open while it is an approval: Claude Code must wait longer than for the others.
+    expect(s.hooks.PermissionRequest).toEqual([{ matcher: "*", hooks: [{ ...http, timeout: HOOK_TIMEOUT_S }] }])
     // An older hive hook (a command, another path) is replaced, not doubled; the user's notify-send stays.
     expect(s.hooks.Stop).toEqual([{ hooks: [{ type: "command", command: "notify-send done" }] }, { hooks: [http] }])
     expect(statSync(file).mode & 0o777).toBe(0o640)
@@ -79,7 +82,12 @@ describe("hive hook install and uninstall", () => {
     expect(existsSync(file)).toBe(false)
     expect((await hive(["hook", "install", "--command-only", "--command", "hive hook"], env)).code).toBe(0)
     const hooks = JSON.parse(readFileSync(file, "utf8")).hooks
-    expect(Object.keys(hooks)).toHaveLength(Object.keys(HOOK_EVENTS).length)
+    // Every event but PermissionRequest: only the server can hold a prompt open.
+    expect(Object.keys(hooks).sort()).toEqual(
+      Object.keys(HOOK_EVENTS)
+        .filter((e) => e !== "PermissionRequest")
+        .sort(),
+    )
     for (const list of Object.values(hooks) as { hooks: { type: string }[] }[][]) expect(list[0]!.hooks[0]!.type).toBe("command")
     expect((await hive(["hook", "install", "--command-only", "--url", "http://x"], env)).code).toBe(2)
     expect((await hive(["hook", "install", "--url", "ftp://x"], env)).code).toBe(2)
