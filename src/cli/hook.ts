@@ -2,10 +2,12 @@ import { appendFileSync, mkdirSync, readFileSync, renameSync, statSync } from "n
 import { join } from "node:path"
 import * as Config from "../config"
 import { UsageError } from "../errors"
-import { callerOf } from "../hooks/caller"
+import { callerOf, stdinIsTerminal } from "../hooks/caller"
 import { detectTransport, type HookInput, slimInput } from "../hooks/record"
-import { HOME_OPTION, noExtra, out, parse } from "./args"
 import { runningServer } from "./server-lock"
+import type { AdminClient } from "../client"
+
+type HookPost = Parameters<AdminClient["api"]["hooks"]["claude"]["post"]>[0]
 
 export const help = `Usage: hive hook [--home DIR]
        hive hook install [--project DIR] [--dry-run]   (see \`hive hook install --help\`)
@@ -21,19 +23,12 @@ With HIVE_TOKEN set and a server running on the data home (or at HIVE_URL), it g
 (live streams see it at once); otherwise it writes to the database directly. It never blocks or breaks Claude Code: on any
 failure it exits 0 and writes one line to $HIVE_HOME/logs/hook.log.
 
-\`hive hook install\` writes this into ~/.claude/settings.json, keeping everything else there:
-  {
-    "hooks": {
-      "SessionStart":     [{ "hooks": [{ "type": "command", "command": "hive hook" }] }],
-      "UserPromptSubmit": [{ "hooks": [{ "type": "command", "command": "hive hook" }] }],
-      "PreToolUse":       [{ "matcher": "*", "hooks": [{ "type": "command", "command": "hive hook" }] }],
-      "PostToolUse":      [{ "matcher": "*", "hooks": [{ "type": "command", "command": "hive hook" }] }],
-      "Notification":     [{ "hooks": [{ "type": "command", "command": "hive hook" }] }],
-      "Stop":             [{ "hooks": [{ "type": "command", "command": "hive hook" }] }],
-      "SubagentStop":     [{ "hooks": [{ "type": "command", "command": "hive hook" }] }],
-      "SessionEnd":       [{ "hooks": [{ "type": "command", "command": "hive hook" }] }]
-    }
-  }
+\`hive hook install\` sets it up in ~/.claude/settings.json, keeping everything else there: SessionStart
+runs \`hive hook\` (only a process learns Claude Code's pid and terminal); every other hook, PermissionRequest
+included, is an http hook Claude Code posts to the running server itself. With --command-only every hook
+runs \`hive hook\`, e.g.
+  "SessionStart": [{ "hooks": [{ "type": "command", "command": "hive hook" }] }],
+  "PreToolUse":   [{ "matcher": "*", "hooks": [{ "type": "command", "command": "hive hook" }] }]
 
 Options:
   --home DIR   data home (default ~/.hive, env HIVE_HOME)
@@ -130,10 +125,16 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 async function record(argv: string[]): Promise<number> {
-  const { values, positionals } = parse("hive hook", argv, { ...HOME_OPTION })
-  if (values.help) return (out(help), 0)
-  noExtra("hive hook", positionals)
-  if (process.stdin.isTTY) throw new UsageError("hive hook reads a Claude Code hook's JSON on stdin; see `hive hook --help` for the settings.json block")
+  // Claude Code passes no arguments: the parser (node:util, ~6 ms to load) only for someone who does.
+  let values: { home?: string } = {}
+  if (argv.length) {
+    const { HOME_OPTION, noExtra, out, parse } = await import("./args")
+    const parsed = parse("hive hook", argv, { ...HOME_OPTION })
+    if (parsed.values.help) return (out(help), 0)
+    noExtra("hive hook", parsed.positionals)
+    values = parsed.values
+  }
+  if (stdinIsTerminal()) throw new UsageError("hive hook reads a Claude Code hook's JSON on stdin; see `hive hook --help` for the settings.json block")
   let home = ""
   let event = "?"
   try {
@@ -148,12 +149,18 @@ async function record(argv: string[]): Promise<number> {
     const server = config.token ? (config.serverUrl ? { url: config.serverUrl } : runningServer(config.home)) : undefined
     if (server) {
       try {
-        // Loaded only on this path: a hook with no server to talk to writes to the database and needs no client.
-        const { adminClient, errorMessage } = await import("../client")
-        const api = adminClient(server.url, config.token!, { timeoutMs: SERVER_TIMEOUT_MS })
-        const { status, error } = await api.api.hooks.claude.post({ input, caller, transport })
-        if (status === 201) return 0
-        log(config.home, `${event}: the server answered ${status} (${errorMessage(error?.value)}); writing to the database instead`)
+        // A plain fetch, not the typed client: loading that costs every hook a few ms. The body's type is the route's.
+        const body: HookPost = { input, caller, transport }
+        const res = await fetch(`${server.url.replace(/\/$/, "")}/api/hooks/claude`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${config.token}`, "content-type": "application/json" },
+          body: JSON.stringify(body),
+          signal: AbortSignal.timeout(SERVER_TIMEOUT_MS),
+        })
+        if (res.status === 201) return 0
+        const answer = (await res.json().catch(() => null)) as { error?: { message?: unknown } } | null
+        const message = typeof answer?.error?.message === "string" ? answer.error.message : "no message"
+        log(config.home, `${event}: the server answered ${res.status} (${message}); writing to the database instead`)
       } catch (err) {
         log(config.home, `${event}: the server did not answer (${(err as Error).message}); writing to the database instead`)
       }

@@ -1,4 +1,4 @@
-import { readlinkSync } from "node:fs"
+import { fstatSync, readlinkSync } from "node:fs"
 import { processInfo } from "../process"
 
 /** The process that ran the hook (Claude Code), as the liveness check will later recognise it. */
@@ -15,4 +15,21 @@ export function callerOf(pid: number): Caller {
     // not Linux, or not ours to look at
   }
   return { pid, ppid: info?.ppid ?? null, start_time: info?.start_time ?? null, tty }
+}
+
+/**
+ * Whether this process's stdin is a terminal (someone ran `hive hook` by hand). Not node:tty's isatty nor
+ * process.stdin.isTTY: loading node:tty costs a compiled hive some 15 ms, on every hook Claude Code runs.
+ */
+export function stdinIsTerminal(): boolean {
+  try {
+    return /^\/dev\/(pts\/\d+|tty\w*|console)$/.test(readlinkSync("/proc/self/fd/0"))
+  } catch {
+    // No /proc (macOS): a terminal is a character device (and so, rarely, is /dev/null).
+    try {
+      return fstatSync(0).isCharacterDevice()
+    } catch {
+      return false
+    }
+  }
 }
