@@ -71,6 +71,8 @@ export async function run(argv: string[]): Promise<number> {
     // The MCP SDK loads on the first /mcp request, not at start-up.
     mcp: async (o) => (await import("../mcp/http")).serveMcp(o),
   })
+  const orphans = prepared.stores.broker.withdrawHeldApprovals("hive restarted: Claude Code asked at its own prompt")
+  if (orphans) logger.info(`withdrew ${orphans} permission prompt approval(s) the last server held open`)
   const scheduler = hive.scheduler
   const checkpointer = createCheckpointer(db, config.dbPath, { logger, writtenElsewhere: () => hive.ingest.rowsOffThread })
   const app = createAdminApp(hive)

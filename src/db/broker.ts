@@ -57,6 +57,7 @@ export class Broker {
   readonly #approval
   readonly #approvals
   readonly #resolve
+  readonly #withdrawHeld
   readonly #ask
   readonly #question
   readonly #questions
@@ -90,6 +91,10 @@ export class Broker {
     )
     this.#resolve = db.query<Approval, [string, number, string | null, string]>(
       `UPDATE approvals SET status = ?, resolved_at = ?, resolution_note = ? WHERE id = ? AND status = 'pending' RETURNING ${aCols}`,
+    )
+
+    this.#withdrawHeld = db.query(
+      "UPDATE approvals SET status = 'withdrawn', resolved_at = ?, resolution_note = ? WHERE status = 'pending' AND session_id IS NOT NULL",
     )
 
     const qCols = "id, asker, target, question, options, multi, status, asked_at, deadline_at, answered_at, answer"
@@ -165,6 +170,14 @@ export class Broker {
   /** pending -> withdrawn: nobody here can resolve it any more. Undefined when it was resolved first. */
   withdrawApproval(id: string, note: string, now = Date.now()): Approval | undefined {
     return this.#resolve.get("withdrawn", now, note, id) ?? undefined
+  }
+
+  /**
+   * Every pending permission prompt's approval, withdrawn: only a running server holds their requests, so at
+   * its start none is still waiting (Claude Code asked at its own prompt when the last server stopped).
+   */
+  withdrawHeldApprovals(note: string, now = Date.now()) {
+    return this.#withdrawHeld.run(now, note).changes
   }
 
   approval(id: string) {

@@ -156,6 +156,20 @@ describe("permission prompts as approvals", () => {
     await quick.answer.catch(() => undefined)
   })
 
+  test("at a server's start the prompts the last one held are withdrawn; an agent's own approvals stay pending", async () => {
+    const { hook, opened, stores, call } = await held({ "permissions.policy": "always" })
+    const { abort, answer } = hook()
+    const [held1] = await opened()
+    await call("POST", "/api/agents", { name: "alice" })
+    const agents = (await call("POST", "/api/approvals", { agent: "alice", kind: "apply_commit" })).body
+    // What hive serve does at start (a killed server never withdrew its held prompts).
+    expect(stores.broker.withdrawHeldApprovals("hive restarted")).toBe(1)
+    expect(stores.broker.approval(held1!.id)).toMatchObject({ status: "withdrawn", resolution_note: "hive restarted" })
+    expect(stores.broker.approval(agents.id).status).toBe("pending")
+    abort.abort()
+    await answer.catch(() => undefined)
+  })
+
   test("the permissions preferences are checked when set", async () => {
     const { call } = await testApp()
     const bad: [string, unknown, string][] = [
