@@ -27,6 +27,7 @@ import tokenScopes from "./023_token_scopes"
 import sessionLineage from "./024_session_lineage"
 import eventToolColumns from "./025_event_tool_columns"
 import permissionApprovals from "./026_permission_approvals"
+import subagentTranscripts from "./027_subagent_transcripts"
 
 // The explicit, ordered list: `bun build --compile` embeds exactly what is imported here.
 // A migration that shipped is never edited; add a new file and a new line instead.
@@ -57,6 +58,7 @@ const list = [
   { ...sessionLineage, version: 24, checksum: sourceChecksum("024_session_lineage.ts") },
   { ...eventToolColumns, version: 25, checksum: sourceChecksum("025_event_tool_columns.ts") },
   { ...permissionApprovals, version: 26, checksum: sourceChecksum("026_permission_approvals.ts") },
+  { ...subagentTranscripts, version: 27, checksum: sourceChecksum("027_subagent_transcripts.ts") },
 ]
 
 export const migrations: readonly Registered[] = list.map((m) => ({ ...m, id: migrationId(m.version, m.name) }))

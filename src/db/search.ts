@@ -45,11 +45,13 @@ function statements(db: Database) {
        FROM events e WHERE e.id > ?1 AND e.id <= ?2`,
     ),
     advance: db.query("UPDATE search_state SET cursor = ? WHERE name = 'events'"),
-    progress: db.query<{ indexed_to: number; entries: number }, [string]>("SELECT indexed_to, entries FROM transcript_index WHERE session_id = ?"),
-    addText: db.query("INSERT INTO transcripts_fts (body, session_id, offset) VALUES (?, ?, ?)"),
+    progress: db.query<{ indexed_to: number; entries: number }, [string, string]>(
+      "SELECT indexed_to, entries FROM transcript_index WHERE session_id = ? AND agent_id = ?",
+    ),
+    addText: db.query("INSERT INTO transcripts_fts (body, session_id, agent_id, offset) VALUES (?, ?, ?, ?)"),
     saveProgress: db.query(
-      `INSERT INTO transcript_index (session_id, indexed_to, entries, updated_at) VALUES (?1, ?2, ?3, ?4)
-       ON CONFLICT (session_id) DO UPDATE SET indexed_to = excluded.indexed_to, entries = entries + excluded.entries, updated_at = excluded.updated_at`,
+      `INSERT INTO transcript_index (session_id, agent_id, indexed_to, entries, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
+       ON CONFLICT (session_id, agent_id) DO UPDATE SET indexed_to = excluded.indexed_to, entries = entries + excluded.entries, updated_at = excluded.updated_at`,
     ),
     rewind: db.query("UPDATE search_state SET cursor = min(cursor, ?) WHERE name = 'events'"),
   }
@@ -69,16 +71,16 @@ export class Search {
     this.#q.rewind.run(Math.max(0, id))
   }
 
-  /** How far a session's transcript has been indexed (undefined: never asked). */
-  transcriptProgress(sessionId: string): { indexed_to: number; entries: number } | undefined {
-    return this.#q.progress.get(sessionId) ?? undefined
+  /** How far a session's transcript (or, with `agentId`, one of its subagents') has been indexed (undefined: never asked). */
+  transcriptProgress(sessionId: string, agentId = ""): { indexed_to: number; entries: number } | undefined {
+    return this.#q.progress.get(sessionId, agentId) ?? undefined
   }
 
   /** One page of a transcript's text, and the byte offset indexing has reached, in one transaction. */
-  addTranscript(sessionId: string, texts: { offset: number; body: string }[], indexedTo: number, now = Date.now()) {
+  addTranscript(sessionId: string, agentId: string, texts: { offset: number; body: string }[], indexedTo: number, now = Date.now()) {
     immediate(this.#db, () => {
-      for (const t of texts) this.#q.addText.run(t.body, sessionId, t.offset)
-      this.#q.saveProgress.run(sessionId, indexedTo, texts.length, now)
+      for (const t of texts) this.#q.addText.run(t.body, sessionId, agentId, t.offset)
+      this.#q.saveProgress.run(sessionId, agentId, indexedTo, texts.length, now)
     })
   }
 
@@ -124,7 +126,8 @@ export class Search {
       `SELECT 'event' AS kind, CAST(rowid AS TEXT) AS id, session_id, ${SNIPPET("events_fts")} AS snippet, rank FROM events_fts WHERE events_fts MATCH $match ${eventScope}`,
     )
     parts.push(
-      `SELECT 'transcript', session_id || ':' || offset, session_id, ${SNIPPET("transcripts_fts")}, rank FROM transcripts_fts WHERE transcripts_fts MATCH $match ${transcriptScope}`,
+      // A subagent's entry: <session>:<agent>:<offset>; the session's own: <session>:<offset>.
+      `SELECT 'transcript', session_id || ':' || CASE agent_id WHEN '' THEN '' ELSE agent_id || ':' END || offset, session_id, ${SNIPPET("transcripts_fts")}, rank FROM transcripts_fts WHERE transcripts_fts MATCH $match ${transcriptScope}`,
     )
     parts.push(`SELECT 'session', session_id, session_id, ${SNIPPET("sessions_fts")}, rank FROM sessions_fts WHERE sessions_fts MATCH $match ${sessionScope}`)
     // Messages and questions belong to agents, not to a session or project: only an unscoped search finds them.

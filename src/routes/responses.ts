@@ -177,7 +177,14 @@ export const RESPONSES: Record<string, Record<number, Content>> = {
   "POST /api/sessions/{id}/reply-tokens": { 201: Row({ token: S, session_id: S, chat_id: N(I), expires_at: Millis }) },
   "POST /api/reply-tokens/lookup": { 200: Row({ session: Session, chat_id: N(I), created_at: Millis, expires_at: Millis }) },
   "GET /api/sessions/{id}/subagents": { 200: Items(Row({ agent_id: S, bytes: I, modified_at: Millis })) },
-  "POST /api/sessions/{id}/transcript/index": { 200: Row({ indexed_entries: I, indexed_to: I, total: I }) },
+  "POST /api/sessions/{id}/transcript/index": {
+    200: Row({
+      indexed_entries: I,
+      indexed_to: I,
+      total: I,
+      subagents: t.Array(Row({ agent_id: S, indexed_entries: I, indexed_to: I, total: I })),
+    }),
+  },
 
   "POST /api/worktrees": { 201: Worktree },
   "GET /api/worktrees": { 200: Page(Worktree) },

@@ -1,6 +1,6 @@
 import type * as Search from "../db/search"
 import { nextTurn } from "../jobs/retention"
-import { readTranscript } from "./read"
+import { readTranscript, subagentTranscriptPath, subagentTranscripts } from "./read"
 
 /** Text of an entry searched for: a message's text, tool results, summaries; at most 64 KiB. */
 export function textOf(entry: unknown): string {
@@ -35,31 +35,47 @@ export function isConversation(entry: unknown): boolean {
 
 const running = new Map<string, Promise<unknown>>()
 
+type Progress = { indexed_entries: number; indexed_to: number; total: number }
+
 /**
- * Indexes a session's transcript from where indexing stopped last time, a page per transaction. Calls for
- * the same session run one after the other (each resumes where the last stopped), so nothing is indexed twice.
+ * Indexes a session's transcript, then each of its subagents' (Claude Code keeps them beside it), each from
+ * where indexing stopped last time, a page per transaction. Calls for the same session run one after the
+ * other (each resumes where the last stopped), so nothing is indexed twice.
  */
 export function indexTranscript(search: Pick<Search.Store, "transcriptProgress" | "addTranscript">, sessionId: string, path: string) {
   const before = running.get(sessionId) ?? Promise.resolve()
-  const run = before.catch(() => {}).then(() => indexFrom(search, sessionId, path))
+  const run = before
+    .catch(() => {})
+    .then(async () => {
+      const own = await indexFrom(search, sessionId, "", path)
+      const subagents: (Progress & { agent_id: string })[] = []
+      for (const { agent_id } of subagentTranscripts(path))
+        subagents.push({ agent_id, ...(await indexFrom(search, sessionId, agent_id, subagentTranscriptPath(path, agent_id))) })
+      return { ...own, subagents }
+    })
   running.set(sessionId, run)
   void run.catch(() => {}).finally(() => running.get(sessionId) === run && running.delete(sessionId))
   return run
 }
 
-async function indexFrom(search: Pick<Search.Store, "transcriptProgress" | "addTranscript">, sessionId: string, path: string) {
-  let cursor = search.transcriptProgress(sessionId)?.indexed_to ?? 0
+async function indexFrom(
+  search: Pick<Search.Store, "transcriptProgress" | "addTranscript">,
+  sessionId: string,
+  agentId: string,
+  path: string,
+): Promise<Progress> {
+  let cursor = search.transcriptProgress(sessionId, agentId)?.indexed_to ?? 0
   let added = 0
   for (;;) {
     const page = readTranscript(path, cursor, PAGE)
     const texts = page.entries
       .flatMap((e) => ("entry" in e && isConversation(e.entry) ? [{ offset: e.offset, body: textOf(e.entry) }] : []))
       .filter((t) => t.body.trim())
-    search.addTranscript(sessionId, texts, page.next_cursor)
+    search.addTranscript(sessionId, agentId, texts, page.next_cursor)
     added += texts.length
     cursor = page.next_cursor
     if (page.done || page.entries.length === 0) break
     await nextTurn()
   }
-  return { indexed_entries: added, indexed_to: cursor, total: search.transcriptProgress(sessionId)?.entries ?? 0 }
+  return { indexed_entries: added, indexed_to: cursor, total: search.transcriptProgress(sessionId, agentId)?.entries ?? 0 }
 }

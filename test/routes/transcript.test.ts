@@ -125,6 +125,23 @@ describe("transcripts", () => {
     for (const bad of ["../../etc/passwd", "a/b", "x.jsonl"])
       expect((await call("GET", `/api/sessions/${session.id}/transcript?agent=${encodeURIComponent(bad)}`)).status).toBe(400)
     expect((await call("GET", `/api/sessions/${session.id}/transcript?agent=nope`)).status).toBe(404)
+
+    // Indexing the session indexes its subagents' transcripts too; a search names the subagent in the hit's id.
+    const indexed = (await call("POST", `/api/sessions/${session.id}/transcript/index`)).body
+    expect(indexed.subagents).toEqual([
+      { agent_id: "ad628a2ab2326fc1c", indexed_entries: expect.any(Number), indexed_to: expect.any(Number), total: expect.any(Number) },
+    ])
+    expect(indexed.subagents[0].indexed_entries).toBeGreaterThan(0)
+    const hits = (await call("GET", `/api/search?q=SUBTASK-MARKER&session=${session.id}`)).body.items
+    expect(hits.length).toBeGreaterThan(0)
+    expect(hits[0]).toMatchObject({ kind: "transcript", session_id: session.id })
+    expect(hits[0].id).toStartWith(`${session.id}:ad628a2ab2326fc1c:`)
+    // Again: nothing new, nothing twice.
+    const again = (await call("POST", `/api/sessions/${session.id}/transcript/index`)).body
+    expect(again.subagents[0]).toMatchObject({ indexed_entries: 0, total: indexed.subagents[0].total })
+    // Deleting the session takes its subagents' index with it.
+    expect((await call("DELETE", `/api/sessions/${session.id}`)).status).toBe(204)
+    expect((await call("GET", "/api/search?q=SUBTASK-MARKER")).body.items).toEqual([])
   })
 
   test("clear errors: a missing file is a 404, a bad cursor a 400, a session without a transcript a 404", async () => {
