@@ -28,6 +28,7 @@ import sessionLineage from "./024_session_lineage"
 import eventToolColumns from "./025_event_tool_columns"
 import permissionApprovals from "./026_permission_approvals"
 import subagentTranscripts from "./027_subagent_transcripts"
+import eventCallColumns from "./028_event_call_columns"
 
 // The explicit, ordered list: `bun build --compile` embeds exactly what is imported here.
 // A migration that shipped is never edited; add a new file and a new line instead.
@@ -59,6 +60,7 @@ const list = [
   { ...eventToolColumns, version: 25, checksum: sourceChecksum("025_event_tool_columns.ts") },
   { ...permissionApprovals, version: 26, checksum: sourceChecksum("026_permission_approvals.ts") },
   { ...subagentTranscripts, version: 27, checksum: sourceChecksum("027_subagent_transcripts.ts") },
+  { ...eventCallColumns, version: 28, checksum: sourceChecksum("028_event_call_columns.ts") },
 ]
 
 export const migrations: readonly Registered[] = list.map((m) => ({ ...m, id: migrationId(m.version, m.name) }))

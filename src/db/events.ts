@@ -1,31 +1,20 @@
 import type { Database } from "bun:sqlite"
 import { DEFAULT_LIMIT } from "./entity"
 
-/** `tool_name` and `subagent_id` are set on Claude Code's hook events: the tool, and the subagent it came from. */
-export type Event = {
-  id: number
-  ts: number
-  agent: string | null
-  session_id: string | null
-  kind: string
-  payload: unknown
-  tool_name: string | null
-  subagent_id: string | null
-}
-export type EventInput = {
-  ts?: number
-  agent?: string | null
-  session_id?: string | null
-  kind: string
-  payload?: unknown
-  tool_name?: string | null
-  subagent_id?: string | null
-}
-export type EventFilter = { agent?: string; session_id?: string; kind?: string; tool_name?: string; subagent_id?: string }
+/**
+ * Set on Claude Code's hook events, for filtering: the tool (`tool_name`) and its call (`tool_use_id`, shared by a
+ * PreToolUse and its PostToolUse), the subagent it came from (`subagent_id`), why a Notification came.
+ */
+export const HOOK_COLUMNS = ["tool_name", "tool_use_id", "subagent_id", "notification_type"] as const
+type HookColumns = { [K in (typeof HOOK_COLUMNS)[number]]: string | null }
+
+export type Event = { id: number; ts: number; agent: string | null; session_id: string | null; kind: string; payload: unknown } & HookColumns
+export type EventInput = { ts?: number; agent?: string | null; session_id?: string | null; kind: string; payload?: unknown } & Partial<HookColumns>
+export type EventFilter = { agent?: string; session_id?: string; kind?: string } & { [K in keyof HookColumns]?: string }
 type Row = Omit<Event, "payload"> & { payload: string }
 
 const decode = (r: Row): Event => ({ ...r, payload: JSON.parse(r.payload) })
-const COLS = "id, ts, agent, session_id, kind, payload, tool_name, subagent_id"
+const COLS = `id, ts, agent, session_id, kind, payload, ${HOOK_COLUMNS.join(", ")}`
 /** How many ids one page or stream step may look at (a few ms of scanning). */
 export const SCAN_WINDOW = 50_000
 
@@ -35,8 +24,7 @@ export function sinceSql(filter: EventFilter) {
   if (filter.agent !== undefined) where.push("agent = $agent")
   if (filter.session_id !== undefined) where.push("session_id = $session_id")
   if (filter.kind !== undefined) where.push("kind = $kind")
-  if (filter.tool_name !== undefined) where.push("tool_name = $tool_name")
-  if (filter.subagent_id !== undefined) where.push("subagent_id = $subagent_id")
+  for (const c of HOOK_COLUMNS) if (filter[c] !== undefined) where.push(`${c} = $${c}`)
   return `SELECT ${COLS} FROM events WHERE ${where.join(" AND ")} ORDER BY id LIMIT $limit`
 }
 
@@ -56,8 +44,8 @@ function put(args: Arg[], at: number, e: EventInput, now: number) {
 
 function statements(db: Database) {
   return {
-    insert: db.query<Row, [number, string | null, string | null, string, string, string | null, string | null]>(
-      `INSERT INTO events (ts, agent, session_id, kind, payload, tool_name, subagent_id) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING ${COLS}`,
+    insert: db.query<Row, [number, string | null, string | null, string, string, ...(string | null)[]]>(
+      `INSERT INTO events (ts, agent, session_id, kind, payload, ${HOOK_COLUMNS.join(", ")}) VALUES (?, ?, ?, ?, ?, ${HOOK_COLUMNS.map(() => "?").join(", ")}) RETURNING ${COLS}`,
     ),
     // One statement per filter combination (at most eight, cached by db.query): written as plain equalities
     // so SQLite can seek the (agent|session_id, id) indexes or a rowid range; "(? IS NULL OR kind = ?)" would scan.
@@ -89,8 +77,7 @@ export class Events {
         e.session_id ?? null,
         e.kind,
         JSON.stringify(e.payload ?? {}),
-        e.tool_name ?? null,
-        e.subagent_id ?? null,
+        ...HOOK_COLUMNS.map((c) => e[c] ?? null),
       )!,
     )
   }
@@ -119,8 +106,7 @@ export class Events {
     if (filter.agent !== undefined) args.agent = filter.agent
     if (filter.session_id !== undefined) args.session_id = filter.session_id
     if (filter.kind !== undefined) args.kind = filter.kind
-    if (filter.tool_name !== undefined) args.tool_name = filter.tool_name
-    if (filter.subagent_id !== undefined) args.subagent_id = filter.subagent_id
+    for (const c of HOOK_COLUMNS) if (filter[c] !== undefined) args[c] = filter[c]!
     return this.#q.since(filter).all(args).map(decode)
   }
 

@@ -221,7 +221,9 @@ export function recordHook(
       ts: now,
       payload,
       tool_name: short(input.tool_name, 200),
+      tool_use_id: short(input.tool_use_id, 200),
       subagent_id: short(input.agent_id, 128),
+      notification_type: short(input.notification_type, 64),
     },
     now,
   )

@@ -28,6 +28,15 @@ const Filter = {
   kind: t.Optional(Query.text("kind", 100)),
   tool_name: t.Optional(Query.text("tool_name", 200)),
   subagent_id: t.Optional(Query.text("subagent_id", 128)),
+  tool_use_id: t.Optional(Query.text("tool_use_id", 200)),
+  notification_type: t.Optional(Query.text("notification_type", 64)),
+}
+
+/** The filter a request's query names: only the filter fields (not its paging). */
+const filterOf = (query: { [K in keyof typeof Filter]?: string }): Events.EventFilter => {
+  const out: Events.EventFilter = {}
+  for (const k of Object.keys(Filter) as (keyof typeof Filter)[]) if (query[k] !== undefined) out[k] = query[k]
+  return out
 }
 
 const encoder = new TextEncoder()
@@ -175,11 +184,7 @@ export const events = (
     .get(
       "",
       ({ query }) => {
-        const page = store.next(
-          query.cursor ?? query.since ?? 0,
-          { agent: query.agent, session_id: query.session_id, kind: query.kind, tool_name: query.tool_name, subagent_id: query.subagent_id },
-          Math.min(query.limit ?? DEFAULT_LIMIT, MAX_LIMIT),
-        )
+        const page = store.next(query.cursor ?? query.since ?? 0, filterOf(query), Math.min(query.limit ?? DEFAULT_LIMIT, MAX_LIMIT))
         // A page may hold fewer items than asked (a filter scans a bounded id window) and still say more follow.
         return { items: page.events, next_cursor: page.more ? String(page.cursor) : null }
       },
@@ -203,7 +208,7 @@ export const events = (
           state,
           request,
           cursor: cursorOf(request, query.since, () => store.newest()),
-          filter: { agent: query.agent, session_id: query.session_id, kind: query.kind, tool_name: query.tool_name, subagent_id: query.subagent_id },
+          filter: filterOf(query),
           recheck: recheckOf(request),
         }),
       {

@@ -101,7 +101,18 @@ const Command = Row({
   acked_at: N(Millis),
   attempts: I,
 })
-const Event = Row({ id: I, ts: Millis, agent: N(S), session_id: N(S), kind: S, payload: t.Unknown(), tool_name: N(S), subagent_id: N(S) })
+const Event = Row({
+  id: I,
+  ts: Millis,
+  agent: N(S),
+  session_id: N(S),
+  kind: S,
+  payload: t.Unknown(),
+  tool_name: N(S),
+  tool_use_id: N(S),
+  subagent_id: N(S),
+  notification_type: N(S),
+})
 const Hit = Row({ kind: One(["event", "message", "question", "session", "transcript"]), id: S, session_id: N(S), snippet: S, rank: t.Number() })
 const Device = Row({ id: S, name: N(S), platform: N(S), user_agent: N(S), paired_at: Millis, last_seen_at: N(Millis), revoked_at: N(Millis) })
 const Summary = Row({

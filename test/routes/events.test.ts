@@ -338,6 +338,7 @@ describe("ids are cursors, so they are never reused", () => {
       { name: "events_by_agent" },
       { name: "events_by_session" },
       { name: "events_by_tool" },
+      { name: "events_by_tool_use" },
     ])
     db.close()
   })
@@ -366,6 +367,7 @@ describe("ids are cursors, so they are never reused", () => {
       { name: "events_by_agent" },
       { name: "events_by_session" },
       { name: "events_by_tool" },
+      { name: "events_by_tool_use" },
       { name: "events_fts_delete" },
     ])
     expect(db.query("PRAGMA integrity_check").get()).toEqual({ integrity_check: "ok" })

@@ -45,6 +45,16 @@ describe("http hooks", () => {
       "claude.PreToolUse",
       "claude.PostToolUse",
     ])
+    // A call's two halves share its tool_use_id; a Notification says why it came.
+    const pre = real("run-a", "PreToolUse")
+    expect((await call("GET", `/api/events?tool_use_id=${pre.tool_use_id}`)).body.items.map((e: { kind: string }) => e.kind)).toEqual([
+      "claude.PreToolUse",
+      "claude.PostToolUse",
+    ])
+    for (const n of ["Notification-1", "Notification-2"])
+      expect(await post(JSON.parse(readFileSync(join(REAL, "interactive", `${n}.json`), "utf8")))).toEqual({ status: 200, body: {} })
+    const asked = (await call("GET", "/api/events?notification_type=permission_prompt")).body.items
+    expect(asked.map((e: { kind: string; notification_type: string }) => [e.kind, e.notification_type])).toEqual([["claude.Notification", "permission_prompt"]])
   })
 
   test("a 1.2 MB Write (a 2.6 MB PostToolUse, over the API's 1 MiB body limit) is recorded slim", async () => {
