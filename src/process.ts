@@ -23,8 +23,10 @@ function bootTime(): number {
 // Clock ticks per second for /proc/<pid>/stat's starttime: USER_HZ, 100 on Linux.
 const TICKS_PER_S = 100
 
-/** A process's parent and start time (ms since the epoch), or undefined when it is gone. */
-export function processInfo(pid: number): { ppid: number; start_time: number } | undefined {
+export type ProcessInfo = { ppid: number; start_time: number; name: string }
+
+/** A process's parent, start time (ms since the epoch) and command name, or undefined when it is gone. */
+export function processInfo(pid: number): ProcessInfo | undefined {
   if (!Number.isSafeInteger(pid) || pid <= 0) return undefined
   if (process.platform === "linux") {
     let stat: string
@@ -34,17 +36,18 @@ export function processInfo(pid: number): { ppid: number; start_time: number } |
       return undefined
     }
     // The command name (field 2) may hold spaces and parentheses: count fields after its last ")".
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+    const close = stat.lastIndexOf(")")
+    const fields = stat.slice(close + 2).split(" ")
     const ppid = Number(fields[1])
     const ticks = Number(fields[19])
-    return { ppid, start_time: Math.round(bootTime() + (ticks * 1000) / TICKS_PER_S) }
+    return { ppid, start_time: Math.round(bootTime() + (ticks * 1000) / TICKS_PER_S), name: stat.slice(stat.indexOf("(") + 1, close) }
   }
-  const r = Bun.spawnSync(["ps", "-o", "ppid=,lstart=", "-p", String(pid)], { stdout: "pipe", stderr: "ignore", env: { LC_ALL: "C" } })
+  const r = Bun.spawnSync(["ps", "-o", "ppid=,lstart=,comm=", "-p", String(pid)], { stdout: "pipe", stderr: "ignore", env: { LC_ALL: "C" } })
   const out = r.stdout.toString().trim()
-  const m = /^(\d+)\s+(.+)$/.exec(out)
+  // lstart is "Tue Dec  3 16:41:56 2026", with a one-second resolution; comm (a path on macOS) comes last.
+  const m = /^(\d+)\s+(\w{3} \w{3} +\d+ [\d:]+ \d{4})\s*(.*)$/.exec(out)
   if (r.exitCode !== 0 || !m) return undefined
-  // lstart has a one-second resolution.
-  return { ppid: Number(m[1]), start_time: Date.parse(m[2]!) || 0 }
+  return { ppid: Number(m[1]), start_time: Date.parse(m[2]!) || 0, name: m[3]!.split("/").at(-1) ?? "" }
 }
 
 /**

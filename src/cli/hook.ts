@@ -1,8 +1,9 @@
-import { appendFileSync, mkdirSync, readFileSync, renameSync, statSync } from "node:fs"
+import { appendFileSync, mkdirSync, renameSync, statSync } from "node:fs"
 import { join } from "node:path"
 import * as Config from "../config"
 import { UsageError } from "../errors"
 import { callerOf, stdinIsTerminal } from "../hooks/caller"
+import { type ProcessInfo, processInfo } from "../process"
 import { detectTransport, type HookInput, slimInput } from "../hooks/record"
 import { runningServer } from "./server-lock"
 import type { AdminClient } from "../client"
@@ -43,21 +44,16 @@ const LOG_MAX_BYTES = 1024 * 1024
 const SHELLS = new Set(["sh", "bash", "dash", "zsh", "fish"])
 
 /** Claude Code runs a hook through a shell: the caller to record is the first ancestor that is not one. */
-function claudePid(): number {
+function claudeProcess(): { pid: number; info: ProcessInfo | undefined } {
   let pid = process.ppid
-  for (let hops = 0; hops < 2; hops++) {
-    let comm: string
-    try {
-      comm = readFileSync(`/proc/${pid}/comm`, "utf8").trim()
-    } catch {
-      return pid
-    }
-    if (!SHELLS.has(comm)) return pid
-    const parent = callerOf(pid).ppid
-    if (!parent || parent <= 1) return pid
-    pid = parent
+  let info = processInfo(pid)
+  for (let hops = 0; hops < 2 && info && SHELLS.has(info.name) && info.ppid > 1; hops++) {
+    const parent = processInfo(info.ppid)
+    if (!parent) break
+    pid = info.ppid
+    info = parent
   }
-  return pid
+  return { pid, info }
 }
 
 async function readInput(): Promise<HookInput> {
@@ -143,7 +139,8 @@ async function record(argv: string[]): Promise<number> {
     // Slim before it travels: the server's body limit is for requests, not for files Claude Code wrote.
     const input = slimInput(await readInput())
     event = input.hook_event_name
-    const caller = callerOf(claudePid())
+    const claude = claudeProcess()
+    const caller = callerOf(claude.pid, claude.info)
     const transport = detectTransport(config.transportEnv, caller.tty)
     // HIVE_URL names the server; else the one serving this data home (its serve.pid).
     const server = config.token ? (config.serverUrl ? { url: config.serverUrl } : runningServer(config.home)) : undefined

@@ -1,12 +1,11 @@
 import { fstatSync, readlinkSync } from "node:fs"
-import { processInfo } from "../process"
+import { type ProcessInfo, processInfo } from "../process"
 
 /** The process that ran the hook (Claude Code), as the liveness check will later recognise it. */
 export type Caller = { pid: number; ppid: number | null; start_time: number | null; tty: string | null }
 
-/** The hook's caller, with its own parent, start time and terminal. */
-export function callerOf(pid: number): Caller {
-  const info = processInfo(pid)
+/** The hook's caller, with its own parent, start time and terminal (`info`: its process, when already read). */
+export function callerOf(pid: number, info = processInfo(pid)): Caller {
   let tty: string | null = null
   try {
     const fd0 = readlinkSync(`/proc/${pid}/fd/0`)
