@@ -64,7 +64,15 @@ export async function claudeHarness() {
     const tmux = (...args: string[]) => Bun.spawnSync(["tmux", "-S", socket, ...args], { stdout: "pipe", stderr: "pipe" })
     const started = tmux("new-session", "-d", "-s", "claude", "-x", "160", "-y", "50", script)
     if (started.exitCode !== 0) throw new Error(`tmux did not start: ${started.stderr.toString()}`)
-    afterAll(() => void tmux("kill-server"))
+    // By pid, not by socket: the socket's folder may be cleaned up before this runs, and a tmux server left
+    // behind keeps Claude Code running.
+    const pids = tmux("display-message", "-p", "-t", "claude", "#{pid} #{pane_pid}").stdout.toString().trim().split(" ").map(Number)
+    afterAll(() => {
+      for (const pid of pids.reverse())
+        try {
+          process.kill(pid, "SIGKILL")
+        } catch {}
+    })
     const screen = () => tmux("capture-pane", "-p", "-t", "claude").stdout.toString()
     /** Waits until the pane shows `what` (a string or a pattern); fails with the screen when it never does. */
     const shows = async (what: string | RegExp, timeoutMs = 30_000) => {
