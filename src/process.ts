@@ -1,7 +1,11 @@
-import { readFileSync } from "node:fs"
-
 // Whether a process is there, and whether it is still the one we saw: the server lock, the job journal, the
 // tunnel's status row and the session liveness check all ask, in this one place.
+
+/**
+ * node:fs, loaded when first needed: loading it costs a compiled hive ~7 ms, and `hive hook` (run by Claude
+ * Code on every hook) reads what it needs of /proc without it (processInfoAsync).
+ */
+export const nodeFs = () => import.meta.require("node:fs") as typeof import("node:fs")
 
 /** Whether a process is still there (EPERM: it is, but belongs to someone else). */
 export function processAlive(pid: number): boolean {
@@ -14,40 +18,74 @@ export function processAlive(pid: number): boolean {
 }
 
 let bootMs: number | undefined
-/** When the machine booted (ms): /proc/stat's btime. */
-function bootTime(): number {
-  if (bootMs === undefined) bootMs = Number(/^btime (\d+)$/m.exec(readFileSync("/proc/stat", "utf8"))?.[1] ?? 0) * 1000
-  return bootMs
-}
+/** When the machine booted (ms), from /proc/stat's btime. */
+const btime = (procStat: string) => Number(/^btime (\d+)$/m.exec(procStat)?.[1] ?? 0) * 1000
 
 // Clock ticks per second for /proc/<pid>/stat's starttime: USER_HZ, 100 on Linux.
 const TICKS_PER_S = 100
 
-export type ProcessInfo = { ppid: number; start_time: number; name: string }
+/** A process's parent, start time (ms since the epoch), command name and controlling terminal. */
+export type ProcessInfo = { ppid: number; start_time: number; name: string; tty: string | null }
 
-/** A process's parent, start time (ms since the epoch) and command name, or undefined when it is gone. */
-export function processInfo(pid: number): ProcessInfo | undefined {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return undefined
-  if (process.platform === "linux") {
-    let stat: string
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, "utf8")
-    } catch {
-      return undefined
-    }
-    // The command name (field 2) may hold spaces and parentheses: count fields after its last ")".
-    const close = stat.lastIndexOf(")")
-    const fields = stat.slice(close + 2).split(" ")
-    const ppid = Number(fields[1])
-    const ticks = Number(fields[19])
-    return { ppid, start_time: Math.round(bootTime() + (ticks * 1000) / TICKS_PER_S), name: stat.slice(stat.indexOf("(") + 1, close) }
+/** A terminal's device path from /proc's tty_nr (the kernel's dev_t): pseudo-terminals and consoles. */
+function ttyPath(ttyNr: number): string | null {
+  const major = (ttyNr >> 8) & 0xfff
+  const minor = (ttyNr & 0xff) | ((ttyNr >> 12) & 0xfff00)
+  if (major >= 136 && major <= 143) return `/dev/pts/${(major - 136) * 256 + minor}`
+  if (major === 4) return minor < 64 ? `/dev/tty${minor}` : `/dev/ttyS${minor - 64}`
+  return null
+}
+
+/** /proc/<pid>/stat read: the command name (field 2) may hold spaces and parentheses, so fields count after its last ")". */
+function fromStat(stat: string, boot: number): ProcessInfo {
+  const close = stat.lastIndexOf(")")
+  const fields = stat.slice(close + 2).split(" ")
+  const ticks = Number(fields[19])
+  return {
+    ppid: Number(fields[1]),
+    start_time: Math.round(boot + (ticks * 1000) / TICKS_PER_S),
+    name: stat.slice(stat.indexOf("(") + 1, close),
+    tty: ttyPath(Number(fields[4])),
   }
-  const r = Bun.spawnSync(["ps", "-o", "ppid=,lstart=,comm=", "-p", String(pid)], { stdout: "pipe", stderr: "ignore", env: { LC_ALL: "C" } })
-  const out = r.stdout.toString().trim()
-  // lstart is "Tue Dec  3 16:41:56 2026", with a one-second resolution; comm (a path on macOS) comes last.
-  const m = /^(\d+)\s+(\w{3} \w{3} +\d+ [\d:]+ \d{4})\s*(.*)$/.exec(out)
+}
+
+/** Not Linux: ps (lstart has a one-second resolution; comm, a path on macOS, comes last). */
+function fromPs(pid: number): ProcessInfo | undefined {
+  const r = Bun.spawnSync(["ps", "-o", "ppid=,tty=,lstart=,comm=", "-p", String(pid)], { stdout: "pipe", stderr: "ignore", env: { LC_ALL: "C" } })
+  const m = /^(\d+)\s+(\S+)\s+(\w{3} \w{3} +\d+ [\d:]+ \d{4})\s*(.*)$/.exec(r.stdout.toString().trim())
   if (r.exitCode !== 0 || !m) return undefined
-  return { ppid: Number(m[1]), start_time: Date.parse(m[2]!) || 0, name: m[3]!.split("/").at(-1) ?? "" }
+  const tty = m[2] === "??" || m[2] === "-" ? null : `/dev/${m[2]!.startsWith("tty") ? m[2] : `tty${m[2]}`}`
+  return { ppid: Number(m[1]), start_time: Date.parse(m[3]!) || 0, name: m[4]!.split("/").at(-1) ?? "", tty }
+}
+
+const valid = (pid: number) => Number.isSafeInteger(pid) && pid > 0
+
+/** A process as the system sees it now, or undefined when it is gone. */
+export function processInfo(pid: number): ProcessInfo | undefined {
+  if (!valid(pid)) return undefined
+  if (process.platform !== "linux") return fromPs(pid)
+  let stat: string
+  try {
+    stat = nodeFs().readFileSync(`/proc/${pid}/stat`, "utf8")
+  } catch {
+    return undefined
+  }
+  bootMs ??= btime(nodeFs().readFileSync("/proc/stat", "utf8"))
+  return fromStat(stat, bootMs)
+}
+
+/** processInfo without node:fs (Bun's own file reads): for `hive hook`, which Claude Code waits for. */
+export async function processInfoAsync(pid: number): Promise<ProcessInfo | undefined> {
+  if (!valid(pid)) return undefined
+  if (process.platform !== "linux") return fromPs(pid)
+  let stat: string
+  try {
+    stat = await Bun.file(`/proc/${pid}/stat`).text()
+  } catch {
+    return undefined
+  }
+  bootMs ??= btime(await Bun.file("/proc/stat").text())
+  return fromStat(stat, bootMs)
 }
 
 /**

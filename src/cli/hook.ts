@@ -1,11 +1,10 @@
-import { appendFileSync, mkdirSync, renameSync, statSync } from "node:fs"
 import { join } from "node:path"
 import * as Config from "../config"
 import { UsageError } from "../errors"
 import { callerOf, stdinIsTerminal } from "../hooks/caller"
-import { type ProcessInfo, processInfo } from "../process"
+import { nodeFs, type ProcessInfo, processInfoAsync } from "../process"
 import { detectTransport, type HookInput, slimInput } from "../hooks/record"
-import { runningServer } from "./server-lock"
+import { runningServerAsync } from "./server-lock"
 import type { AdminClient } from "../client"
 
 type HookPost = Parameters<AdminClient["api"]["hooks"]["claude"]["post"]>[0]
@@ -39,16 +38,21 @@ Options:
 // recorded slim (src/hooks/record.ts), so the event keeps the tool and the path without the content.
 const MAX_INPUT_BYTES = 64 * 1024 * 1024
 const STDIN_TIMEOUT_MS = 2000
+/** Claude Code writes the input at once: stdin silent this long may be a person at a terminal. */
+const QUIET_MS = 100
 const SERVER_TIMEOUT_MS = 1500
 const LOG_MAX_BYTES = 1024 * 1024
 const SHELLS = new Set(["sh", "bash", "dash", "zsh", "fish"])
 
-/** Claude Code runs a hook through a shell: the caller to record is the first ancestor that is not one. */
-function claudeProcess(): { pid: number; info: ProcessInfo | undefined } {
+/**
+ * Claude Code runs a hook through a shell: the caller to record is the first ancestor that is not one. Read
+ * without node:fs, as everything on this path (~7 ms to load in the compiled binary, on every hook).
+ */
+async function claudeProcess(): Promise<{ pid: number; info: ProcessInfo | undefined }> {
   let pid = process.ppid
-  let info = processInfo(pid)
+  let info = await processInfoAsync(pid)
   for (let hops = 0; hops < 2 && info && SHELLS.has(info.name) && info.ppid > 1; hops++) {
-    const parent = processInfo(info.ppid)
+    const parent = await processInfoAsync(info.ppid)
     if (!parent) break
     pid = info.ppid
     info = parent
@@ -74,6 +78,15 @@ async function readInput(): Promise<HookInput> {
     (_, reject) => (timer = setTimeout(() => reject(new Error(`no end of input on stdin within ${STDIN_TIMEOUT_MS} ms`)), STDIN_TIMEOUT_MS)),
   )
   try {
+    // Someone ran it by hand at a terminal: say how it is used instead of waiting (checked only then, it loads node:fs).
+    const quiet = await Promise.race([
+      reading.then(
+        () => false,
+        () => false,
+      ),
+      Bun.sleep(QUIET_MS).then(() => true),
+    ])
+    if (quiet && stdinIsTerminal()) throw new UsageError(TERMINAL)
     await Promise.race([reading, timeout])
   } finally {
     clearTimeout(timer)
@@ -96,9 +109,12 @@ async function readInput(): Promise<HookInput> {
   return v as HookInput
 }
 
+const TERMINAL = "hive hook reads a Claude Code hook's JSON on stdin; see `hive hook --help` for the settings.json block"
+
 /** One line in logs/hook.log (never the hook's input: it holds the user's prompts). */
 function log(home: string, message: string) {
   try {
+    const { appendFileSync, mkdirSync, renameSync, statSync } = nodeFs()
     const dir = join(home, "logs")
     mkdirSync(dir, { recursive: true, mode: 0o700 })
     const file = join(dir, "hook.log")
@@ -130,7 +146,6 @@ async function record(argv: string[]): Promise<number> {
     noExtra("hive hook", parsed.positionals)
     values = parsed.values
   }
-  if (stdinIsTerminal()) throw new UsageError("hive hook reads a Claude Code hook's JSON on stdin; see `hive hook --help` for the settings.json block")
   let home = ""
   let event = "?"
   try {
@@ -139,11 +154,11 @@ async function record(argv: string[]): Promise<number> {
     // Slim before it travels: the server's body limit is for requests, not for files Claude Code wrote.
     const input = slimInput(await readInput())
     event = input.hook_event_name
-    const claude = claudeProcess()
+    const claude = await claudeProcess()
     const caller = callerOf(claude.pid, claude.info)
     const transport = detectTransport(config.transportEnv, caller.tty)
     // HIVE_URL names the server; else the one serving this data home (its serve.pid).
-    const server = config.token ? (config.serverUrl ? { url: config.serverUrl } : runningServer(config.home)) : undefined
+    const server = config.token ? (config.serverUrl ? { url: config.serverUrl } : await runningServerAsync(config.home)) : undefined
     if (server) {
       try {
         // A plain fetch, not the typed client: loading that costs every hook a few ms. The body's type is the route's.
@@ -165,6 +180,7 @@ async function record(argv: string[]): Promise<number> {
     // Loaded only without a server: the migrations and the stores are most of what this command would load.
     await (await import("./hook-local")).recordLocally(config, input, caller, transport)
   } catch (err) {
+    if (err instanceof UsageError) throw err
     if (home) log(home, `${event}: not recorded: ${(err as Error).message}`)
     else console.error(`hive hook: not recorded: ${(err as Error).message}`) // no data home to log in (a bad environment)
   }
