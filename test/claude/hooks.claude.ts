@@ -41,3 +41,35 @@ test("a claude -p session with a tool call, recorded whole through http hooks; o
   // Only SessionStart started a process; every other hook was a request to the server.
   expect(readFileSync(runs, "utf8").trim().split("\n")).toEqual(["hook"])
 }, 180_000)
+
+const admin = (await hive(["token", "create", "--name", "check"], env)).stdout.trim()
+const get = async (path: string) => (await (await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${admin}` } })).json()) as any
+const hooksToken = (await hive(["token", "create", "--name", "claude-hooks-2", "--scope", "hooks"], env)).stdout.trim()
+const runEnv = { PATH: `${bin}:${process.env.PATH ?? "/usr/bin:/bin"}`, HIVE_HOME: env.HIVE_HOME, HIVE_TOKEN: hooksToken }
+
+test("a fork (--resume X --fork-session) gets its own row pointing at X, and X stays ended", async () => {
+  const first = await claude(["-p", "hello", "--output-format", "json"], runEnv)
+  expect(first.code, first.stderr).toBe(0)
+  const original = JSON.parse(first.stdout).session_id as string
+  const fork = await claude(["-p", "again", "--resume", original, "--fork-session", "--output-format", "json"], runEnv)
+  expect(fork.code, fork.stderr).toBe(0)
+  const forked = JSON.parse(fork.stdout).session_id as string
+  expect(forked).not.toBe(original)
+  const parent = (await get(`/api/sessions?agent_session_id=${original}`)).items[0]
+  const child = (await get(`/api/sessions?agent_session_id=${forked}`)).items[0]
+  expect(parent).toMatchObject({ state: "ended" })
+  expect(child).toMatchObject({ parent_session_id: parent.id, start_source: "fork", state: "ended" })
+}, 180_000)
+
+test("a 1.2 MB Write is recorded slim: the tool and the path kept, the content left out", async () => {
+  const file = join(work, "big.txt")
+  const { code, stderr } = await claude(["-p", `WRITE-MARKER path=${file}`, "--allowedTools", "Write"], runEnv)
+  expect(code, stderr).toBe(0)
+  expect(readFileSync(file, "utf8").length).toBe(1_200_000)
+  const pre = (await get("/api/events?kind=claude.PreToolUse&tool_name=Write")).items[0]
+  expect(pre.payload.tool_input).toEqual({ file_path: file })
+  expect(pre.payload.omitted).toContain("tool_input.content")
+  const post = (await get("/api/events?kind=claude.PostToolUse&tool_name=Write")).items[0]
+  expect(post.tool_use_id).toBe(pre.tool_use_id)
+  expect(JSON.stringify(post.payload).length).toBeLessThan(300_000)
+}, 180_000)

@@ -3,6 +3,7 @@
 //   - the last message holds a tool_result         -> text "Tool said: <result>. Done."
 //   - MCP-SEND-MARKER and the hive MCP tool offered -> tool_use mcp__hive__send_message {to, body} from the marker line
 //   - BASH-MARKER and the Bash tool offered          -> tool_use Bash {"command": "echo hello-from-tool"}
+//   - WRITE-MARKER path=FILE and Write offered       -> tool_use Write of 1.2 MB into FILE (a big hook input)
 //   - PERMISSION-MARKER and the Bash tool offered    -> tool_use Bash {"command": "touch made-by-tool && echo ..."}
 //                                                      (a command Claude Code does not allow by itself);
 //                                                      PERMISSION-MARKER file=NAME touches NAME instead
@@ -50,6 +51,9 @@ function decide(body: Body): Decision {
       name: "Bash",
       input: { command: `touch ${permission[1] ?? "made-by-tool"} && echo hello-from-tool`, description: "Make a file" },
     }
+  const write = /WRITE-MARKER path=(\S+)/.exec(lastPrompt(body))
+  if (write && body.tools?.some((t) => t.name === "Write"))
+    return { kind: "tool_use", name: "Write", input: { file_path: write[1], content: `${"x".repeat(99)}\n`.repeat(12_000) } }
   if (texts(body).includes("BASH-MARKER") && body.tools?.some((t) => t.name === "Bash"))
     return { kind: "tool_use", name: "Bash", input: { command: "echo hello-from-tool", description: "Print a greeting" } }
   return { kind: "text", text: "ok" }
