@@ -127,3 +127,97 @@ test("through the tunnel: the QR code's URL (tunnel password and pairing secret)
     console.log("browser: paired through the tunnel from the QR code's URL (basic auth + pairing secret); live events arrive")
   }).finally(() => fake.stop())
 }, 120_000)
+
+/**
+ * What stands between a phone and hive in production (the tunnel server, its TLS proxy), reduced to what
+ * matters here: it forwards to the phone listener, and while `down` it drops every open stream and answers
+ * 503 "Tunnel Unavailable", as the real tunnel server does for a client it lost.
+ */
+function flakyProxy(upstream: string) {
+  let down = false
+  const open = new Set<AbortController>()
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    idleTimeout: 0,
+    async fetch(req) {
+      if (down) return new Response("Tunnel Unavailable", { status: 503 })
+      const url = new URL(req.url)
+      const abort = new AbortController()
+      open.add(abort)
+      // As the tunnel does, the page's own origin is the server's: the listener sees its own Host and Origin.
+      const headers = new Headers(req.headers)
+      headers.delete("host")
+      if (headers.has("origin")) headers.set("origin", upstream)
+      const res = await fetch(`${upstream}${url.pathname}${url.search}`, {
+        method: req.method,
+        headers,
+        body: req.method === "GET" ? undefined : await req.arrayBuffer(),
+        signal: abort.signal,
+        redirect: "manual",
+      })
+      if (!res.body) return new Response(null, { status: res.status, headers: res.headers })
+      const reader = res.body.getReader()
+      // Dropped (aborted) upstream: the phone's connection just ends, as when a tunnel socket closes.
+      const body = new ReadableStream({
+        async pull(controller) {
+          try {
+            const { value, done } = await reader.read()
+            if (done) controller.close()
+            else controller.enqueue(value)
+          } catch {
+            controller.close()
+          }
+        },
+      })
+      return new Response(body, { status: res.status, headers: res.headers })
+    },
+  })
+  return {
+    url: `http://127.0.0.1:${server.port}`,
+    setDown(value: boolean) {
+      down = value
+      if (value) for (const a of open) a.abort()
+      open.clear()
+    },
+    stop: () => server.stop(true),
+  }
+}
+
+test("after a 503 outage the page opens its stream again by itself and replays what it missed", async () => {
+  await onPhone("outage", cliEnv(), [], async (page, call) => {
+    const pairing = await call("POST", "/api/pairing")
+    const listener = new URL(pairing.url)
+    const proxy = flakyProxy(listener.origin)
+    try {
+      await page.goto(`${proxy.url}/${listener.hash}`)
+      await page.locator("#live.on").waitFor()
+      const before = await call("POST", "/api/events", { kind: "before.outage", agent: "alice" })
+      await page.getByText(`#${before.id}`).waitFor()
+
+      // EventSource closes for good on an answer that is not a stream: the page must open it again itself.
+      proxy.setDown(true)
+      await page.locator("#live.off").waitFor()
+      expect(await page.locator("#live").textContent()).toContain("offline: retrying in")
+      mkdirSync(join(ROOT, "test", "artifacts"), { recursive: true })
+      await page.emulateMedia({ colorScheme: "dark" })
+      await page.screenshot({ path: join(ROOT, "test", "artifacts", "phone-offline-dark.png") })
+      await page.emulateMedia({ colorScheme: "light" })
+      const missed = await call("POST", "/api/events", { kind: "during.outage", agent: "alice" })
+      await call("POST", "/api/agents", { name: "alice" })
+      await call("POST", "/api/approvals", { agent: "alice", kind: "deploy", ref: "v2" })
+      // Still down after the first retry: the page keeps trying, further apart.
+      await Bun.sleep(1500)
+      proxy.setDown(false)
+
+      await page.locator("#live.on").waitFor({ timeout: 20_000 })
+      // Replayed from the last event it saw (no gap, no duplicate), and the lists read again.
+      await page.getByText(`#${missed.id}`).waitFor()
+      expect(await page.locator(".event", { hasText: `#${before.id} ` }).count()).toBe(1)
+      await page.locator(".approval", { hasText: "v2" }).waitFor()
+      console.log("browser: a 503 outage closed the stream; the page reopened it with backoff and replayed the missed event")
+    } finally {
+      proxy.stop()
+    }
+  })
+}, 120_000)
