@@ -180,7 +180,9 @@ async function record(argv: string[]): Promise<number> {
     // Loaded only without a server: the migrations and the stores are most of what this command would load.
     await (await import("./hook-local")).recordLocally(config, input, caller, transport)
   } catch (err) {
-    if (err instanceof UsageError) throw err
+    // Only a person at a terminal is told off (exit 2); anything else must never fail Claude Code's hook (exit 2
+    // would block a tool call).
+    if (err instanceof UsageError && err.message === TERMINAL) throw err
     if (home) log(home, `${event}: not recorded: ${(err as Error).message}`)
     else console.error(`hive hook: not recorded: ${(err as Error).message}`) // no data home to log in (a bad environment)
   }

@@ -151,6 +151,10 @@ describe("hive hook", () => {
     const unusable = await hive(["hook"], { ...env, HIVE_HOME: "/proc/hive-cannot-be-here" }, fixture("Stop"))
     expect(unusable.code).toBe(0)
     expect(unusable.stdout).toBe("")
+    // A bad setting is no reason to fail the hook either (exit 2 would block Claude Code's tool call).
+    const misconfigured = await hive(["hook"], { ...env, HIVE_LOG_LEVEL: "loud" }, fixture("PreToolUse"))
+    expect(misconfigured.code).toBe(0)
+    expect(misconfigured.stderr).toContain("not recorded: HIVE_LOG_LEVEL must be one of")
   })
 
   test("with a token and a running server it goes through the server; a refused token falls back to the database", async () => {
