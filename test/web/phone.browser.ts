@@ -91,7 +91,8 @@ test("pair with the page at 375 px, approve an approval, answer a question, see 
       .evaluateAll((bs) => bs.map((b) => (b as unknown as { getBoundingClientRect(): { height: number } }).getBoundingClientRect().height))
     expect(Math.min(...heights)).toBeGreaterThanOrEqual(44)
 
-    await page.locator(".approval textarea").fill("looks good from the train")
+    // By its accessible name, as a screen reader finds it.
+    await page.getByLabel("note").fill("looks good from the train")
     await page.getByRole("button", { name: "Approve" }).tap()
     await page.getByText("nothing to approve").waitFor()
     expect(await call("GET", `/api/approvals/${approval.id}`)).toMatchObject({ status: "approved", resolution_note: "looks good from the train" })
