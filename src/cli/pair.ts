@@ -21,7 +21,7 @@ in the URL's fragment (#pair=...), which a browser never sends to a server.
 
 Options:
   --url URL    the phone listener's address as the phone sees it (default: the tunnel's when it is
-               up, else http://127.0.0.1:7421, env HIVE_PHONE_PORT for the port)
+               up, else the running server's phone listener, else http://127.0.0.1:7421)
   --home DIR   data home (default ~/.hive, env HIVE_HOME)
   -h, --help   show this help`
 
@@ -36,15 +36,16 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const tunnel = describeTunnel(stores.tunnel.get(), processAlive)
     const viaTunnel = tunnelPhoneUrl(tunnel, () => installIdentity(vault).password)
-    const base = values.url ?? viaTunnel ?? `http://${config.host}:${config.phonePort}`
+    const running = runningServer(config.home)
+    // The listener the running server actually has (another port with --phone-port or --port 0).
+    const base = values.url ?? viaTunnel ?? running?.phone_url ?? `http://${config.host}:${config.phonePort}`
     const w = createPairing(keys, stores.pairing, auth, { deviceTtlMs: config.deviceTtlMs }).open()
     const url = pairingUrl(base, w.secret)
     out(await QRCode.toString(url, { type: "terminal", small: true }))
     out(`Scan with the phone, or open ${url}`)
     out(`Or type this code on the phone's pair screen: ${w.code}`)
     out(`Open until ${timestamp(w.expires_at)}; single use.`)
-    if (!runningServer(config.home))
-      out("No server is running on this home: start `hive serve --tunnel` (or `hive serve` on your network) so the phone can reach it.")
+    if (!running) out("No server is running on this home: start `hive serve --tunnel` (or `hive serve` on your network) so the phone can reach it.")
     else if (values.url === undefined && !viaTunnel)
       out(`The tunnel is not up (${tunnel.reason ?? tunnel.status}): this address works only where the phone can reach it directly.`)
     return 0

@@ -110,7 +110,7 @@ export async function run(argv: string[]): Promise<number> {
   const phoneServer = listen(phoneApp, values["phone-port"] !== undefined || config.port !== 0 ? config.phonePort : 0, "phone listener")
   phoneUrl = `http://${config.host}:${phoneServer.port}`
   const server = app.server!
-  markRunning(config.home, `http://${config.host}:${server.port}`)
+  markRunning(config.home, `http://${config.host}:${server.port}`, phoneUrl)
   tunnel = await serveTunnel({
     flag: values.tunnel ?? false,
     config: config.tunnel,

@@ -5,10 +5,11 @@ import { nodeFs, processAlive } from "../process"
 // server (restore) can tell. A file left by a server that was killed names a dead pid and is ignored.
 const file = (home: string) => join(home, "serve.pid")
 
-export type RunningServer = { pid: number; url: string }
+/** `phone_url`: the phone listener, which may not be on the configured port (`--port 0`, `--phone-port`). */
+export type RunningServer = { pid: number; url: string; phone_url?: string }
 
-export function markRunning(home: string, url: string) {
-  nodeFs().writeFileSync(file(home), `${JSON.stringify({ pid: process.pid, url })}\n`, { mode: 0o600 })
+export function markRunning(home: string, url: string, phoneUrl?: string) {
+  nodeFs().writeFileSync(file(home), `${JSON.stringify({ pid: process.pid, url, ...(phoneUrl ? { phone_url: phoneUrl } : {}) })}\n`, { mode: 0o600 })
 }
 
 export function clearRunning(home: string) {

@@ -10,8 +10,21 @@ export const INSTALL_SECRET = "hive.tunnel"
 
 export type TunnelSettings = { server: string; subdomain: string; subdomainSource: Exclude<SubdomainSource, "random">; password: string }
 
-/** `hive serve --tunnel`, or the tunnel.enabled preference. */
-export const tunnelEnabled = (flag: boolean, prefs: Preferences.Store) => flag || prefs.value("tunnel.enabled") === true
+/**
+ * The older Electron app kept one preference `tunnel: { enabled, subdomain }` (seed 000); the import keeps it as
+ * it was. hive's own keys win; the legacy one is read when they are not set, so an old user's tunnel stays on.
+ */
+function legacyTunnel(prefs: Preferences.Store): { enabled?: unknown; subdomain?: unknown } {
+  const v = prefs.value("tunnel")
+  return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as { enabled?: unknown; subdomain?: unknown }) : {}
+}
+
+/** `hive serve --tunnel`, or the tunnel.enabled preference (or the legacy tunnel.enabled inside `tunnel`). */
+export const tunnelEnabled = (flag: boolean, prefs: Preferences.Store) => {
+  if (flag) return true
+  const own = prefs.value("tunnel.enabled")
+  return own === undefined ? legacyTunnel(prefs).enabled === true : own === true
+}
 
 /** This install's tunnel subdomain and password (the secret they derive from is made on first use). */
 export const installIdentity = (vault: Vault) => tunnelIdentity(vault.ownSecret(INSTALL_SECRET))
@@ -19,7 +32,8 @@ export const installIdentity = (vault: Vault) => tunnelIdentity(vault.ownSecret(
 /** Where the tunnel registers and as what: a custom subdomain from the tunnel.subdomain preference, else the install's own. */
 export function tunnelSettings(server: string, prefs: Preferences.Store, vault: Vault): TunnelSettings {
   const { subdomain, password } = installIdentity(vault)
-  const custom = prefs.value("tunnel.subdomain")
+  const legacy = legacyTunnel(prefs).subdomain
+  const custom = prefs.value("tunnel.subdomain") ?? (typeof legacy === "string" && SUBDOMAIN.test(legacy) ? legacy : undefined)
   if (custom === undefined || custom === null || custom === "") return { server, subdomain, subdomainSource: "install", password }
   if (typeof custom !== "string" || !SUBDOMAIN.test(custom))
     throw new UsageError(

@@ -1,5 +1,6 @@
 import { expect, test } from "bun:test"
-import { cliEnv, hive } from "../helpers"
+import { cliEnv, hive, MAIN } from "../helpers"
+import { startServer } from "./serve-helper"
 
 test("hive pair prints a QR code, the URL with its secret in the fragment, and a 6-digit code; hive devices lists and revokes", async () => {
   const env = cliEnv()
@@ -15,5 +16,20 @@ test("hive pair prints a QR code, the URL with its secret in the fragment, and a
     const bad = await hive(args, env)
     expect(bad.code, args.join(" ")).toBe(2)
     expect(bad.stderr.trim().split("\n"), args.join(" ")).toHaveLength(1)
+  }
+})
+
+test("hive pair points at the phone listener the running server has, not the default port", async () => {
+  const env = cliEnv()
+  const server = await startServer(["bun", MAIN], env)
+  try {
+    const phone = /phone listener (http:\/\/[\d.]+:\d+)/.exec(server.log())![1]!
+    expect(phone).not.toEndWith(":7421")
+    const r = await hive(["pair"], env)
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain(`open ${phone}/#pair=`)
+  } finally {
+    server.proc.kill("SIGTERM")
+    await server.proc.exited
   }
 })

@@ -5,7 +5,7 @@ import { processAlive } from "../../src/process"
 import { basicAuth, redact, tunnelIdentity, withCredentials, withoutCredentials } from "../../src/tunnel/identity"
 import { createTunnel, type TunnelKeeper } from "../../src/tunnel/keeper"
 import { serveTunnel } from "../../src/tunnel"
-import { describeTunnel, INSTALL_SECRET, tunnelSettings } from "../../src/tunnel/settings"
+import { describeTunnel, INSTALL_SECRET, tunnelEnabled, tunnelSettings } from "../../src/tunnel/settings"
 import { testApp, until } from "../helpers"
 import { startFakeTunnelServer, type FakeTunnelServer } from "./fake-server"
 
@@ -243,6 +243,20 @@ describe("the tunnel, through a fake localtunnel server", () => {
     const b = tunnelSettings("https://lt.example", t.stores.preferences, t.vault)
     expect(a).toEqual(b)
     expect(t.vault.secretMeta(INSTALL_SECRET).size).toBe(32)
+  })
+
+  test("the older app's preference tunnel: { enabled, subdomain } is read when hive's own keys are not set", async () => {
+    const t = await testApp()
+    const prefs = t.stores.preferences
+    expect(tunnelEnabled(false, prefs)).toBe(false)
+    prefs.put("tunnel", { enabled: true, subdomain: "old-app-name" })
+    expect(tunnelEnabled(false, prefs)).toBe(true)
+    expect(tunnelSettings("https://lt.example", prefs, t.vault)).toMatchObject({ subdomain: "old-app-name", subdomainSource: "preference" })
+    // hive's own keys win; a legacy subdomain that is no valid name is passed over, not fatal.
+    prefs.put("tunnel.enabled", false)
+    expect(tunnelEnabled(false, prefs)).toBe(false)
+    prefs.put("tunnel", { enabled: true, subdomain: "Not Valid" })
+    expect(tunnelSettings("https://lt.example", prefs, t.vault).subdomainSource).toBe("install")
   })
 
   test("credentials are added for the phone and stripped everywhere else", () => {
