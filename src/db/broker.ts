@@ -1,6 +1,7 @@
 import type { Database } from "bun:sqlite"
 import { badRequest, conflict, notFound } from "../errors"
 import { OPERATOR, type Store as Agents } from "./agents"
+import type { Store as Events } from "./events"
 import { keysetPage } from "./entity"
 
 export type Message = { id: number; sender: string; recipient: string; body: string; sent_at: number; delivered_at: number | null }
@@ -67,6 +68,7 @@ export class Broker {
   constructor(
     db: Database,
     readonly agents: Agents,
+    readonly events: Pick<Events, "append">,
   ) {
     const mCols = "id, sender, recipient, body, sent_at, delivered_at"
     this.#send = db.query<Message, [string, string, string, number]>(
@@ -146,7 +148,9 @@ export class Broker {
 
   requestApproval(input: { agent: string; kind: string; ref?: string | null; note?: string | null }, now = Date.now()) {
     this.agents.assertReachable(input.agent)
-    return this.#request.get(Bun.randomUUIDv7(), input.agent, input.kind, input.ref ?? null, input.note ?? null, now, null, null)!
+    const row = this.#request.get(Bun.randomUUIDv7(), input.agent, input.kind, input.ref ?? null, input.note ?? null, now, null, null)!
+    this.#changed("approval.requested", row, row.agent, now)
+    return row
   }
 
   /**
@@ -159,17 +163,23 @@ export class Broker {
     input: { kind: string; ref: string | null; note: string | null; deadlineAt: number | null },
     now = Date.now(),
   ) {
-    return this.#request.get(Bun.randomUUIDv7(), `session:${session.name}`, input.kind, input.ref, input.note, now, session.id, input.deadlineAt)!
+    const row = this.#request.get(Bun.randomUUIDv7(), `session:${session.name}`, input.kind, input.ref, input.note, now, session.id, input.deadlineAt)!
+    this.#changed("approval.requested", row, null, now)
+    return row
   }
 
   /** Settles an approval hive itself decided (a pattern allowed it): requested and approved in one. */
   approvedBy(approval: Approval, note: string, now = Date.now()) {
-    return this.#resolve.get("approved", now, note, approval.id)!
+    const row = this.#resolve.get("approved", now, note, approval.id)!
+    this.#changed("approval.resolved", row, null, now)
+    return row
   }
 
   /** pending -> withdrawn: nobody here can resolve it any more. Undefined when it was resolved first. */
   withdrawApproval(id: string, note: string, now = Date.now()): Approval | undefined {
-    return this.#resolve.get("withdrawn", now, note, id) ?? undefined
+    const row = this.#resolve.get("withdrawn", now, note, id) ?? undefined
+    if (row) this.#changed("approval.resolved", row, null, now)
+    return row
   }
 
   /**
@@ -201,6 +211,7 @@ export class Broker {
   resolveApproval(id: string, status: Exclude<ApprovalStatus, "pending" | "withdrawn">, note: string | null, now = Date.now()) {
     const row = this.#resolve.get(status, now, note, id)
     if (row) {
+      this.#changed("approval.resolved", row, row.agent, now)
       this.#tell(row.agent, { type: "approval", id: row.id, kind: row.kind, ref: row.ref, status: row.status, note: row.resolution_note }, now)
       return row
     }
@@ -217,6 +228,7 @@ export class Broker {
     const q = decodeQuestion(
       this.#ask.get(Bun.randomUUIDv7(), input.asker, target, input.question, JSON.stringify(input.options), input.multi ? 1 : 0, now, input.deadlineAt)!,
     )
+    this.#changed("question.asked", q, q.asker, now)
     // Like any message, so the peer's harness sees it on its next turn.
     if (target)
       this.send(
@@ -270,6 +282,7 @@ export class Broker {
       if (unknown.length) throw badRequest(`field "answer": ${JSON.stringify(unknown[0])} is not one of the options (${q.options.join(", ")})`)
     }
     const answered = decodeQuestion(this.#answer.get(JSON.stringify(value), now, id)!)
+    this.#changed("question.answered", answered, answered.asker, now)
     // The asker hears the answer in its inbox, from whoever was asked (seed 002's question -> answer round trip).
     this.#tell(
       answered.asker,
@@ -280,6 +293,19 @@ export class Broker {
     return answered
   }
 
+  /**
+   * Every change of an approval or a question is also an event (`approval.requested`, `approval.resolved`,
+   * `question.asked`, `question.answered`), in the same transaction, so a phone or a desk on the event stream
+   * sees it at once. Only the id and the status travel: the rest is read from its own route, which checks who
+   * may see it.
+   */
+  #changed(kind: string, row: { id: string; status: string; session_id?: string | null }, agent: string | null, now: number) {
+    this.events.append(
+      { kind, agent: row.session_id ? null : agent, session_id: row.session_id ?? null, ts: now, payload: { id: row.id, status: row.status } },
+      now,
+    )
+  }
+
   /** A message from hive's broker to an agent; none to the operator (it reads the queues) or to a destroyed agent. */
   #tell(agent: string, body: Record<string, unknown>, now: number, from = OPERATOR) {
     if (agent === OPERATOR || this.agents.find(agent)?.status !== "active") return
@@ -287,6 +313,6 @@ export class Broker {
   }
 }
 
-export const create = (db: Database, agents: Agents) => new Broker(db, agents)
+export const create = (db: Database, agents: Agents, events: Pick<Events, "append">) => new Broker(db, agents, events)
 
 export type Store = Broker

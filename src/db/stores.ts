@@ -27,6 +27,7 @@ import { preparedOnUse } from "./lazy"
 export function createStores(real: Database) {
   const db = preparedOnUse(real)
   const agents = Agents.create(db)
+  const events = Events.create(db)
   return {
     projects: Projects.create(db),
     sessions: Sessions.create(db),
@@ -39,9 +40,9 @@ export function createStores(real: Database) {
     audit: Audit.create(db),
     keys: Keys.create(db),
     agents,
-    broker: Broker.create(db, agents),
+    broker: Broker.create(db, agents, events),
     commands: Commands.create(db),
-    events: Events.create(db),
+    events,
     turnStats: TurnStats.create(db),
     sessionTokens: SessionTokens.create(db),
     jobRuns: JobRuns.create(db),

@@ -168,3 +168,23 @@ describe("the command inbox", () => {
     expect((await call("GET", "/api/commands?target=v")).body.items.map((c: { id: string }) => c.id)).toEqual(["unclaimed"])
   })
 })
+
+describe("broker changes on the event stream", () => {
+  test("an approval and a question, asked and settled, are events with only their id and status", async () => {
+    const { call } = await withAgents("alice")
+    const approval = (await call("POST", "/api/approvals", { agent: "alice", kind: "deploy", ref: "secret-ref", note: "private note" })).body
+    await call("POST", `/api/approvals/${approval.id}/resolve`, { status: "approved" })
+    const question = (await call("POST", "/api/questions", { asker: "alice", question: "ship?", options: ["yes", "no"] })).body
+    await call("POST", `/api/questions/${question.id}/answer`, { answer: "yes" })
+    const events = (await call("GET", "/api/events?agent=alice&limit=50")).body.items.filter((e: { kind: string }) => /^(approval|question)\./.test(e.kind))
+    expect(events.map((e: { kind: string; payload: unknown }) => [e.kind, e.payload])).toEqual([
+      ["approval.requested", { id: approval.id, status: "pending" }],
+      ["approval.resolved", { id: approval.id, status: "approved" }],
+      ["question.asked", { id: question.id, status: "open" }],
+      ["question.answered", { id: question.id, status: "answered" }],
+    ])
+    // What the approval is about stays behind its own route.
+    expect(JSON.stringify(events)).not.toContain("secret-ref")
+    expect(JSON.stringify(events)).not.toContain("private note")
+  })
+})

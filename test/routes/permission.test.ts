@@ -54,6 +54,9 @@ describe("permission prompts as approvals", () => {
     expect((await call("GET", `/api/approvals?session_id=${session.id}`)).body.items).toHaveLength(1)
     expect((await call("POST", `/api/approvals/${approval!.id}/resolve`, { status: "approved" })).status).toBe(200)
     expect(await answer).toEqual({ status: 200, body: ALLOW })
+    // On the session's event stream: the prompt itself, its approval opened and resolved.
+    const kinds = (await call("GET", `/api/events?session_id=${session.id}`)).body.items.map((e: { kind: string }) => e.kind)
+    expect(kinds).toEqual(["claude.PermissionRequest", "approval.requested", "approval.resolved"])
   })
 
   test("denied: Claude Code is told no, with the note as the reason; failed: Claude Code decides itself", async () => {
