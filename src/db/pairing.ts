@@ -42,6 +42,7 @@ function statements(db: Database) {
     device: db.query<Device, [string]>(`SELECT ${DEVICE_COLS} FROM paired_devices WHERE id = ?`),
     // Device ids are UUIDv7, minted at pairing: by id is the order they paired in.
     devices: db.query<Device, [string, number]>(`SELECT ${DEVICE_COLS} FROM paired_devices WHERE id > ? ORDER BY id LIMIT ?`),
+    rename: db.query<Device, [string, string]>(`UPDATE paired_devices SET name = ? WHERE id = ? RETURNING ${DEVICE_COLS}`),
     revoke: db.query<Device, [number, string]>(`UPDATE paired_devices SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? RETURNING ${DEVICE_COLS}`),
     seen: db.query("UPDATE paired_devices SET last_seen_at = ?1 WHERE id = ?2 AND (last_seen_at IS NULL OR last_seen_at < ?1 - ?3)"),
   }
@@ -106,6 +107,13 @@ export class Pairing {
       (n) => this.#q.devices.all(page.cursor ?? "", n),
       (d) => d.id,
     )
+  }
+
+  /** A name the operator tells it by ("Ana's iPhone"); a revoked device keeps its name too. */
+  rename(id: string, name: string): Device {
+    const row = this.#q.rename.get(name, id)
+    if (!row) throw notFound("device", id)
+    return row
   }
 
   revoke(id: string, now = Date.now()): Device {

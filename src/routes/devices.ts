@@ -1,13 +1,13 @@
 import { Elysia, t } from "elysia"
 import type { Hive } from "../hive"
 import { notFound } from "../errors"
-import { Id, Page } from "./schemas"
+import { Body, Id, Page, Text } from "./schemas"
 
 /** The phone URL of a pairing: the secret rides in the fragment, which browsers never send to a server. */
 export const pairingUrl = (base: string, secret: string) => `${base.replace(/\/$/, "")}/#pair=${secret}`
 
 /** Admin side of pairing: open a window (with its QR code), list and revoke devices. */
-export const devices = ({ pairing, stores: { pairing: store }, phoneBaseUrl }: Pick<Hive, "pairing" | "stores" | "phoneBaseUrl">) => {
+export const devices = ({ pairing, stores: { pairing: store }, phoneBaseUrl, commit }: Pick<Hive, "pairing" | "stores" | "phoneBaseUrl" | "commit">) => {
   // The secret is never stored; the QR code of an open window is served from memory until it expires.
   const open = new Map<string, { url: string; expires_at: number }>()
   return new Elysia({ name: "routes.devices", detail: { tags: ["devices"] } })
@@ -41,6 +41,11 @@ export const devices = ({ pairing, stores: { pairing: store }, phoneBaseUrl }: P
       { params: Id, detail: { summary: "The open pairing window's QR code, as SVG" } },
     )
     .get("/devices", ({ query }) => store.devices(query), { query: t.Object(Page), detail: { summary: "Paired devices, in the order they paired" } })
+    .patch("/devices/:id", ({ params, body }) => commit.run(() => store.rename(params.id, body.name)), {
+      params: Id,
+      body: Body({ name: Text(100, 1) }),
+      detail: { summary: "Rename a paired device" },
+    })
     .delete("/devices/:id", ({ params }) => store.revoke(params.id), {
       params: Id,
       detail: { description: "The device's next request is refused; other devices keep working." },

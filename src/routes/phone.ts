@@ -82,6 +82,10 @@ export const phone = (hive: Pick<Hive, "pairing" | "auth" | "stores" | "commit" 
           return { device }
         })
         .get("/me", ({ device }) => devices.device(device), { detail: { summary: "This phone, as hive knows it" } })
+        .patch("/me", ({ device, body }) => hive.commit.run(() => devices.rename(device, body.name)), {
+          body: Body({ name: Text(100, 1) }),
+          detail: { operationId: "me.rename", summary: "Rename this phone" },
+        })
         .get(
           "/sessions",
           () => ({

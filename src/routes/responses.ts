@@ -281,6 +281,7 @@ export const RESPONSES: Record<string, Record<number, Content>> = {
   "POST /api/pairing": { 201: Row({ id: S, url: S, code: S, expires_at: Millis }) },
   "GET /api/pairing/{id}/qr.svg": { 200: { media: "image/svg+xml", description: "The pairing URL as a QR code" } },
   "GET /api/devices": { 200: Page(Device) },
+  "PATCH /api/devices/{id}": { 200: Device },
   "DELETE /api/devices/{id}": { 200: Device },
   "POST /api/stats/turns": { 201: Row({ id: I }) },
   "GET /api/stats/turns/summary": { 200: Items(Summary) },
@@ -318,6 +319,7 @@ export const PHONE_RESPONSES: Record<string, Record<number, Content>> = {
   // 401 a wrong secret or code; 403 no pairing open; 429 the window closed after too many attempts.
   "POST /pair": { 201: Row({ device: Row({ id: S, name: N(S), platform: N(S), paired_at: Millis }) }), 401: ErrorBody, 429: ErrorBody },
   "GET /phone/api/me": { 200: Device },
+  "PATCH /phone/api/me": { 200: Device },
   "GET /phone/api/sessions": { 200: Row({ projects: t.Array(Project), sessions: t.Array(Session) }) },
   "POST /phone/api/sessions/{id}/input": { 200: Typed, 409: ErrorBody },
   "GET /phone/api/approvals": { 200: Page(Approval) },

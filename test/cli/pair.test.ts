@@ -33,3 +33,12 @@ test("hive pair points at the phone listener the running server has, not the def
     await server.proc.exited
   }
 })
+
+test("hive devices rename names a device; without --name, or for an unknown id, it says why", async () => {
+  const env = cliEnv()
+  expect((await hive(["devices", "rename", "some-id"], env)).stderr).toContain("--name NAME, 1 to 100 characters")
+  expect((await hive(["devices", "list", "--name", "x"], env)).stderr).toContain("--name is for rename")
+  const unknown = await hive(["devices", "rename", "01a23cd1-4e5e-77a7-b334-3d97787e8bcc", "--name", "x"], env)
+  expect(unknown.code).toBe(1)
+  expect(unknown.stderr).toContain("not found")
+})

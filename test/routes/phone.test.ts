@@ -149,3 +149,18 @@ describe("the phone API", () => {
     expect((await call("GET", "/api/projects", undefined, { cookie: cookie! })).status).toBe(401)
   })
 })
+
+describe("device names", () => {
+  test("a phone renames itself, the operator renames any device; a blank name is a 400, an unknown device a 404", async () => {
+    const { openWindow, secretOf, pair, phoneCall, call } = await setup()
+    const paired = await pair({ secret: secretOf((await openWindow()).url) }, "iPhone")
+    const cookie = { cookie: paired.cookie! }
+    expect((await phoneCall("PATCH", "/phone/api/me", { name: "Ana's iPhone" }, cookie)).body).toMatchObject({ name: "Ana's iPhone" })
+    expect((await phoneCall("PATCH", "/phone/api/me", { name: "" }, cookie)).status).toBe(400)
+    expect((await phoneCall("PATCH", "/phone/api/me", { name: "x" })).status).toBe(401)
+    const id = paired.body.device.id
+    expect((await call("PATCH", `/api/devices/${id}`, { name: "desk test phone" })).body).toMatchObject({ id, name: "desk test phone" })
+    expect((await call("PATCH", "/api/devices/01a23cd1-4e5e-77a7-b334-3d97787e8bcc", { name: "x" })).status).toBe(404)
+    expect((await call("GET", "/api/devices")).body.items[0].name).toBe("desk test phone")
+  })
+})
