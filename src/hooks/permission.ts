@@ -163,16 +163,19 @@ export function decisionFor(approval: Approval | undefined): Record<string, unkn
   return {}
 }
 
-/** Opens the approval for a prompt (the caller runs it in a transaction); the session is marked unattended when that is why. */
+/**
+ * Opens the approval for a prompt (the caller runs it in a transaction). `leftUnanswered`: it opens because the
+ * prompt waited unanswered at the terminal, so the session is marked unattended too.
+ */
 export function openApproval(
   stores: Pick<Stores, "broker" | "sessions">,
   session: Session,
   call: ToolCall,
   deadlineMs: number,
-  unattended: boolean,
+  opts: { leftUnanswered: boolean },
   now = Date.now(),
 ): Approval {
-  if (unattended && session.unattended_since === null) stores.sessions.update(session.id, { unattended_since: now }, now)
+  if (opts.leftUnanswered && session.unattended_since === null) stores.sessions.update(session.id, { unattended_since: now }, now)
   const description = call.input.description
   return stores.broker.requestForSession(
     { id: session.id, name: session.label || session.name || session.id },

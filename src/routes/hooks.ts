@@ -50,7 +50,7 @@ async function answerPermission({ stores, commit, pulse, streams }: Deps, input:
     const { session } = recordHook(stores, slimInput(input), null, null)
     const plan = planFor(settings, call, session)
     if (plan.kind === "none" || plan.kind === "ask-later") return { session, plan, approval: undefined }
-    const approval = openApproval(stores, session, call, settings.deadlineMs, plan.kind === "ask" && plan.why === "nobody is at the terminal")
+    const approval = openApproval(stores, session, call, settings.deadlineMs, { leftUnanswered: false })
     return { session, plan, approval: plan.kind === "allow" ? stores.broker.approvedBy(approval, `allowed by the pattern ${plan.pattern}`) : approval }
   })
   pulse.notify()
@@ -60,7 +60,7 @@ async function answerPermission({ stores, commit, pulse, streams }: Deps, input:
     // Answered at the terminal in this time, Claude Code drops the request: nothing was opened, nothing to withdraw.
     await sleep(first.plan.afterMs, signal)
     if (signal.aborted) return {}
-    approval = await commit.run(() => openApproval(stores, stores.sessions.get(first.session.id), call, settings.deadlineMs, true))
+    approval = await commit.run(() => openApproval(stores, stores.sessions.get(first.session.id), call, settings.deadlineMs, { leftUnanswered: true }))
     pulse.notify()
   }
   const open = approval!
