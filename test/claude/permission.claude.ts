@@ -63,7 +63,9 @@ test("the phone page shows the permission prompt live, with the whole command; A
   // The session by its label (its folder's name), the tool as the kind.
   expect(await card.textContent()).toContain(`Bash · ${work.split("/").at(-1)}`)
   await page.screenshot({ path: join(SHOTS, "permission-on-phone.png"), fullPage: true })
+  // Two taps: the first arms, the second approves.
   await card.getByRole("button", { name: "Approve" }).click()
+  await card.getByRole("button", { name: "Tap again: Approve" }).click()
 
   await claude.shows("Allowed by PermissionRequest hook")
   await claude.shows("Tool said: hello-from-tool")

@@ -93,11 +93,16 @@ test("pair with the page at 375 px, approve an approval, answer a question, see 
 
     // By its accessible name, as a screen reader finds it.
     await page.getByLabel("note").fill("looks good from the train")
+    // One tap only arms it (a stray tap decides nothing); the second, within 4 s, approves.
     await page.getByRole("button", { name: "Approve" }).tap()
+    await page.getByRole("button", { name: "Tap again: Approve" }).waitFor()
+    expect(await call("GET", `/api/approvals/${approval.id}`)).toMatchObject({ status: "pending" })
+    await page.getByRole("button", { name: "Tap again: Approve" }).tap()
     await page.getByText("nothing to approve").waitFor()
     expect(await call("GET", `/api/approvals/${approval.id}`)).toMatchObject({ status: "approved", resolution_note: "looks good from the train" })
 
     await page.locator(".question").getByRole("button", { name: "not yet" }).tap()
+    await page.locator(".question").getByRole("button", { name: "Tap again: not yet" }).tap()
     await page.getByText("no open questions").waitFor()
     expect(await call("GET", `/api/questions/${question.id}`)).toMatchObject({ status: "answered", answer: "not yet" })
 
