@@ -6,26 +6,24 @@ import type { Hive } from "../hive"
 /** Who is acting, for the audit log: the token's name and id (never the token). */
 export type ActorOf = (request: Request) => Promise<string>
 
-// Set by the API's guard once a request's token is verified and its scope allows the route.
+// Set once a request's token is verified (and its agent still there): only an admitted caller is remembered.
 const principals = new WeakMap<Request, Principal>()
-
-function admit(request: Request, claims: Claims): Principal {
-  const principal = fromClaims(claims)
-  principals.set(request, principal)
-  return principal
-}
 
 /**
  * The caller of a request on the admin listener: a valid, unexpired, unrevoked token (a 401 otherwise) and,
  * for an agent token, an agent that still exists and is not destroyed (a 403). Remembered for `callerOf`.
  */
 export async function authenticate(hive: Pick<Hive, "auth" | "stores">, request: Request): Promise<Principal> {
+  // Checked once per request: an http hook is checked before its body is read, then reaches the API's guard.
+  const known = principals.get(request)
+  if (known) return known
   const checked = hive.auth.check(request.headers.get("authorization"))
-  const caller = admit(request, checked instanceof Promise ? await checked : checked)
+  const caller = fromClaims(checked instanceof Promise ? await checked : (checked as Claims))
   if (caller.agent !== null) {
     const agent = hive.stores.agents.find(caller.agent)
     if (agent?.status !== "active") throw forbidden(`agent ${caller.agent} ${agent ? "is destroyed" : "does not exist"}: its tokens are refused`)
   }
+  principals.set(request, caller)
   return caller
 }
 

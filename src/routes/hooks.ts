@@ -4,7 +4,8 @@ import * as Sessions from "../db/sessions"
 import { decisionFor, openApproval, permissionSettings, planFor, toolCallOf } from "../hooks/permission"
 import { type HookInput, recordHook, slimInput } from "../hooks/record"
 import { Body, Int, Json, Nullable, OneOf, Pid, Text } from "./schemas"
-import { holdOpen, longPoll, waitSignal } from "./wait"
+import { holdOpen, longPoll, pause, waitSignal } from "./wait"
+import { HTTP_HOOK_PATH } from "../hooks/settings"
 
 // What `hive hook` sends when a server runs: Claude Code's hook input as it came, and what the CLI saw of
 // the process that ran it (the server cannot see that process).
@@ -23,17 +24,14 @@ const RawInput = t.Object(
   { additionalProperties: true, description: "the hook's input, exactly as Claude Code sends it" },
 )
 
-const HTTP_HOOK = /^\/api\/hooks\/claude\/http(\?|$)/
 /** An http hook's request: its body may be far over the API's body limit (HIVE_MAX_HOOK_BYTES). */
-export const isHookInput = (request: Request) => request.method === "POST" && HTTP_HOOK.test(request.url.slice(request.url.indexOf("/", 8)))
+export const isHookInput = (request: Request) => {
+  if (request.method !== "POST") return false
+  const path = request.url.slice(request.url.indexOf("/", 8))
+  return path === HTTP_HOOK_PATH || path.startsWith(`${HTTP_HOOK_PATH}?`)
+}
 
 type Deps = Pick<Hive, "stores" | "commit" | "pulse" | "streams">
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms)
-    signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true })
-  })
 
 /**
  * A PermissionRequest: recorded like any hook, then, as the operator's policy says, answered by a pattern at
@@ -58,7 +56,7 @@ async function answerPermission({ stores, commit, pulse, streams }: Deps, input:
   let approval = first.approval
   if (first.plan.kind === "ask-later") {
     // Answered at the terminal in this time, Claude Code drops the request: nothing was opened, nothing to withdraw.
-    await sleep(first.plan.afterMs, signal)
+    await pause(first.plan.afterMs, signal)
     if (signal.aborted) return {}
     approval = await commit.run(() => openApproval(stores, stores.sessions.get(first.session.id), call, settings.deadlineMs, { leftUnanswered: true }))
     pulse.notify()

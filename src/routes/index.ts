@@ -3,6 +3,7 @@ import { badRequest, forbidden, fromStorageError, HiveError, tooLarge } from "..
 import type { Hive } from "../hive"
 import { type ActorOf, authenticate, callerOf } from "./actor"
 import { permits } from "../auth/scopes"
+import { HTTP_HOOK_PATH } from "../hooks/settings"
 import { agents } from "./agents"
 import { approvals } from "./approvals"
 import { audit } from "./audit"
@@ -228,7 +229,7 @@ export const guards = (
   )
 }
 
-const HOOK_ROUTE = "/api/hooks/claude/http"
+const HOOK_ROUTE = HTTP_HOOK_PATH
 const scopeRefusal = (scope: string, method: string, route: string) =>
   forbidden(`a token of scope ${scope} cannot call ${method} ${route} (see \`hive token --help\`)`)
 

@@ -45,6 +45,14 @@ export async function longPoll<T>(
   return value
 }
 
+/** Waits `ms`, or less when `signal` aborts first. */
+export function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms)
+    signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true })
+  })
+}
+
 function aborted(signal: AbortSignal | undefined): Promise<void> {
   if (!signal) return new Promise(() => {})
   if (signal.aborted) return Promise.resolve()
