@@ -1,4 +1,4 @@
-import { nodeFs, type ProcessInfo, processInfo } from "../process"
+import { nodeFs, processInfo } from "../process"
 
 /** The process that ran the hook (Claude Code), as the liveness check will later recognise it. */
 export type Caller = { pid: number; ppid: number | null; start_time: number | null; tty: string | null }

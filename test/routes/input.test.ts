@@ -55,6 +55,14 @@ describe("typing a reply into a waiting session", () => {
     const gone = await gonePane.call("POST", `/api/sessions/${gonePane.session.id}/input`, { text: "x" })
     expect(gone.status).toBe(409)
     expect(gone.body.error.message).toStartWith("tmux could not type into the session:")
+    // A refusal changes nothing: the session is not marked as answered from elsewhere, forced or not.
+    const forcedTty = await tty.call("POST", `/api/sessions/${tty.session.id}/input`, { text: "x", force: true })
+    expect(forcedTty.status).toBe(409)
+    for (const { stores, session } of [tty, gonePane]) expect(stores.sessions.get(session.id).unattended_since).toBeNull()
+    const noNvim = await withSession({ transport_kind: "nvim", transport_details: { nvim_socket: "/tmp/none.sock" } })
+    const nvim = await noNvim.call("POST", `/api/sessions/${noNvim.session.id}/input`, { text: "x" })
+    expect(nvim.status).toBe(409)
+    expect(noNvim.stores.sessions.get(noNvim.session.id).unattended_since).toBeNull()
     for (const text of ["", "\u001b[2J", "a\u0000b"]) expect((await tty.call("POST", `/api/sessions/${tty.session.id}/input`, { text })).status).toBe(400)
   })
 
