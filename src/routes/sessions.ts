@@ -6,7 +6,7 @@ import { readTranscript, subagentTranscriptPath, subagentTranscripts, transcript
 import { indexTranscript } from "../transcripts/index"
 import { Body, Id, Int, Json, Millis, Nullable, OneOf, Listing, Page, Pid, Query, Text } from "./schemas"
 import { conflict } from "../errors"
-import { type Typed, runTyping, typingFor } from "../hooks/typing"
+import { runTyping, typingFor } from "../hooks/typing"
 import { replyToken } from "./reply-tokens"
 
 const optional = {
@@ -78,13 +78,10 @@ export async function typeReply(
   // Whoever replies from elsewhere is not at the terminal: marked before typing, so the prompt's own hook
   // (which may come first) sees it; and taken back if nothing was typed, as a refusal changes nothing.
   await commit.run(() => sessions.update(session.id, { unattended_since: Date.now() }))
-  let typed: Typed
-  try {
-    typed = await runTyping(typing)
-  } catch (err) {
+  const typed = await runTyping(typing).catch(async (err) => {
     await commit.run(() => sessions.update(session.id, { unattended_since: session.unattended_since }))
     throw err
-  }
+  })
   // What was typed is Claude Code's to record (its UserPromptSubmit); hive notes that it typed.
   await commit.run(() => events.append({ kind: "hive.input", session_id: session.id, payload: { ...typed, forced: body.force === true } }))
   return typed
