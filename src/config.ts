@@ -29,6 +29,12 @@ export type Config = {
   sseHeartbeatMs: number
   /** SSE: concurrent event streams; one more gets a 503. */
   maxStreams: number
+  /**
+   * SSE: concurrent streams on the phone listener. Each holds one of the tunnel's sockets for as long as it
+   * is open (localtunnel's server gives a client 10), so a cap below that keeps page loads and the tunnel's
+   * own probe getting through.
+   */
+  phoneMaxStreams: number
   logLevel: Level
   /** Test-only crash points (HIVE_TEST_FAULT); never set in normal use. */
   faultPoint?: string
@@ -98,6 +104,7 @@ export const DEFAULTS = {
   maxHookBytes: 64 * 1024 * 1024,
   sseHeartbeatMs: 5000,
   maxStreams: 256,
+  phoneMaxStreams: 6,
   logLevel: "info" as Level,
   tunnelServer: "https://lt.desplega.ai",
   tunnelProbeIntervalMs: 30_000,
@@ -147,6 +154,7 @@ export function load(overrides: Overrides = {}, env: Env = process.env): Config 
     maxHookBytes: parsePositive("HIVE_MAX_HOOK_BYTES", env.HIVE_MAX_HOOK_BYTES) ?? DEFAULTS.maxHookBytes,
     sseHeartbeatMs: parsePositive("HIVE_SSE_HEARTBEAT_MS", env.HIVE_SSE_HEARTBEAT_MS) ?? DEFAULTS.sseHeartbeatMs,
     maxStreams: parsePositive("HIVE_MAX_STREAMS", env.HIVE_MAX_STREAMS) ?? DEFAULTS.maxStreams,
+    phoneMaxStreams: parsePositive("HIVE_PHONE_MAX_STREAMS", env.HIVE_PHONE_MAX_STREAMS) ?? DEFAULTS.phoneMaxStreams,
     logLevel,
     faultPoint: env.HIVE_TEST_FAULT || undefined,
     legacy: {

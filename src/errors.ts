@@ -38,6 +38,8 @@ export class HiveError extends Error {
     readonly kind: ErrorKind,
     message: string,
     options?: ErrorOptions,
+    /** Headers the answer carries besides (a 503's Retry-After). */
+    readonly headers?: Record<string, string>,
   ) {
     super(message, options)
   }

@@ -23,7 +23,12 @@ export type StreamLimits = {
   shutdown?: AbortSignal
   /** The count of open streams, shared by both listeners so `maxStreams` is one cap. */
   open?: { active: number }
+  /** The phone listener's own cap (it reaches the phone through the tunnel's few sockets), and its count. */
+  phone?: StreamCap
 }
+
+/** A cap on open streams and their count. */
+export type StreamCap = { max: number; open: { active: number } }
 
 /** Serves one MCP request for an agent; `handle` is the admin app itself, which each tool calls as that agent. */
 export type McpHandler = (o: {
@@ -89,7 +94,13 @@ export function createHive(config: Config, prepared: Prepared, logger: Logger, o
     blobs,
     pairing: createPairing(keys, stores.pairing, auth, { deviceTtlMs: config.deviceTtlMs }),
     scheduler: createJobScheduler({ ...prepared, blobs, jobs: config.jobs, backupsDir: config.backupsDir, logger }),
-    streams: { heartbeatMs: config.sseHeartbeatMs, maxStreams: config.maxStreams, shutdown: opts.shutdown, open: { active: 0 } },
+    streams: {
+      heartbeatMs: config.sseHeartbeatMs,
+      maxStreams: config.maxStreams,
+      shutdown: opts.shutdown,
+      open: { active: 0 },
+      phone: { max: config.phoneMaxStreams, open: { active: 0 } },
+    },
     phoneBaseUrl: opts.phoneBaseUrl ?? (() => `http://${config.host}:${config.phonePort}`),
     mcp: opts.mcp,
   }

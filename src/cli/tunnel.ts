@@ -21,7 +21,8 @@ password after every restart, so a paired phone keeps working. \`hive pair\` put
 Set the tunnel.subdomain preference for an address of your choice; delete the hive.tunnel secret
 (\`hive secrets rm hive.tunnel\`, then restart hive serve) for a new address and password (phones must pair
 again).
-If the subdomain is taken, hive uses a random one until the tunnel next reconnects, and says so.
+If the subdomain is taken (for more than the 8 s a quick restart takes to free it), hive uses a random one,
+says so, and moves back to the usual one once it is free again (tried every 30 s).
 
 Options:
   --json       print the status as JSON

@@ -1,5 +1,5 @@
 import { Elysia, t } from "elysia"
-import type { Hive, StreamLimits } from "../hive"
+import type { Hive, StreamCap, StreamLimits } from "../hive"
 import { DEFAULT_LIMIT, MAX_LIMIT } from "../db/entity"
 import type * as Events from "../db/events"
 import { badRequest, HiveError } from "../errors"
@@ -54,13 +54,15 @@ export type StreamRequest = {
   limits: StreamLimits
   /** The count of open streams the cap is checked against. */
   state: { active: number }
+  /** A listener's own, lower cap, checked and counted besides. */
+  cap?: StreamCap
   request: Request
   cursor: number
   filter: Events.EventFilter
   recheck: Recheck
 }
 
-function stream({ store, pulse, limits, state, request, cursor: from, filter, recheck }: StreamRequest) {
+function stream({ store, pulse, limits, state, cap, request, cursor: from, filter, recheck }: StreamRequest) {
   let cursor = from
   let closed = false
   let wakeNow = () => {}
@@ -71,6 +73,7 @@ function stream({ store, pulse, limits, state, request, cursor: from, filter, re
   request.signal.addEventListener("abort", end)
   limits.shutdown?.addEventListener("abort", end)
   state.active++
+  if (cap) cap.open.active++
   const body = new ReadableStream<Uint8Array>({
     async start(out) {
       let lastWrite = Date.now()
@@ -116,6 +119,7 @@ function stream({ store, pulse, limits, state, request, cursor: from, filter, re
       } finally {
         limits.shutdown?.removeEventListener("abort", end)
         state.active--
+        if (cap) cap.open.active--
         try {
           out.close()
         } catch {}
@@ -131,10 +135,16 @@ function stream({ store, pulse, limits, state, request, cursor: from, filter, re
   })
 }
 
-/** A new stream, or a clear 503 when `limits.maxStreams` are already open (counted in `state`). */
+/** Seconds a client refused a stream is told to wait (Retry-After), then an EventSource's own retry. */
+const STREAM_RETRY_S = 5
+
+/** A new stream, or a clear 503 with Retry-After when `limits.maxStreams` (or the listener's cap) are already open. */
 export function openStream(s: StreamRequest) {
-  if (s.state.active >= s.limits.maxStreams)
-    throw new HiveError(503, "too_many_streams", `at most ${s.limits.maxStreams} event streams at once; close one and retry`)
+  const full = s.state.active >= s.limits.maxStreams ? s.limits.maxStreams : s.cap && s.cap.open.active >= s.cap.max ? s.cap.max : null
+  if (full !== null)
+    throw new HiveError(503, "too_many_streams", `at most ${full} event streams at once here; close one and retry`, undefined, {
+      "retry-after": String(STREAM_RETRY_S),
+    })
   return stream(s)
 }
 

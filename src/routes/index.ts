@@ -29,7 +29,8 @@ import { worktrees } from "./worktrees"
 
 const JSON_HEADERS = { "content-type": "application/json; charset=utf-8" }
 
-export const errorResponse = (err: HiveError) => new Response(JSON.stringify(err.toJSON()), { status: err.status, headers: JSON_HEADERS })
+export const errorResponse = (err: HiveError) =>
+  new Response(JSON.stringify(err.toJSON()), { status: err.status, headers: err.headers ? { ...JSON_HEADERS, ...err.headers } : JSON_HEADERS })
 
 type SchemaLike = { anyOf?: SchemaLike[]; const?: unknown; type?: string }
 

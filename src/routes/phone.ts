@@ -123,6 +123,7 @@ export const phone = (hive: Pick<Hive, "pairing" | "auth" | "stores" | "commit" 
               pulse: hive.pulse,
               limits: hive.streams,
               state: streams,
+              cap: hive.streams.phone,
               request,
               cursor: cursorOf(request, query.since, () => events.newest()),
               filter: {},

@@ -196,7 +196,7 @@ describe("events", () => {
     await sa.next()
     const third = await open().res
     expect(third.status).toBe(503)
-    expect(await third.json()).toEqual({ error: { code: "too_many_streams", message: "at most 2 event streams at once; close one and retry" } })
+    expect(await third.json()).toEqual({ error: { code: "too_many_streams", message: "at most 2 event streams at once here; close one and retry" } })
     a.abort.abort()
     await Bun.sleep(50)
     expect((await open().res).status).toBe(200)

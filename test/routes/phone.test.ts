@@ -137,6 +137,30 @@ describe("the phone API", () => {
     expect((await call("GET", `/api/questions/${question.id}`)).body.status).toBe("answered")
   })
 
+  test("the phone listener holds at most HIVE_PHONE_MAX_STREAMS streams (6), each a tunnel socket: one more is a 503 with Retry-After", async () => {
+    const { openWindow, secretOf, pair, phone, config } = await setup()
+    const { cookie } = await pair({ secret: secretOf((await openWindow()).url) })
+    expect(config.phoneMaxStreams).toBe(6)
+    const open = () => {
+      const abort = new AbortController()
+      return { abort, res: phone.handle(new Request("http://phone.example/phone/api/events/stream", { headers: { cookie: cookie! }, signal: abort.signal })) }
+    }
+    const held = Array.from({ length: 6 }, open)
+    for (const h of held) expect((await h.res).status).toBe(200)
+    const refused = await open().res
+    expect(refused.status).toBe(503)
+    expect(refused.headers.get("retry-after")).toBe("5")
+    expect(await refused.json()).toEqual({ error: { code: "too_many_streams", message: "at most 6 event streams at once here; close one and retry" } })
+    // The rest of the phone API is not held up by the streams.
+    expect((await phone.handle(new Request("http://phone.example/phone/api/approvals", { headers: { cookie: cookie! } }))).status).toBe(200)
+    held[0]!.abort.abort()
+    await (await held[0]!.res).body?.cancel()
+    await Bun.sleep(50)
+    const again = open()
+    expect((await again.res).status).toBe(200)
+    for (const h of [...held, again]) h.abort.abort()
+  })
+
   test("the trust boundary: no admin route on the phone app; a device token is refused on the admin API", async () => {
     const { openWindow, secretOf, pair, phoneCall, call, headers } = await setup()
     const { cookie } = await pair({ secret: secretOf((await openWindow()).url) })

@@ -7,8 +7,11 @@ import { createServer as createNetServer, type Server as NetServer, type Socket 
  * for basic auth) answers `{id, port, url, max_conn_count}`; the client then opens TCP sockets to `port`, and
  * each public connection is spliced onto one of them. A subdomain already held answers 409.
  *
- * Differences from the real server, all on purpose: each client gets its own public port instead of a
- * Host-based subdomain (no DNS needed), and a public connection carries one request (so each is checked).
+ * Like the real server, a client whose tunnel sockets have all closed is let go about a second later (its
+ * subdomain 409s until then). Differences from the real server, all on purpose: each client gets its own
+ * public port instead of a Host-based subdomain (no DNS needed), a public connection carries one request
+ * (so each is checked), and a request with no free socket is answered 504 after 5 s instead of waiting for
+ * ever. `make test-tunnel` runs hive against the real server for what this one leaves out.
  */
 export type FakeTunnelServer = Awaited<ReturnType<typeof startFakeTunnelServer>>
 
@@ -21,6 +24,7 @@ type Client = {
   waiting: ((s: Socket) => void)[]
   sockets: Set<Socket>
   publics: Set<Socket>
+  tunnelCount: number
 }
 
 const SUBDOMAIN = /^(?:[a-z0-9][a-z0-9-]{4,61}[a-z0-9]|[a-z0-9]{4,63})$/
@@ -60,13 +64,16 @@ export async function startFakeTunnelServer(opts: { maxConn?: number; port?: num
       waiting: [],
       sockets: new Set(),
       publics: new Set(),
+      tunnelCount: 0,
     }
     client.tunnels.on("connection", (socket) => {
       client.sockets.add(socket)
+      client.tunnelCount++
       socket.on("error", () => {})
       socket.once("close", () => {
         client.sockets.delete(socket)
         client.idle = client.idle.filter((s) => s !== socket)
+        if (--client.tunnelCount === 0) setTimeout(() => client.tunnelCount === 0 && clients.get(id) === client && void release(client), 1000)
       })
       const next = client.waiting.shift()
       if (next) next(socket)
@@ -131,6 +138,13 @@ export async function startFakeTunnelServer(opts: { maxConn?: number; port?: num
       client.waiting.push(waiter)
     }
     pub.on("data", onData)
+  }
+
+  /** Lets a client go: its subdomain is free again. */
+  async function release(c: Client) {
+    clients.delete(c.id)
+    for (const s of c.sockets) s.destroy()
+    await Promise.all([closeServer(c.tunnels), closeServer(c.publicServer)])
   }
 
   async function start() {

@@ -6,7 +6,12 @@ import { basicAuth, redact, tunnelIdentity, withCredentials, withoutCredentials 
 import { createTunnel, type TunnelKeeper } from "../../src/tunnel/keeper"
 import { serveTunnel } from "../../src/tunnel"
 import { describeTunnel, INSTALL_SECRET, tunnelEnabled, tunnelSettings } from "../../src/tunnel/settings"
-import { testApp, until } from "../helpers"
+import { mkdirSync } from "node:fs"
+import { migrations } from "../../migrations"
+import { migrationEnv } from "../../src/cli/home"
+import { apply } from "../../src/db/migrate"
+import { open } from "../../src/db/open"
+import { isolatedConfig, testApp, until } from "../helpers"
 import { startFakeTunnelServer, type FakeTunnelServer } from "./fake-server"
 
 const cleanups: (() => unknown)[] = []
@@ -24,7 +29,7 @@ const freePort = () =>
   })
 
 /** The real phone listener on a free port, a fake tunnel server, and a keeper between them (short timings). */
-async function setup(opts: { server?: string; fake?: FakeTunnelServer | null; startTimeoutMs?: number } = {}) {
+async function setup(opts: { server?: string; fake?: FakeTunnelServer | null; startTimeoutMs?: number; reclaimIntervalMs?: number } = {}) {
   const lines: string[] = []
   const logger = createLogger("debug", (l) => lines.push(l))
   const t = await testApp({ logger })
@@ -43,6 +48,8 @@ async function setup(opts: { server?: string; fake?: FakeTunnelServer | null; st
     probeIntervalMs: 200,
     probeTimeoutMs: 1000,
     backoff: { minMs: 100, maxMs: 400 },
+    usualClaimMs: 1500,
+    reclaimIntervalMs: opts.reclaimIntervalMs ?? 60_000,
   })
   cleanups.push(() => tunnel.stop())
   const up = (timeoutMs = 10_000) => until("the tunnel to be up", () => tunnel.status().status === "up" && tunnel.status(), timeoutMs)
@@ -154,22 +161,51 @@ describe("the tunnel, through a fake localtunnel server", () => {
     expect(lines.join("")).toContain("the public URL did not answer")
   })
 
-  test("a taken subdomain (409) falls back to a random one, says so, and the next reconnect tries the usual one again", async () => {
-    const { tunnel, fake, up, publicFetch, settings, lines } = await setup()
+  test("a taken subdomain (409) is retried for a while, then a random one is used, and said so", async () => {
+    const { tunnel, fake, up, publicFetch, settings, lines, stores } = await setup()
     fake.taken.add(settings.subdomain)
     tunnel.start()
+    // While the usual name is refused, the status says why (for `hive tunnel status`, another process).
+    const waiting = await until("the status to say why", () => stores.tunnel.get()?.reason?.includes("still holds") && stores.tunnel.get())
+    expect(waiting).toMatchObject({ status: "connecting", reason: expect.stringContaining(`the tunnel server still holds ${settings.subdomain}`) })
     const status = await up()
     expect(status.subdomain_source).toBe("random")
-    expect(fake.registrations.map((r) => r.status)).toEqual([409, 200])
-    expect(fake.registrations[1]).toMatchObject({ path: "/", subdomain: null, password: settings.password })
+    const statuses = fake.registrations.map((r) => r.status)
+    // About a try a second for usualClaimMs (1.5 s here), then the random one.
+    expect(statuses.slice(0, -1).every((s) => s === 409)).toBe(true)
+    expect(statuses.length).toBeGreaterThanOrEqual(3)
+    expect(fake.registrations.at(-1)).toMatchObject({ path: "/", subdomain: null, password: settings.password, status: 200 })
     expect(lines.join("")).toContain("the tunnel subdomain is taken")
     expect((await publicFetch("/health")).status).toBe(200)
-
+    // A reconnect tries the usual one first again.
     fake.taken.delete(settings.subdomain)
     const [randomId] = fake.clientIds()
     await fake.forget(randomId!)
     await until("the usual subdomain", () => tunnel.status().status === "up" && tunnel.status().subdomain_source === "install", 10_000)
     expect(fake.clientIds()).toEqual([settings.subdomain])
+  })
+
+  test("on a random subdomain, the usual one is tried again beside it and the tunnel moves back once it is free", async () => {
+    const { tunnel, fake, up, publicFetch, settings, lines } = await setup({ reclaimIntervalMs: 300 })
+    fake.taken.add(settings.subdomain)
+    tunnel.start()
+    const random = await up()
+    expect(random.subdomain_source).toBe("random")
+    // Still taken: the tries fail quietly and the random tunnel stays up.
+    await until("two tries to win it back", () => fake.registrations.filter((r) => r.subdomain === settings.subdomain).length >= 4)
+    expect(tunnel.status()).toMatchObject({ status: "up", subdomain_source: "random" })
+    expect((await publicFetch("/health")).status).toBe(200)
+    fake.taken.delete(settings.subdomain)
+    const back = await until(
+      "the usual subdomain again",
+      () => tunnel.status().status === "up" && tunnel.status().subdomain_source === "install" && tunnel.status(),
+      10_000,
+    )
+    expect(back.public_url).not.toBe(random.public_url)
+    expect(lines.join("")).toContain("the usual tunnel subdomain is free again")
+    // The random registration is let go.
+    await until("only the usual client", () => JSON.stringify(fake.clientIds()) === JSON.stringify([settings.subdomain]))
+    expect((await publicFetch("/health")).status).toBe(200)
   })
 
   test("after a reconnect, a 409 on the usual subdomain is waited out (the server still holding our old registration), not abandoned", async () => {
@@ -191,10 +227,9 @@ describe("the tunnel, through a fake localtunnel server", () => {
     const down = await until("a 409 on the fallback too", () => tunnel.status().status === "down" && tunnel.status())
     expect(down.reason).toContain("refused a random subdomain too")
     expect(down.reason).toContain("retrying in")
-    expect(fake.registrations.slice(0, 2).map((r) => [r.subdomain, r.status])).toEqual([
-      [settings.subdomain, 409],
-      [null, 409],
-    ])
+    const first = fake.registrations.findIndex((r) => r.subdomain === null)
+    expect(fake.registrations[first]!.status).toBe(409)
+    expect(fake.registrations.slice(0, first).every((r) => r.subdomain === settings.subdomain && r.status === 409)).toBe(true)
     fake.refuseAll = false
     expect((await up()).subdomain_source).toBe("install")
   })
@@ -257,6 +292,38 @@ describe("the tunnel, through a fake localtunnel server", () => {
     expect(tunnelEnabled(false, prefs)).toBe(false)
     prefs.put("tunnel", { enabled: true, subdomain: "Not Valid" })
     expect(tunnelSettings("https://lt.example", prefs, t.vault).subdomainSource).toBe("install")
+  })
+
+  test("migration 030 turns an imported tunnel: { enabled, subdomain } into hive's own keys; keys already set win", async () => {
+    const convert = async (legacy: unknown, own: Record<string, unknown> = {}) => {
+      const config = isolatedConfig()
+      mkdirSync(config.home, { recursive: true })
+      const db = open(config.dbPath)
+      const env = migrationEnv(db, config)
+      await apply(db, migrations.slice(0, 29), { env })
+      const put = db.query("INSERT INTO preferences (key, value, updated_at) VALUES (?, ?, 1)")
+      put.run("tunnel", JSON.stringify(legacy))
+      for (const [k, v] of Object.entries(own)) put.run(k, JSON.stringify(v))
+      await apply(db, migrations, { env })
+      const prefs = Object.fromEntries(
+        db
+          .query<{ key: string; value: string }, []>("SELECT key, value FROM preferences WHERE key LIKE 'tunnel%' ORDER BY key")
+          .all()
+          .map((r) => [r.key, JSON.parse(r.value)]),
+      )
+      db.close()
+      return prefs
+    }
+    expect(await convert({ enabled: true, subdomain: "old-app-name" })).toEqual({
+      tunnel: { enabled: true, subdomain: "old-app-name" },
+      "tunnel.enabled": true,
+      "tunnel.subdomain": "old-app-name",
+    })
+    expect(await convert({ enabled: true, subdomain: "Not A Name" }, { "tunnel.enabled": false })).toEqual({
+      tunnel: { enabled: true, subdomain: "Not A Name" },
+      "tunnel.enabled": false,
+    })
+    expect(await convert(["odd"])).toEqual({ tunnel: ["odd"] })
   })
 
   test("credentials are added for the phone and stripped everywhere else", () => {
