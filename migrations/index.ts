@@ -31,6 +31,7 @@ import subagentTranscripts from "./027_subagent_transcripts"
 import eventCallColumns from "./028_event_call_columns"
 import sessionProcessIndex from "./029_session_process_index"
 import legacyTunnelPreference from "./030_legacy_tunnel_preference"
+import pushSubscriptions from "./031_push_subscriptions"
 
 // The explicit, ordered list: `bun build --compile` embeds exactly what is imported here.
 // A migration that shipped is never edited; add a new file and a new line instead.
@@ -65,6 +66,7 @@ const list = [
   { ...eventCallColumns, version: 28, checksum: sourceChecksum("028_event_call_columns.ts") },
   { ...sessionProcessIndex, version: 29, checksum: sourceChecksum("029_session_process_index.ts") },
   { ...legacyTunnelPreference, version: 30, checksum: sourceChecksum("030_legacy_tunnel_preference.ts") },
+  { ...pushSubscriptions, version: 31, checksum: sourceChecksum("031_push_subscriptions.ts") },
 ]
 
 export const migrations: readonly Registered[] = list.map((m) => ({ ...m, id: migrationId(m.version, m.name) }))

@@ -35,6 +35,8 @@ export type Config = {
    * own probe getting through.
    */
   phoneMaxStreams: number
+  /** Test-only (HIVE_TEST_PUSH_HTTP): a push endpoint may be plain http, for a local push service. */
+  pushAllowHttp: boolean
   logLevel: Level
   /** Test-only crash points (HIVE_TEST_FAULT); never set in normal use. */
   faultPoint?: string
@@ -155,6 +157,7 @@ export function load(overrides: Overrides = {}, env: Env = process.env): Config 
     sseHeartbeatMs: parsePositive("HIVE_SSE_HEARTBEAT_MS", env.HIVE_SSE_HEARTBEAT_MS) ?? DEFAULTS.sseHeartbeatMs,
     maxStreams: parsePositive("HIVE_MAX_STREAMS", env.HIVE_MAX_STREAMS) ?? DEFAULTS.maxStreams,
     phoneMaxStreams: parsePositive("HIVE_PHONE_MAX_STREAMS", env.HIVE_PHONE_MAX_STREAMS) ?? DEFAULTS.phoneMaxStreams,
+    pushAllowHttp: env.HIVE_TEST_PUSH_HTTP === "1",
     logLevel,
     faultPoint: env.HIVE_TEST_FAULT || undefined,
     legacy: {

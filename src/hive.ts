@@ -9,6 +9,7 @@ import type { Stores } from "./db/stores"
 import { createJobScheduler } from "./jobs"
 import type { Scheduler } from "./jobs/scheduler"
 import type { Logger } from "./log"
+import { createNotifier, type Notifier } from "./notify"
 import { createPulse, type Pulse } from "./pulse"
 import type { Keys } from "./secrets/keys"
 import type { OAuthTokens } from "./secrets/oauth"
@@ -65,6 +66,8 @@ export type Hive = Prepared & {
   streams: StreamLimits
   /** Where a phone reaches the phone listener: the tunnel's URL while one is up, else the listener itself. */
   phoneBaseUrl: () => string
+  /** Tells the operator what calls for them (Web Push, the webhook); started by `hive serve`. */
+  notifier: Notifier
   /** The MCP endpoint's handler (src/mcp/http.ts), given by whoever serves it; none: `/mcp` answers 404. */
   mcp?: McpHandler
 }
@@ -84,6 +87,7 @@ export function createHive(config: Config, prepared: Prepared, logger: Logger, o
   // Every committed write of the API wakes what waits for a change (streams, long polls) at once.
   const commit = createGroupCommit(db, undefined, () => pulse.notify())
   const blobs = createBlobs(config.home)
+  const phoneBaseUrl = opts.phoneBaseUrl ?? (() => `http://${config.host}:${config.phonePort}`)
   return {
     ...prepared,
     config,
@@ -101,7 +105,8 @@ export function createHive(config: Config, prepared: Prepared, logger: Logger, o
       open: { active: 0 },
       phone: { max: config.phoneMaxStreams, open: { active: 0 } },
     },
-    phoneBaseUrl: opts.phoneBaseUrl ?? (() => `http://${config.host}:${config.phonePort}`),
+    phoneBaseUrl,
+    notifier: createNotifier({ stores, vault: prepared.vault, pulse, commit, logger, phoneBaseUrl }),
     mcp: opts.mcp,
   }
 }

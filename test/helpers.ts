@@ -57,6 +57,8 @@ export async function testApp(
     materializeDirs?: string[]
     mcpProgressMs?: number
     maxHookBytes?: number
+    /** A local push service over plain http (HIVE_TEST_PUSH_HTTP). */
+    pushAllowHttp?: boolean
   } = {},
 ) {
   const migrated = await migratedDb()
@@ -69,6 +71,7 @@ export async function testApp(
     ...(opts.materializeDirs ? { materializeDirs: opts.materializeDirs } : {}),
     ...(opts.mcpProgressMs ? { mcpProgressMs: opts.mcpProgressMs } : {}),
     ...(opts.maxHookBytes ? { maxHookBytes: opts.maxHookBytes } : {}),
+    ...(opts.pushAllowHttp ? { pushAllowHttp: true } : {}),
   }
   const stores = createStores(db)
   const keyFile = config.masterKey.file

@@ -124,6 +124,8 @@ export async function run(argv: string[]): Promise<number> {
   // nothing is due this early anyway (interval jobs first run 30 s after start, cron jobs at their hour).
   const startJobs = setTimeout(() => scheduler.start(), 1000)
   startJobs.unref()
+  // Follows the event table from here on: what happened while hive was down is not news any more.
+  hive.notifier.start()
   mark("listening")
   logger.debug(`start-up, ms since process start: ${phases.join(", ")}`)
   logger.info(
@@ -131,6 +133,7 @@ export async function run(argv: string[]): Promise<number> {
   )
 
   let tunnelClosed: Promise<void> | undefined
+  let notifierStopped: Promise<void> | undefined
   let stoppingAt = 0
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
@@ -146,6 +149,7 @@ export async function run(argv: string[]): Promise<number> {
       shutdown.abort() // live event streams end; requests in flight still finish
       clearTimeout(startJobs)
       scheduler.stop() // no new job runs; one under way stops at its next pause
+      notifierStopped = hive.notifier.stop() // nothing new is sent; a send under way has a moment to finish
       tunnelClosed = tunnel?.stop() // no new requests from outside; the listeners finish what is under way
       const force = setTimeout(() => {
         server.stop(true)
@@ -162,7 +166,13 @@ export async function run(argv: string[]): Promise<number> {
   })
   // Every request has been answered, so the event writer has nothing in flight; its connection closes first.
   // A job stops at its next pause; one that cannot (a backup mid-copy) is not waited for past the grace.
-  await Promise.all([scheduler.drain(Math.max(0, GRACE_MS - (Date.now() - stoppingAt))), tunnelClosed, hive.ingest.stop(), checkpointer.stop()])
+  await Promise.all([
+    scheduler.drain(Math.max(0, GRACE_MS - (Date.now() - stoppingAt))),
+    tunnelClosed,
+    notifierStopped,
+    hive.ingest.stop(),
+    checkpointer.stop(),
+  ])
   prepared.stores.tunnel.clear(process.pid)
   close(db)
   clearRunning(config.home)

@@ -44,6 +44,8 @@ function statements(db: Database) {
     devices: db.query<Device, [string, number]>(`SELECT ${DEVICE_COLS} FROM paired_devices WHERE id > ? ORDER BY id LIMIT ?`),
     rename: db.query<Device, [string, string]>(`UPDATE paired_devices SET name = ? WHERE id = ? RETURNING ${DEVICE_COLS}`),
     revoke: db.query<Device, [number, string]>(`UPDATE paired_devices SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? RETURNING ${DEVICE_COLS}`),
+    // A revoked phone is sent nothing more, and its push endpoints are not kept.
+    dropPush: db.query("DELETE FROM push_subscriptions WHERE device_id = ?"),
     seen: db.query("UPDATE paired_devices SET last_seen_at = ?1 WHERE id = ?2 AND (last_seen_at IS NULL OR last_seen_at < ?1 - ?3)"),
   }
 }
@@ -117,9 +119,12 @@ export class Pairing {
   }
 
   revoke(id: string, now = Date.now()): Device {
-    const row = this.#q.revoke.get(now, id)
-    if (!row) throw notFound("device", id)
-    return row
+    return immediate(this.#db, () => {
+      const row = this.#q.revoke.get(now, id)
+      if (!row) throw notFound("device", id)
+      this.#q.dropPush.run(id)
+      return row
+    })
   }
 
   seen(id: string, now = Date.now()) {

@@ -13,6 +13,7 @@ import * as OAuth from "./oauth"
 import * as Pairing from "./pairing"
 import * as Preferences from "./preferences"
 import * as Projects from "./projects"
+import * as Push from "./push"
 import * as SdkSessions from "./sdk-sessions"
 import * as Search from "./search"
 import * as Secrets from "./secrets"
@@ -51,6 +52,7 @@ export function createStores(real: Database) {
     search: Search.create(db),
     pairing: Pairing.create(db),
     tunnel: Tunnel.create(db),
+    push: Push.create(db),
   }
 }
 

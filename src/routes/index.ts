@@ -21,6 +21,7 @@ import { replyTokens } from "./reply-tokens"
 import { stats } from "./stats"
 import { jobs } from "./jobs"
 import { tunnel } from "./tunnel"
+import { notifications } from "./notifications"
 import { hooks, isHookInput } from "./hooks"
 import { search } from "./search"
 import { devices } from "./devices"
@@ -271,6 +272,7 @@ export const api = (hive: Hive) => {
       .use(stats(hive))
       .use(jobs(hive))
       .use(tunnel(hive))
+      .use(notifications(hive))
       .use(artifacts(hive))
   )
 }

@@ -5,6 +5,10 @@ import { cursorOf, openStream } from "./events"
 import { ReplyBody, typeReply } from "./sessions"
 import { Body, Id, Nullable, OneOf, Query, Text } from "./schemas"
 import html from "../web/phone.html" with { type: "text" }
+import icon from "../web/icon.svg" with { type: "text" }
+import worker from "../web/sw.js" with { type: "text" }
+import { endpointError } from "../notify/webpush"
+import { badRequest } from "../errors"
 
 export const DEVICE_COOKIE = "hive_device"
 
@@ -15,7 +19,7 @@ const PAGE_HEADERS = {
   "content-type": "text/html; charset=utf-8",
   "cache-control": "no-store",
   "content-security-policy":
-    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; worker-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
   "x-content-type-options": "nosniff",
   "referrer-policy": "no-referrer",
 }
@@ -33,11 +37,32 @@ export function deviceCookie(request: Request): string | undefined {
 
 const LIST = 200
 
+/** What makes the page installable to a home screen (a web app manifest). */
+const MANIFEST = JSON.stringify({
+  name: "hive",
+  short_name: "hive",
+  description: "Approvals, questions and sessions of your agents",
+  start_url: "/",
+  scope: "/",
+  display: "standalone",
+  background_color: "#111827",
+  theme_color: "#1f2937",
+  icons: [{ src: "/icon.svg", sizes: "any", type: "image/svg+xml", purpose: "any maskable" }],
+})
+const ASSET_HEADERS = { "cache-control": "no-cache", "x-content-type-options": "nosniff" }
+
+/** A push subscription as the browser's PushSubscription.toJSON() gives it. */
+const PushBody = Body({
+  endpoint: Text(2048, 1),
+  keys: Body({ p256dh: t.String({ pattern: "^[A-Za-z0-9_-]{80,120}={0,2}$" }), auth: t.String({ pattern: "^[A-Za-z0-9_-]{16,32}={0,2}$" }) }),
+  expirationTime: t.Optional(Nullable(t.Number())),
+})
+
 /**
  * Everything the phone listener answers: pairing, and the phone API behind a device cookie. Nothing of the
  * admin API is mounted here, and a device token is refused there: the tunnel reaches only this.
  */
-export const phone = (hive: Pick<Hive, "pairing" | "auth" | "stores" | "commit" | "pulse" | "streams" | "config">) => {
+export const phone = (hive: Pick<Hive, "pairing" | "auth" | "stores" | "commit" | "pulse" | "streams" | "config" | "notifier">) => {
   const { pairing: devices, sessions, projects, broker, events } = hive.stores
   const streams = hive.streams.open ?? { active: 0 }
   return new Elysia({ name: "routes.phone" })
@@ -48,6 +73,15 @@ export const phone = (hive: Pick<Hive, "pairing" | "auth" | "stores" | "commit" 
         description: "The phone page: pair screen, approvals, questions, sessions, live events.",
         security: [],
       },
+    })
+    .get("/sw.js", () => new Response(worker, { headers: { ...ASSET_HEADERS, "content-type": "text/javascript; charset=utf-8" } }), {
+      detail: { operationId: "worker.get", summary: "The page's service worker (Web Push)", security: [] },
+    })
+    .get("/manifest.webmanifest", () => new Response(MANIFEST, { headers: { ...ASSET_HEADERS, "content-type": "application/manifest+json" } }), {
+      detail: { operationId: "manifest.get", summary: "The page's web app manifest (installs it to a home screen)", security: [] },
+    })
+    .get("/icon.svg", () => new Response(icon, { headers: { ...ASSET_HEADERS, "content-type": "image/svg+xml" } }), {
+      detail: { operationId: "icon.get", summary: "The page's icon", security: [] },
     })
     .post(
       "/pair",
@@ -103,6 +137,37 @@ export const phone = (hive: Pick<Hive, "pairing" | "auth" | "stores" | "commit" 
             description: "As the admin API's `POST /api/sessions/{id}/input`, without `force`: 409 when the session is not waiting for input.",
           },
         })
+        .get("/push", async ({ device }) => ({ public_key: await hive.notifier.publicKey(), subscriptions: hive.stores.push.count(device) }), {
+          detail: { operationId: "push.get", tags: ["push"], summary: "The key to subscribe to Web Push with, and this phone's subscriptions" },
+        })
+        .put(
+          "/push",
+          async ({ device, body, status }) => {
+            const wrong = endpointError(body.endpoint, hive.config.pushAllowHttp)
+            if (wrong) throw badRequest(`field "endpoint": ${wrong}`)
+            const created = await hive.commit.run(() =>
+              hive.stores.push.put({ endpoint: body.endpoint, device_id: device, p256dh: body.keys.p256dh, auth: body.keys.auth }),
+            )
+            return status(created ? 201 : 200, { subscriptions: hive.stores.push.count(device) })
+          },
+          {
+            body: PushBody,
+            detail: {
+              operationId: "push.subscribe",
+              tags: ["push"],
+              summary: "Subscribe this phone to Web Push",
+              description: "The browser's `PushSubscription.toJSON()`, made with the key from `GET /phone/api/push`. 201 when new, 200 when renewed.",
+            },
+          },
+        )
+        .delete(
+          "/push",
+          async ({ device, set }) => {
+            await hive.commit.run(() => hive.stores.push.removeDevice(device))
+            set.status = 204
+          },
+          { detail: { operationId: "push.unsubscribe", tags: ["push"], summary: "Stop Web Push to this phone" } },
+        )
         .get("/approvals", () => broker.approvals({ status: "pending", limit: LIST }), { detail: { summary: "Pending approvals" } })
         .post("/approvals/:id", ({ params, body }) => hive.commit.run(() => broker.resolveApproval(params.id, body.status, body.note ?? null)), {
           params: Id,

@@ -2,6 +2,7 @@ import type { Hive } from "../hive"
 import { Elysia, t } from "elysia"
 import { badRequest } from "../errors"
 import { permissionPreferenceError } from "../hooks/permission"
+import { notificationPreferenceError } from "../notify/notices"
 import { Body } from "./schemas"
 
 const Key = t.Object({ key: t.String({ pattern: "^[A-Za-z0-9._:-]{1,200}$", description: "letters, digits and . _ : -" }) })
@@ -14,7 +15,7 @@ export const preferences = ({ stores: { preferences: store }, commit }: Pick<Hiv
       "/:key",
       ({ params, body }) => {
         if (!("value" in body)) throw badRequest('field "value": Expected required property')
-        const wrong = permissionPreferenceError(params.key, body.value)
+        const wrong = permissionPreferenceError(params.key, body.value) ?? notificationPreferenceError(params.key, body.value)
         if (wrong) throw badRequest(`field "value": ${wrong}`)
         return commit.run(() => store.put(params.key, body.value))
       },

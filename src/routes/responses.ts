@@ -288,6 +288,9 @@ export const RESPONSES: Record<string, Record<number, Content>> = {
   "GET /api/jobs": { 200: Items(JobStatus) },
   "POST /api/jobs/{name}/run": { 200: RunResult },
   "GET /api/tunnel": { 200: Tunnel },
+  "POST /api/notifications/test": {
+    200: Row({ push: Row({ phones: I, sent: I, gone: I, failed: I }), webhook: N(t.Boolean()) }),
+  },
   "POST /mcp": {
     200: { media: "text/event-stream", description: "JSON-RPC answers (and progress notifications of a long tool call) as server-sent events" },
     202: null,
@@ -327,4 +330,10 @@ export const PHONE_RESPONSES: Record<string, Record<number, Content>> = {
   "GET /phone/api/questions": { 200: Page(Question) },
   "POST /phone/api/questions/{id}/answer": { 200: Question },
   "GET /phone/api/events/stream": { 200: { media: "text/event-stream", description: "Server-sent events, as on the admin listener" } },
+  "GET /sw.js": { 200: { media: "text/javascript", description: "The service worker" } },
+  "GET /manifest.webmanifest": { 200: { media: "application/manifest+json", description: "The web app manifest" } },
+  "GET /icon.svg": { 200: { media: "image/svg+xml", description: "The icon" } },
+  "GET /phone/api/push": { 200: Row({ public_key: S, subscriptions: I }) },
+  "PUT /phone/api/push": { 200: Row({ subscriptions: I }), 201: Row({ subscriptions: I }) },
+  "DELETE /phone/api/push": { 204: null },
 }

@@ -101,6 +101,14 @@ export class Vault {
     })
   }
 
+  /**
+   * A secret hive itself sends with (the notification webhook's URL), or undefined when none is set: read on
+   * each use without an audit entry, like `ownSecret`; nothing is shown to anyone. Audited reads are `revealSecret`.
+   */
+  useSecret(name: string): Uint8Array | undefined {
+    return this.#stores.secrets.find(name) ? this.#value(name) : undefined
+  }
+
   /** The one way to read a secret's value; audited. */
   revealSecret(name: string, actor: string): Uint8Array {
     const value = this.#value(name)

@@ -4,9 +4,10 @@ import { OAuthTokens } from "../../src/secrets/oauth"
 
 /** Which tags' operations may change the guarded tables; every other operation must leave them as they are. */
 const GUARDED: Record<string, string[]> = {
-  secrets: ["secrets", "agents"], // an agent's purge deletes its token secret
+  // An agent's purge deletes its token secret; the VAPID key pair (a secret) is made on its first use.
+  secrets: ["secrets", "agents", "push", "notifications"],
   operator_oauth_tokens: ["oauth"],
-  audit_log: ["secrets", "oauth", "agents"],
+  audit_log: ["secrets", "oauth", "agents", "push", "notifications"],
   api_tokens: [],
   schema_migrations: [],
 }

@@ -231,3 +231,61 @@ test("after a 503 outage the page opens its stream again by itself and replays w
     }
   })
 }, 120_000)
+
+test("installable, with a service worker: a push shows the approval with Approve and Deny, and Approve works from the notification", async () => {
+  await onPhone("push", cliEnv(), [], async (page, call) => {
+    await call("POST", "/api/agents", { name: "alice" })
+    const approval = await call("POST", "/api/approvals", { agent: "alice", kind: "deploy", ref: "v3" })
+    const pairing = await call("POST", "/api/pairing")
+    const origin = new URL(pairing.url).origin
+    await page.context().grantPermissions(["notifications"], { origin })
+    await page.goto(pairing.url)
+    await page.locator(".approval").waitFor()
+    // Installable: a manifest with a name, a start URL, standalone display and an icon the listener serves.
+    const manifest = (await page.evaluate(`fetch(document.querySelector('link[rel=manifest]').href).then((r) => r.json())`)) as {
+      name: string
+      start_url: string
+      display: string
+      icons: { src: string }[]
+    }
+    expect(manifest).toMatchObject({ name: "hive", start_url: "/", display: "standalone" })
+    expect(await page.evaluate(`fetch(${JSON.stringify(manifest.icons[0]!.src)}).then((r) => r.status)`)).toBe(200)
+    // The worker is registered and controls the page's scope.
+    const scope = await page.evaluate("navigator.serviceWorker.ready.then((r) => r.scope)")
+    expect(scope).toBe(`${origin}/`)
+    // Offline here, Chromium's push service (FCM) is out of reach, so the page cannot subscribe: it says so.
+    await page.locator("#push-state").filter({ hasText: "Notifications: off" }).waitFor()
+    await page.getByRole("button", { name: "Turn on" }).tap()
+    await page.locator("#push-error").filter({ hasText: /\S/ }).waitFor()
+
+    // A push as the push service delivers it, into the real worker (DevTools' deliverPushMessage).
+    const cdp = await page.context().newCDPSession(page)
+    await cdp.send("ServiceWorker.enable")
+    const registrationId = await new Promise<string>((resolve) => {
+      cdp.on("ServiceWorker.workerRegistrationUpdated", (e: { registrations: { registrationId: string; scopeURL: string }[] }) => {
+        const r = e.registrations.find((x) => x.scopeURL === `${origin}/`)
+        if (r) resolve(r.registrationId)
+      })
+    })
+    const payload = { title: "alice asks: deploy", body: "v3", tag: `approval-${approval.id}`, path: `/#approval=${approval.id}`, approval: approval.id }
+    await cdp.send("ServiceWorker.deliverPushMessage", { origin, registrationId, data: JSON.stringify(payload) })
+    const [worker] = page.context().serviceWorkers()
+    const shown = await until("the notification", async () => {
+      const list = (await worker!.evaluate(
+        "self.registration.getNotifications().then((ns) => ns.map((n) => ({ title: n.title, body: n.body, tag: n.tag, actions: n.actions.map((a) => a.action) })))",
+      )) as { title: string; body: string; tag: string; actions: string[] }[]
+      return list.length > 0 && list
+    })
+    expect(shown).toEqual([{ title: "alice asks: deploy", body: "v3", tag: `approval-${approval.id}`, actions: ["approve", "deny"] }])
+
+    // Its Approve button, as the system would press it: a notificationclick with that action, in the worker.
+    await worker!.evaluate(
+      `self.registration.getNotifications().then(([n]) => self.dispatchEvent(new NotificationEvent("notificationclick", { notification: n, action: "approve" })))`,
+    )
+    await until("approved from the notification", async () => (await call("GET", `/api/approvals/${approval.id}`)).status === "approved")
+    expect(await call("GET", `/api/approvals/${approval.id}`)).toMatchObject({ resolution_note: "from the phone's notification" })
+    await page.getByText("nothing to approve").waitFor({ timeout: 15_000 })
+    await page.screenshot({ path: join(ROOT, "test", "artifacts", "phone-push.png"), fullPage: true })
+    console.log("browser: installable page with a service worker; a delivered push shows Approve and Deny; Approve from the notification approved it")
+  })
+}, 120_000)

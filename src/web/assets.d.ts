@@ -1,0 +1,9 @@
+// The phone listener embeds these files as text (`with { type: "text" }`): to TypeScript they are strings.
+declare module "*.svg" {
+  const text: string
+  export default text
+}
+declare module "*/sw.js" {
+  const text: string
+  export default text
+}
