@@ -7,6 +7,7 @@ import pkg from "../package.json"
 import { migrations } from "../migrations"
 import { adminClient } from "../src/client"
 import { startFakeTunnelServer } from "../test/tunnel/fake-server"
+import { startPushService } from "../test/notify/push-service"
 
 const source = resolve(process.argv[2] ?? "dist/hive")
 const dir = mkdtempSync(join(tmpdir(), "hive-smoke-"))
@@ -49,7 +50,8 @@ try {
   check("token create prints a JWT", created.code === 0 && token.split(".").length === 3, created.err)
   check("the master key is outside the data home, mode 0600", (statSync(join(home, ".config", "hive", "master.key")).mode & 0o777) === 0o600)
 
-  server = Bun.spawn([bin, "serve", "--port", "0"], { cwd: dir, env, stdout: "pipe", stderr: "pipe" })
+  // HIVE_TEST_PUSH_HTTP lets the server push to the local push service below (plain http).
+  server = Bun.spawn([bin, "serve", "--port", "0"], { cwd: dir, env: { ...env, HIVE_TEST_PUSH_HTTP: "1" }, stdout: "pipe", stderr: "pipe" })
   let log = ""
   const reader = server.stderr.getReader()
   const deadline = Date.now() + 10_000
@@ -114,6 +116,32 @@ try {
     String(phoneUrl),
   )
   check("the phone listener has no admin route", phoneUrl !== undefined && (await fetch(`${phoneUrl}/api/projects`, { headers: auth })).status === 404)
+  const worker = await fetch(`${phoneUrl}/sw.js`)
+  const manifest = await fetch(`${phoneUrl}/manifest.webmanifest`)
+  check(
+    "the phone listener serves the service worker and the web app manifest",
+    worker.status === 200 && (await worker.text()).includes("showNotification") && ((await manifest.json()) as { name?: string }).name === "hive",
+  )
+  {
+    // Web Push from the binary (its web-push chunk loads), encrypted for a local push service that decrypts it.
+    const push = startPushService()
+    const window = (await (await fetch(`${url}/api/pairing`, { method: "POST", headers: auth })).json()) as { url: string }
+    const paired = await fetch(`${phoneUrl}/pair`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ secret: new URL(window.url).hash.slice("#pair=".length), name: "smoke phone" }),
+    })
+    const cookie = paired.headers.get("set-cookie")?.split(";")[0] ?? ""
+    const { id: _id, ...subscription } = push.subscribe()
+    await fetch(`${phoneUrl}/phone/api/push`, { method: "PUT", headers: { cookie, "content-type": "application/json" }, body: JSON.stringify(subscription) })
+    const sent = (await (await fetch(`${url}/api/notifications/test`, { method: "POST", headers: auth })).json()) as { push?: { sent: number } }
+    check(
+      "a test notification reaches a subscribed phone by Web Push, encrypted and signed",
+      sent.push?.sent === 1 && push.received.length === 1 && push.rejected.length === 0,
+      JSON.stringify({ sent, rejected: push.rejected }),
+    )
+    push.stop()
+  }
   const jobs = (await api.jobs.get()).data
   check("the scheduled jobs are listed", jobs?.items.some((j) => j.name === "backup") === true && jobs?.items.some((j) => j.name === "prune-events") === true)
   const ran = (await api.jobs({ name: "vacuum" }).run.post()).data
