@@ -8,6 +8,7 @@ import { migrations } from "../migrations"
 import { adminClient } from "../src/client"
 import { startFakeTunnelServer } from "../test/tunnel/fake-server"
 import { startPushService } from "../test/notify/push-service"
+import { phoneClient, phoneKey } from "../test/phone-key"
 
 const source = resolve(process.argv[2] ?? "dist/hive")
 const dir = mkdtempSync(join(tmpdir(), "hive-smoke-"))
@@ -126,14 +127,15 @@ try {
     // Web Push from the binary (its web-push chunk loads), encrypted for a local push service that decrypts it.
     const push = startPushService()
     const window = (await (await fetch(`${url}/api/pairing`, { method: "POST", headers: auth })).json()) as { url: string }
+    const key = await phoneKey()
     const paired = await fetch(`${phoneUrl}/pair`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ secret: new URL(window.url).hash.slice("#pair=".length), name: "smoke phone" }),
+      body: JSON.stringify({ secret: new URL(window.url).hash.slice("#pair=".length), name: "smoke phone", signing_key: key.publicKey }),
     })
     const cookie = paired.headers.get("set-cookie")?.split(";")[0] ?? ""
     const { id: _id, ...subscription } = push.subscribe()
-    await fetch(`${phoneUrl}/phone/api/push`, { method: "PUT", headers: { cookie, "content-type": "application/json" }, body: JSON.stringify(subscription) })
+    await phoneClient({ base: phoneUrl!, cookie, key })("PUT", "/phone/api/push", subscription)
     const sent = (await (await fetch(`${url}/api/notifications/test`, { method: "POST", headers: auth })).json()) as { push?: { sent: number } }
     check(
       "a test notification reaches a subscribed phone by Web Push, encrypted and signed",

@@ -32,6 +32,7 @@ import eventCallColumns from "./028_event_call_columns"
 import sessionProcessIndex from "./029_session_process_index"
 import legacyTunnelPreference from "./030_legacy_tunnel_preference"
 import pushSubscriptions from "./031_push_subscriptions"
+import deviceSigningKeys from "./032_device_signing_keys"
 
 // The explicit, ordered list: `bun build --compile` embeds exactly what is imported here.
 // A migration that shipped is never edited; add a new file and a new line instead.
@@ -67,6 +68,7 @@ const list = [
   { ...sessionProcessIndex, version: 29, checksum: sourceChecksum("029_session_process_index.ts") },
   { ...legacyTunnelPreference, version: 30, checksum: sourceChecksum("030_legacy_tunnel_preference.ts") },
   { ...pushSubscriptions, version: 31, checksum: sourceChecksum("031_push_subscriptions.ts") },
+  { ...deviceSigningKeys, version: 32, checksum: sourceChecksum("032_device_signing_keys.ts") },
 ]
 
 export const migrations: readonly Registered[] = list.map((m) => ({ ...m, id: migrationId(m.version, m.name) }))

@@ -7,6 +7,11 @@ export const ERROR_KINDS = {
   bad_schedule: 400,
   unauthorized: 401,
   wrong_pairing_proof: 401,
+  // A phone's change without a valid signature of the key it paired with (src/auth/signatures.ts).
+  signature_required: 401,
+  bad_signature: 401,
+  signature_expired: 401,
+  replayed: 401,
   forbidden: 403,
   forbidden_host: 403,
   forbidden_path: 403,

@@ -1,3 +1,4 @@
+import { phoneClient, phoneKey } from "./phone-key"
 import type { Database } from "bun:sqlite"
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -107,19 +108,24 @@ export async function testApp(
     const text = await res.text()
     return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers }
   }
-  /** Opens a pairing window through the admin API and pairs a phone through the phone app: its cookie and device id. */
+  /**
+   * Opens a pairing window through the admin API and pairs a phone through the phone app: its cookie, device
+   * id and signing key, and `phoneCall`, which makes the phone's requests (its changes signed).
+   */
   async function pairPhone(name = "phone", phoneApp: { handle(r: Request): Response | Promise<Response> } = phone) {
     const window = (await call("POST", "/api/pairing")).body as { url: string }
+    const key = await phoneKey()
     const paired = await phoneApp.handle(
       new Request("http://127.0.0.1:7421/pair", {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ secret: new URL(window.url).hash.replace("#pair=", ""), name }),
+        body: JSON.stringify({ secret: new URL(window.url).hash.replace("#pair=", ""), name, signing_key: key.publicKey }),
       }),
     )
     const cookie = paired.headers.get("set-cookie")!.split(";")[0]!
     const device = ((await paired.json()) as { device: { id: string } }).device.id
-    return { cookie, device }
+    const phoneCall = phoneClient({ base: "http://127.0.0.1:7421", cookie, key, fetch: async (r) => phoneApp.handle(r) })
+    return { cookie, device, key, phoneCall }
   }
 
   return {

@@ -2,6 +2,7 @@ import * as Pairing from "../db/pairing"
 import { HiveError } from "../errors"
 import type { Keys } from "../secrets/keys"
 import type { Auth } from "./jwt"
+import { checkSignature, SIGNATURE_WINDOW_MS } from "./signatures"
 
 /** A pairing window stays open this long. */
 export const WINDOW_MS = 2 * 60_000
@@ -45,7 +46,10 @@ export function createPairing(keys: Keys, store: Pairing.Store, auth: Auth, opts
       return { id, secret, code, expires_at: w.expires_at }
     },
     /** Exchanges the secret (from the QR code) or the code for a device and its token. */
-    async redeem(proof: { secret?: string; code?: string }, device: { name: string | null; platform: string | null; userAgent: string | null }) {
+    async redeem(
+      proof: { secret?: string; code?: string },
+      device: { name: string | null; platform: string | null; userAgent: string | null; signingKey: string },
+    ) {
       const at = now()
       const w = store.attempt(at)
       if (!w) throw new HiveError(403, "pairing_closed", "no pairing is open (it expired, was used, or closed after too many attempts): run `hive pair` again")
@@ -66,6 +70,17 @@ export function createPairing(keys: Keys, store: Pairing.Store, auth: Auth, opts
       const paired = store.pair(w.id, { id, ...device, keyId: issued.keyId, tokenExpiresAt: issued.expiresAt }, at)
       if (!paired) throw new HiveError(403, "pairing_closed", "this pairing was already used: run `hive pair` again")
       return { device: paired, token: issued.token }
+    },
+    /** A paired device's change: signed with its key, in the time window, with a nonce not seen before (or a 401). */
+    async checkSignature(deviceId: string, request: Request, body: Uint8Array) {
+      const at = now()
+      await checkSignature({
+        request,
+        body,
+        key: store.signingKey(deviceId),
+        now: at,
+        useNonce: (nonce) => store.useNonce(deviceId, nonce, at, 2 * SIGNATURE_WINDOW_MS),
+      })
     },
   }
 }

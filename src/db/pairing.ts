@@ -35,10 +35,14 @@ function statements(db: Database) {
     close: db.query("UPDATE pairing_windows SET closed_at = ? WHERE id = ? AND closed_at IS NULL"),
     use: db.query("UPDATE pairing_windows SET used_at = ?, device_id = ? WHERE id = ? AND used_at IS NULL AND closed_at IS NULL"),
     pruneWindows: db.query("DELETE FROM pairing_windows WHERE id IN (SELECT id FROM pairing_windows WHERE expires_at <= ? LIMIT ?)"),
-    addDevice: db.query<Device, [string, string | null, string | null, string | null, number, string, number]>(
-      `INSERT INTO paired_devices (id, name, platform, user_agent, paired_at, last_seen_at, key_id, token_expires_at)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7) RETURNING ${DEVICE_COLS}`,
+    addDevice: db.query<Device, [string, string | null, string | null, string | null, number, string, number, string]>(
+      `INSERT INTO paired_devices (id, name, platform, user_agent, paired_at, last_seen_at, key_id, token_expires_at, signing_key)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8) RETURNING ${DEVICE_COLS}`,
     ),
+    signingKey: db.query<{ signing_key: string | null }, [string]>("SELECT signing_key FROM paired_devices WHERE id = ?"),
+    // A nonce seen before (within the window) is a replay: the insert does nothing and says so.
+    useNonce: db.query("INSERT INTO device_nonces (device_id, nonce, seen_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"),
+    forgetNonces: db.query("DELETE FROM device_nonces WHERE seen_at < ?"),
     device: db.query<Device, [string]>(`SELECT ${DEVICE_COLS} FROM paired_devices WHERE id = ?`),
     // Device ids are UUIDv7, minted at pairing: by id is the order they paired in.
     devices: db.query<Device, [string, number]>(`SELECT ${DEVICE_COLS} FROM paired_devices WHERE id > ? ORDER BY id LIMIT ?`),
@@ -83,12 +87,25 @@ export class Pairing {
   /** Marks the window used and adds the device, in one transaction; undefined if the window closed meanwhile. */
   pair(
     windowId: string,
-    d: { id: string; name: string | null; platform: string | null; userAgent: string | null; keyId: string; tokenExpiresAt: number },
+    d: { id: string; name: string | null; platform: string | null; userAgent: string | null; keyId: string; tokenExpiresAt: number; signingKey: string },
     now: number,
   ): Device | undefined {
     return immediate(this.#db, () => {
       if (this.#q.use.run(now, d.id, windowId).changes === 0) return undefined
-      return this.#q.addDevice.get(d.id, d.name, d.platform, d.userAgent, now, d.keyId, d.tokenExpiresAt)!
+      return this.#q.addDevice.get(d.id, d.name, d.platform, d.userAgent, now, d.keyId, d.tokenExpiresAt, d.signingKey)!
+    })
+  }
+
+  /** The public key a device signs its changes with (the raw P-256 point, base64url); null if it paired before keys. */
+  signingKey(id: string): string | null {
+    return this.#q.signingKey.get(id)?.signing_key ?? null
+  }
+
+  /** Records a signature's nonce; false when the device used it already (a replay). Older ones are forgotten. */
+  useNonce(deviceId: string, nonce: string, now: number, keepMs: number): boolean {
+    return immediate(this.#db, () => {
+      this.#q.forgetNonces.run(now - keepMs)
+      return this.#q.useNonce.run(deviceId, nonce, now).changes === 1
     })
   }
 

@@ -76,9 +76,15 @@ async function readCapped(request: Request, limit: number): Promise<Uint8Array> 
   return Buffer.concat(chunks)
 }
 
+// The bytes each request's body was parsed from: a phone's signature covers them as sent.
+const rawBodies = new WeakMap<Request, Uint8Array>()
+/** The body as it came (empty when there was none), for checking a signature over it. */
+export const rawBody = (request: Request) => rawBodies.get(request) ?? new Uint8Array()
+
 /** The API speaks JSON only (`refuseForeign` has checked the Content-Type of a change). */
 export async function parseJsonBody(request: Request, limit: number): Promise<unknown> {
   const bytes = await readCapped(request, limit)
+  rawBodies.set(request, bytes)
   if (bytes.byteLength === 0) return null
   let text: string
   try {

@@ -7,8 +7,11 @@ import { Body, Id, Nullable, OneOf, Query, Text } from "./schemas"
 import html from "../web/phone.html" with { type: "text" }
 import icon from "../web/icon.svg" with { type: "text" }
 import worker from "../web/sw.js" with { type: "text" }
+import signing from "../web/sign.js" with { type: "text" }
 import { endpointError } from "../notify/webpush"
 import { badRequest } from "../errors"
+import { signingKeyError } from "../auth/signatures"
+import { rawBody } from "./index"
 
 export const DEVICE_COOKIE = "hive_device"
 
@@ -19,7 +22,7 @@ const PAGE_HEADERS = {
   "content-type": "text/html; charset=utf-8",
   "cache-control": "no-store",
   "content-security-policy":
-    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; worker-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; worker-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
   "x-content-type-options": "nosniff",
   "referrer-policy": "no-referrer",
 }
@@ -77,6 +80,9 @@ export const phone = (hive: Pick<Hive, "pairing" | "auth" | "stores" | "commit" 
     .get("/sw.js", () => new Response(worker, { headers: { ...ASSET_HEADERS, "content-type": "text/javascript; charset=utf-8" } }), {
       detail: { operationId: "worker.get", summary: "The page's service worker (Web Push)", security: [] },
     })
+    .get("/sign.js", () => new Response(signing, { headers: { ...ASSET_HEADERS, "content-type": "text/javascript; charset=utf-8" } }), {
+      detail: { operationId: "signing.get", summary: "The phone's request signing (shared by the page and its worker)", security: [] },
+    })
     .get("/manifest.webmanifest", () => new Response(MANIFEST, { headers: { ...ASSET_HEADERS, "content-type": "application/manifest+json" } }), {
       detail: { operationId: "manifest.get", summary: "The page's web app manifest (installs it to a home screen)", security: [] },
     })
@@ -86,9 +92,16 @@ export const phone = (hive: Pick<Hive, "pairing" | "auth" | "stores" | "commit" 
     .post(
       "/pair",
       async ({ body, request, set, status }) => {
+        const wrong = signingKeyError(body.signing_key)
+        if (wrong) throw badRequest(`field "signing_key": ${wrong}`)
         const { device, token } = await hive.pairing.redeem(
           { secret: body.secret, code: body.code },
-          { name: body.name ?? null, platform: body.platform ?? null, userAgent: request.headers.get("user-agent")?.slice(0, 300) ?? null },
+          {
+            name: body.name ?? null,
+            platform: body.platform ?? null,
+            userAgent: request.headers.get("user-agent")?.slice(0, 300) ?? null,
+            signingKey: body.signing_key,
+          },
         )
         set.headers["set-cookie"] =
           `${DEVICE_COOKIE}=${token}; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=${Math.floor(hive.config.deviceTtlMs / 1000)}`
@@ -100,6 +113,10 @@ export const phone = (hive: Pick<Hive, "pairing" | "auth" | "stores" | "commit" 
           code: t.Optional(t.String({ pattern: "^\\d{6}$", error: 'field "code": the 6 digits shown by hive pair' })),
           name: t.Optional(Nullable(Text(100))),
           platform: t.Optional(Nullable(OneOf(Pairing.PLATFORMS))),
+          signing_key: t.String({
+            maxLength: 100,
+            description: "the public half of the key the phone signs its changes with: a P-256 point, raw, base64url",
+          }),
         }),
         detail: {
           summary: "Pair this phone",
@@ -112,6 +129,8 @@ export const phone = (hive: Pick<Hive, "pairing" | "auth" | "stores" | "commit" 
       api
         .derive(async ({ request }) => {
           const device = await hive.auth.checkDevice(deviceCookie(request))
+          // The cookie says which phone; only its key can say that this change is the phone's.
+          if (request.method !== "GET" && request.method !== "HEAD") await hive.pairing.checkSignature(device, request, rawBody(request))
           devices.seen(device)
           return { device }
         })

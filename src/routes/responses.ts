@@ -331,6 +331,7 @@ export const PHONE_RESPONSES: Record<string, Record<number, Content>> = {
   "POST /phone/api/questions/{id}/answer": { 200: Question },
   "GET /phone/api/events/stream": { 200: { media: "text/event-stream", description: "Server-sent events, as on the admin listener" } },
   "GET /sw.js": { 200: { media: "text/javascript", description: "The service worker" } },
+  "GET /sign.js": { 200: { media: "text/javascript", description: "The phone's request signing" } },
   "GET /manifest.webmanifest": { 200: { media: "application/manifest+json", description: "The web app manifest" } },
   "GET /icon.svg": { 200: { media: "image/svg+xml", description: "The icon" } },
   "GET /phone/api/push": { 200: Row({ public_key: S, subscriptions: I }) },

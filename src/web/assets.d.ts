@@ -3,6 +3,10 @@ declare module "*.svg" {
   const text: string
   export default text
 }
+declare module "*/sign.js" {
+  const text: string
+  export default text
+}
 declare module "*/sw.js" {
   const text: string
   export default text

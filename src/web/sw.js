@@ -1,6 +1,7 @@
 // hive's phone page service worker: shows what hive pushes (Web Push), and acts on an approval's Approve and
 // Deny buttons without opening the page. Served at /sw.js by the phone listener; its scope is the page.
 "use strict"
+importScripts("/sign.js")
 
 self.addEventListener("install", () => self.skipWaiting())
 self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()))
@@ -32,12 +33,11 @@ self.addEventListener("push", (event) => {
 
 /** Approve or deny from the notification itself; what happened is the next notification. */
 async function resolve(approval, status) {
-  const res = await fetch(`/phone/api/approvals/${encodeURIComponent(approval)}`, {
-    method: "POST",
-    credentials: "include",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ status, note: "from the phone's notification" }),
-  })
+  const path = `/phone/api/approvals/${encodeURIComponent(approval)}`
+  const body = JSON.stringify({ status, note: "from the phone's notification" })
+  // Signed with the phone's key, as every change from the phone is (sign.js).
+  const signed = await self.hiveSigning.headers("POST", path, body)
+  const res = await fetch(path, { method: "POST", credentials: "include", headers: { "content-type": "application/json", ...signed }, body })
   if (res.ok) return self.registration.showNotification(status === "approved" ? "Approved" : "Denied", { tag: `approval-${approval}`, body: "" })
   let message = `hive answered ${res.status}`
   try {

@@ -4,6 +4,7 @@ import { join } from "node:path"
 import { type Browser, chromium } from "playwright-core"
 import { hive, MAIN, tempDir, until } from "../helpers"
 import { claudeHarness } from "./harness"
+import { phoneClient, phoneKey } from "../phone-key"
 
 // An interactive Claude Code in a real tmux, with the hooks `hive hook install` writes: its permission
 // prompts become approvals answered from the phone page (headless Chromium) and the phone API, a deadline
@@ -76,10 +77,11 @@ test("the phone page shows the permission prompt live, with the whole command; A
 
 test("denied through the phone API, the tool does not run and Claude Code hears the note", async () => {
   const pairing = (await api("POST", "/api/pairing")).body as { url: string }
+  const key = await phoneKey()
   const paired = await fetch(`${phoneUrl}/pair`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ secret: new URL(pairing.url).hash.replace("#pair=", ""), name: "test phone" }),
+    body: JSON.stringify({ secret: new URL(pairing.url).hash.replace("#pair=", ""), name: "test phone", signing_key: key.publicKey }),
   })
   expect(paired.status).toBe(201)
   const cookie = paired.headers.get("set-cookie")!.split(";")[0]!
@@ -88,10 +90,10 @@ test("denied through the phone API, the tool does not run and Claude Code hears 
   const [approval] = await opened()
   const phoneList = (await (await fetch(`${phoneUrl}/phone/api/approvals`, { headers: { cookie } })).json()) as { items: { id: string }[] }
   expect(phoneList.items.map((a) => a.id)).toEqual([approval!.id])
-  const denied = await fetch(`${phoneUrl}/phone/api/approvals/${approval!.id}`, {
-    method: "POST",
-    headers: { cookie, "content-type": "application/json" },
-    body: JSON.stringify({ status: "denied", note: "not from the phone, thanks" }),
+  // Signed with the phone's key, as the page signs every change.
+  const denied = await phoneClient({ base: phoneUrl, cookie, key })("POST", `/phone/api/approvals/${approval!.id}`, {
+    status: "denied",
+    note: "not from the phone, thanks",
   })
   expect(denied.status).toBe(200)
   await claude.shows("Denied by PermissionRequest hook")

@@ -99,7 +99,7 @@ for (const [transport, connect] of [
 
     test("an approval resolved through the phone API unblocks request_approval", async () => {
       const alice = await connect(await tokenOf("alice"))
-      const { cookie } = await ctx.pairPhone()
+      const { phoneCall } = await ctx.pairPhone()
       const requesting = call(alice, "request_approval", { kind: "deploy", ref: transport, note: "ship the fix" })
       const pending = await (async () => {
         for (let i = 0; i < 100; i++) {
@@ -109,13 +109,7 @@ for (const [transport, connect] of [
         }
         throw new Error("the approval was never requested")
       })()
-      const res = await ctx.phone.handle(
-        new Request(`http://127.0.0.1:7421/phone/api/approvals/${pending.id}`, {
-          method: "POST",
-          headers: { cookie, "content-type": "application/json" },
-          body: JSON.stringify({ status: "approved", note: "go" }),
-        }),
-      )
+      const res = await phoneCall("POST", `/phone/api/approvals/${pending.id}`, { status: "approved", note: "go" })
       expect(res.status).toBe(200)
       expect((await requesting).value).toEqual({ status: "approved", approval_id: pending.id, note: "go" })
     })

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test"
 import { testApp, until } from "../helpers"
+import { phoneClient, phoneKey } from "../phone-key"
 import { startPushService } from "./push-service"
 
 const cleanups: (() => unknown)[] = []
@@ -14,22 +15,15 @@ async function setup() {
   cleanups.push(() => push.stop())
   ctx.hive.notifier.start()
   cleanups.push(() => ctx.hive.notifier.stop())
-  const { cookie, device } = await ctx.pairPhone("pocket")
-  const phoneAs = async (as: string, method: string, path: string, body?: unknown) => {
-    const res = await ctx.phone.handle(
-      new Request(`http://127.0.0.1:7421${path}`, {
-        method,
-        headers: { cookie: as, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      }),
-    )
+  const { device, phoneCall: asPhone } = await ctx.pairPhone("pocket")
+  const answer = async (res: Response) => {
     const text = await res.text()
     return { status: res.status, body: text ? JSON.parse(text) : undefined }
   }
-  const phoneCall = (method: string, path: string, body?: unknown) => phoneAs(cookie, method, path, body)
+  const phoneCall = async (method: string, path: string, body?: unknown) => answer(await asPhone(method, path, body))
   const subscription = push.subscribe()
   const { id, ...browser } = subscription
-  return { ...ctx, push, phoneCall, phoneAs, device, subscription: { id, browser } }
+  return { ...ctx, push, phoneCall, answer, device, subscription: { id, browser } }
 }
 
 describe("Web Push", () => {
@@ -113,7 +107,7 @@ describe("Web Push", () => {
   })
 
   test("a subscription the push service calls gone is deleted; a revoked phone's are deleted and sent nothing", async () => {
-    const { phoneCall, phoneAs, push, subscription, call, stores, device, pairPhone } = await setup()
+    const { phoneCall, push, subscription, call, stores, device, pairPhone } = await setup()
     await phoneCall("PUT", "/phone/api/push", subscription.browser)
     push.gone.add(subscription.id)
     const test = await call("POST", "/api/notifications/test")
@@ -122,7 +116,7 @@ describe("Web Push", () => {
 
     const other = await pairPhone("second")
     const { id: _id, ...browser } = push.subscribe()
-    expect((await phoneAs(other.cookie, "PUT", "/phone/api/push", browser)).status).toBe(201)
+    expect((await other.phoneCall("PUT", "/phone/api/push", browser)).status).toBe(201)
     expect(stores.push.count(other.device)).toBe(1)
     expect((await call("DELETE", `/api/devices/${other.device}`)).status).toBe(200)
     expect(stores.push.count(other.device)).toBe(0)
@@ -131,15 +125,8 @@ describe("Web Push", () => {
 
   test("a subscription must be an https push endpoint with real keys; unsubscribing stops the pushes", async () => {
     const ctx = await testApp()
-    const { cookie } = await ctx.pairPhone("strict")
-    const put = (body: unknown) =>
-      ctx.phone.handle(
-        new Request("http://127.0.0.1:7421/phone/api/push", {
-          method: "PUT",
-          headers: { cookie, "content-type": "application/json" },
-          body: JSON.stringify(body),
-        }),
-      )
+    const { phoneCall } = await ctx.pairPhone("strict")
+    const put = (body: unknown) => phoneCall("PUT", "/phone/api/push", body)
     const keys = { p256dh: Buffer.alloc(65, 4).toString("base64url"), auth: Buffer.alloc(16, 1).toString("base64url") }
     // Plain http would let a page make hive POST anywhere on its network: only a local push service under test.
     for (const endpoint of ["http://127.0.0.1:7420/api/secrets", "file:///etc/passwd", "not a url"]) {
@@ -149,7 +136,7 @@ describe("Web Push", () => {
     }
     expect((await put({ endpoint: "https://push.example/x", keys: { p256dh: "short", auth: keys.auth } })).status).toBe(400)
     expect((await put({ endpoint: "https://push.example/x", keys })).status).toBe(201)
-    const del = await ctx.phone.handle(new Request("http://127.0.0.1:7421/phone/api/push", { method: "DELETE", headers: { cookie } }))
+    const del = await phoneCall("DELETE", "/phone/api/push")
     expect(del.status).toBe(204)
     expect(ctx.stores.push.active()).toEqual([])
   })
@@ -210,18 +197,15 @@ describe("hive serve", () => {
         body: body === undefined ? undefined : JSON.stringify(body),
       }).then((r) => r.json())) as Record<string, any>
     const window = await admin("POST", "/api/pairing")
+    const key = await phoneKey()
     const paired = await fetch(`${phoneUrl}/pair`, {
       method: "POST",
       headers: { "content-type": "application/json", origin: phoneUrl },
-      body: JSON.stringify({ secret: new URL(window.url).hash.slice("#pair=".length), name: "served" }),
+      body: JSON.stringify({ secret: new URL(window.url).hash.slice("#pair=".length), name: "served", signing_key: key.publicKey }),
     })
     const cookie = paired.headers.get("set-cookie")!.split(";")[0]!
     const { id: _id, ...browser } = push.subscribe()
-    const put = await fetch(`${phoneUrl}/phone/api/push`, {
-      method: "PUT",
-      headers: { cookie, "content-type": "application/json", origin: phoneUrl },
-      body: JSON.stringify(browser),
-    })
+    const put = await phoneClient({ base: phoneUrl, cookie, key, extra: { origin: phoneUrl } })("PUT", "/phone/api/push", browser)
     expect(put.status).toBe(201)
     await admin("POST", "/api/agents", { name: "alice" })
     const approval = await admin("POST", "/api/approvals", { agent: "alice", kind: "merge", ref: "!42" })

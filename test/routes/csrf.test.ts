@@ -7,13 +7,17 @@ import { testApp } from "../helpers"
 
 async function setup() {
   const ctx = await testApp()
-  const { cookie } = await ctx.pairPhone("p")
+  const { cookie, key } = await ctx.pairPhone("p")
   ctx.stores.agents.create("alice")
   const approval = ctx.stores.broker.requestApproval({ agent: "alice", kind: "deploy" })
-  const resolve = (headers: Record<string, string>, body: string | undefined = JSON.stringify({ status: "approved" })) =>
-    ctx.phone.handle(new Request(`http://127.0.0.1:7421/phone/api/approvals/${approval.id}`, { method: "POST", headers: { cookie, ...headers }, body }))
+  const path = `/phone/api/approvals/${approval.id}`
+  // Signed as the phone page signs, so what refuses each request here is the origin check alone.
+  const resolve = async (headers: Record<string, string>, body: string | undefined = JSON.stringify({ status: "approved" })) =>
+    ctx.phone.handle(
+      new Request(`http://127.0.0.1:7421${path}`, { method: "POST", headers: { cookie, ...(await key.sign("POST", path, body)), ...headers }, body }),
+    )
   const status = () => ctx.stores.broker.approval(approval.id).status
-  return { ...ctx, resolve, status }
+  return { ...ctx, resolve, status, key }
 }
 
 describe("changes from a page on another origin", () => {
@@ -55,7 +59,7 @@ describe("changes from a page on another origin", () => {
         new Request("http://127.0.0.1:7421/pair", {
           method: "POST",
           headers: { "content-type": "application/json", origin, host: "127.0.0.1:7421" },
-          body: JSON.stringify({ secret: new URL(window.url).hash.replace("#pair=", ""), name: "p2" }),
+          body: JSON.stringify({ secret: new URL(window.url).hash.replace("#pair=", ""), name: "p2", signing_key: ctx.key.publicKey }),
         }),
       )
     expect((await send("https://hive-evil.tunnel.example")).status).toBe(403)

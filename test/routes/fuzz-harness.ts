@@ -279,10 +279,12 @@ export type Target = {
   guarded: Record<string, string[]>
   /** Tables a refused request writes to on purpose (a wrong pairing guess is counted against its window). */
   recordsRefusals?: string[]
+  /** Headers that sign a change, as its client does (the phone's key). */
+  sign?: (method: string, url: URL, body: string | Uint8Array | undefined) => Promise<Record<string, string>>
 }
 
-/** Tables whose rows change on reads by design (a device's last_seen_at, the search index catching up). */
-const VOLATILE = /^(paired_devices|job_runs|search_state|sqlite_\w+|\w+_fts(_\w+)?|key_usage)$/
+/** Tables whose rows change on reads by design (a device's last_seen_at, the search index catching up, a signature's nonce). */
+const VOLATILE = /^(paired_devices|device_nonces|job_runs|search_state|sqlite_\w+|\w+_fts(_\w+)?|key_usage)$/
 
 function fingerprint(db: Database): Map<string, number> {
   const out = new Map<string, number>()
@@ -358,6 +360,8 @@ export async function fuzz(target: Target, opts: { runs: number; seed: number; t
               init.body = body instanceof Uint8Array ? body : JSON.stringify(body)
               ;(init.headers as Record<string, string>)["content-type"] = body instanceof Uint8Array ? "application/octet-stream" : "application/json"
             }
+            if (target.sign && init.method !== "GET")
+              Object.assign(init.headers as Record<string, string>, await target.sign(init.method!, url, init.body as string | Uint8Array | undefined))
             const before = fingerprint(target.db)
             const call = (async () => {
               const res = await target.app.handle(new Request(url.href, init))

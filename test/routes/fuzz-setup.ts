@@ -38,7 +38,10 @@ export async function fuzzTargets(): Promise<{ admin: Target; phone: Target }> {
     }),
   )
   const artifact = ((await upload.json()) as { id: string }).id
-  const { cookie, device } = await ctx.pairPhone("fuzz phone")
+  const { device } = await ctx.pairPhone("fuzz phone")
+  // The phone the phone listener's fuzz speaks as: not among the known ids, so the admin fuzz (which revokes
+  // and renames the devices it knows) leaves it paired and the phone routes are reached, not only refused.
+  const { cookie, key } = await ctx.pairPhone("fuzzing phone")
   const second = (await ctx.call("POST", "/api/pairing")).body as { id: string }
 
   const known: Record<string, string[]> = {
@@ -60,8 +63,11 @@ export async function fuzzTargets(): Promise<{ admin: Target; phone: Target }> {
       headers: { cookie },
       known,
       db: ctx.db,
-      guarded: Object.fromEntries(Object.keys(GUARDED).map((t) => [t, []])),
+      // Nothing a phone sends touches credentials, but the VAPID key pair made on Web Push's first use.
+      guarded: { ...Object.fromEntries(Object.keys(GUARDED).map((t) => [t, []])), secrets: ["push"], audit_log: ["push"] },
       recordsRefusals: ["pairing_windows"],
+      // Every change signed with the phone's key, so the fuzz reaches each route, not only the signature check.
+      sign: (method, url, body) => key.sign(method, url.pathname + url.search, body),
     },
   }
 }

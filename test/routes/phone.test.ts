@@ -2,19 +2,25 @@ import { describe, expect, test } from "bun:test"
 import { Database } from "bun:sqlite"
 import { testApp } from "../helpers"
 import { rotateMasterKey } from "../../src/secrets/rotation"
+import { type PhoneKey, phoneKey } from "../phone-key"
 
 async function setup() {
   const t = await testApp()
+  // Each paired phone's key, by its cookie: its changes are signed as the page signs them.
+  const keys = new Map<string, PhoneKey>()
   const phoneCall = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const text = body === undefined ? undefined : JSON.stringify(body)
+    const key = headers.cookie ? keys.get(headers.cookie) : undefined
+    const signed = key && method !== "GET" ? await key.sign(method, path, text) : {}
     const res = await t.phone.handle(
       new Request(`http://phone.example${path}`, {
         method,
-        headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
-        body: body === undefined ? undefined : JSON.stringify(body),
+        headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...signed, ...headers },
+        body: text,
       }),
     )
-    const text = await res.text()
-    return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers }
+    const answer = await res.text()
+    return { status: res.status, body: answer ? JSON.parse(answer) : undefined, headers: res.headers }
   }
   const openWindow = async () => {
     const res = await t.call("POST", "/api/pairing")
@@ -23,11 +29,13 @@ async function setup() {
   }
   const secretOf = (url: string) => new URL(url).hash.replace("#pair=", "")
   const pair = async (proof: { secret?: string; code?: string }, name = "phone") => {
-    const res = await phoneCall("POST", "/pair", { ...proof, name, platform: "ios" }, { "user-agent": "Mobile Safari" })
+    const key = await phoneKey()
+    const res = await phoneCall("POST", "/pair", { ...proof, name, platform: "ios", signing_key: key.publicKey }, { "user-agent": "Mobile Safari" })
     const cookie = res.headers.get("set-cookie")?.split(";")[0]
-    return { ...res, cookie }
+    if (cookie) keys.set(cookie, key)
+    return { ...res, cookie, key }
   }
-  return { ...t, phoneCall, openWindow, secretOf, pair }
+  return { ...t, phoneCall, openWindow, secretOf, pair, keys }
 }
 
 describe("pairing", () => {
@@ -186,5 +194,60 @@ describe("device names", () => {
     expect((await call("PATCH", `/api/devices/${id}`, { name: "desk test phone" })).body).toMatchObject({ id, name: "desk test phone" })
     expect((await call("PATCH", "/api/devices/01a23cd1-4e5e-77a7-b334-3d97787e8bcc", { name: "x" })).status).toBe(404)
     expect((await call("GET", "/api/devices")).body.items[0].name).toBe("desk test phone")
+  })
+})
+
+describe("changes from a phone are signed with the key it paired with", () => {
+  test("the cookie alone is refused; another key, a changed body or path, an old time and a replay are refused; nothing changes", async () => {
+    const { openWindow, secretOf, pair, phoneCall, call, phone } = await setup()
+    const { cookie, key } = await pair({ secret: secretOf((await openWindow()).url) })
+    await call("POST", "/api/agents", { name: "alice" })
+    const approval = (await call("POST", "/api/approvals", { agent: "alice", kind: "deploy" })).body
+    const other = (await call("POST", "/api/approvals", { agent: "alice", kind: "spawn" })).body
+    const path = `/phone/api/approvals/${approval.id}`
+    const body = JSON.stringify({ status: "approved", note: null })
+    const send = async (p: string, text: string, signed: Record<string, string>) => {
+      const res = await phone.handle(
+        new Request(`http://phone.example${p}`, { method: "POST", headers: { cookie: cookie!, "content-type": "application/json", ...signed }, body: text }),
+      )
+      return { status: res.status, body: (await res.json()) as { error?: { code: string; message: string } } }
+    }
+    const refusedWith = async (p: string, text: string, signed: Record<string, string>) => (await send(p, text, signed)).body.error?.code
+
+    // What a relay that saw the cookie can send.
+    const bare = await send(path, body, {})
+    expect(bare.status).toBe(401)
+    expect(bare.body.error!.message).toContain("must be signed with the key it paired with")
+    const stranger = await phoneKey()
+    expect(await refusedWith(path, body, await stranger.sign("POST", path, body))).toBe("bad_signature")
+    expect(await refusedWith(path, JSON.stringify({ status: "denied", note: null }), await key.sign("POST", path, body))).toBe("bad_signature")
+    expect(await refusedWith(`/phone/api/approvals/${other.id}`, body, await key.sign("POST", path, body))).toBe("bad_signature")
+    expect(await refusedWith(path, body, await key.sign("POST", path, body, { time: Date.now() - 5 * 60_000 }))).toBe("signature_expired")
+    expect(await refusedWith(path, body, { "x-hive-time": "1", "x-hive-nonce": "short", "x-hive-signature": "x" })).toBe("bad_signature")
+    expect((await call("GET", `/api/approvals/${approval.id}`)).body.status).toBe("pending")
+
+    // The phone's own signature works once; the same request again is a replay.
+    const signed = await key.sign("POST", path, body)
+    expect((await send(path, body, signed)).status).toBe(200)
+    expect(await refusedWith(path, body, signed)).toBe("replayed")
+    // Reads need no signature.
+    expect((await phoneCall("GET", "/phone/api/approvals", undefined, { cookie: cookie! })).status).toBe(200)
+  })
+
+  test("pairing registers a P-256 key or is refused; a phone paired before keys may read but is told to pair again to change anything", async () => {
+    const { openWindow, secretOf, phoneCall, call, db, pair } = await setup()
+    const secret = secretOf((await openWindow()).url)
+    for (const signing_key of [undefined, "", "abc", Buffer.alloc(65, 1).toString("base64url"), Buffer.alloc(33, 4).toString("base64url")]) {
+      const res = await phoneCall("POST", "/pair", { secret, name: "p", ...(signing_key === undefined ? {} : { signing_key }) })
+      expect(res.status).toBe(400)
+      expect(res.body.error.message).toContain("signing_key")
+    }
+    const { cookie, body } = await pair({ secret })
+    db.run("UPDATE paired_devices SET signing_key = NULL WHERE id = ?", [body.device.id])
+    expect((await phoneCall("GET", "/phone/api/me", undefined, { cookie: cookie! })).status).toBe(200)
+    const old = await phoneCall("PATCH", "/phone/api/me", { name: "renamed" }, { cookie: cookie! })
+    expect(old).toMatchObject({ status: 401, body: { error: { code: "signature_required" } } })
+    expect(old.body.error.message).toContain("pair it again")
+    expect((await call("GET", "/api/devices")).body.items[0].name).not.toBe("renamed")
   })
 })

@@ -42,18 +42,12 @@ describe("long polls", () => {
   })
 
   test("an approval's wait ends when the phone resolves it; the resolution lands in the agent's inbox", async () => {
-    const { call, alice, phone, pairPhone } = await broker()
-    const { cookie } = await pairPhone()
+    const { call, alice, pairPhone } = await broker()
+    const { phoneCall } = await pairPhone()
     const a = (await call("POST", "/api/approvals", { kind: "deploy", ref: "abc123" }, alice)).body
     const { r } = await timed(call("GET", `/api/approvals/${a.id}?wait=20s`, undefined, alice), async () => {
       await Bun.sleep(100)
-      const res = await phone.handle(
-        new Request(`http://127.0.0.1:7421/phone/api/approvals/${a.id}`, {
-          method: "POST",
-          headers: { cookie, "content-type": "application/json" },
-          body: JSON.stringify({ status: "denied", note: "not on a Friday" }),
-        }),
-      )
+      const res = await phoneCall("POST", `/phone/api/approvals/${a.id}`, { status: "denied", note: "not on a Friday" })
       expect(res.status).toBe(200)
     })
     expect(r.body).toMatchObject({ status: "denied", resolution_note: "not on a Friday" })

@@ -1,6 +1,7 @@
 import { expect, test } from "bun:test"
 import { startServer } from "../cli/serve-helper"
 import { cliEnv, hive, MAIN } from "../helpers"
+import { phoneKey } from "../phone-key"
 
 test("through a real phone listener: 1,000 wrong codes evaluate at most 5 per window; no admin route answers there", async () => {
   const env = cliEnv()
@@ -9,8 +10,13 @@ test("through a real phone listener: 1,000 wrong codes evaluate at most 5 per wi
   const phone = /phone listener (http:\/\/[\d.]+:\d+)/.exec(server.log())![1]!
   const admin = { authorization: `Bearer ${token}`, "content-type": "application/json" }
   const open = async () => (await (await fetch(`${server.url}/api/pairing`, { method: "POST", headers: admin })).json()) as { url: string; code: string }
-  const guess = async (body: unknown) => {
-    const res = await fetch(`${phone}/pair`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
+  const { publicKey: signing_key } = await phoneKey()
+  const guess = async (body: Record<string, unknown>) => {
+    const res = await fetch(`${phone}/pair`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ ...body, signing_key }),
+    })
     return ((await res.json()) as { error?: { code: string } }).error?.code ?? String(res.status)
   }
   const wrongFor = (code: string) => (i: number) => String((Number(code) + 1 + i) % 1_000_000).padStart(6, "0")

@@ -4,6 +4,7 @@ import { join } from "node:path"
 import { startServer } from "../cli/serve-helper"
 import { cliEnv, hive, MAIN, until } from "../helpers"
 import { startFakeTunnelServer } from "../tunnel/fake-server"
+import { phoneKey } from "../phone-key"
 
 const RESTARTS = 5
 
@@ -70,13 +71,14 @@ test(`through the tunnel: ${RESTARTS} tunnel-server restarts, the phone's stream
       expect((await through(path, { headers: { "x-admin": token } })).status, path).toBe(404)
 
     // Pairing guesses through the tunnel: 200 wrong codes in parallel, at most 5 evaluated.
+    const key = await phoneKey()
     const windowCode = ((await (await fetch(`${server.url}/api/pairing`, { method: "POST", headers: admin })).json()) as { code: string }).code
     const guesses = await Promise.all(
       Array.from({ length: 200 }, (_, i) =>
         through("/pair", {
           method: "POST",
           headers: { "content-type": "application/json" },
-          body: JSON.stringify({ code: String((Number(windowCode) + 1 + i) % 1_000_000).padStart(6, "0") }),
+          body: JSON.stringify({ code: String((Number(windowCode) + 1 + i) % 1_000_000).padStart(6, "0"), signing_key: key.publicKey }),
         }).then(async (r) => ((await r.json()) as { error?: { code: string } }).error?.code),
       ),
     )
@@ -89,7 +91,7 @@ test(`through the tunnel: ${RESTARTS} tunnel-server restarts, the phone's stream
     const paired = await through("/pair", {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ code: w.code, name: "trust phone" }),
+      body: JSON.stringify({ code: w.code, name: "trust phone", signing_key: key.publicKey }),
     })
     expect(paired.status).toBe(201)
     const cookie = paired.headers.get("set-cookie")!.split(";")[0]!

@@ -7,6 +7,7 @@ import { chromium, type Browser, type Page } from "playwright-core"
 import { startServer } from "../cli/serve-helper"
 import { cliEnv, hive, MAIN, ROOT, until } from "../helpers"
 import { addHost, type RealTunnel, startRealTunnel } from "./real-server"
+import { phoneKey } from "../phone-key"
 
 type Status = { status: string; reason: string | null; public_url: string | null; subdomain_source: string | null; reconnects: number }
 
@@ -142,7 +143,7 @@ describe("the tunnel through the real localtunnel server behind caddy", () => {
     const paired = await rt.get(`${address}/pair`, {
       method: "POST",
       headers: { authorization: auth, "content-type": "application/json", origin: address! },
-      body: JSON.stringify({ secret: new URL(window.url).hash.slice("#pair=".length), name: "streams" }),
+      body: JSON.stringify({ secret: new URL(window.url).hash.slice("#pair=".length), name: "streams", signing_key: (await phoneKey()).publicKey }),
     })
     expect(paired.status).toBe(201)
     const cookie = paired.headers.get("set-cookie")!.split(";")[0]!

@@ -2,6 +2,7 @@ import { afterEach, expect, setDefaultTimeout, test } from "bun:test"
 import { cliEnv, hive, MAIN, until } from "../helpers"
 import { startServer } from "../cli/serve-helper"
 import { startFakeTunnelServer } from "./fake-server"
+import { phoneKey } from "../phone-key"
 
 setDefaultTimeout(60_000)
 const cleanups: (() => unknown)[] = []
@@ -53,7 +54,7 @@ test("hive serve --tunnel: status up, hive pair hands out the tunnel URL, a phon
   const paired = await fetch(`${status.public_url}/pair`, {
     method: "POST",
     headers: { authorization: auth, "content-type": "application/json" },
-    body: JSON.stringify({ secret: apiUrl.hash.slice("#pair=".length), name: "phone via tunnel" }),
+    body: JSON.stringify({ secret: apiUrl.hash.slice("#pair=".length), name: "phone via tunnel", signing_key: (await phoneKey()).publicKey }),
   })
   expect(paired.status).toBe(201)
   expect((await hive(["devices", "list"], env)).stdout).toContain("phone via tunnel")

@@ -13,6 +13,7 @@ import { apply } from "../../src/db/migrate"
 import { open } from "../../src/db/open"
 import { isolatedConfig, testApp, until } from "../helpers"
 import { startFakeTunnelServer, type FakeTunnelServer } from "./fake-server"
+import { phoneKey } from "../phone-key"
 
 const cleanups: (() => unknown)[] = []
 afterEach(async () => {
@@ -108,7 +109,7 @@ describe("the tunnel, through a fake localtunnel server", () => {
     const paired = await publicFetch("/pair", {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ code: w.code, name: "pixel" }),
+      body: JSON.stringify({ code: w.code, name: "pixel", signing_key: (await phoneKey()).publicKey }),
     })
     expect(paired.status).toBe(201)
     const cookie = paired.headers.get("set-cookie")!.split(";")[0]!

@@ -80,6 +80,15 @@ test("pair with the page at 375 px, approve an approval, answer a question, see 
     expect(page.url()).not.toContain("#pair") // the secret leaves the address bar
     const cookies = await page.context().cookies()
     expect(cookies.find((c) => c.name === "hive_device")).toMatchObject({ httpOnly: true, secure: true, sameSite: "Strict" })
+    // The key the phone signs its changes with stays in the browser: IndexedDB holds it, not extractable.
+    const stored = await page.evaluate(`new Promise((resolve) => {
+      const open = indexedDB.open("hive", 1)
+      open.onsuccess = () => {
+        const get = open.result.transaction("keys").objectStore("keys").get("device")
+        get.onsuccess = () => resolve({ extractable: get.result.privateKey.extractable, curve: get.result.privateKey.algorithm.namedCurve })
+      }
+    })`)
+    expect(stored).toEqual({ extractable: false, curve: "P-256" })
     expect(await page.locator("#sessions").textContent()).toContain("shop")
     expect(await page.locator("#sessions").textContent()).toContain("checkout-work")
 
