@@ -57,6 +57,7 @@ export class Broker {
   readonly #request
   readonly #approval
   readonly #approvals
+  readonly #resolvedRecently
   readonly #resolve
   readonly #withdrawHeld
   readonly #ask
@@ -91,6 +92,7 @@ export class Broker {
     this.#approvals = db.query<Approval, [string, string, string, string, number]>(
       `SELECT ${aCols} FROM approvals WHERE (?1 = '' OR status = ?1) AND (?2 = '' OR agent = ?2) AND (?3 = '' OR session_id = ?3) AND id > ?4 ORDER BY id LIMIT ?5`,
     )
+    this.#resolvedRecently = db.query<Approval, [number]>(`SELECT ${aCols} FROM approvals WHERE status != 'pending' ORDER BY resolved_at DESC, id DESC LIMIT ?`)
     this.#resolve = db.query<Approval, [string, number, string | null, string]>(
       `UPDATE approvals SET status = ?, resolved_at = ?, resolution_note = ? WHERE id = ? AND status = 'pending' RETURNING ${aCols}`,
     )
@@ -194,6 +196,11 @@ export class Broker {
     const row = this.#approval.get(id)
     if (!row) throw notFound("approval", id)
     return row
+  }
+
+  /** The approvals settled last (approved, denied, withdrawn), newest first: a phone's history. */
+  resolvedRecently(limit: number): Approval[] {
+    return this.#resolvedRecently.all(limit)
   }
 
   approvals(filter: { status?: ApprovalStatus; agent?: string; session_id?: string; limit?: number; cursor?: string }) {

@@ -58,6 +58,7 @@ function statements(db: Database) {
     insertOne: db.prepare("INSERT INTO events (ts, agent, session_id, kind, payload) VALUES (?, ?, ?, ?, ?)"),
     lastId: db.query<{ id: number }, []>("SELECT last_insert_rowid() AS id"),
     lastOf: db.query<Row, [string]>(`SELECT ${COLS} FROM events WHERE session_id = ? ORDER BY id DESC LIMIT 1`),
+    latestOf: db.query<Row, [string, number]>(`SELECT ${COLS} FROM events WHERE session_id = ? ORDER BY id DESC LIMIT ?`),
     lastOfKind: db.query<Row, [string, string]>(`SELECT ${COLS} FROM events WHERE session_id = ? AND kind = ? ORDER BY id DESC LIMIT 1`),
   }
 }
@@ -137,6 +138,11 @@ export class Events {
   lastOf(sessionId: string): Event | undefined {
     const row = this.#q.lastOf.get(sessionId)
     return row ? decode(row) : undefined
+  }
+
+  /** A session's newest events, newest first. */
+  latestOf(sessionId: string, limit: number): Event[] {
+    return this.#q.latestOf.all(sessionId, limit).map(decode)
   }
 
   /** A session's newest event of a kind. */

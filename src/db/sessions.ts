@@ -2,6 +2,7 @@ import type { Database } from "bun:sqlite"
 import { type ListOptions, type Page, Table } from "./entity"
 import { immediate } from "./tx"
 import { badRequest, notFound } from "../errors"
+import type { Store as Events } from "./events"
 
 export const STATUSES = ["idle", "running", "awaiting_input", "error"] as const
 export const ACTION_TYPES = ["research", "plan", "implement", "freeform"] as const
@@ -96,7 +97,9 @@ function statements(db: Database) {
       "SELECT id, pid, start_time FROM sessions WHERE state = 'active' AND pid IS NOT NULL",
     ),
     setState: db.query("UPDATE sessions SET state = ?, updated_at = ? WHERE id = ? AND state = 'active'"),
-    expire: db.query("UPDATE sessions SET state = 'expired', updated_at = ?1 WHERE state = 'active' AND expires_at IS NOT NULL AND expires_at <= ?1"),
+    expire: db.query<{ id: string; status: string; state: string }, [number]>(
+      "UPDATE sessions SET state = 'expired', updated_at = ?1 WHERE state = 'active' AND expires_at IS NOT NULL AND expires_at <= ?1 RETURNING id, status, state",
+    ),
     gone: db.query<{ id: string }, [number, number]>(
       "SELECT id FROM sessions WHERE state IN ('dead', 'ended', 'expired') AND updated_at < ? ORDER BY updated_at LIMIT ?",
     ),
@@ -111,15 +114,25 @@ function statements(db: Database) {
   }
 }
 
-/** The session registry: what Claude Code's hooks and the API report, keyed by hive's id and by the agent's own. */
+/**
+ * The session registry: what Claude Code's hooks and the API report, keyed by hive's id and by the agent's own.
+ * A session that appears, changes status or state, or goes is also an event (`session.changed`, with only its
+ * status and state), in the same transaction, so a phone or a desk on the event stream sees it at once.
+ */
 export class Sessions {
   readonly #db: Database
   readonly #table: Table<Session>
   readonly #q: ReturnType<typeof statements>
-  constructor(db: Database) {
+  readonly #events: Events | undefined
+  constructor(db: Database, events?: Events) {
     this.#db = db
     this.#table = new Table<Session>(db, SPEC)
     this.#q = statements(db)
+    this.#events = events
+  }
+
+  #changed(s: { id: string; status: string; state: string }, now: number) {
+    this.#events?.append({ kind: "session.changed", session_id: s.id, ts: now, payload: { status: s.status, state: s.state } }, now)
   }
 
   /** The registry's key: Claude Code's own session id. */
@@ -147,7 +160,11 @@ export class Sessions {
 
   /** active -> dead (its process is gone); returns whether it changed. */
   markDead(id: string, now = Date.now()): boolean {
-    return this.#q.setState.run("dead", now, id).changes > 0
+    return immediate(this.#db, () => {
+      const changed = this.#q.setState.run("dead", now, id).changes > 0
+      if (changed) this.#changed(this.#table.get(id), now)
+      return changed
+    })
   }
 
   /**
@@ -168,7 +185,11 @@ export class Sessions {
 
   /** active sessions past expires_at become expired; returns how many. */
   expire(now = Date.now()): number {
-    return this.#q.expire.run(now).changes
+    return immediate(this.#db, () => {
+      const expired = this.#q.expire.all(now)
+      for (const s of expired) this.#changed(s, now)
+      return expired.length
+    })
   }
 
   get(id: string): Session {
@@ -185,7 +206,11 @@ export class Sessions {
 
   create(input: SessionInput, now = Date.now()): Session {
     this.#parentMustExist(input.parent_session_id)
-    return this.#table.insert({ ...input, id: Bun.randomUUIDv7(), created_at: now, updated_at: now })
+    return immediate(this.#db, () => {
+      const session = this.#table.insert({ ...input, id: Bun.randomUUIDv7(), created_at: now, updated_at: now })
+      this.#changed(session, now)
+      return session
+    })
   }
 
   /** Add or update (seed 003's `register`): a session whose agent_session_id is already known is updated. */
@@ -198,7 +223,13 @@ export class Sessions {
   update(id: string, patch: SessionPatch, now = Date.now()): Session {
     this.#parentMustExist(patch.parent_session_id)
     if (patch.parent_session_id === id) throw badRequest('field "parent_session_id": a session cannot be its own parent')
-    return this.#table.update(id, patch, now)
+    if (patch.status === undefined && patch.state === undefined) return this.#table.update(id, patch, now)
+    return immediate(this.#db, () => {
+      const before = this.#table.get(id)
+      const after = this.#table.update(id, patch, now)
+      if (after.status !== before.status || after.state !== before.state) this.#changed(after, now)
+      return after
+    })
   }
 
   // The table's own foreign-key message names the project (its one parent); say which session is missing.
@@ -206,11 +237,15 @@ export class Sessions {
     if (parent && !this.#table.find(parent)) throw notFound("session", parent)
   }
 
-  remove(id: string) {
-    this.#table.remove(id)
+  remove(id: string, now = Date.now()) {
+    immediate(this.#db, () => {
+      this.#table.remove(id)
+      // The row is gone: the event names it in its payload only.
+      this.#events?.append({ kind: "session.changed", session_id: null, ts: now, payload: { id, state: "removed" } }, now)
+    })
   }
 }
 
-export const create = (db: Database) => new Sessions(db)
+export const create = (db: Database, events?: Events) => new Sessions(db, events)
 
 export type Store = Sessions

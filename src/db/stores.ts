@@ -31,7 +31,7 @@ export function createStores(real: Database) {
   const events = Events.create(db)
   return {
     projects: Projects.create(db),
-    sessions: Sessions.create(db),
+    sessions: Sessions.create(db, events),
     worktrees: Worktrees.create(db),
     preferences: Preferences.create(db),
     tokens: Tokens.create(db),

@@ -12,6 +12,8 @@ import { endpointError } from "../notify/webpush"
 import { badRequest } from "../errors"
 import { signingKeyError } from "../auth/signatures"
 import { rawBody } from "./index"
+import { readTranscript, tailCursor, transcriptPath } from "../transcripts/read"
+import { OPERATOR } from "../db/agents"
 
 export const DEVICE_COOKIE = "hive_device"
 
@@ -53,6 +55,11 @@ const MANIFEST = JSON.stringify({
   icons: [{ src: "/icon.svg", sizes: "any", type: "image/svg+xml", purpose: "any maskable" }],
 })
 const ASSET_HEADERS = { "cache-control": "no-cache", "x-content-type-options": "nosniff" }
+
+/** What a phone's session view shows of its events, and of its transcript at first (the latest bytes of it). */
+const SESSION_EVENTS = 50
+const TRANSCRIPT_TAIL_BYTES = 256 * 1024
+const TRANSCRIPT_PAGE = 100
 
 /** A push subscription as the browser's PushSubscription.toJSON() gives it. */
 const PushBody = Body({
@@ -147,6 +154,31 @@ export const phone = (hive: Pick<Hive, "pairing" | "auth" | "stores" | "commit" 
           }),
           { detail: { summary: "Active sessions, newest first, with the projects they belong to" } },
         )
+        .get(
+          "/sessions/:id",
+          ({ params }) => {
+            const session = sessions.get(params.id)
+            return { session, events: events.latestOf(session.id, SESSION_EVENTS) }
+          },
+          { params: Id, detail: { operationId: "sessions.get", summary: "A session and its latest events, newest first" } },
+        )
+        .get(
+          "/sessions/:id/transcript",
+          ({ params, query }) => {
+            const path = transcriptPath(sessions.get(params.id), hive.config.claudeDir)
+            const cursor = query.cursor ?? (query.tail ? tailCursor(path, TRANSCRIPT_TAIL_BYTES) : 0)
+            return readTranscript(path, cursor, Math.min(query.limit ?? TRANSCRIPT_PAGE, TRANSCRIPT_PAGE))
+          },
+          {
+            params: Id,
+            query: t.Object({ cursor: t.Optional(Query.int("cursor")), limit: t.Optional(Query.int("limit", 1)), tail: t.Optional(t.Boolean()) }),
+            detail: {
+              operationId: "sessions.transcript",
+              summary: "A session's transcript, a page at a time",
+              description: "As the admin route; `tail=true` starts at the latest 256 KB instead of the beginning (whole lines only).",
+            },
+          },
+        )
         .post("/sessions/:id/input", ({ params, body }) => typeReply(hive, params.id, { text: body.text }), {
           params: Id,
           body: Body({ text: ReplyBody.properties.text }),
@@ -188,6 +220,25 @@ export const phone = (hive: Pick<Hive, "pairing" | "auth" | "stores" | "commit" 
           { detail: { operationId: "push.unsubscribe", tags: ["push"], summary: "Stop Web Push to this phone" } },
         )
         .get("/approvals", () => broker.approvals({ status: "pending", limit: LIST }), { detail: { summary: "Pending approvals" } })
+        .get("/approvals/resolved", () => ({ items: broker.resolvedRecently(50) }), {
+          detail: { operationId: "approvals.resolved", summary: "The 50 approvals settled last, newest first" },
+        })
+        .get(
+          "/agents",
+          () => ({
+            items: hive.stores.agents
+              .list({ limit: LIST })
+              .items.filter((a) => a.status === "active")
+              .map((a) => a.name),
+          }),
+          {
+            detail: { operationId: "agents.names", summary: "The agents a message can go to" },
+          },
+        )
+        .post("/messages", async ({ body, status }) => status(201, await hive.commit.run(() => broker.send(OPERATOR, body.to, body.body))), {
+          body: Body({ to: Text(64, 1), body: Text(10_000, 1) }),
+          detail: { operationId: "messages.send", summary: "Send an agent a message, as the operator" },
+        })
         .post("/approvals/:id", ({ params, body }) => hive.commit.run(() => broker.resolveApproval(params.id, body.status, body.note ?? null)), {
           params: Id,
           body: Body({ status: OneOf(["approved", "denied"]), note: t.Optional(Nullable(Text(10_000))) }),

@@ -114,6 +114,34 @@ export function readTranscript(path: string, cursor: number, limit: number): Pag
   }
 }
 
+/**
+ * Where to read a transcript's last `bytes` from: the start of the first whole line at or after that point
+ * (0 for a shorter file), so a page shows what happened lately without reading the whole file.
+ */
+export function tailCursor(path: string, bytes: number): number {
+  let size: number
+  try {
+    size = statSync(path).size
+  } catch {
+    throw new HiveError(404, "not_found", `transcript file ${path} not found`)
+  }
+  if (size <= bytes) return 0
+  const fd = openSync(path, "r")
+  try {
+    const buf = new Uint8Array(CHUNK)
+    // From one byte before: a line that starts exactly there is kept.
+    for (let position = size - bytes - 1; position < size; position += CHUNK) {
+      const n = readSync(fd, buf, 0, CHUNK, position)
+      const at = buf.subarray(0, n).indexOf(0x0a)
+      if (at !== -1) return position + at + 1
+      if (n === 0) break
+    }
+    return size
+  } finally {
+    closeSync(fd)
+  }
+}
+
 function parse(offset: number, text: string): Entry {
   try {
     return { offset, entry: JSON.parse(text) }

@@ -55,7 +55,9 @@ describe("permission prompts as approvals", () => {
     expect((await call("POST", `/api/approvals/${approval!.id}/resolve`, { status: "approved" })).status).toBe(200)
     expect(await answer).toEqual({ status: 200, body: ALLOW })
     // On the session's event stream: the prompt itself, its approval opened and resolved.
-    const kinds = (await call("GET", `/api/events?session_id=${session.id}`)).body.items.map((e: { kind: string }) => e.kind)
+    const kinds = (await call("GET", `/api/events?session_id=${session.id}`)).body.items
+      .map((e: { kind: string }) => e.kind)
+      .filter((k: string) => k !== "session.changed")
     expect(kinds).toEqual(["claude.PermissionRequest", "approval.requested", "approval.resolved"])
   })
 

@@ -1,6 +1,8 @@
 import { describe, expect, test } from "bun:test"
 import { Database } from "bun:sqlite"
-import { testApp } from "../helpers"
+import { readFileSync, statSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { ROOT, tempDir, testApp } from "../helpers"
 import { rotateMasterKey } from "../../src/secrets/rotation"
 import { type PhoneKey, phoneKey } from "../phone-key"
 
@@ -249,5 +251,54 @@ describe("changes from a phone are signed with the key it paired with", () => {
     expect(old).toMatchObject({ status: 401, body: { error: { code: "signature_required" } } })
     expect(old.body.error.message).toContain("pair it again")
     expect((await call("GET", "/api/devices")).body.items[0].name).not.toBe("renamed")
+  })
+})
+
+describe("the phone's session view, messages and history", () => {
+  test("a session with its latest events and its transcript, from the start or its latest part; a message to an agent; resolved approvals", async () => {
+    const { openWindow, secretOf, pair, phoneCall, call, stores } = await setup()
+    const { cookie } = await pair({ secret: secretOf((await openWindow()).url) })
+    const c = { cookie: cookie! }
+    const dir = tempDir("hive-phone-transcript-")
+    const transcript = join(dir, "t.jsonl")
+    const fixture = readFileSync(join(ROOT, "test/fixtures/claude-code/run-a/transcript.jsonl"), "utf8")
+    // Long enough that its latest 256 KB is not the whole of it.
+    writeFileSync(transcript, fixture.repeat(40))
+    const session = (await call("POST", "/api/sessions", { agent_session_id: "cc-view", name: "checkout", transcript_path: transcript })).body
+    for (let i = 0; i < 60; i++) stores.events.append({ kind: "claude.PostToolUse", session_id: session.id, payload: { n: i } })
+
+    const view = await phoneCall("GET", `/phone/api/sessions/${session.id}`, undefined, c)
+    expect(view.body.session.id).toBe(session.id)
+    expect(view.body.events).toHaveLength(50)
+    expect(view.body.events[0].payload).toEqual({ n: 59 }) // newest first
+
+    const first = await phoneCall("GET", `/phone/api/sessions/${session.id}/transcript?limit=5`, undefined, c)
+    expect(first.body.entries.map((e: { offset: number }) => e.offset)[0]).toBe(0)
+    const latest = await phoneCall("GET", `/phone/api/sessions/${session.id}/transcript?tail=true`, undefined, c)
+    const size = statSync(transcript).size
+    expect(latest.body.entries[0].offset).toBeGreaterThanOrEqual(size - 256 * 1024)
+    // Whole lines only: every entry of the latest part is JSON, and it reads on to the end.
+    expect(latest.body.entries.every((e: { entry?: unknown }) => e.entry !== undefined)).toBe(true)
+    // (Offsets are bytes.) The line before it ends just there.
+    expect(readFileSync(transcript)[latest.body.entries[0].offset - 1]).toBe(0x0a)
+    expect((await phoneCall("GET", "/phone/api/sessions/nope/transcript", undefined, c)).status).toBe(404)
+
+    await call("POST", "/api/agents", { name: "alice" })
+    expect((await phoneCall("GET", "/phone/api/agents", undefined, c)).body).toEqual({ items: ["alice"] })
+    const sent = await phoneCall("POST", "/phone/api/messages", { to: "alice", body: "please rebase first" }, c)
+    expect(sent).toMatchObject({ status: 201, body: { sender: "operator", recipient: "alice", body: "please rebase first" } })
+    expect((await call("GET", "/api/messages/inbox/alice")).body.items.map((m: { body: string }) => m.body)).toContain("please rebase first")
+    expect((await phoneCall("POST", "/phone/api/messages", { to: "nobody", body: "x" }, c)).status).toBe(404)
+
+    const a = (await call("POST", "/api/approvals", { agent: "alice", kind: "deploy" })).body
+    const b = (await call("POST", "/api/approvals", { agent: "alice", kind: "spawn" })).body
+    await phoneCall("POST", `/phone/api/approvals/${a.id}`, { status: "approved" }, c)
+    await Bun.sleep(2)
+    await phoneCall("POST", `/phone/api/approvals/${b.id}`, { status: "denied", note: "no" }, c)
+    const history = await phoneCall("GET", "/phone/api/approvals/resolved", undefined, c)
+    expect(history.body.items.map((x: { id: string; status: string }) => [x.id, x.status])).toEqual([
+      [b.id, "denied"],
+      [a.id, "approved"],
+    ])
   })
 })

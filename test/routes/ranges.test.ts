@@ -56,8 +56,9 @@ describe("ranges", () => {
         expect(res.body.error.message, `${method} ${path} ${field}=${raw}`).toContain(field)
       }
     // A batch event's ts too, which goes another way (the ingest path).
+    const before = stores.events.newest()
     const batch = await call("POST", "/api/events/batch", '{"events":[{"kind":"k","ts":1e308}]}')
     expect(batch.status).toBe(400)
-    expect(stores.events.newest()).toBe(0)
+    expect(stores.events.newest()).toBe(before)
   })
 })

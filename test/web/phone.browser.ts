@@ -1,10 +1,10 @@
 // make test-browser: the phone page in headless Chromium at a phone's size, against a real `hive serve`.
 import { afterAll, expect, test } from "bun:test"
-import { mkdirSync } from "node:fs"
+import { copyFileSync, mkdirSync } from "node:fs"
 import { join } from "node:path"
 import { chromium, type Browser, type Page } from "playwright-core"
 import { startServer } from "../cli/serve-helper"
-import { cliEnv, hive, MAIN, ROOT, until } from "../helpers"
+import { cliEnv, hive, MAIN, ROOT, tempDir, until } from "../helpers"
 import { startFakeTunnelServer } from "../tunnel/fake-server"
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"
@@ -296,5 +296,52 @@ test("installable, with a service worker: a push shows the approval with Approve
     await page.getByText("nothing to approve").waitFor({ timeout: 15_000 })
     await page.screenshot({ path: join(ROOT, "test", "artifacts", "phone-push.png"), fullPage: true })
     console.log("browser: installable page with a service worker; a delivered push shows Approve and Deny; Approve from the notification approved it")
+  })
+}, 120_000)
+
+test("a session opens to its transcript and events; a message goes to an agent; resolved approvals are listed", async () => {
+  await onPhone("session-view", cliEnv(), [], async (page, call) => {
+    const dir = tempDir("hive-browser-transcript-")
+    const transcript = join(dir, "t.jsonl")
+    copyFileSync(join(ROOT, "test/fixtures/claude-code/run-a/transcript.jsonl"), transcript)
+    const session = await call("POST", "/api/sessions", { agent_session_id: "cc-browser", label: "greeter", status: "running", transcript_path: transcript })
+    await call("POST", "/api/events", { kind: "claude.PostToolUse", session_id: session.id, payload: { tool_name: "Bash" } })
+    await call("POST", "/api/agents", { name: "alice" })
+    const settled = await call("POST", "/api/approvals", { agent: "alice", kind: "deploy", ref: "v1" })
+    await call("POST", `/api/approvals/${settled.id}/resolve`, { status: "denied", note: "not today" })
+    const pairing = await call("POST", "/api/pairing")
+    await page.goto(pairing.url)
+    await page.locator("#live.on").waitFor()
+
+    await page.getByRole("button", { name: "greeter" }).tap()
+    await page.locator("#session-view .turn").first().waitFor()
+    expect(await page.locator("#session-title").textContent()).toBe("greeter")
+    // The fixture's run: the prompt, the Bash call, Claude's answer.
+    const turns = await page.locator("#transcript .turn").allTextContents()
+    expect(turns.some((t) => t.startsWith("Claude"))).toBe(true)
+    expect(turns.some((t) => t.includes("→ Bash"))).toBe(true)
+    expect(await page.locator("#session-events").textContent()).toContain("claude.PostToolUse")
+    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(375)
+    await page.screenshot({ path: join(ROOT, "test", "artifacts", "phone-session.png"), fullPage: true })
+    // Live: a new event of the session appears in the open view.
+    const later = await call("POST", "/api/events", { kind: "claude.Stop", session_id: session.id })
+    await page.locator("#session-events").getByText(`#${later.id}`).waitFor()
+    await page.getByRole("button", { name: "‹ Back" }).tap()
+    await page.locator("#sessions").waitFor()
+
+    await page.getByLabel("agent to message").selectOption("alice")
+    await page.getByLabel("message to send").fill("rebase on main first")
+    await page.locator("#message-form").getByRole("button", { name: "Send" }).tap()
+    await page.getByText("sent to alice").waitFor()
+    const inbox = await call("GET", "/api/messages/inbox/alice")
+    expect(inbox.items.map((m: { sender: string; body: string }) => [m.sender, m.body])).toContainEqual(["operator", "rebase on main first"])
+
+    await page.getByText("Resolved approvals").tap()
+    await page.locator("#resolved").getByText("denied · deploy: v1").waitFor()
+    expect(await page.locator("#resolved").textContent()).toContain("not today")
+    // A notification's link opens the session directly.
+    await page.goto(`${new URL(pairing.url).origin}/#session=${session.id}`)
+    await page.locator("#session-view .turn").first().waitFor()
+    console.log("browser: a session's transcript and events on the phone, live; a message sent to an agent; resolved approvals listed")
   })
 }, 120_000)
