@@ -34,7 +34,9 @@ export type Summary = {
 const KEY: Record<GroupBy, string> = {
   agent: "agent",
   model: "coalesce(model, '')",
-  day: "strftime('%Y-%m-%d', started_at / 1000, 'unixepoch')",
+  // SQLite's dates end with the year 9999; a time the API accepts past it (up to JavaScript's year 275760) is
+  // grouped as that, not as a null day.
+  day: "coalesce(strftime('%Y-%m-%d', started_at / 1000, 'unixepoch'), 'after 9999-12-31')",
 }
 const RANGE = "started_at >= ?1 AND started_at < ?2 AND (?3 IS NULL OR agent = ?3)"
 type Range = [number, number, string | null]
