@@ -1,7 +1,8 @@
 import { afterAll, expect, test } from "bun:test"
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { type Browser, chromium } from "playwright-core"
+import type { Browser } from "playwright-core"
+import { launchChromium, PHONE } from "../web/chromium"
 import { hive, MAIN, tempDir, until } from "../helpers"
 import { claudeHarness } from "./harness"
 import { phoneClient, phoneKey } from "../phone-key"
@@ -44,8 +45,8 @@ const claude = await interactive(hookEnv)
 await claude.shows("? for shortcuts")
 
 test("the phone page shows the permission prompt live, with the whole command; Approve lets the tool run", async () => {
-  browser ??= await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu"] })
-  const page = await (await browser.newContext({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true })).newPage()
+  browser ??= await launchChromium()
+  const page = await (await browser.newContext(PHONE)).newPage()
   page.setDefaultTimeout(15_000)
   const pairing = (await api("POST", "/api/pairing")).body as { url: string }
   await page.goto(pairing.url.replace(/^https?:\/\/[^/#]+/, phoneUrl))

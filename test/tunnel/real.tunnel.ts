@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { mkdirSync } from "node:fs"
 import { join } from "node:path"
-import { chromium, type Browser, type Page } from "playwright-core"
+import type { Browser, Page } from "playwright-core"
+import { launchChromium, PHONE } from "../web/chromium"
 import { startServer } from "../cli/serve-helper"
 import { cliEnv, hive, MAIN, ROOT, until } from "../helpers"
 import { addHost, type RealTunnel, startRealTunnel } from "./real-server"
@@ -47,20 +48,8 @@ beforeAll(async () => {
   env = { ...cliEnv(), HIVE_TUNNEL_SERVER: rt.url, NODE_EXTRA_CA_CERTS: rt.ca, HIVE_TUNNEL_PROBE_INTERVAL: "1s" }
   headers = { authorization: `Bearer ${(await hive(["token", "create", "--name", "tunnel"], env)).stdout.trim()}`, "content-type": "application/json" }
   await serve()
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--host-resolver-rules=MAP *.lt.test 127.0.0.1, MAP lt.test 127.0.0.1",
-    ],
-  })
-  const context = await browser.newContext({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true, ignoreHTTPSErrors: true })
+  browser = await launchChromium(["--host-resolver-rules=MAP *.lt.test 127.0.0.1, MAP lt.test 127.0.0.1"])
+  const context = await browser.newContext({ ...PHONE, ignoreHTTPSErrors: true })
   page = await context.newPage()
   page.setDefaultTimeout(15_000)
 }, 120_000)

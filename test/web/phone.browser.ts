@@ -2,35 +2,19 @@
 import { afterAll, expect, test } from "bun:test"
 import { copyFileSync, mkdirSync } from "node:fs"
 import { join } from "node:path"
-import { chromium, type Browser, type Page } from "playwright-core"
+import type { Browser, Page } from "playwright-core"
+import { launchChromium, PHONE } from "./chromium"
 import { startServer } from "../cli/serve-helper"
 import { cliEnv, hive, MAIN, ROOT, tempDir, until } from "../helpers"
 import { startFakeTunnelServer } from "../tunnel/fake-server"
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"
 let browser: Browser | undefined
 afterAll(async () => void (await browser?.close()))
 
 /** A phone-sized browser context (one browser for the file). */
 async function phoneContext() {
-  browser ??= await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  })
-  return browser.newContext({
-    viewport: { width: 375, height: 812 },
-    isMobile: true,
-    hasTouch: true,
-    userAgent: "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1",
-  })
+  browser ??= await launchChromium()
+  return browser.newContext(PHONE)
 }
 
 type Admin = (method: string, path: string, body?: unknown) => Promise<Record<string, any>>
