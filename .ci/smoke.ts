@@ -123,6 +123,8 @@ try {
     "the phone listener serves the service worker and the web app manifest",
     worker.status === 200 && (await worker.text()).includes("showNotification") && ((await manifest.json()) as { name?: string }).name === "hive",
   )
+  const png = new Uint8Array(await (await fetch(`${phoneUrl}/icon-512.png`)).arrayBuffer())
+  check("the binary embeds the page's PNG icon", png.length > 1000 && png[1] === 0x50 && png[2] === 0x4e && png[3] === 0x47)
   {
     // Web Push from the binary (its web-push chunk loads), encrypted for a local push service that decrypts it.
     const push = startPushService()

@@ -10,6 +10,8 @@ import worker from "../web/sw.js" with { type: "text" }
 import signing from "../web/sign.js" with { type: "text" }
 import { endpointError } from "../notify/webpush"
 import { badRequest } from "../errors"
+import icon192 from "../web/icon-192.png" with { type: "file" }
+import icon512 from "../web/icon-512.png" with { type: "file" }
 import { signingKeyError } from "../auth/signatures"
 import { rawBody } from "./index"
 import { readTranscript, tailCursor, transcriptPath } from "../transcripts/read"
@@ -52,7 +54,11 @@ const MANIFEST = JSON.stringify({
   display: "standalone",
   background_color: "#111827",
   theme_color: "#1f2937",
-  icons: [{ src: "/icon.svg", sizes: "any", type: "image/svg+xml", purpose: "any maskable" }],
+  icons: [
+    { src: "/icon.svg", sizes: "any", type: "image/svg+xml", purpose: "any" },
+    { src: "/icon-192.png", sizes: "192x192", type: "image/png", purpose: "any" },
+    { src: "/icon-512.png", sizes: "512x512", type: "image/png", purpose: "any" },
+  ],
 })
 const ASSET_HEADERS = { "cache-control": "no-cache", "x-content-type-options": "nosniff" }
 
@@ -92,6 +98,12 @@ export const phone = (hive: Pick<Hive, "pairing" | "auth" | "stores" | "commit" 
     })
     .get("/manifest.webmanifest", () => new Response(MANIFEST, { headers: { ...ASSET_HEADERS, "content-type": "application/manifest+json" } }), {
       detail: { operationId: "manifest.get", summary: "The page's web app manifest (installs it to a home screen)", security: [] },
+    })
+    .get("/icon-192.png", () => new Response(Bun.file(icon192), { headers: { ...ASSET_HEADERS, "content-type": "image/png" } }), {
+      detail: { operationId: "icon.png192", summary: "The page's icon, 192 px PNG", security: [] },
+    })
+    .get("/icon-512.png", () => new Response(Bun.file(icon512), { headers: { ...ASSET_HEADERS, "content-type": "image/png" } }), {
+      detail: { operationId: "icon.png512", summary: "The page's icon, 512 px PNG", security: [] },
     })
     .get("/icon.svg", () => new Response(icon, { headers: { ...ASSET_HEADERS, "content-type": "image/svg+xml" } }), {
       detail: { operationId: "icon.get", summary: "The page's icon", security: [] },

@@ -339,6 +339,8 @@ export const PHONE_RESPONSES: Record<string, Record<number, Content>> = {
   "GET /sign.js": { 200: { media: "text/javascript", description: "The phone's request signing" } },
   "GET /manifest.webmanifest": { 200: { media: "application/manifest+json", description: "The web app manifest" } },
   "GET /icon.svg": { 200: { media: "image/svg+xml", description: "The icon" } },
+  "GET /icon-192.png": { 200: { media: "image/png", description: "The icon, 192 px" } },
+  "GET /icon-512.png": { 200: { media: "image/png", description: "The icon, 512 px" } },
   "GET /phone/api/push": { 200: Row({ public_key: S, subscriptions: I }) },
   "PUT /phone/api/push": { 200: Row({ subscriptions: I }), 201: Row({ subscriptions: I }) },
   "DELETE /phone/api/push": { 204: null },

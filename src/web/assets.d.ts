@@ -11,3 +11,8 @@ declare module "*/sw.js" {
   const text: string
   export default text
 }
+// Embedded as files (`with { type: "file" }`): the import is a path Bun.file reads, in the binary too.
+declare module "*.png" {
+  const path: string
+  export default path
+}

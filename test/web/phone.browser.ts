@@ -242,7 +242,11 @@ test("installable, with a service worker: a push shows the approval with Approve
       icons: { src: string }[]
     }
     expect(manifest).toMatchObject({ name: "hive", start_url: "/", display: "standalone" })
-    expect(await page.evaluate(`fetch(${JSON.stringify(manifest.icons[0]!.src)}).then((r) => r.status)`)).toBe(200)
+    // Every icon it names is served: the SVG, and the PNGs at 192 and 512 px (what iOS and installers take).
+    const icons = await page.evaluate(
+      `Promise.all(${JSON.stringify(manifest.icons.map((i) => i.src))}.map((src) => fetch(src).then((r) => r.status + " " + r.headers.get("content-type"))))`,
+    )
+    expect(icons).toEqual(["200 image/svg+xml", "200 image/png", "200 image/png"])
     // The worker is registered and controls the page's scope.
     const scope = await page.evaluate("navigator.serviceWorker.ready.then((r) => r.scope)")
     expect(scope).toBe(`${origin}/`)
