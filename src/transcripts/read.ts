@@ -58,15 +58,7 @@ export function subagentTranscripts(transcript: string): { agent_id: string; byt
  * next call (Claude Code may be writing it). The next cursor is the byte after the last line returned.
  */
 export function readTranscript(path: string, cursor: number, limit: number): Page {
-  if (!path.endsWith(".jsonl")) throw badRequest("a transcript is a .jsonl file")
-  let fd: number
-  let size: number
-  try {
-    size = statSync(path).size
-    fd = openSync(path, "r")
-  } catch {
-    throw new HiveError(404, "not_found", `transcript file ${path} not found`)
-  }
+  const { fd, size } = openTranscript(path)
   try {
     if (cursor > size) throw badRequest(`cursor ${cursor} is past the end of the transcript (${size} bytes)`)
     const entries: Entry[] = []
@@ -119,15 +111,9 @@ export function readTranscript(path: string, cursor: number, limit: number): Pag
  * (0 for a shorter file), so a page shows what happened lately without reading the whole file.
  */
 export function tailCursor(path: string, bytes: number): number {
-  let size: number
+  const { fd, size } = openTranscript(path)
   try {
-    size = statSync(path).size
-  } catch {
-    throw new HiveError(404, "not_found", `transcript file ${path} not found`)
-  }
-  if (size <= bytes) return 0
-  const fd = openSync(path, "r")
-  try {
+    if (size <= bytes) return 0
     const buf = new Uint8Array(CHUNK)
     // From one byte before: a line that starts exactly there is kept.
     for (let position = size - bytes - 1; position < size; position += CHUNK) {
@@ -140,6 +126,19 @@ export function tailCursor(path: string, bytes: number): number {
   } finally {
     closeSync(fd)
   }
+}
+
+/**
+ * A transcript opened for reading, or the 4xx that says why not: a session's transcript_path is whatever
+ * its hook or the API recorded, so it may name no file, a folder, or something that is no transcript.
+ */
+function openTranscript(path: string): { fd: number; size: number } {
+  if (!path.endsWith(".jsonl")) throw badRequest("a transcript is a .jsonl file")
+  try {
+    const st = statSync(path)
+    if (st.isFile()) return { fd: openSync(path, "r"), size: st.size }
+  } catch {}
+  throw new HiveError(404, "not_found", `transcript file ${path} not found`)
 }
 
 function parse(offset: number, text: string): Entry {

@@ -145,11 +145,18 @@ describe("transcripts", () => {
   })
 
   test("clear errors: a missing file is a 404, a bad cursor a 400, a session without a transcript a 404", async () => {
-    const { call } = await testApp()
+    const { call, pairPhone } = await testApp()
     const gone = (await call("POST", "/api/sessions", { transcript_path: "/nowhere/x.jsonl" })).body
     expect((await call("GET", `/api/sessions/${gone.id}/transcript`)).body).toEqual({
       error: { code: "not_found", message: "transcript file /nowhere/x.jsonl not found" },
     })
+    // A folder named like a transcript was a 500 (reading it fails after it opens): a 404, here and on the phone.
+    const folder = join(tempDir(), "folder.jsonl")
+    mkdirSync(folder)
+    const odd = (await call("POST", "/api/sessions", { transcript_path: folder })).body
+    expect((await call("GET", `/api/sessions/${odd.id}/transcript`)).status).toBe(404)
+    const { phoneCall } = await pairPhone()
+    expect((await phoneCall("GET", `/phone/api/sessions/${odd.id}/transcript?tail=true`)).status).toBe(404)
     const path = join(tempDir(), "t.jsonl")
     writeFileSync(path, `${line(0)}\n`)
     const s = (await call("POST", "/api/sessions", { transcript_path: path })).body
