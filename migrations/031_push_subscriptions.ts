@@ -2,7 +2,7 @@ import type { Migration } from "../src/db/migrate"
 
 // Web Push (issue 19): a paired phone's push subscription, as its browser made it. The endpoint is a capability
 // URL of the browser's push service and the keys encrypt what hive sends there, so neither is ever listed or
-// logged. One device may have several (a phone with two browsers); revoking the device deletes them (db/pairing.ts). A
+// logged. One device may have several (a phone with two browsers); revoking the device deletes them (db/pairing.ts, through db/push.ts). A
 // subscription the push service calls gone (404, 410) is deleted when hive next sends to it.
 export default {
   name: "push_subscriptions",

@@ -61,7 +61,6 @@ export const MAY_IMPORT: Record<string, string[]> = {
     "hooks",
     "tunnel",
     "jobs",
-    "notify",
     "legacy",
     "pulse",
     "errors",

@@ -2,6 +2,7 @@ import type { Database } from "bun:sqlite"
 import { notFound } from "../errors"
 import { keysetPage, type Page, type PageOptions } from "./entity"
 import { immediate } from "./tx"
+import type { PushSubscriptions } from "./push"
 
 export type Device = {
   id: string
@@ -48,8 +49,6 @@ function statements(db: Database) {
     devices: db.query<Device, [string, number]>(`SELECT ${DEVICE_COLS} FROM paired_devices WHERE id > ? ORDER BY id LIMIT ?`),
     rename: db.query<Device, [string, string]>(`UPDATE paired_devices SET name = ? WHERE id = ? RETURNING ${DEVICE_COLS}`),
     revoke: db.query<Device, [number, string]>(`UPDATE paired_devices SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? RETURNING ${DEVICE_COLS}`),
-    // A revoked phone is sent nothing more, and its push endpoints are not kept.
-    dropPush: db.query("DELETE FROM push_subscriptions WHERE device_id = ?"),
     seen: db.query("UPDATE paired_devices SET last_seen_at = ?1 WHERE id = ?2 AND (last_seen_at IS NULL OR last_seen_at < ?1 - ?3)"),
   }
 }
@@ -61,9 +60,11 @@ export class Pairing {
   // When this process last wrote each device's last_seen_at: an UPDATE takes the write lock even when its WHERE
   // matches nothing, and the phone API would otherwise ask for it on every request (waiting behind any writer).
   readonly #seenWritten = new Map<string, number>()
-  constructor(db: Database) {
+  readonly #push: Pick<PushSubscriptions, "removeDevice"> | undefined
+  constructor(db: Database, push?: Pick<PushSubscriptions, "removeDevice">) {
     this.#db = db
     this.#q = statements(db)
+    this.#push = push
   }
 
   /** A new window; any window still open closes (one pairing at a time). */
@@ -139,7 +140,8 @@ export class Pairing {
     return immediate(this.#db, () => {
       const row = this.#q.revoke.get(now, id)
       if (!row) throw notFound("device", id)
-      this.#q.dropPush.run(id)
+      // A revoked phone is sent nothing more, and its push endpoints are not kept.
+      this.#push?.removeDevice(id)
       return row
     })
   }
@@ -156,6 +158,6 @@ export class Pairing {
   }
 }
 
-export const create = (db: Database) => new Pairing(db)
+export const create = (db: Database, push?: Pick<PushSubscriptions, "removeDevice">) => new Pairing(db, push)
 
 export type Store = Pairing

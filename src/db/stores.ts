@@ -29,6 +29,7 @@ export function createStores(real: Database) {
   const db = preparedOnUse(real)
   const agents = Agents.create(db)
   const events = Events.create(db)
+  const push = Push.create(db)
   return {
     projects: Projects.create(db),
     sessions: Sessions.create(db, events),
@@ -50,9 +51,9 @@ export function createStores(real: Database) {
     maintenance: Maintenance.create(db),
     artifacts: Artifacts.create(db),
     search: Search.create(db),
-    pairing: Pairing.create(db),
+    pairing: Pairing.create(db, push),
     tunnel: Tunnel.create(db),
-    push: Push.create(db),
+    push,
   }
 }
 
