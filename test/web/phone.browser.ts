@@ -152,13 +152,21 @@ function flakyProxy(upstream: string) {
       const headers = new Headers(req.headers)
       headers.delete("host")
       if (headers.has("origin")) headers.set("origin", upstream)
-      const res = await fetch(`${upstream}${url.pathname}${url.search}`, {
-        method: req.method,
-        headers,
-        body: req.method === "GET" ? undefined : await req.arrayBuffer(),
-        signal: abort.signal,
-        redirect: "manual",
-      })
+      // An outage aborts requests still waiting on hive: the phone gets what the tunnel then answers, a 503.
+      // (Left to throw, the abort would surface in whichever test runs next, as an unhandled AbortError.)
+      let res: Response
+      try {
+        res = await fetch(`${upstream}${url.pathname}${url.search}`, {
+          method: req.method,
+          headers,
+          body: req.method === "GET" ? undefined : await req.arrayBuffer(),
+          signal: abort.signal,
+          redirect: "manual",
+        })
+      } catch {
+        open.delete(abort)
+        return new Response("Tunnel Unavailable", { status: 503 })
+      }
       if (!res.body) return new Response(null, { status: res.status, headers: res.headers })
       const reader = res.body.getReader()
       // Dropped (aborted) upstream: the phone's connection just ends, as when a tunnel socket closes.
