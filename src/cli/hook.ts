@@ -151,14 +151,17 @@ async function record(argv: string[]): Promise<number> {
   try {
     const config = Config.load({ home: values.home })
     home = config.home
+    // Claude Code's process and the server are looked up while its input streams in (neither rejects).
+    const claudeLookup = claudeProcess()
+    // HIVE_URL names the server; else the one serving this data home (its serve.pid).
+    const serverLookup = config.token ? (config.serverUrl ? { url: config.serverUrl } : runningServerAsync(config.home)) : undefined
     // Slim before it travels: the server's body limit is for requests, not for files Claude Code wrote.
     const input = slimInput(await readInput())
     event = input.hook_event_name
-    const claude = await claudeProcess()
+    const claude = await claudeLookup
     const caller = callerOf(claude.pid, claude.info)
     const transport = detectTransport(config.transportEnv, caller.tty)
-    // HIVE_URL names the server; else the one serving this data home (its serve.pid).
-    const server = config.token ? (config.serverUrl ? { url: config.serverUrl } : await runningServerAsync(config.home)) : undefined
+    const server = await serverLookup
     if (server) {
       try {
         // A plain fetch, not the typed client: loading that costs every hook a few ms. The body's type is the route's.
