@@ -151,8 +151,10 @@ async function record(argv: string[]): Promise<number> {
   try {
     const config = Config.load({ home: values.home })
     home = config.home
-    // Claude Code's process and the server are looked up while its input streams in (neither rejects).
+    // Claude Code's process and the server are looked up while its input streams in. A failure of either
+    // still lands in the catch below when awaited; if the input fails first, it must not surface unhandled.
     const claudeLookup = claudeProcess()
+    claudeLookup.catch(() => {})
     // HIVE_URL names the server; else the one serving this data home (its serve.pid).
     const serverLookup = config.token ? (config.serverUrl ? { url: config.serverUrl } : runningServerAsync(config.home)) : undefined
     // Slim before it travels: the server's body limit is for requests, not for files Claude Code wrote.
