@@ -60,8 +60,8 @@ export class Pairing {
   // When this process last wrote each device's last_seen_at: an UPDATE takes the write lock even when its WHERE
   // matches nothing, and the phone API would otherwise ask for it on every request (waiting behind any writer).
   readonly #seenWritten = new Map<string, number>()
-  readonly #push: Pick<PushSubscriptions, "removeDevice"> | undefined
-  constructor(db: Database, push?: Pick<PushSubscriptions, "removeDevice">) {
+  readonly #push: Pick<PushSubscriptions, "removeDevice">
+  constructor(db: Database, push: Pick<PushSubscriptions, "removeDevice">) {
     this.#db = db
     this.#q = statements(db)
     this.#push = push
@@ -141,7 +141,7 @@ export class Pairing {
       const row = this.#q.revoke.get(now, id)
       if (!row) throw notFound("device", id)
       // A revoked phone is sent nothing more, and its push endpoints are not kept.
-      this.#push?.removeDevice(id)
+      this.#push.removeDevice(id)
       return row
     })
   }
@@ -158,6 +158,6 @@ export class Pairing {
   }
 }
 
-export const create = (db: Database, push?: Pick<PushSubscriptions, "removeDevice">) => new Pairing(db, push)
+export const create = (db: Database, push: Pick<PushSubscriptions, "removeDevice">) => new Pairing(db, push)
 
 export type Store = Pairing
