@@ -1,10 +1,16 @@
-import { homedir } from "node:os"
-import { join, resolve } from "node:path"
 import pkg from "../package.json" with { type: "json" }
 import { UsageError } from "./errors"
 import type { Level } from "./log"
 
 export const VERSION: string = pkg.version
+
+// node:path when first needed: the first node: module a process loads costs it about 2 ms, and `hive hook`
+// (Claude Code waits for it) needs none for the usual absolute data home.
+const nodePath = () => import.meta.require("node:path") as typeof import("node:path")
+const join = (...parts: string[]) => nodePath().join(...parts)
+const resolve = (...parts: string[]) => nodePath().resolve(...parts)
+/** resolve(), without node:path for a path that already is absolute and normal. */
+export const absolutePath = (path: string) => (/^(\/[^/]+)+$/.test(path) && !/\/\.\.?(\/|$)/.test(path) ? path : resolve(path))
 
 export type Config = {
   version: string
@@ -133,10 +139,30 @@ export const JOB_DEFAULTS = {
 
 const LEVELS: readonly Level[] = ["debug", "info", "warn", "error"]
 
+// node:os only where HOME is unset (see nodePath).
+const userHomeOf = (env: Env) => env.HOME || (import.meta.require("node:os") as typeof import("node:os")).homedir()
+
+/** What `hive hook` needs of the configuration. */
+export type HookConfig = Pick<Config, "home" | "token" | "serverUrl" | "transportEnv">
+
+/**
+ * The part of `load` that `hive hook` reads: the rest (limits, schedules, the tunnel's URL parsed…) costs
+ * the hook about a millisecond, and Claude Code waits for it.
+ */
+export function hookConfig(overrides: Pick<Overrides, "home"> = {}, env: Env = process.env): HookConfig {
+  return {
+    home: absolutePath(overrides.home ?? (env.HIVE_HOME || `${userHomeOf(env)}/.hive`)),
+    token: env.HIVE_TOKEN || undefined,
+    serverUrl: env.HIVE_URL ? parseServerUrl("HIVE_URL", env.HIVE_URL) : undefined,
+    transportEnv: { TMUX: env.TMUX, TMUX_PANE: env.TMUX_PANE, NVIM: env.NVIM, NVIM_LISTEN_ADDRESS: env.NVIM_LISTEN_ADDRESS },
+  }
+}
+
 /** Flags > environment > defaults. The only place that reads process.env. */
 export function load(overrides: Overrides = {}, env: Env = process.env): Config {
-  const home = resolve(overrides.home ?? (env.HIVE_HOME || join(env.HOME || homedir(), ".hive")))
-  const userHome = env.HOME || homedir()
+  const hook = hookConfig(overrides, env)
+  const home = hook.home
+  const userHome = userHomeOf(env)
   const configHome = env.XDG_CONFIG_HOME || join(userHome, ".config")
   const stateHome = env.XDG_STATE_HOME || join(userHome, ".local", "state")
   const logLevel = (env.HIVE_LOG_LEVEL ?? DEFAULTS.logLevel) as Level
@@ -173,9 +199,9 @@ export function load(overrides: Overrides = {}, env: Env = process.env): Config 
         ? parseDuration("HIVE_TUNNEL_PROBE_INTERVAL", env.HIVE_TUNNEL_PROBE_INTERVAL)
         : DEFAULTS.tunnelProbeIntervalMs,
     },
-    transportEnv: { TMUX: env.TMUX, TMUX_PANE: env.TMUX_PANE, NVIM: env.NVIM, NVIM_LISTEN_ADDRESS: env.NVIM_LISTEN_ADDRESS },
-    token: env.HIVE_TOKEN || undefined,
-    serverUrl: env.HIVE_URL ? parseServerUrl("HIVE_URL", env.HIVE_URL) : undefined,
+    transportEnv: hook.transportEnv,
+    token: hook.token,
+    serverUrl: hook.serverUrl,
     mcpProgressMs: env.HIVE_MCP_PROGRESS ? parseDuration("HIVE_MCP_PROGRESS", env.HIVE_MCP_PROGRESS) : 15_000,
     materializeDirs: parseDirs("HIVE_MATERIALIZE_DIRS", env.HIVE_MATERIALIZE_DIRS),
     claudeDir: resolve(env.CLAUDE_CONFIG_DIR || join(userHome, ".claude")),

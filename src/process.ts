@@ -2,8 +2,8 @@
 // tunnel's status row and the session liveness check all ask, in this one place.
 
 /**
- * node:fs, loaded when first needed: loading it costs a compiled hive ~7 ms, and `hive hook` (run by Claude
- * Code on every hook) reads what it needs of /proc without it (processInfoAsync).
+ * node:fs, loaded when first needed: loading it costs a compiled hive a few ms, and `hive hook` (Claude Code
+ * waits for it) does without it when a server runs on its machine.
  */
 export const nodeFs = () => import.meta.require("node:fs") as typeof import("node:fs")
 
@@ -71,20 +71,6 @@ export function processInfo(pid: number): ProcessInfo | undefined {
     return undefined
   }
   bootMs ??= btime(nodeFs().readFileSync("/proc/stat", "utf8"))
-  return fromStat(stat, bootMs)
-}
-
-/** processInfo without node:fs (Bun's own file reads): for `hive hook`, which Claude Code waits for. */
-export async function processInfoAsync(pid: number): Promise<ProcessInfo | undefined> {
-  if (!valid(pid)) return undefined
-  if (process.platform !== "linux") return fromPs(pid)
-  let stat: string
-  try {
-    stat = await Bun.file(`/proc/${pid}/stat`).text()
-  } catch {
-    return undefined
-  }
-  bootMs ??= btime(await Bun.file("/proc/stat").text())
   return fromStat(stat, bootMs)
 }
 

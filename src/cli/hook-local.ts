@@ -4,8 +4,8 @@ import * as Events from "../db/events"
 import { plan } from "../db/migrate"
 import * as Sessions from "../db/sessions"
 import { immediate } from "../db/tx"
-import type { Caller } from "../hooks/caller"
-import { type HookInput, recordHook, type Transport } from "../hooks/record"
+import type { Caller, Transport } from "../hooks/caller"
+import { type HookInput, recordHook } from "../hooks/record"
 import { migrate, openHome } from "./home"
 
 /** `hive hook` with no server to talk to: it records the hook in the database itself, migrating it first if need be. */

@@ -1,11 +1,12 @@
-import { join } from "node:path"
+// What this file imports is on the path of every hook a running server records (Claude Code waits for it):
+// no node: module (the first costs a process about 2 ms) and nothing that imports one. The rest is loaded
+// where needed: a big input, a server elsewhere, no server at all, someone at a terminal.
 import * as Config from "../config"
 import { UsageError } from "../errors"
-import { callerOf, stdinIsTerminal } from "../hooks/caller"
-import { nodeFs, type ProcessInfo, processInfoAsync } from "../process"
-import { detectTransport, type HookInput, slimInput } from "../hooks/record"
-import { runningServerAsync } from "./server-lock"
+import { nodeFs } from "../process"
+import { runningServerNoFs } from "./server-lock"
 import type { AdminClient } from "../client"
+import type { HookInput } from "../hooks/record"
 
 type HookPost = Parameters<AdminClient["api"]["hooks"]["claude"]["post"]>[0]
 
@@ -37,30 +38,14 @@ Options:
 // A Write of a big file makes a big hook input (a 1.2 MB file: 2.6 MB for PostToolUse); it is read whole and
 // recorded slim (src/hooks/record.ts), so the event keeps the tool and the path without the content.
 const MAX_INPUT_BYTES = 64 * 1024 * 1024
+/** An input this small has nothing to slim (no field over record.ts's MAX_FIELD_BYTES). */
+const SLIM_ABOVE_BYTES = 64 * 1024
 const STDIN_TIMEOUT_MS = 2000
 /** Claude Code writes the input at once: stdin silent this long may be a person at a terminal. */
 const QUIET_MS = 100
 const SERVER_TIMEOUT_MS = 1500
 const LOG_MAX_BYTES = 1024 * 1024
-const SHELLS = new Set(["sh", "bash", "dash", "zsh", "fish"])
-
-/**
- * Claude Code runs a hook through a shell: the caller to record is the first ancestor that is not one. Read
- * without node:fs, as everything on this path (~7 ms to load in the compiled binary, on every hook).
- */
-async function claudeProcess(): Promise<{ pid: number; info: ProcessInfo | undefined }> {
-  let pid = process.ppid
-  let info = await processInfoAsync(pid)
-  for (let hops = 0; hops < 2 && info && SHELLS.has(info.name) && info.ppid > 1; hops++) {
-    const parent = await processInfoAsync(info.ppid)
-    if (!parent) break
-    pid = info.ppid
-    info = parent
-  }
-  return { pid, info }
-}
-
-async function readInput(): Promise<HookInput> {
+async function readInput(): Promise<{ input: HookInput; bytes: number }> {
   const chunks: Uint8Array[] = []
   let size = 0
   const reader = Bun.stdin.stream().getReader()
@@ -86,7 +71,7 @@ async function readInput(): Promise<HookInput> {
       ),
       Bun.sleep(QUIET_MS).then(() => true),
     ])
-    if (quiet && stdinIsTerminal()) throw new UsageError(TERMINAL)
+    if (quiet && (await import("../hooks/caller")).stdinIsTerminal()) throw new UsageError(TERMINAL)
     await Promise.race([reading, timeout])
   } finally {
     clearTimeout(timer)
@@ -96,7 +81,7 @@ async function readInput(): Promise<HookInput> {
   }
   let value: unknown
   try {
-    value = JSON.parse(Buffer.concat(chunks).toString("utf8"))
+    value = JSON.parse(new TextDecoder().decode(chunks.length === 1 ? chunks[0] : Bun.concatArrayBuffers(chunks)))
   } catch {
     throw new Error("hook input is not JSON")
   }
@@ -106,7 +91,7 @@ async function readInput(): Promise<HookInput> {
   if (v.session_id.length > 256 || v.hook_event_name.length > 64) throw new Error("hook input has an overlong session_id or hook_event_name")
   for (const k of ["cwd", "transcript_path"] as const)
     if (v[k] !== undefined && typeof v[k] !== "string") throw new Error(`hook input field ${k} is not a string`)
-  return v as HookInput
+  return { input: v as HookInput, bytes: size }
 }
 
 const TERMINAL = "hive hook reads a Claude Code hook's JSON on stdin; see `hive hook --help` for the settings.json block"
@@ -115,9 +100,9 @@ const TERMINAL = "hive hook reads a Claude Code hook's JSON on stdin; see `hive 
 function log(home: string, message: string) {
   try {
     const { appendFileSync, mkdirSync, renameSync, statSync } = nodeFs()
-    const dir = join(home, "logs")
+    const dir = `${home}/logs`
     mkdirSync(dir, { recursive: true, mode: 0o700 })
-    const file = join(dir, "hook.log")
+    const file = `${dir}/hook.log`
     try {
       if (statSync(file).size > LOG_MAX_BYTES) renameSync(file, `${file}.1`)
     } catch {}
@@ -136,6 +121,12 @@ export async function run(argv: string[]): Promise<number> {
   process.exit(code)
 }
 
+/** The server of this data home. It reads Claude Code's process from /proc; elsewhere (ps) the hook does that. */
+function localServer(home: string) {
+  const found = runningServerNoFs(home)
+  return found && { url: found.url, local: process.platform === "linux" }
+}
+
 async function record(argv: string[]): Promise<number> {
   // Claude Code passes no arguments: the parser (node:util, ~6 ms to load) only for someone who does.
   let values: { home?: string } = {}
@@ -149,25 +140,21 @@ async function record(argv: string[]): Promise<number> {
   let home = ""
   let event = "?"
   try {
-    const config = Config.load({ home: values.home })
+    const config = Config.hookConfig({ home: values.home })
     home = config.home
-    // Claude Code's process and the server are looked up while its input streams in. A failure of either
-    // still lands in the catch below when awaited; if the input fails first, it must not surface unhandled.
-    const claudeLookup = claudeProcess()
-    claudeLookup.catch(() => {})
-    // HIVE_URL names the server; else the one serving this data home (its serve.pid).
-    const serverLookup = config.token ? (config.serverUrl ? { url: config.serverUrl } : runningServerAsync(config.home)) : undefined
+    // HIVE_URL names the server; else the one serving this data home (its serve.pid), which runs on this
+    // machine and reads Claude Code's process itself: the hook does not wait on /proc.
+    const server = config.token ? (config.serverUrl ? { url: config.serverUrl, local: false } : localServer(config.home)) : undefined
     // Slim before it travels: the server's body limit is for requests, not for files Claude Code wrote.
-    const input = slimInput(await readInput())
+    const read = await readInput()
+    const input = read.bytes > SLIM_ABOVE_BYTES ? (await import("../hooks/record")).slimInput(read.input) : read.input
     event = input.hook_event_name
-    const claude = await claudeLookup
-    const caller = callerOf(claude.pid, claude.info)
-    const transport = detectTransport(config.transportEnv, caller.tty)
-    const server = await serverLookup
     if (server) {
       try {
         // A plain fetch, not the typed client: loading that costs every hook a few ms. The body's type is the route's.
-        const body: HookPost = { input, caller, transport }
+        const body: HookPost = server.local
+          ? { input, parent_pid: process.ppid, terminal: config.transportEnv }
+          : { input, ...(await import("../hooks/caller")).hookCaller(process.ppid, config.transportEnv) }
         const res = await fetch(`${server.url.replace(/\/$/, "")}/api/hooks/claude`, {
           method: "POST",
           headers: { authorization: `Bearer ${config.token}`, "content-type": "application/json" },
@@ -182,8 +169,9 @@ async function record(argv: string[]): Promise<number> {
         log(config.home, `${event}: the server did not answer (${(err as Error).message}); writing to the database instead`)
       }
     }
+    const { caller, transport } = (await import("../hooks/caller")).hookCaller(process.ppid, config.transportEnv)
     // Loaded only without a server: the migrations and the stores are most of what this command would load.
-    await (await import("./hook-local")).recordLocally(config, input, caller, transport)
+    await (await import("./hook-local")).recordLocally(Config.load({ home: values.home }), input, caller, transport)
   } catch (err) {
     // Only a person at a terminal is told off (exit 2); anything else must never fail Claude Code's hook (exit 2
     // would block a tool call).

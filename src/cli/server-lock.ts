@@ -1,15 +1,20 @@
-import { join } from "node:path"
 import { nodeFs, processAlive } from "../process"
 
 // `hive serve` leaves serve.pid in the data home while it runs, so commands that must not run under a live
 // server (restore) can tell. A file left by a server that was killed names a dead pid and is ignored.
-const file = (home: string) => join(home, "serve.pid")
+// The data home is absolute and normal (config.ts); no node:path here, as `hive hook` reads this.
+const file = (home: string) => `${home}/serve.pid`
 
 /** `phone_url`: the phone listener, which may not be on the configured port (`--port 0`, `--phone-port`). */
 export type RunningServer = { pid: number; url: string; phone_url?: string }
 
 export function markRunning(home: string, url: string, phoneUrl?: string) {
-  nodeFs().writeFileSync(file(home), `${JSON.stringify({ pid: process.pid, url, ...(phoneUrl ? { phone_url: phoneUrl } : {}) })}\n`, { mode: 0o600 })
+  // Written aside and renamed over: `hive hook` maps the file (runningServerNoFs), and a file truncated under
+  // a mapping would kill the reader.
+  const fs = nodeFs()
+  const temp = `${file(home)}.${process.pid}`
+  fs.writeFileSync(temp, `${JSON.stringify({ pid: process.pid, url, ...(phoneUrl ? { phone_url: phoneUrl } : {}) })}\n`, { mode: 0o600 })
+  fs.renameSync(temp, file(home))
 }
 
 export function clearRunning(home: string) {
@@ -28,10 +33,13 @@ export function runningServer(home: string): RunningServer | undefined {
   }
 }
 
-/** runningServer without node:fs, for `hive hook` (see processInfoAsync). */
-export async function runningServerAsync(home: string): Promise<RunningServer | undefined> {
+/**
+ * runningServer without node:fs and without waiting on Bun's I/O threads (the first asynchronous read
+ * costs a fresh process some milliseconds), for `hive hook`: the file is small and is only ever replaced whole.
+ */
+export function runningServerNoFs(home: string): RunningServer | undefined {
   try {
-    return alive((await Bun.file(file(home)).json()) as RunningServer)
+    return alive(JSON.parse(new TextDecoder().decode(Bun.mmap(file(home)))) as RunningServer)
   } catch {
     return undefined
   }

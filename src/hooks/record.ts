@@ -1,21 +1,10 @@
 import { basename } from "node:path"
 import type { Session } from "../db/sessions"
 import type { Stores } from "../db/stores"
-import type { Caller } from "./caller"
+import type { Caller, Transport } from "./caller"
 
 /** What Claude Code passes every hook on stdin (and each event's own fields besides). */
 export type HookInput = { session_id: string; hook_event_name: string; transcript_path?: string; cwd?: string; [field: string]: unknown }
-export type Transport = { kind: Session["transport_kind"]; details: Record<string, unknown> }
-export type TransportEnv = { TMUX?: string; TMUX_PANE?: string; NVIM?: string; NVIM_LISTEN_ADDRESS?: string }
-
-/** The terminal Claude Code runs in, from its environment and its stdin's tty. */
-export function detectTransport(env: TransportEnv, tty: string | null): Transport {
-  if (env.TMUX && env.TMUX_PANE) return { kind: "tmux", details: { tmux_socket: env.TMUX.split(",")[0], tmux_pane: env.TMUX_PANE, ...(tty ? { tty } : {}) } }
-  const nvim = env.NVIM || env.NVIM_LISTEN_ADDRESS
-  if (nvim) return { kind: "nvim", details: { nvim_socket: nvim, ...(tty ? { instance_name: tty } : {}) } }
-  if (tty) return { kind: "pty", details: { tty } }
-  return { kind: "unknown", details: {} }
-}
 
 /** How each hook moves the session: its status (what the agent is doing) and state (whether it is still there). */
 const EFFECT: Record<string, Partial<Pick<Session, "status" | "state">>> = {

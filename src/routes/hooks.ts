@@ -2,27 +2,39 @@ import { Elysia, t } from "elysia"
 import type { Hive } from "../hive"
 import * as Sessions from "../db/sessions"
 import { decisionFor, openApproval, permissionSettings, planFor, toolCallOf } from "../hooks/permission"
+import { hookCaller } from "../hooks/caller"
 import { type HookInput, recordHook, slimInput } from "../hooks/record"
 import { Body, Int, Json, Nullable, OneOf, Pid, Text } from "./schemas"
 import { holdOpen, longPoll, pause, waitSignal } from "./wait"
 import { HTTP_HOOK_PATH } from "../hooks/settings"
-
-// What `hive hook` sends when a server runs: Claude Code's hook input as it came, and what the CLI saw of
-// the process that ran it (the server cannot see that process).
-const HookBody = Body({
-  input: t.Object(
-    { session_id: Text(256, 1), hook_event_name: Text(64, 1), transcript_path: t.Optional(Text(4096)), cwd: t.Optional(Text(4096)) },
-    { additionalProperties: true },
-  ),
-  caller: Body({ pid: Pid(1), ppid: Nullable(Pid(0)), start_time: Nullable(Int({ minimum: 0 })), tty: Nullable(Text(256)) }),
-  transport: Body({ kind: OneOf(Sessions.TRANSPORTS), details: Json }),
-})
 
 /** Claude Code's own hook input, as its http hooks POST it. */
 const RawInput = t.Object(
   { session_id: Text(256, 1), hook_event_name: Text(64, 1), transcript_path: t.Optional(Text(4096)), cwd: t.Optional(Text(4096)) },
   { additionalProperties: true, description: "the hook's input, exactly as Claude Code sends it" },
 )
+
+// What `hive hook` sends when a server runs: Claude Code's hook input as it came, and either what the CLI saw
+// of the process that ran it (a server elsewhere cannot see that process), or, from the server's own machine,
+// that process's pid and the hook's terminal variables, for the server to read the rest itself (sparing the
+// hook, which Claude Code waits for, its reads of /proc).
+const HookBody = t.Union([
+  Body({
+    input: RawInput,
+    caller: Body({ pid: Pid(1), ppid: Nullable(Pid(0)), start_time: Nullable(Int({ minimum: 0 })), tty: Nullable(Text(256)) }),
+    transport: Body({ kind: OneOf(Sessions.TRANSPORTS), details: Json }),
+  }),
+  Body({
+    input: RawInput,
+    parent_pid: Pid(1),
+    terminal: Body({
+      TMUX: t.Optional(Text(4096)),
+      TMUX_PANE: t.Optional(Text(256)),
+      NVIM: t.Optional(Text(4096)),
+      NVIM_LISTEN_ADDRESS: t.Optional(Text(4096)),
+    }),
+  }),
+])
 
 /** An http hook's request: its body may be far over the API's body limit (HIVE_MAX_HOOK_BYTES). */
 export const isHookInput = (request: Request) => {
@@ -113,10 +125,17 @@ export const hooks = (deps: Deps) => {
     .post(
       "/claude",
       async ({ body, status }) => {
-        const recorded = await commit.run(() => recordHook(stores, body.input, body.caller, body.transport))
+        const { caller, transport } = "parent_pid" in body ? hookCaller(body.parent_pid, body.terminal) : body
+        const recorded = await commit.run(() => recordHook(stores, body.input, caller, transport))
         pulse.notify()
         return status(201, { session_id: recorded.session.id, event_id: recorded.event.id })
       },
-      { body: HookBody, detail: { description: "Used by `hive hook`: registers or updates the session and appends the hook as an event." } },
+      {
+        body: HookBody,
+        detail: {
+          description:
+            "Used by `hive hook`: registers or updates the session and appends the hook as an event. With `parent_pid` (a hook on the server's own machine), the server reads Claude Code's process from /proc, past the shell that ran the hook.",
+        },
+      },
     )
 }

@@ -3,7 +3,9 @@ import { describe, expect, test } from "bun:test"
 import { existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { processInfo, sameProcess } from "../../src/process"
-import { detectTransport } from "../../src/hooks/record"
+import * as Config from "../../src/config"
+import { resolve } from "node:path"
+import { detectTransport } from "../../src/hooks/caller"
 import { checkSessions } from "../../src/jobs/liveness"
 import { startServer } from "../cli/serve-helper"
 import { cliEnv, hive, MAIN, testApp } from "../helpers"
@@ -153,8 +155,9 @@ describe("hive hook", () => {
     expect(unusable.stdout).toBe("")
     // A bad setting is no reason to fail the hook either (exit 2 would block Claude Code's tool call).
     const misconfigured = await hive(["hook"], { ...env, HIVE_LOG_LEVEL: "loud" }, fixture("PreToolUse"))
-    expect(misconfigured.code).toBe(0)
-    expect(misconfigured.stderr).toContain("not recorded: HIVE_LOG_LEVEL must be one of")
+    expect(misconfigured).toMatchObject({ code: 0, stderr: "" })
+    // The data home is known before the setting is read: the hook's log says what is wrong.
+    expect(readFileSync(join(env.HIVE_HOME, "logs", "hook.log"), "utf8")).toContain("PreToolUse: not recorded: HIVE_LOG_LEVEL must be one of")
   })
 
   test("with a token and a running server it goes through the server; a refused token falls back to the database", async () => {
@@ -176,6 +179,64 @@ describe("hive hook", () => {
       server.proc.kill("SIGTERM")
       await server.proc.exited
     }
+  })
+
+  test("the caller is Claude Code's process past the shell, whether the server, the hook or the database records it", async () => {
+    const env = cliEnv()
+    const token = (await hive(["token", "create", "--name", "hooks"], env)).stdout.trim()
+    const me = processInfo(process.pid)!
+    const terminal = { TMUX: "/tmp/tmux-1000/default,4242,0", TMUX_PANE: "%7" }
+    // As Claude Code runs a command hook: through a shell, which (with a command after it) stays the hook's parent.
+    const viaShell = async (sessionId: string, extra: Record<string, string>) => {
+      const input = JSON.stringify({ session_id: sessionId, hook_event_name: "SessionStart", cwd: "/tmp", source: "startup" })
+      const proc = Bun.spawn(["sh", "-c", `bun ${MAIN} hook; true`], {
+        env: { ...process.env, ...env, ...terminal, ...extra },
+        stdin: new TextEncoder().encode(input),
+        stdout: "pipe",
+        stderr: "pipe",
+      })
+      expect(await proc.exited).toBe(0)
+      const db = new Database(join(env.HIVE_HOME, "hive.db"), { readonly: true })
+      const row = db.query("SELECT pid, ppid, start_time, transport_kind, transport_details FROM sessions WHERE agent_session_id = ?").get(sessionId)
+      db.close()
+      return row as { pid: number; ppid: number; start_time: number; transport_kind: string; transport_details: string }
+    }
+    const expected = { pid: process.pid, ppid: me.ppid, start_time: me.start_time, transport_kind: "tmux" }
+    const server = await startServer(["bun", MAIN], env)
+    try {
+      // Found through serve.pid: the server reads the process itself.
+      const local = await viaShell("caller-local", { HIVE_TOKEN: token })
+      // Named by HIVE_URL (it may be elsewhere): the hook reads it and sends what it saw.
+      const named = await viaShell("caller-named", { HIVE_TOKEN: token, HIVE_URL: server.url })
+      for (const row of [local, named]) {
+        expect(row).toMatchObject(expected)
+        expect(JSON.parse(row.transport_details)).toMatchObject({ tmux_socket: "/tmp/tmux-1000/default", tmux_pane: "%7" })
+      }
+    } finally {
+      server.proc.kill("SIGTERM")
+      await server.proc.exited
+    }
+    // No server: the hook writes the same to the database.
+    expect(await viaShell("caller-offline", { HIVE_TOKEN: token })).toMatchObject(expected)
+    expect(existsSync(join(env.HIVE_HOME, "logs", "hook.log"))).toBe(false)
+  })
+
+  test("the hook finds the same data home as every other command, without node:path for a plain absolute one", () => {
+    for (const home of [
+      "/home/dev/.hive",
+      "/home/dev/.hive/",
+      "/home//dev/.hive",
+      "/home/dev/../dev/.hive",
+      "/home/./dev",
+      "relative/home",
+      "/",
+      "/a/b..c/.d",
+    ]) {
+      expect(Config.absolutePath(home), home).toBe(resolve(home))
+      expect(Config.hookConfig({}, { HIVE_HOME: home }).home, home).toBe(Config.load({}, { HIVE_HOME: home, HOME: "/h" }).home)
+    }
+    expect(Config.hookConfig({}, { HOME: "/home/dev/" }).home).toBe("/home/dev/.hive")
+    expect(Config.hookConfig({ home: "x" }, { HIVE_HOME: "/elsewhere" }).home).toBe(resolve("x"))
   })
 
   test("its help carries the settings.json block to paste", async () => {
