@@ -294,8 +294,9 @@ try {
   // run as Claude Code runs it (a new process, the hook's JSON on stdin), interleaved, median of 21.
   const baseline = join(home, "hook-baseline")
   Bun.spawnSync(["bun", "build", "--compile", join(ROOT, "bench", "hook-baseline.ts"), "--outfile", baseline], { stdout: "ignore", stderr: "inherit" })
-  const hookInput = (n: number) =>
-    new TextEncoder().encode(JSON.stringify({ session_id: `bench-hook-${n}`, hook_event_name: "UserPromptSubmit", cwd: "/tmp/bench", prompt: "hello" }))
+  // Each run a session of its own: one that reused the other's would be an update against an insert.
+  const hookInput = (who: string, n: number) =>
+    new TextEncoder().encode(JSON.stringify({ session_id: `bench-hook-${who}-${n}`, hook_event_name: "UserPromptSubmit", cwd: "/tmp/bench", prompt: "hello" }))
   const hookEnv = { ...env, HIVE_TOKEN: token, HOOK_URL: hiveUrl }
   const hookRuns = { hive: [] as number[], bare: [] as number[] }
   for (let i = 0; i < 22; i++)
@@ -304,7 +305,7 @@ try {
       ["bare", [baseline]],
     ] as const) {
       const t0 = performance.now()
-      const r = Bun.spawnSync([...cmd], { env: hookEnv, stdin: hookInput(i), stdout: "ignore", stderr: "ignore" })
+      const r = Bun.spawnSync([...cmd], { env: hookEnv, stdin: hookInput(which, i), stdout: "ignore", stderr: "ignore" })
       if (r.exitCode !== 0) throw new Error(`${which} hook run failed`)
       if (i > 0) hookRuns[which].push(performance.now() - t0) // the first of each warms the page cache
     }
