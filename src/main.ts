@@ -2,6 +2,7 @@
 import * as HookCommand from "./cli/hook"
 import { VERSION } from "./config"
 import { FatalError, HiveError, UsageError } from "./errors"
+import { didYouMean } from "./cli/suggest"
 
 type Command = { help: string; run(argv: string[]): Promise<number> }
 
@@ -17,6 +18,11 @@ const commands: Record<string, { summary: string; load(): Promise<Command> }> = 
   pair: { summary: "pair a phone: a QR code and a 6-digit code, valid 2 minutes, single use", load: () => import("./cli/pair") },
   devices: { summary: "list paired phones, or revoke one", load: () => import("./cli/devices") },
   tunnel: { summary: "the phone tunnel's status (open it with hive serve --tunnel)", load: () => import("./cli/tunnel") },
+  sessions: { summary: "list the running server's sessions, newest first (--json for scripts)", load: () => import("./cli/sessions") },
+  agents: { summary: "list the running server's agents", load: () => import("./cli/agents") },
+  approvals: { summary: "list pending approvals; approve ID or deny ID", load: () => import("./cli/approvals") },
+  questions: { summary: "list open questions; answer ID ANSWER", load: () => import("./cli/questions") },
+  events: { summary: "list events, or --follow them live", load: () => import("./cli/events") },
   mcp: { summary: "the broker's tools for one agent over MCP (stdio), for `claude mcp add`", load: () => import("./cli/mcp") },
   hook: { summary: "record a Claude Code hook (reads its JSON on stdin; for settings.json)", load: async () => HookCommand },
   jobs: { summary: "list the scheduled jobs (retention, vacuum, backup) or run one now", load: () => import("./cli/jobs") },
@@ -25,6 +31,16 @@ const commands: Record<string, { summary: string; load(): Promise<Command> }> = 
   export: { summary: "write projects, sessions, events… as JSON lines (a project, a session, or everything)", load: () => import("./cli/export") },
   import: { summary: "read a `hive export` file back, skipping or replacing conflicts, with a report", load: () => import("./cli/import") },
   doctor: { summary: "check the database, schema, key, disk and backups; print fixes", load: () => import("./cli/doctor") },
+  completion: {
+    summary: "print a shell completion script: hive completion bash|zsh|fish",
+    load: async () => (await import("./cli/completion")).completionCommand(completions),
+  },
+}
+
+/** Every command's completion, read from its --help (loads every command module: only for `hive completion`). */
+async function completions() {
+  const { completionOf } = await import("./cli/completion")
+  return Promise.all(Object.entries(commands).map(async ([name, c]) => completionOf(name, c.summary, (await c.load()).help)))
 }
 
 const help = () => `hive ${VERSION} — local state server for a fleet of AI coding agents
@@ -33,7 +49,7 @@ Usage: hive <command> [options]
 
 Commands:
 ${Object.entries(commands)
-  .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
+  .map(([name, c]) => `  ${name.padEnd(11)}${c.summary}`)
   .join("\n")}
 
 Options:
@@ -46,12 +62,21 @@ async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv
   if (name === undefined || name === "help" || name === "--help" || name === "-h") {
     const topic = name === "help" && rest[0] ? commands[rest[0]] : undefined
+    if (name === "help" && rest[0] && !topic)
+      throw new UsageError(`help: unknown command "${rest[0]}"${didYouMean(rest[0], Object.keys(commands))} (see \`hive --help\`)`)
     console.log(topic ? (await topic.load()).help : help())
     return 0
   }
   if (name === "--version" || name === "-v" || name === "version") return (console.log(VERSION), 0)
   const command = commands[name]
-  if (!command) throw new UsageError(name.startsWith("-") ? `unknown option ${name} (see \`hive --help\`)` : `unknown command "${name}" (see \`hive --help\`)`)
+  if (!command) {
+    const known = Object.keys(commands)
+    throw new UsageError(
+      name.startsWith("-")
+        ? `unknown option ${name}${didYouMean(name, ["--help", "--version"])} (see \`hive --help\`)`
+        : `unknown command "${name}"${didYouMean(name, known)} (see \`hive --help\`)`,
+    )
+  }
   return (await command.load()).run(rest)
 }
 

@@ -1,5 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from "node:util"
 import { UsageError } from "../errors"
+import { didYouMean } from "./suggest"
+import { MAX_LIMIT } from "../db/entity"
 
 type Options = NonNullable<ParseArgsConfig["options"]>
 
@@ -23,6 +25,10 @@ export function noExtra(command: string, positionals: string[], allowed = 0) {
 
 export { parseDuration } from "../config"
 
+/** A subcommand the command does not have, with the one it most likely means. */
+export const unknownSubcommand = (command: string, sub: string, names: readonly string[]) =>
+  new UsageError(`${command}: unknown subcommand "${sub}"${didYouMean(sub, names)} (see \`${command} --help\`)`)
+
 /**
  * The subcommand of `hive <command> <sub> [ARG]`: one of `takes`' keys, whose value names the one argument it
  * requires (or null for none); anything else, a missing argument or an extra one is a usage error.
@@ -35,7 +41,7 @@ export function subcommand<S extends string>(
   const names = Object.keys(takes) as S[]
   const [sub, arg] = positionals
   if (sub === undefined) throw new UsageError(`${command}: missing subcommand: ${names.join(" or ")} (see \`${command} --help\`)`)
-  if (!names.includes(sub as S)) throw new UsageError(`${command}: unknown subcommand "${sub}" (see \`${command} --help\`)`)
+  if (!names.includes(sub as S)) throw unknownSubcommand(command, sub, names)
   const needs = takes[sub as S]
   noExtra(`${command} ${sub}`, positionals, needs ? 2 : 1)
   if (needs && !arg) throw new UsageError(`${command} ${sub}: missing ${needs.arg} (see \`${needs.from}\`)`)
@@ -51,3 +57,31 @@ export const timestamp = (ms: number) =>
 
 export const out = (line = "") => void process.stdout.write(`${line}\n`)
 export const err = (line = "") => void process.stderr.write(`${line}\n`)
+
+/**
+ * Rows under a header, each column as wide as its widest cell (the last one is left ragged); a cell is cut at
+ * `max` characters and has its line breaks flattened, so one row stays one line.
+ */
+export function table(header: string[], rows: (string | number | null | undefined)[][], max = 60): string {
+  const cells = rows.map((r) => r.map((c) => flat(c === null || c === undefined ? "-" : String(c), max)))
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]!.length)))
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd()
+  return [line(header), ...cells.map(line)].join("\n")
+}
+
+const flat = (s: string, max: number) => {
+  const one = s.replace(/\s*[\r\n]+\s*/g, " ⏎ ")
+  return one.length > max ? `${one.slice(0, max - 1)}…` : one
+}
+
+/** --limit N of a list through the API: a whole number from 1 to the API's cap, 50 by default. */
+export function pageLimit(command: string, raw: string | undefined, fallback = 50): number {
+  if (raw === undefined) return fallback
+  if (!/^[1-9]\d{0,5}$/.test(raw) || Number(raw) > MAX_LIMIT)
+    throw new UsageError(`${command}: --limit must be a whole number from 1 to ${MAX_LIMIT}, got "${raw}"`)
+  return Number(raw)
+}

@@ -3,7 +3,7 @@ import { listBackups } from "../db/backup"
 import { UsageError } from "../errors"
 import { backup, backupKey } from "../jobs/backup"
 import { createLogger } from "../log"
-import { HOME_OPTION, noExtra, out, parse, timestamp } from "./args"
+import { HOME_OPTION, noExtra, out, parse, timestamp, unknownSubcommand } from "./args"
 import { prepare } from "./home"
 
 export const help = `Usage: hive backup [--encrypt] [--keep N] [--home DIR]
@@ -31,7 +31,7 @@ export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse("hive backup", argv, { ...HOME_OPTION, encrypt: { type: "boolean" }, keep: { type: "string" } })
   if (values.help) return (out(help), 0)
   const [sub] = positionals
-  if (sub !== undefined && sub !== "list") throw new UsageError(`hive backup: unknown subcommand "${sub}" (see \`hive backup --help\`)`)
+  if (sub !== undefined && sub !== "list") throw unknownSubcommand("hive backup", sub, ["list"])
   noExtra("hive backup", positionals, sub ? 1 : 0)
   const config = Config.load({ home: values.home })
   if (sub === "list") {

@@ -9,7 +9,7 @@ import { createLogger } from "../log"
 import * as Keys from "../db/keys"
 import * as Tokens from "../db/tokens"
 import { needsKey, unlock } from "../secrets/unlock"
-import { HOME_OPTION, noExtra, out, err, parse } from "./args"
+import { HOME_OPTION, noExtra, out, err, parse, unknownSubcommand } from "./args"
 import { explainOpenError, legacyFilesFound, migrate, openHome } from "./home"
 
 export const help = `Usage: hive migrate [--dry-run] [--home DIR] [--legacy-ccr-dir DIR] [--legacy-state-dir DIR] [--legacy-config-dir DIR]
@@ -150,7 +150,7 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
 
-  if (sub !== undefined) throw new UsageError(`hive migrate: unknown subcommand "${sub}" (see \`hive migrate --help\`)`)
+  if (sub !== undefined) throw unknownSubcommand("hive migrate", sub, ["status", "down"])
   const db = openHome(config)
   try {
     warnModified(plan(db, migrations))

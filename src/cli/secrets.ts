@@ -3,7 +3,7 @@ import { UsageError } from "../errors"
 import { createLogger } from "../log"
 import { rotateMasterKey } from "../secrets/rotation"
 import { SECRET_NAME } from "../secrets/vault"
-import { HOME_OPTION, noExtra, out, parse } from "./args"
+import { HOME_OPTION, noExtra, out, parse, unknownSubcommand } from "./args"
 import { cliActor, prepare } from "./home"
 import { readSecretInput } from "./input"
 
@@ -50,7 +50,7 @@ export async function run(argv: string[]): Promise<number> {
   if (values.help) return (out(help), 0)
   const [sub, name] = positionals
   if (!sub) throw new UsageError(`hive secrets: missing subcommand: ${SUBCOMMANDS.join(", ")} (see \`hive secrets --help\`)`)
-  if (!SUBCOMMANDS.includes(sub)) throw new UsageError(`hive secrets: unknown subcommand "${sub}" (see \`hive secrets --help\`)`)
+  if (!SUBCOMMANDS.includes(sub)) throw unknownSubcommand("hive secrets", sub, SUBCOMMANDS)
   noExtra(`hive secrets ${sub}`, positionals, ["list", "rotate-key", "status"].includes(sub) || (sub === "materialize" && values.prefix) ? 1 : 2)
 
   // Check what can be checked before touching the database.

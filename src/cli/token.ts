@@ -1,7 +1,7 @@
 import * as Config from "../config"
 import { UsageError } from "../errors"
 import { createLogger } from "../log"
-import { HOME_OPTION, err, noExtra, out, parse, parseDuration, timestamp } from "./args"
+import { HOME_OPTION, err, noExtra, out, parse, parseDuration, timestamp, unknownSubcommand } from "./args"
 import { prepare } from "./home"
 import type { Grant } from "../auth/jwt"
 import { SCOPE_PURPOSE, SCOPES } from "../auth/scopes"
@@ -53,7 +53,7 @@ export async function run(argv: string[]): Promise<number> {
   if (values.help) return (out(help), 0)
   const [sub, id] = positionals
   if (!sub) throw new UsageError("hive token: missing subcommand: create, list or revoke (see `hive token --help`)")
-  if (!["create", "list", "revoke"].includes(sub)) throw new UsageError(`hive token: unknown subcommand "${sub}" (see \`hive token --help\`)`)
+  if (!["create", "list", "revoke"].includes(sub)) throw unknownSubcommand("hive token", sub, ["create", "list", "revoke"])
   const config = Config.load({ home: values.home })
   const { db, stores, auth } = await prepare(config, createLogger(config.logLevel))
   try {

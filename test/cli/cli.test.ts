@@ -54,6 +54,70 @@ describe("help, version and usage errors", () => {
   })
 })
 
+describe("typos and shell completion", () => {
+  test("a mistyped command, subcommand, option or shell names the one meant; a word close to none names none", async () => {
+    for (const [args, meant] of [
+      [["srve"], "serve"],
+      [["tokne", "list"], "token"],
+      [["token", "lsit"], "list"],
+      [["jobs", "rn"], "run"],
+      [["migrate", "stauts"], "status"],
+      [["--hepl"], "--help"],
+      [["help", "doctr"], "doctor"],
+      [["completion", "zhs"], "zsh"],
+      [["rest"], "restore"],
+    ] as const) {
+      const res = await hive([...args], cliEnv())
+      expect(res.code).toBe(2)
+      expect(res.stderr).toContain(`(did you mean "${meant}"?)`)
+    }
+    // ("rest" is the start of one command only.) Nothing is suggested for a word close to no name.
+    for (const args of [["xyzzy"], ["token", "obliterate"]]) {
+      const res = await hive(args, cliEnv())
+      expect(res.code).toBe(2)
+      expect(res.stderr).not.toContain("did you mean")
+    }
+  })
+
+  test("bash completes commands, a command's subcommands and its options, taken from each --help", async () => {
+    const script = await hive(["completion", "bash"])
+    expect(script.code).toBe(0)
+    const complete = async (...words: string[]) => {
+      const line = words.map((w) => `'${w}'`).join(" ")
+      const run = Bun.spawn(
+        ["bash", "-c", `source /dev/stdin; COMP_WORDS=(${line}); COMP_CWORD=${words.length - 1}; _hive; printf '%s\\n' "\${COMPREPLY[@]}"`],
+        { stdin: new TextEncoder().encode(script.stdout), stdout: "pipe", stderr: "pipe" },
+      )
+      const [out, err] = [await new Response(run.stdout).text(), await new Response(run.stderr).text()]
+      expect(err).toBe("")
+      return out.split("\n").filter(Boolean).sort()
+    }
+    expect(await complete("hive", "to")).toEqual(["token"])
+    expect(await complete("hive", "d")).toEqual(["devices", "doctor"])
+    expect(await complete("hive", "token", "")).toEqual(["create", "list", "revoke"])
+    expect(await complete("hive", "hook", "")).toEqual(["install", "uninstall"])
+    expect(await complete("hive", "token", "create", "--s")).toEqual(["--scope"])
+    expect(await complete("hive", "hook", "install", "--d")).toEqual(["--dry-run"])
+    expect(await complete("hive", "completion", "")).toEqual(["bash", "fish", "zsh"])
+  })
+
+  test("the zsh and fish scripts name every command, and a shell that is there accepts them", async () => {
+    const commands = (await hive(["--help"])).stdout.match(/^ {2}([a-z]+) /gm)!.map((l) => l.trim())
+    expect(commands.length).toBeGreaterThan(10)
+    for (const shell of ["zsh", "fish"]) {
+      const script = await hive(["completion", shell])
+      expect(script.code).toBe(0)
+      for (const c of commands) expect(script.stdout).toMatch(new RegExp(shell === "zsh" ? `'${c}:` : `-a ${c} -d`))
+      // Only a syntax check: the shells are not part of the machine CI promises.
+      if (Bun.which(shell)) {
+        const check = Bun.spawnSync([shell, "-n", "/dev/stdin"], { stdin: new TextEncoder().encode(script.stdout), stderr: "pipe" })
+        expect(check.stderr.toString()).toBe("")
+        expect(check.exitCode).toBe(0)
+      }
+    }
+  })
+})
+
 describe("hive migrate", () => {
   test("--dry-run on a fresh home prints the plan and creates nothing", async () => {
     const env = cliEnv()
