@@ -44,6 +44,10 @@ export type Config = {
   /** Test-only (HIVE_TEST_PUSH_HTTP): a push endpoint may be plain http, for a local push service. */
   pushAllowHttp: boolean
   logLevel: Level
+  /** Where `hive serve` writes its log as well as stderr: one file a day, hive-YYYY-MM-DD.log (UTC). */
+  logsDir: string
+  /** How many daily log files are kept (HIVE_LOG_KEEP). */
+  logKeep: number
   /** Test-only crash points (HIVE_TEST_FAULT); never set in normal use. */
   faultPoint?: string
   /** The terminal variables `hive hook` reads to tell how Claude Code runs (tmux, nvim, a tty). */
@@ -114,6 +118,7 @@ export const DEFAULTS = {
   maxStreams: 256,
   phoneMaxStreams: 6,
   logLevel: "info" as Level,
+  logKeep: 14,
   tunnelServer: "https://lt.desplega.ai",
   tunnelProbeIntervalMs: 30_000,
 }
@@ -185,6 +190,8 @@ export function load(overrides: Overrides = {}, env: Env = process.env): Config 
     phoneMaxStreams: parsePositive("HIVE_PHONE_MAX_STREAMS", env.HIVE_PHONE_MAX_STREAMS) ?? DEFAULTS.phoneMaxStreams,
     pushAllowHttp: env.HIVE_TEST_PUSH_HTTP === "1",
     logLevel,
+    logsDir: join(home, "logs"),
+    logKeep: parsePositive("HIVE_LOG_KEEP", env.HIVE_LOG_KEEP) ?? DEFAULTS.logKeep,
     faultPoint: env.HIVE_TEST_FAULT || undefined,
     legacy: {
       ccrDir: resolve(overrides.legacyCcrDir ?? env.HIVE_LEGACY_CCR_DIR ?? join(userHome, ".claude-code-remote")),

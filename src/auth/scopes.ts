@@ -14,7 +14,7 @@ export const SCOPE_PURPOSE: Record<Scope, string> = {
   admin: "everything",
   agent: "one agent: the broker, events, turn stats, its own inbox and commands, search over its own rows",
   hooks: "Claude Code's hooks: POST /api/hooks/claude and /api/hooks/claude/http only",
-  read: "read-only: every GET but secrets, OAuth tokens, the audit log, devices and pairing",
+  read: "read-only: every GET but secrets, OAuth tokens, API tokens, backups, the audit log, devices and pairing",
 }
 
 // "METHOD /path" with Elysia's :param templates, exactly as the app lists its routes.
@@ -48,7 +48,7 @@ const AGENT_ROUTES = [
 const HOOK_ROUTES = ["POST /api/hooks/claude", "POST /api/hooks/claude/http"]
 
 // Every GET of the admin API but these: a dashboard has no business reading credentials or who read them.
-const NOT_READ = ["/api/secrets", "/api/oauth", "/api/audit", "/api/devices", "/api/pairing"]
+const NOT_READ = ["/api/secrets", "/api/oauth", "/api/audit", "/api/devices", "/api/pairing", "/api/tokens", "/api/backups"]
 
 const granted: Record<Exclude<Scope, "admin" | "read">, Set<string>> = {
   agent: new Set(AGENT_ROUTES),

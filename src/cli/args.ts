@@ -7,6 +7,15 @@ type Options = NonNullable<ParseArgsConfig["options"]>
 
 export const HOME_OPTION = { home: { type: "string" } } as const satisfies Options
 export const HELP_OPTION = { help: { type: "boolean", short: "h" } } as const satisfies Options
+export const JSON_OPTION = { json: { type: "boolean" } } as const satisfies Options
+
+/** --json output: the value as the API answers it (the same schema GET /openapi gives), pretty-printed. */
+export const printJson = (value: unknown) => out(JSON.stringify(value, null, 2))
+
+/** --json on a command that prints no list or report is a mistake, not a no-op. */
+export function jsonOnlyFor(command: string, json: boolean | undefined, allowed: boolean, what: string) {
+  if (json && !allowed) throw new UsageError(`${command}: --json is for ${what}`)
+}
 
 /** node:util parseArgs in strict mode; its errors become one-line usage errors (exit 2). */
 export function parse<O extends Options>(command: string, argv: string[], options: O) {

@@ -1,13 +1,13 @@
 import * as Config from "../config"
-import { listBackups } from "../db/backup"
+import { backupView, listBackups } from "../db/backup"
 import { UsageError } from "../errors"
 import { backup, backupKey } from "../jobs/backup"
 import { createLogger } from "../log"
-import { HOME_OPTION, noExtra, out, parse, timestamp, unknownSubcommand } from "./args"
+import { HOME_OPTION, JSON_OPTION, jsonOnlyFor, noExtra, out, parse, printJson, timestamp, unknownSubcommand } from "./args"
 import { prepare } from "./home"
 
 export const help = `Usage: hive backup [--encrypt] [--keep N] [--home DIR]
-       hive backup list [--home DIR]
+       hive backup list [--json] [--home DIR]
 
 Writes a verified copy of the database to $HIVE_HOME/backups/hive-<time>.db: a consistent snapshot
 (VACUUM INTO, safe while hive serves), checked with PRAGMA integrity_check before it takes its name.
@@ -22,20 +22,23 @@ Options:
   --encrypt    encrypt the whole file (AES-256-GCM, key derived from the master key), so no plaintext
                row leaves the machine; written as hive-<time>.db.enc (env HIVE_BACKUP_ENCRYPT=true)
   --keep N     how many backups to keep (default 7)
+  --json       list: the backups as GET /api/backups answers them
   --home DIR   data home (default ~/.hive, env HIVE_HOME)
   -h, --help   show this help`
 
 const size = (bytes: number) => (bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(1)} MiB` : `${Math.ceil(bytes / 1024)} KiB`)
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse("hive backup", argv, { ...HOME_OPTION, encrypt: { type: "boolean" }, keep: { type: "string" } })
+  const { values, positionals } = parse("hive backup", argv, { ...HOME_OPTION, ...JSON_OPTION, encrypt: { type: "boolean" }, keep: { type: "string" } })
   if (values.help) return (out(help), 0)
   const [sub] = positionals
   if (sub !== undefined && sub !== "list") throw unknownSubcommand("hive backup", sub, ["list"])
   noExtra("hive backup", positionals, sub ? 1 : 0)
+  jsonOnlyFor("hive backup", values.json, sub === "list", "hive backup list")
   const config = Config.load({ home: values.home })
   if (sub === "list") {
     const all = listBackups(config.backupsDir)
+    if (values.json) return (printJson({ items: all.map(backupView) }), 0)
     if (all.length === 0) return (out(`no backups in ${config.backupsDir}; make one with \`hive backup\``), 0)
     for (const b of all) out(`${timestamp(b.created_at)}  ${size(b.bytes).padStart(10)}  ${b.encrypted ? "encrypted" : "plain    "}  ${b.path}`)
     return 0

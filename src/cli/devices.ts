@@ -2,10 +2,10 @@ import * as Config from "../config"
 import { everyRow } from "../db/entity"
 import { UsageError } from "../errors"
 import { createLogger } from "../log"
-import { HOME_OPTION, out, parse, subcommand, timestamp } from "./args"
+import { HOME_OPTION, JSON_OPTION, jsonOnlyFor, out, parse, printJson, subcommand, timestamp } from "./args"
 import { prepare } from "./home"
 
-export const help = `Usage: hive devices list [--home DIR]
+export const help = `Usage: hive devices list [--json] [--home DIR]
        hive devices rename ID --name NAME [--home DIR]
        hive devices revoke ID [--home DIR]
 
@@ -15,13 +15,14 @@ export const help = `Usage: hive devices list [--home DIR]
 
 Options:
   --name NAME  the new name (rename), 1 to 100 characters
+  --json       list: the devices as GET /api/devices answers them
   --home DIR   data home (default ~/.hive, env HIVE_HOME)
   -h, --help   show this help`
 
 const when = (ms: number | null) => (ms ? timestamp(ms) : "-")
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse("hive devices", argv, { ...HOME_OPTION, name: { type: "string" } })
+  const { values, positionals } = parse("hive devices", argv, { ...HOME_OPTION, ...JSON_OPTION, name: { type: "string" } })
   if (values.help) return (out(help), 0)
   const { sub, arg: id } = subcommand("hive devices", positionals, {
     list: null,
@@ -31,6 +32,7 @@ export async function run(argv: string[]): Promise<number> {
   const name = values.name?.trim()
   if (sub === "rename" && (!name || name.length > 100)) throw new UsageError("hive devices rename: --name NAME, 1 to 100 characters")
   if (sub !== "rename" && values.name !== undefined) throw new UsageError("hive devices: --name is for rename")
+  jsonOnlyFor(`hive devices ${sub}`, values.json, sub === "list", "hive devices list")
   const config = Config.load({ home: values.home })
   const { db, stores } = await prepare(config, createLogger(config.logLevel))
   try {
@@ -45,6 +47,7 @@ export async function run(argv: string[]): Promise<number> {
       return 0
     }
     const all = everyRow((page) => stores.pairing.devices(page))
+    if (values.json) return (printJson({ items: all, next_cursor: null }), 0)
     if (all.length === 0) return (out("no paired devices; pair one with `hive pair`"), 0)
     out(`${"ID".padEnd(36)}  ${"NAME".padEnd(16)}  ${"PLATFORM".padEnd(8)}  ${"PAIRED".padEnd(20)}  ${"LAST SEEN".padEnd(20)}  STATUS`)
     for (const d of all)

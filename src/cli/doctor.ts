@@ -12,12 +12,12 @@ import { HiveError } from "../errors"
 import { createKeys } from "../secrets/keys"
 import { KeyError, loadKeyring } from "../secrets/keyring"
 import { createVault } from "../secrets/vault"
-import { HOME_OPTION, noExtra, out, parse } from "./args"
+import { HOME_OPTION, JSON_OPTION, noExtra, out, parse, printJson } from "./args"
 import { openHome } from "./home"
 import { runningServer } from "./server-lock"
 import { parseSchedule } from "../jobs/scheduler"
 
-export const help = `Usage: hive doctor [--home DIR]
+export const help = `Usage: hive doctor [--json] [--home DIR]
 
 Checks the data home and prints each finding with a fix; exits 1 if any check fails.
   database    PRAGMA integrity_check and foreign_key_check
@@ -26,6 +26,7 @@ Checks the data home and prints each finding with a fix; exits 1 if any check fa
   key         the master key is present, holds every key id the database needs, and decrypts a value
   ids         no id sequence is near its end (an imported id there stops every insert)
   artifacts   every file an artifact refers to exists; no file is left that none refers to
+  home        the data home is private (0700; hive serve makes it so)
   wal         the size of the write-ahead log
   tunnel      when one is wanted or running: whether it is up (see \`hive tunnel status\`)
   disk        free space where the data home is
@@ -34,6 +35,7 @@ Checks the data home and prints each finding with a fix; exits 1 if any check fa
 Changes nothing.
 
 Options:
+  --json       the findings as JSON: { findings: [{ level, check, what, fix }], problems }
   --home DIR   data home (default ~/.hive, env HIVE_HOME)
   -h, --help   show this help`
 
@@ -45,16 +47,17 @@ const DISK_WARN_BYTES = 512 * MiB
 const BACKUP_WARN_MS = 2 * 86_400_000
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse("hive doctor", argv, { ...HOME_OPTION })
+  const { values, positionals } = parse("hive doctor", argv, { ...HOME_OPTION, ...JSON_OPTION })
   if (values.help) return (out(help), 0)
   noExtra("hive doctor", positionals)
   const config = Config.load({ home: values.home })
   const findings = diagnose(config)
+  const failed = findings.filter((f) => f.level === "fail").length
+  if (values.json) return (printJson({ findings: findings.map((f) => ({ ...f, fix: f.fix ?? null })), problems: failed }), failed ? 1 : 0)
   for (const f of findings) {
     out(`${f.level === "ok" ? "ok  " : f.level === "warn" ? "WARN" : "FAIL"}  ${f.check.padEnd(9)} ${f.what}`)
     if (f.fix && f.level !== "ok") out(`      ${"".padEnd(9)} fix: ${f.fix}`)
   }
-  const failed = findings.filter((f) => f.level === "fail").length
   out(failed ? `\n${failed} problem(s) found` : "\nno problems found")
   return failed ? 1 : 0
 }
@@ -69,9 +72,18 @@ export function diagnose(config: Config.Config, now = Date.now(), env: Record<st
     add("fail", "database", `${config.dbPath} does not exist`, "run `hive migrate` (or `hive serve`) to create it")
     return findings
   }
+  const mode = statSync(config.home).mode & 0o777
+  if (mode === 0o700) add("ok", "home", `${config.home} is private (0700)`)
+  else
+    add(
+      "warn",
+      "home",
+      `${config.home} is mode 0${mode.toString(8)}: other users may read what it holds`,
+      "start `hive serve` (or any command that writes) once: it makes the home 0700 and its files 0600",
+    )
   let db: ReturnType<typeof openHome>
   try {
-    db = openHome(config)
+    db = openHome(config, { tighten: false })
   } catch (err) {
     add("fail", "database", (err as Error).message, restoreFix)
     return findings

@@ -5,10 +5,10 @@ import { schemaVersion } from "../db/migrate"
 import * as Portable from "../db/portable"
 import { FatalError, UsageError } from "../errors"
 import { createLogger } from "../log"
-import { HOME_OPTION, err, noExtra, out, parse } from "./args"
+import { HOME_OPTION, JSON_OPTION, err, noExtra, out, parse, printJson } from "./args"
 import { prepare } from "./home"
 
-export const help = `Usage: hive export [--project ID | --session ID] [--secrets encrypted|omit] [--out FILE] [--home DIR]
+export const help = `Usage: hive export [--project ID | --session ID] [--secrets encrypted|omit] [--out FILE [--json]] [--home DIR]
 
 Writes hive's data as JSON lines (a header, one line per record, an end line that counts them) to
 stdout, or to FILE (written to a temp file and renamed, mode 0600). Read it back with \`hive import\`.
@@ -22,6 +22,7 @@ Options:
   --secrets MODE  encrypted (default): secrets and OAuth tokens travel as their sealed envelopes, which
                   only an install with the same master key can open; omit: left out
   --out FILE      write here instead of stdout
+  --json          print the report as JSON on stdout, { file, records, tables: { TABLE: count } } (with --out)
   --home DIR      data home (default ~/.hive, env HIVE_HOME)
   -h, --help      show this help
 
@@ -63,9 +64,11 @@ export async function run(argv: string[]): Promise<number> {
     session: { type: "string" },
     secrets: { type: "string" },
     out: { type: "string" },
+    ...JSON_OPTION,
   })
   if (values.help) return (out(help), 0)
   noExtra("hive export", positionals)
+  if (values.json && values.out === undefined) throw new UsageError("hive export: --json prints the report, so the export needs --out FILE")
   if (values.project !== undefined && values.session !== undefined) throw new UsageError("hive export: give --project or --session, not both")
   const secrets = values.secrets ?? "encrypted"
   if (secrets !== "encrypted" && secrets !== "omit") throw new UsageError(`hive export: --secrets must be encrypted or omit, got "${secrets}"`)
@@ -104,7 +107,8 @@ export async function run(argv: string[]): Promise<number> {
       w.line(JSON.stringify({ end: true, records } satisfies Portable.End))
       w.flush()
       db.run("COMMIT")
-      err(`exported ${records} record(s)${counts.size ? `: ${[...counts].map(([t, n]) => `${n} ${t}`).join(", ")}` : ""}${target ? ` to ${target}` : ""}`)
+      if (values.json) printJson({ file: target, records, tables: Object.fromEntries(counts) })
+      else err(`exported ${records} record(s)${counts.size ? `: ${[...counts].map(([t, n]) => `${n} ${t}`).join(", ")}` : ""}${target ? ` to ${target}` : ""}`)
     } finally {
       if (db.inTransaction) db.run("ROLLBACK")
       if (partial) closeSync(fd)

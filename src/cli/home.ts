@@ -1,5 +1,5 @@
 import type { Database } from "bun:sqlite"
-import { mkdirSync } from "node:fs"
+import { chmodSync, lstatSync, mkdirSync, readdirSync } from "node:fs"
 import { migrations } from "../../migrations"
 import type { Config } from "../config"
 import { vacuumInto } from "../db/backup"
@@ -39,10 +39,40 @@ export function explainOpenError(config: Config, err: unknown): unknown {
   return err
 }
 
-/** Creates the data home (mode 0700: it holds every agent's state) and opens its database. */
-export function openHome(config: Config): Database {
+/**
+ * Makes a data home that others can read private: the directory and every one below it 0700, every file
+ * 0600. The older app's ~/.hive was 0755 with hive.db 0644. A home already 0700 is left as it is (and not
+ * walked: a start must not pay for every artifact file). Answers how many entries were changed.
+ */
+export function tightenHome(home: string): number {
+  const top = lstatSync(home, { throwIfNoEntry: false })
+  if (!top?.isDirectory() || (top.mode & 0o777) === 0o700) return 0
+  let changed = 0
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const path = `${dir}/${name}`
+      const st = lstatSync(path, { throwIfNoEntry: false })
+      // A symlink is not followed: what it points at is not the home's to change.
+      if (!st || st.isSymbolicLink()) continue
+      const want = st.isDirectory() ? 0o700 : st.isFile() ? 0o600 : undefined
+      if (want !== undefined && (st.mode & 0o777) !== want) {
+        chmodSync(path, want)
+        changed++
+      }
+      if (st.isDirectory()) walk(path)
+    }
+  }
+  walk(home)
+  chmodSync(home, 0o700)
+  return changed + 1
+}
+
+/** Creates the data home (mode 0700: it holds every agent's state), makes an open one private, and opens its database. */
+export function openHome(config: Config, opts: { tighten?: boolean } = {}): Database {
   try {
     mkdirSync(config.home, { recursive: true, mode: 0o700 })
+    const tightened = opts.tighten === false ? 0 : tightenHome(config.home)
+    if (tightened) process.stderr.write(`hive: ${config.home} could be read by other users: made it 0700 and its files 0600 (${tightened} changed)\n`)
     const db = open(config.dbPath)
     db.query("SELECT count(*) FROM sqlite_master").get()
     return db

@@ -6,10 +6,10 @@ import * as Portable from "../db/portable"
 import { immediate } from "../db/tx"
 import { FatalError, UsageError } from "../errors"
 import { createLogger } from "../log"
-import { HOME_OPTION, noExtra, out, parse } from "./args"
+import { HOME_OPTION, JSON_OPTION, noExtra, out, parse, printJson } from "./args"
 import { cliActor, prepare } from "./home"
 
-export const help = `Usage: hive import FILE [--on-conflict skip|replace] [--home DIR]
+export const help = `Usage: hive import FILE [--on-conflict skip|replace] [--json] [--home DIR]
 
 Reads a file written by \`hive export\` into this data home and prints a report per table.
 The whole file is checked first (header, every line, the end line's count): a damaged or cut-off
@@ -27,6 +27,8 @@ still go in, and the exit code is 1. Secrets sealed with a master key this insta
 left out and reported. Running the same import again changes nothing.
 
 Options:
+  --json       the report as JSON: { file, records, exported_at, schema, mode, tables: { TABLE: { inserted,
+               unchanged, replaced, skipped, failed, unreadable } }, failures }
   --home DIR   data home (default ~/.hive, env HIVE_HOME)
   -h, --help   show this help`
 
@@ -61,7 +63,7 @@ type Counts = Record<Portable.Outcome | "unreadable", number>
 const zero = (): Counts => ({ inserted: 0, unchanged: 0, replaced: 0, skipped: 0, failed: 0, unreadable: 0 })
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse("hive import", argv, { ...HOME_OPTION, "on-conflict": { type: "string" } })
+  const { values, positionals } = parse("hive import", argv, { ...HOME_OPTION, ...JSON_OPTION, "on-conflict": { type: "string" } })
   if (values.help) return (out(help), 0)
   noExtra("hive import", positionals, 1)
   if (!positionals[0]) throw new UsageError("hive import: missing the FILE to read (written by `hive export`)")
@@ -163,13 +165,17 @@ export async function run(argv: string[]): Promise<number> {
     // A replaced envelope must not linger in the WAL (secure_delete already zeroes it in the main file).
     if (sealedTouched) stores.maintenance.checkpoint()
 
+    const failed = [...counts.values()].reduce((n, c) => n + c.failed, 0)
+    if (values.json) {
+      const tables = Object.fromEntries(counts)
+      printJson({ file, records, exported_at: header.exported_at, schema: header.schema, mode, tables, failures: reasons })
+      return failed ? 1 : 0
+    }
     out(`imported ${file} (${records} record(s), exported ${new Date(header.exported_at).toISOString()}, schema ${header.schema})`)
-    let failed = 0
     for (const [table, c] of counts) {
       const parts = (["inserted", "unchanged", "replaced", "skipped", "failed"] as const).filter((k) => c[k]).map((k) => `${c[k]} ${k}`)
       if (c.unreadable) parts.push(`${c.unreadable} sealed with a master key this install does not have (left out)`)
       out(`  ${table.padEnd(22)} ${parts.join(", ")}`)
-      failed += c.failed
     }
     for (const r of reasons) out(`  failed: ${r}`)
     return failed ? 1 : 0

@@ -3,10 +3,10 @@ import { UsageError } from "../errors"
 import { createJobScheduler } from "../jobs"
 import { createBlobs } from "../artifacts/blobs"
 import { createLogger } from "../log"
-import { HOME_OPTION, out, parse, subcommand, timestamp } from "./args"
+import { HOME_OPTION, JSON_OPTION, jsonOnlyFor, out, parse, printJson, subcommand, timestamp } from "./args"
 import { prepare } from "./home"
 
-export const help = `Usage: hive jobs list [--home DIR]
+export const help = `Usage: hive jobs list [--json] [--home DIR]
        hive jobs run NAME [--home DIR]
 
   list   every scheduled job: schedule, next run, last result
@@ -20,6 +20,8 @@ Jobs (schedules from HIVE_SCHEDULE_<NAME>: an interval like 1h or a cron express
   prune-messages      every 1h    delivered messages older than 30d (HIVE_RETAIN_MESSAGES)
   prune-events        every 1h    events older than 7d (HIVE_RETAIN_EVENTS)
   prune-turn-stats    every 1h    turn stats older than 90d (HIVE_RETAIN_TURN_STATS)
+  prune-sessions      every 1h    dead, ended and expired sessions unchanged for 30d, with their events, artifacts
+                                  and transcript index (HIVE_RETAIN_SESSIONS)
   prune-stale         every 1h    expired reply tokens and pairing windows, SDK session-map entries unused for 30d
                                   (HIVE_RETAIN_SDK_SESSIONS), job runs older than 30d
   prune-artifacts     every 1h    artifact files no row refers to (deleted sessions, interrupted uploads)
@@ -29,15 +31,17 @@ Jobs (schedules from HIVE_SCHEDULE_<NAME>: an interval like 1h or a cron express
                                   HIVE_BACKUP_ENCRYPT=true to encrypt it)
 
 Options:
+  --json        list: the jobs as GET /api/jobs answers them
   --home DIR    data home (default ~/.hive, env HIVE_HOME)
   -h, --help    show this help`
 
 const when = (ms: number | null | undefined) => (ms ? timestamp(ms) : "-")
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse("hive jobs", argv, { ...HOME_OPTION })
+  const { values, positionals } = parse("hive jobs", argv, { ...HOME_OPTION, ...JSON_OPTION })
   if (values.help) return (out(help), 0)
   const { sub, arg: name } = subcommand("hive jobs", positionals, { list: null, run: { arg: "job NAME", from: "hive jobs list" } })
+  jsonOnlyFor(`hive jobs ${sub}`, values.json, sub === "list", "hive jobs list")
   const config = Config.load({ home: values.home })
   const logger = createLogger(config.logLevel)
   const { db, stores, keys } = await prepare(config, logger)
@@ -45,6 +49,7 @@ export async function run(argv: string[]): Promise<number> {
     const blobs = createBlobs(config.home)
     const scheduler = createJobScheduler({ db, stores, keys, blobs, jobs: config.jobs, backupsDir: config.backupsDir, logger })
     if (sub === "list") {
+      if (values.json) return (printJson({ items: scheduler.status() }), 0)
       out(`${"JOB".padEnd(20)}  ${"SCHEDULE".padEnd(12)}  ${"NEXT RUN".padEnd(20)}  ${"LAST RUN".padEnd(20)}  LAST RESULT`)
       for (const j of scheduler.status()) {
         const last = j.last_run

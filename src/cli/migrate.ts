@@ -9,7 +9,7 @@ import { createLogger } from "../log"
 import * as Keys from "../db/keys"
 import * as Tokens from "../db/tokens"
 import { needsKey, unlock } from "../secrets/unlock"
-import { HOME_OPTION, noExtra, out, err, parse, unknownSubcommand } from "./args"
+import { HOME_OPTION, JSON_OPTION, jsonOnlyFor, noExtra, out, err, parse, printJson, unknownSubcommand } from "./args"
 import { explainOpenError, legacyFilesFound, migrate, openHome } from "./home"
 
 export const help = `Usage: hive migrate [--dry-run] [--home DIR] [--legacy-ccr-dir DIR] [--legacy-state-dir DIR] [--legacy-config-dir DIR]
@@ -20,7 +20,7 @@ export const help = `Usage: hive migrate [--dry-run] [--home DIR] [--legacy-ccr-
                           A database that already holds data is first copied to
                           $HIVE_HOME/backups/hive-<timestamp>-pre-migrate.db.
   hive migrate --dry-run  print what would be applied; change nothing.
-  hive migrate status     list applied and pending migrations.
+  hive migrate status     list applied and pending migrations (--json for scripts).
   hive migrate down [N]   roll back the newest N migrations (default 1), only those
                           that define a down step; a backup is taken first.
 
@@ -37,6 +37,7 @@ values that differ from what hive already has, is kept and reported; symlinks ar
 
 Options:
   --dry-run     show the plan (and every legacy file found) only
+  --json        status: as JSON, { database, schema_version, known, newer_than_binary, migrations: [...] }
   --home DIR    data home (default ~/.hive, env HIVE_HOME)
   -h, --help    show this help
 
@@ -65,6 +66,41 @@ function describe(p: Plan) {
   return lines
 }
 
+/** `hive migrate status --json`: every migration this hive knows or the database recorded, and its state. */
+function statusReport(database: string, p: Plan) {
+  const applied = new Map(p.applied.map((r) => [r.version, r]))
+  const known = migrations.map((m) => {
+    const row = applied.get(m.version)
+    return {
+      id: m.id,
+      version: m.version,
+      state: row ? ("applied" as const) : ("pending" as const),
+      applied_at: row?.applied_at ?? null,
+      duration_ms: row?.duration_ms ?? null,
+      source_changed: p.modified.some((x) => x.version === m.version),
+      unfinished: p.unfinished.some((x) => x.version === m.version),
+    }
+  })
+  const unknown = p.applied
+    .filter((r) => !migrations.some((m) => m.version === r.version))
+    .map((r) => ({
+      id: `${String(r.version).padStart(3, "0")}_${r.name}`,
+      version: r.version,
+      state: "unknown" as const,
+      applied_at: r.applied_at,
+      duration_ms: r.duration_ms,
+      source_changed: false,
+      unfinished: false,
+    }))
+  return {
+    database,
+    schema_version: p.databaseVersion,
+    known: migrations.length,
+    newer_than_binary: p.newerThanBinary,
+    migrations: [...known, ...unknown],
+  }
+}
+
 function warnModified(p: Plan) {
   for (const m of p.modified)
     err(`warning: migration ${m.id} changed since it was applied (checksum ${m.recorded.slice(0, 12)} -> ${m.current.slice(0, 12)}); it is not re-run`)
@@ -85,9 +121,11 @@ export async function run(argv: string[]): Promise<number> {
     "legacy-ccr-dir": { type: "string" },
     "legacy-state-dir": { type: "string" },
     "legacy-config-dir": { type: "string" },
+    ...JSON_OPTION,
   })
   if (values.help) return (out(help), 0)
   const sub = positionals[0]
+  jsonOnlyFor(`hive migrate${sub ? ` ${sub}` : ""}`, values.json, sub === "status", "hive migrate status")
   const config = Config.load({
     home: values.home,
     legacyCcrDir: values["legacy-ccr-dir"],
@@ -107,7 +145,8 @@ export async function run(argv: string[]): Promise<number> {
       throw explainOpenError(config, e)
     }
     try {
-      if (sub === "status") {
+      if (sub === "status" && values.json) printJson(statusReport(config.dbPath, p))
+      else if (sub === "status") {
         out(`database ${config.dbPath}: schema version ${p.databaseVersion}; this hive knows ${migrations.length}`)
         for (const line of describe(p)) out(line)
       } else {

@@ -3,13 +3,13 @@ import { everyRow } from "../db/entity"
 import { UsageError } from "../errors"
 import { createLogger } from "../log"
 import { FORGE_NAME } from "../secrets/vault"
-import { HOME_OPTION, noExtra, out, parse } from "./args"
+import { HOME_OPTION, JSON_OPTION, jsonOnlyFor, noExtra, out, parse, printJson, unknownSubcommand } from "./args"
 import { cliActor, prepare } from "./home"
 import { readSecretInput } from "./input"
 
 export const help = `Usage: hive oauth set FORGE [--account A] [--scope S] [--expires-at ISO-TIME]
        hive oauth get FORGE      print the tokens as JSON (audited)
-       hive oauth list           forges with account, scope, expiry; never token values
+       hive oauth list [--json]  forges with account, scope, expiry; never token values
        hive oauth rm FORGE
 
 set reads the access token from the first line of stdin and an optional refresh token from the second
@@ -19,6 +19,7 @@ Options:
   --account A       the account the token belongs to
   --scope S         the granted scope
   --expires-at T    when the access token expires (ISO 8601, e.g. 2026-12-01T00:00:00Z)
+  --json            list: the forges as GET /api/oauth answers them
   --home DIR        data home (default ~/.hive, env HIVE_HOME)
   -h, --help        show this help`
 
@@ -30,10 +31,13 @@ export async function run(argv: string[]): Promise<number> {
     account: { type: "string" },
     scope: { type: "string" },
     "expires-at": { type: "string" },
+    ...JSON_OPTION,
   })
   if (values.help) return (out(help), 0)
   const [sub, forge] = positionals
-  if (!sub || !SUBCOMMANDS.includes(sub)) throw new UsageError(`hive oauth: expected one of ${SUBCOMMANDS.join(", ")} (see \`hive oauth --help\`)`)
+  if (!sub) throw new UsageError(`hive oauth: missing subcommand: ${SUBCOMMANDS.join(", ")} (see \`hive oauth --help\`)`)
+  if (!SUBCOMMANDS.includes(sub)) throw unknownSubcommand("hive oauth", sub, SUBCOMMANDS)
+  jsonOnlyFor(`hive oauth ${sub}`, values.json, sub === "list", "hive oauth list")
   noExtra(`hive oauth ${sub}`, positionals, sub === "list" ? 1 : 2)
   if (sub !== "list" && (!forge || !new RegExp(FORGE_NAME).test(forge)))
     throw new UsageError(`hive oauth ${sub}: FORGE must be 1-64 of a-z 0-9 . _ -, e.g. github`)
@@ -67,6 +71,7 @@ export async function run(argv: string[]): Promise<number> {
       out(`deleted the ${forge} oauth token`)
     } else {
       const rows = everyRow((page) => oauth.list(page))
+      if (values.json) return (printJson({ items: rows, next_cursor: null }), 0)
       if (rows.length === 0) out("no oauth tokens; add one with `hive oauth set FORGE`")
       for (const r of rows)
         out(

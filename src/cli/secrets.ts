@@ -3,13 +3,13 @@ import { UsageError } from "../errors"
 import { createLogger } from "../log"
 import { rotateMasterKey } from "../secrets/rotation"
 import { SECRET_NAME } from "../secrets/vault"
-import { HOME_OPTION, noExtra, out, parse, unknownSubcommand } from "./args"
+import { HOME_OPTION, JSON_OPTION, jsonOnlyFor, noExtra, out, parse, printJson, unknownSubcommand } from "./args"
 import { cliActor, prepare } from "./home"
 import { readSecretInput } from "./input"
 
 export const help = `Usage: hive secrets set NAME            value from stdin, or a hidden prompt on a terminal (never argv)
        hive secrets get NAME            print the value (audited)
-       hive secrets list                names, key ids, sizes and times; never values
+       hive secrets list [--json]       names, key ids, sizes and times; never values
        hive secrets rm NAME
        hive secrets materialize NAME --to PATH
        hive secrets materialize --prefix PREFIX --dir DIR
@@ -24,6 +24,7 @@ Options:
   --to PATH        file to write (materialize NAME)
   --prefix PREFIX  secrets whose names start with PREFIX (materialize)
   --dir DIR        directory for one file per secret, named by what follows the prefix
+  --json           list: the secrets as GET /api/secrets answers them (never values)
   --home DIR       data home (default ~/.hive, env HIVE_HOME)
   -h, --help       show this help`
 
@@ -46,6 +47,7 @@ export async function run(argv: string[]): Promise<number> {
     to: { type: "string" },
     prefix: { type: "string" },
     dir: { type: "string" },
+    ...JSON_OPTION,
   })
   if (values.help) return (out(help), 0)
   const [sub, name] = positionals
@@ -53,6 +55,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!SUBCOMMANDS.includes(sub)) throw unknownSubcommand("hive secrets", sub, SUBCOMMANDS)
   noExtra(`hive secrets ${sub}`, positionals, ["list", "rotate-key", "status"].includes(sub) || (sub === "materialize" && values.prefix) ? 1 : 2)
 
+  jsonOnlyFor(`hive secrets ${sub}`, values.json, sub === "list", "hive secrets list")
   // Check what can be checked before touching the database.
   if (sub === "materialize") {
     if (
@@ -93,6 +96,7 @@ export async function run(argv: string[]): Promise<number> {
           rows.push(...page.items)
           cursor = page.next_cursor ?? undefined
         } while (cursor)
+        if (values.json) return (printJson({ items: rows, next_cursor: null }), 0)
         if (rows.length === 0) return (out("no secrets; add one with `hive secrets set NAME`"), 0)
         const width = Math.max(4, ...rows.map((r) => r.name.length))
         out(`${"NAME".padEnd(width)}  KEY       ${"SIZE".padStart(6)}  UPDATED`)

@@ -3,7 +3,7 @@ import { FatalError } from "../errors"
 import { close } from "../db/open"
 import { createCheckpointer } from "../db/checkpointer"
 import { schemaVersion } from "../db/migrate"
-import { createLogger } from "../log"
+import { both, createLogger, dailyFileSink } from "../log"
 import { createHive } from "../hive"
 import { createAdminApp, createPhoneApp } from "../server"
 import { clearRunning, markRunning } from "./server-lock"
@@ -51,7 +51,15 @@ export async function run(argv: string[]): Promise<number> {
   if (values.help) return (console.log(help), 0)
   noExtra("hive serve", positionals)
   const config = Config.load({ home: values.home, host: values.host, port: values.port, phonePort: values["phone-port"] })
-  const logger = createLogger(config.logLevel)
+  const toStderr = (line: string) => void process.stderr.write(line)
+  const logger = createLogger(
+    config.logLevel,
+    // The file first: a line seen on the terminal is already on disk.
+    both(
+      dailyFileSink(config.logsDir, config.logKeep, (why) => toStderr(`hive: the log file in ${config.logsDir} stopped: ${why}\n`)),
+      toStderr,
+    ),
+  )
   const phases: string[] = [`load ${performance.now().toFixed(1)}`]
   const mark = (name: string) => phases.push(`${name} ${performance.now().toFixed(1)}`)
   const prepared = await prepare(config, logger, {

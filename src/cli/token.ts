@@ -1,16 +1,16 @@
 import * as Config from "../config"
 import { UsageError } from "../errors"
 import { createLogger } from "../log"
-import { HOME_OPTION, err, noExtra, out, parse, parseDuration, timestamp, unknownSubcommand } from "./args"
+import { HOME_OPTION, JSON_OPTION, err, jsonOnlyFor, noExtra, out, parse, parseDuration, printJson, timestamp, unknownSubcommand } from "./args"
 import { prepare } from "./home"
 import type { Grant } from "../auth/jwt"
 import { SCOPE_PURPOSE, SCOPES } from "../auth/scopes"
-import type { TokenRow } from "../db/tokens"
+import { type TokenRow, tokenView } from "../db/tokens"
 import { AGENT_NAME } from "../db/agents"
 
 export const help = `Usage: hive token create --name NAME [--scope admin|hooks|read] [--ttl 30d] [--home DIR]
        hive token create --agent NAME [--ttl 30d] [--home DIR]
-       hive token list [--home DIR]
+       hive token list [--json] [--home DIR]
        hive token revoke ID [--home DIR]
 
   create   print a new JWT on stdout (only the token, so TOKEN=$(hive token create ...) works)
@@ -24,6 +24,7 @@ Options:
   --name NAME   what the token is for, e.g. "claude-hooks" (create; with --agent, the agent's name by default)
   --scope S     admin (the default), hooks or read (create)
   --agent NAME  an agent's token: every write it makes is as that agent (create; the agent is added if new)
+  --json        list: the tokens as GET /api/tokens answers them
   --ttl DUR     lifetime: 90s, 15m, 12h, 30d, 2w (default 30d, at most 3650d)
   --home DIR    data home (default ~/.hive, env HIVE_HOME)
   -h, --help    show this help`
@@ -49,11 +50,13 @@ export async function run(argv: string[]): Promise<number> {
     ttl: { type: "string" },
     scope: { type: "string" },
     agent: { type: "string" },
+    ...JSON_OPTION,
   })
   if (values.help) return (out(help), 0)
   const [sub, id] = positionals
   if (!sub) throw new UsageError("hive token: missing subcommand: create, list or revoke (see `hive token --help`)")
   if (!["create", "list", "revoke"].includes(sub)) throw unknownSubcommand("hive token", sub, ["create", "list", "revoke"])
+  jsonOnlyFor(`hive token ${sub}`, values.json, sub === "list", "hive token list")
   const config = Config.load({ home: values.home })
   const { db, stores, auth } = await prepare(config, createLogger(config.logLevel))
   try {
@@ -78,11 +81,12 @@ export async function run(argv: string[]): Promise<number> {
     if (sub === "list") {
       noExtra("hive token list", positionals, 1)
       const rows = tokens.list()
+      if (values.json) return (printJson({ items: rows.map((r) => tokenView(r)) }), 0)
       if (rows.length === 0) return (out("no tokens; create one with `hive token create --name NAME`"), 0)
       const now = Date.now()
       out(`${"ID".padEnd(36)}  ${"NAME".padEnd(20)}  ${"SCOPE".padEnd(16)}  ${"CREATED".padEnd(20)}  ${"EXPIRES".padEnd(20)}  STATUS`)
       for (const r of rows) {
-        const status = r.revoked_at !== null ? "revoked" : r.expires_at <= now ? "expired" : "active"
+        const { status } = tokenView(r, now)
         out(
           `${r.id.padEnd(36)}  ${r.name.slice(0, 20).padEnd(20)}  ${scopeLabel(r).slice(0, 16).padEnd(16)}  ${timestamp(r.created_at)}  ${timestamp(r.expires_at)}  ${status}`,
         )

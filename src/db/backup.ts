@@ -58,6 +58,9 @@ export function vacuumInto(db: Database, dir: string, label = "", now = new Date
 }
 
 /** Backups in `dir`, newest first (files of other names are not hive's and are left alone). */
+/** A backup as `hive backup list --json` and GET /api/backups show it (its path is the data home's business). */
+export const backupView = ({ path: _path, ...b }: BackupFile) => b
+
 export function listBackups(dir: string): BackupFile[] {
   let names: string[]
   try {

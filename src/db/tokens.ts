@@ -13,6 +13,13 @@ export type TokenRow = {
 }
 export type TokenState = "active" | "revoked" | "unknown"
 
+/** A token as `hive token list --json` and GET /api/tokens show it: its row and whether it still works. */
+export type TokenView = TokenRow & { status: "active" | "revoked" | "expired" }
+export const tokenView = (r: TokenRow, now = Date.now()): TokenView => ({
+  ...r,
+  status: r.revoked_at !== null ? "revoked" : r.expires_at <= now ? "expired" : "active",
+})
+
 /** Admin API tokens: the JWT's jti is the row id; the token string itself is never stored. */
 const COLS = "id, name, created_at, expires_at, revoked_at, key_id, scope, agent"
 

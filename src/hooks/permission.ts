@@ -39,6 +39,15 @@ export const PREFERENCE_KEYS = {
 
 const DEFAULTS = { policy: "remote" as Policy, deadlineS: 600, remoteAfterS: 60 }
 
+/** What GET /api/preferences answers for the permissions.* keys nobody set. */
+export const PERMISSION_DEFAULTS: Record<string, unknown> = {
+  [PREFERENCE_KEYS.policy]: DEFAULTS.policy,
+  [PREFERENCE_KEYS.allow]: [],
+  [PREFERENCE_KEYS.ask]: [],
+  [PREFERENCE_KEYS.deadline]: DEFAULTS.deadlineS,
+  [PREFERENCE_KEYS.remoteAfter]: DEFAULTS.remoteAfterS,
+}
+
 /** Why `value` is no good for one of the permissions.* preferences, or null when it is (or the key is another). */
 export function permissionPreferenceError(key: string, value: unknown): string | null {
   const longest = HOOK_TIMEOUT_S - MARGIN_MS / 1000 - 5

@@ -30,6 +30,9 @@ export type Lookups = {
 
 const PREFIX = "notifications."
 
+/** Every kind is on unless switched off (seed 000: inputRequired and sessionComplete default to true). */
+export const NOTICE_DEFAULTS: Record<string, unknown> = Object.fromEntries(NOTICE_KINDS.map((k) => [`${PREFIX}${k}`, true]))
+
 /**
  * Whether a kind is on: the `notifications.<kind>` preference, else the older app's `notifications` object
  * (seed 000, imported as it was), else on. A value that is not a boolean is refused when set.

@@ -20,6 +20,8 @@ import { sessions } from "./sessions"
 import { replyTokens } from "./reply-tokens"
 import { stats } from "./stats"
 import { jobs } from "./jobs"
+import { tokens } from "./tokens"
+import { backups } from "./backups"
 import { tunnel } from "./tunnel"
 import { notifications } from "./notifications"
 import { hooks, isHookInput } from "./hooks"
@@ -277,6 +279,8 @@ export const api = (hive: Hive) => {
       .use(devices(hive))
       .use(stats(hive))
       .use(jobs(hive))
+      .use(tokens(hive))
+      .use(backups(hive))
       .use(tunnel(hive))
       .use(notifications(hive))
       .use(artifacts(hive))

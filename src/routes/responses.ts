@@ -47,7 +47,7 @@ const Session = Row({
 })
 const Typed = Row({ transport: One(["tmux", "nvim"]), chars: I, enter: t.Boolean() })
 const Worktree = Row({ id: S, project_id: S, path: S, branch: S, description: N(S), created_at: Millis, updated_at: Millis })
-const Preference = Row({ key: S, value: t.Unknown(), updated_at: Millis })
+const Preference = Row({ key: S, value: t.Unknown(), updated_at: N(Millis), default: t.Boolean() })
 const SecretMeta = Row({ name: S, key_id: S, size: I, created_at: Millis, updated_at: Millis })
 const Written = Row({ name: S, path: S })
 const OAuthMeta = Row({
@@ -136,6 +136,18 @@ const JobRun = Row({
   pid: I,
   trigger: One(["schedule", "manual"]),
 })
+const TokenView = Row({
+  id: S,
+  name: S,
+  scope: One(["admin", "agent", "hooks", "read"]),
+  agent: N(S),
+  key_id: N(S),
+  created_at: Millis,
+  expires_at: Millis,
+  revoked_at: N(Millis),
+  status: One(["active", "revoked", "expired"]),
+})
+const Backup = Row({ name: S, label: S, encrypted: t.Boolean(), bytes: I, created_at: Millis })
 const JobStatus = Row({ name: S, description: S, schedule: S, next_run_at: I, running: t.Boolean(), last_run: N(JobRun) })
 const RunResult = Row({ job: S, rows_affected: N(I), error: N(S), started_at: Millis, finished_at: Millis })
 const Tunnel = Row({
@@ -287,6 +299,9 @@ export const RESPONSES: Record<string, Record<number, Content>> = {
   "GET /api/stats/turns/summary": { 200: Items(Summary) },
   "GET /api/jobs": { 200: Items(JobStatus) },
   "POST /api/jobs/{name}/run": { 200: RunResult },
+  "GET /api/tokens": { 200: Items(TokenView) },
+  "DELETE /api/tokens/{id}": { 200: TokenView },
+  "GET /api/backups": { 200: Items(Backup) },
   "GET /api/tunnel": { 200: Tunnel },
   "POST /api/notifications/test": {
     200: Row({ push: Row({ phones: I, sent: I, gone: I, failed: I }), webhook: N(t.Boolean()) }),
@@ -344,4 +359,44 @@ export const PHONE_RESPONSES: Record<string, Record<number, Content>> = {
   "GET /phone/api/push": { 200: Row({ public_key: S, subscriptions: I }) },
   "PUT /phone/api/push": { 200: Row({ subscriptions: I }), 201: Row({ subscriptions: I }) },
   "DELETE /phone/api/push": { 204: null },
+}
+
+const Counts = Row({ inserted: I, unchanged: I, replaced: I, skipped: I, failed: I, unreadable: I })
+
+/**
+ * What the CLI's `--json` prints where no route answers the same thing yet (a list that a route does answer is
+ * printed exactly as the route answers it, and checked against RESPONSES). The tests hold each to its schema.
+ */
+export const CLI_REPORTS = {
+  "hive doctor": Row({
+    findings: t.Array(Row({ level: One(["ok", "warn", "fail"]), check: S, what: S, fix: N(S) })),
+    problems: I,
+  }),
+  "hive migrate status": Row({
+    database: S,
+    schema_version: I,
+    known: I,
+    newer_than_binary: t.Boolean(),
+    migrations: t.Array(
+      Row({
+        id: S,
+        version: I,
+        state: One(["applied", "pending", "unknown"]),
+        applied_at: N(Millis),
+        duration_ms: N(I),
+        source_changed: t.Boolean(),
+        unfinished: t.Boolean(),
+      }),
+    ),
+  }),
+  "hive export": Row({ file: S, records: I, tables: t.Record(S, I) }),
+  "hive import": Row({
+    file: S,
+    records: I,
+    exported_at: Millis,
+    schema: I,
+    mode: One(["skip", "replace"]),
+    tables: t.Record(S, Counts),
+    failures: t.Array(S),
+  }),
 }

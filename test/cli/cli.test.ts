@@ -1,6 +1,6 @@
 import { Database } from "bun:sqlite"
 import { describe, expect, test } from "bun:test"
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from "node:fs"
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync, mkdirSync } from "node:fs"
 import { join } from "node:path"
 import pkg from "../../package.json"
 import { migrations } from "../../migrations"
@@ -12,7 +12,7 @@ import { startServer } from "./serve-helper"
 /** A home whose database has only the first migration applied: it "already has data". */
 async function homeAtVersion1() {
   const env = cliEnv()
-  mkdirSync(env.HIVE_HOME, { recursive: true })
+  mkdirSync(env.HIVE_HOME, { recursive: true, mode: 0o700 })
   const db = open(join(env.HIVE_HOME, "hive.db"))
   await apply(db, migrations.slice(0, 1))
   db.run("INSERT INTO projects (id, name, directory, created_at, updated_at) VALUES ('p1', 'kept', '/kept', 1, 1)")
@@ -115,6 +115,47 @@ describe("typos and shell completion", () => {
         expect(check.exitCode).toBe(0)
       }
     }
+  })
+})
+
+describe("a data home others can read", () => {
+  test("is made 0700 with its files 0600, said once; doctor warns first and changes nothing; a symlink's target is left alone", async () => {
+    const env = cliEnv()
+    expect((await hive(["migrate"], env)).code).toBe(0)
+    const home = env.HIVE_HOME
+    const outside = join(home, "..", "outside.txt")
+    writeFileSync(outside, "not hive's")
+    chmodSync(outside, 0o644)
+    mkdirSync(join(home, "backups", "old"), { recursive: true })
+    writeFileSync(join(home, "backups", "old", "note.txt"), "x")
+    symlinkSync(outside, join(home, "link"))
+    // As the older app left it.
+    for (const [path, mode] of [
+      [home, 0o755],
+      [join(home, "hive.db"), 0o644],
+      [join(home, "backups"), 0o755],
+      [join(home, "backups", "old"), 0o755],
+      [join(home, "backups", "old", "note.txt"), 0o644],
+    ] as const)
+      chmodSync(path, mode)
+    const mode = (path: string) => statSync(path).mode & 0o777
+
+    const doctor = await hive(["doctor"], env)
+    expect(doctor.stdout).toMatch(/WARN {2}home +.* is mode 0755/)
+    expect(mode(home)).toBe(0o755)
+
+    const first = await hive(["jobs", "list"], env)
+    expect(first.code).toBe(0)
+    expect(first.stderr).toContain("could be read by other users: made it 0700 and its files 0600")
+    expect(mode(home)).toBe(0o700)
+    expect(mode(join(home, "hive.db"))).toBe(0o600)
+    expect(mode(join(home, "backups"))).toBe(0o700)
+    expect(mode(join(home, "backups", "old"))).toBe(0o700)
+    expect(mode(join(home, "backups", "old", "note.txt"))).toBe(0o600)
+    expect(mode(outside)).toBe(0o644)
+    const again = await hive(["jobs", "list"], env)
+    expect(again.stderr).toBe("")
+    expect((await hive(["doctor"], env)).stdout).toMatch(/ok {4}home +.* is private \(0700\)/)
   })
 })
 
@@ -297,6 +338,26 @@ describe("hive token", () => {
 })
 
 describe("hive serve", () => {
+  test("logs to logs/hive-YYYY-MM-DD.log as well as stderr (0600), keeping the newest HIVE_LOG_KEEP files", async () => {
+    const env = { ...cliEnv(), HIVE_LOG_KEEP: "2" }
+    const logs = join(env.HIVE_HOME, "logs")
+    mkdirSync(logs, { recursive: true })
+    for (const day of ["2026-01-01", "2026-01-02", "2026-01-03"]) writeFileSync(join(logs, `hive-${day}.log`), `${day} old\n`)
+    writeFileSync(join(logs, "hook.log"), "the hook's own log stays\n")
+    const server = await startServer(["bun", MAIN], env)
+    try {
+      const today = `hive-${new Date().toISOString().slice(0, 10)}.log`
+      const file = join(logs, today)
+      expect(readFileSync(file, "utf8")).toContain(`listening on ${server.url}`)
+      expect(server.log()).toContain(`listening on ${server.url}`)
+      expect(statSync(file).mode & 0o777).toBe(0o600)
+      expect(readdirSync(logs).sort()).toEqual(["hive-2026-01-03.log", today, "hook.log"].sort())
+    } finally {
+      server.proc.kill()
+      await server.proc.exited
+    }
+  })
+
   test("migrates, serves /health and the token-guarded API, and finishes in-flight requests on SIGTERM", async () => {
     const env = cliEnv()
     const token = (await hive(["token", "create", "--name", "serve-test"], env)).stdout.trim()

@@ -24,8 +24,11 @@ describe("legacy imports", () => {
   test("every file is imported, verified, reported and deleted; credentials are stored encrypted or hashed", async () => {
     const h = legacyHome()
     const res = await hive(["migrate", ...h.flags], h.env)
-    // The only thing said on stderr is that a master key was made for the imported credentials.
-    expect(res.stderr).toMatch(/^\S+ INFO {2}created a new master key at \S+; back it up, it is not part of ~\/\.hive backups\n$/)
+    // All that is said on stderr: the older app's open ~/.hive was made private, and a master key was made
+    // for the imported credentials.
+    expect(res.stderr).toMatch(
+      /^hive: \S+ could be read by other users: made it 0700 and its files 0600 \(\d+ changed\)\n\S+ INFO {2}created a new master key at \S+; back it up, it is not part of ~\/\.hive backups\n$/,
+    )
     expect(res.code).toBe(0)
     for (const [name, path] of Object.entries(h.files)) {
       expect({ name, exists: existsSync(path) }).toEqual({ name, exists: false })

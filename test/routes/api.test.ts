@@ -203,21 +203,61 @@ describe("worktrees", () => {
 })
 
 describe("preferences", () => {
-  test("put, get one, get all, overwrite, delete", async () => {
+  test("put, get one, get all, overwrite, delete; a key nobody set answers its default", async () => {
     const { call } = await testApp()
-    expect((await call("GET", "/api/preferences")).body).toEqual({})
-    expect((await call("PUT", "/api/preferences/theme", { value: "dark" })).body).toMatchObject({ key: "theme", value: "dark" })
-    await call("PUT", "/api/preferences/tunnel.enabled", { value: false })
+    const defaults = {
+      theme: "system",
+      defaultModel: "claude-sonnet-4-5",
+      defaultActionType: "freeform",
+      recentDirectories: [],
+      "tunnel.enabled": false,
+      "notifications.inputRequired": true,
+      "notifications.sessionComplete": true,
+      "notifications.approvalRequested": true,
+      "notifications.questionAsked": true,
+      "permissions.policy": "remote",
+      "permissions.allow": [],
+      "permissions.ask": [],
+      "permissions.deadlineSeconds": 600,
+      "permissions.remoteAfterSeconds": 60,
+    }
+    expect((await call("GET", "/api/preferences")).body).toEqual(defaults)
+    expect((await call("GET", "/api/preferences/theme")).body).toEqual({ key: "theme", value: "system", updated_at: null, default: true })
+    expect((await call("PUT", "/api/preferences/theme", { value: "dark" })).body).toMatchObject({ key: "theme", value: "dark", default: false })
+    await call("PUT", "/api/preferences/tunnel.enabled", { value: true })
+    // The older app's object (imported as it was) is what its keys hold, where no key of their own is stored.
     await call("PUT", "/api/preferences/notifications", { value: { inputRequired: true, sessionComplete: false } })
     await call("PUT", "/api/preferences/theme", { value: "light" })
     expect((await call("GET", "/api/preferences")).body).toEqual({
+      ...defaults,
       notifications: { inputRequired: true, sessionComplete: false },
+      "notifications.sessionComplete": false,
       theme: "light",
-      "tunnel.enabled": false,
+      "tunnel.enabled": true,
     })
-    expect((await call("GET", "/api/preferences/theme")).body).toMatchObject({ key: "theme", value: "light", updated_at: expect.any(Number) })
+    expect((await call("GET", "/api/preferences/notifications.sessionComplete")).body).toMatchObject({ value: false, default: false })
+    expect((await call("GET", "/api/preferences/theme")).body).toMatchObject({ key: "theme", value: "light", updated_at: expect.any(Number), default: false })
     expect((await call("DELETE", "/api/preferences/theme")).status).toBe(204)
-    expect((await call("GET", "/api/preferences/theme")).status).toBe(404)
+    expect((await call("GET", "/api/preferences/theme")).body).toMatchObject({ value: "system", default: true })
+    expect((await call("DELETE", "/api/preferences/theme")).status).toBe(404)
+    expect((await call("GET", "/api/preferences/nobody.set.this")).status).toBe(404)
+  })
+
+  test("seed 000's preferences are checked: a wrong theme, action type or directory list is a 400", async () => {
+    const { call } = await testApp()
+    for (const [key, value] of [
+      ["theme", "sepia"],
+      ["defaultActionType", "deploy"],
+      ["recentDirectories", "/not/a/list"],
+      ["recentDirectories", [""]],
+      ["defaultModel", ""],
+      ["tunnel.enabled", "yes"],
+    ] as const) {
+      const res = await call("PUT", `/api/preferences/${key}`, { value })
+      expect(res.status).toBe(400)
+      expect(res.body.error.message).toContain(key)
+    }
+    expect((await call("PUT", "/api/preferences/recentDirectories", { value: ["/work/a", "/work/b"] })).status).toBe(200)
   })
 
   test("a null value is stored; a missing value or a bad key is a 400", async () => {

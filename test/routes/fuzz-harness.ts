@@ -53,6 +53,8 @@ export function misfit(value: unknown, schema: Json, doc: Document, at = "body")
   const kinds = schema.type === undefined ? [] : Array.isArray(schema.type) ? (schema.type as string[]) : [schema.type as string]
   const kind = value === null ? "null" : Array.isArray(value) ? "array" : Number.isInteger(value) ? "integer" : typeof value
   if (kinds.length && !kinds.includes(kind) && !(kind === "integer" && kinds.includes("number"))) return `${at}: must be ${kinds.join(" or ")}, got ${kind}`
+  // Elysia's t.Integer() is "an integer, or a string of one" (it coerces queries); an answer's string must be one.
+  if (typeof value === "string" && schema.format === "integer" && !/^-?\d+$/.test(value)) return `${at}: must be an integer`
   if (typeof value === "number") {
     if (typeof schema.minimum === "number" && value < schema.minimum) return `${at}: below ${schema.minimum}`
     if (typeof schema.maximum === "number" && value > schema.maximum) return `${at}: above ${schema.maximum}`
@@ -71,7 +73,13 @@ export function misfit(value: unknown, schema: Json, doc: Document, at = "body")
       if (props[k]) {
         const bad = misfit(v, props[k], doc, `${at}.${k}`)
         if (bad) return bad
-      } else if (schema.additionalProperties === false && !schema.patternProperties) return `${at}: a field "${k}" the document does not describe`
+      } else if (schema.patternProperties) {
+        for (const [pattern, inner] of Object.entries(schema.patternProperties as Record<string, Json>))
+          if (new RegExp(pattern).test(k)) {
+            const bad = misfit(v, inner, doc, `${at}.${k}`)
+            if (bad) return bad
+          }
+      } else if (schema.additionalProperties === false) return `${at}: a field "${k}" the document does not describe`
     }
   }
   return undefined
