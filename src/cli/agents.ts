@@ -1,6 +1,6 @@
 import * as Config from "../config"
 import { HOME_OPTION, noExtra, out, pageLimit, parse, table, timestamp } from "./args"
-import { call, connect } from "./remote"
+import { call, connect, remoteEnvironment } from "./remote"
 
 export const help = `Usage: hive agents [--limit N] [--cursor C] [--json]
 
@@ -13,9 +13,7 @@ Options:
   --home DIR   data home (default ~/.hive, env HIVE_HOME)
   -h, --help   show this help
 
-Environment:
-  HIVE_TOKEN   a token of the running server: admin or read
-  HIVE_URL     the server (default: the one serving this data home)`
+${remoteEnvironment("admin or read")}`
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse("hive agents", argv, {

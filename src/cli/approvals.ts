@@ -1,7 +1,7 @@
 import * as Config from "../config"
 import { UsageError } from "../errors"
 import { HOME_OPTION, out, pageLimit, parse, subcommand, table, timestamp } from "./args"
-import { call, connect } from "./remote"
+import { call, connect, remoteEnvironment } from "./remote"
 
 export const help = `Usage: hive approvals [list] [--status S] [--agent NAME] [--session ID] [--limit N] [--cursor C] [--json]
        hive approvals approve ID [--note TEXT] [--json]
@@ -21,9 +21,7 @@ Options:
   --home DIR     data home (default ~/.hive, env HIVE_HOME)
   -h, --help     show this help
 
-Environment:
-  HIVE_TOKEN   a token of the running server: admin (a read token can list)
-  HIVE_URL     the server (default: the one serving this data home)`
+${remoteEnvironment("admin (a read token can list)")}`
 
 const STATUSES = ["pending", "approved", "denied", "failed", "withdrawn"] as const
 
@@ -73,8 +71,8 @@ export async function run(argv: string[]): Promise<number> {
   if (page.items.length === 0) return (out(status === "pending" ? "no pending approvals" : "no approvals match"), 0)
   out(
     table(
-      ["ID", "STATUS", "REQUESTED", "AGENT", "KIND", "REF"],
-      page.items.map((a) => [a.id, a.status, timestamp(a.requested_at), a.agent, a.kind, a.ref]),
+      ["ID", "STATUS", "REQUESTED", "AGENT", "KIND", "REF", "NOTE"],
+      page.items.map((a) => [a.id, a.status, timestamp(a.requested_at), a.agent, a.kind, a.ref, a.note]),
     ),
   )
   if (page.next_cursor) out(`more: hive approvals --cursor ${page.next_cursor}`)

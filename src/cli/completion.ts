@@ -24,11 +24,11 @@ type Shell = (typeof SHELLS)[number]
 /** What a shell completes for one command. */
 export type Completion = { name: string; summary: string; subcommands: string[]; options: string[] }
 
-// Read from the help text every command has: `hive token create …` lines name subcommands (`a|b` names two),
+// Read from the help text every command has: `hive token create …` lines name subcommands (`a|b` names two; `[list]` an optional one),
 // and the `[--opt]` of those lines and the indented `--name` lines of its Options section name options. Nothing to keep in step by hand.
 export function completionOf(name: string, summary: string, helpText: string): Completion {
   const subcommands = new Set<string>()
-  for (const m of helpText.matchAll(new RegExp(`^\\s*(?:Usage:\\s+)?hive ${name} ([a-z][a-z|-]*)`, "gm")))
+  for (const m of helpText.matchAll(new RegExp(`^\\s*(?:Usage:\\s+)?hive ${name} \\[?([a-z][a-z|-]*)`, "gm")))
     for (const sub of m[1]!.split("|")) subcommands.add(sub)
   const options = new Set<string>()
   for (const m of helpText.matchAll(/^ {2,}(?:-[a-zA-Z], )?(--[a-z][a-z-]*)/gm)) options.add(m[1]!)

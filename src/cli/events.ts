@@ -1,7 +1,7 @@
 import * as Config from "../config"
 import { FatalError, UsageError } from "../errors"
 import { HOME_OPTION, err, noExtra, out, pageLimit, parse, table, timestamp } from "./args"
-import { call, connect, type Remote } from "./remote"
+import { call, connect, remoteEnvironment, type Remote } from "./remote"
 
 export const help = `Usage: hive events [--session ID] [--kind K] [--agent NAME] [--tool NAME] [--cursor C] [--limit N] [--json]
        hive events --follow [--session ID] [--kind K] [--agent NAME] [--tool NAME] [--cursor C] [--json]
@@ -22,9 +22,7 @@ Options:
   --home DIR     data home (default ~/.hive, env HIVE_HOME)
   -h, --help     show this help
 
-Environment:
-  HIVE_TOKEN   a token of the running server: admin or read
-  HIVE_URL     the server (default: the one serving this data home)`
+${remoteEnvironment("admin or read")}`
 
 type Event = { id: number; ts: number; kind: string; agent: string | null; session_id: string | null; tool_name: string | null; payload: unknown }
 

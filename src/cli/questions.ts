@@ -1,7 +1,7 @@
 import * as Config from "../config"
 import { UsageError } from "../errors"
 import { HOME_OPTION, noExtra, out, pageLimit, parse, table, timestamp, unknownSubcommand } from "./args"
-import { call, connect } from "./remote"
+import { call, connect, remoteEnvironment } from "./remote"
 
 export const help = `Usage: hive questions [list] [--status S] [--limit N] [--cursor C] [--json]
        hive questions answer ID ANSWER... [--json]
@@ -17,9 +17,7 @@ Options:
   --home DIR   data home (default ~/.hive, env HIVE_HOME)
   -h, --help   show this help
 
-Environment:
-  HIVE_TOKEN   a token of the running server: admin (a read token can list)
-  HIVE_URL     the server (default: the one serving this data home)`
+${remoteEnvironment("admin (a read token can list)")}`
 
 const STATUSES = ["open", "answered", "timed_out"] as const
 

@@ -7,6 +7,11 @@ import { runningServer } from "./server-lock"
 // events) go through its API with the typed client, not to the database: the server tells the phone, the
 // desk and every waiting agent at once, and a read or hooks token is refused what it may not do.
 
+/** The Environment section of these commands' --help; `token` says which scope of token the command needs. */
+export const remoteEnvironment = (token: string) => `Environment:
+  HIVE_TOKEN   a token of the running server: ${token}
+  HIVE_URL     the server (default: the one serving this data home)`
+
 export type Remote = { api: AdminClient["api"]; url: string; token: string }
 
 /** The server of this data home (or HIVE_URL), and the token to call it with (HIVE_TOKEN). */

@@ -1,7 +1,7 @@
 import * as Config from "../config"
 import { UsageError } from "../errors"
 import { HOME_OPTION, noExtra, out, pageLimit, parse, table, timestamp } from "./args"
-import { call, connect } from "./remote"
+import { call, connect, remoteEnvironment } from "./remote"
 
 export const help = `Usage: hive sessions [--status S] [--state S] [--project ID] [--limit N] [--cursor C] [--json]
 
@@ -17,9 +17,7 @@ Options:
   --home DIR    data home (default ~/.hive, env HIVE_HOME)
   -h, --help    show this help
 
-Environment:
-  HIVE_TOKEN   a token of the running server: admin, or read (hive token create --name cli --scope read)
-  HIVE_URL     the server (default: the one serving this data home)`
+${remoteEnvironment("admin, or read (hive token create --name cli --scope read)")}`
 
 const STATUSES = ["idle", "running", "awaiting_input", "error"] as const
 

@@ -96,6 +96,7 @@ describe("typos and shell completion", () => {
     expect(await complete("hive", "d")).toEqual(["devices", "doctor"])
     expect(await complete("hive", "token", "")).toEqual(["create", "list", "revoke"])
     expect(await complete("hive", "hook", "")).toEqual(["install", "uninstall"])
+    expect(await complete("hive", "approvals", "")).toEqual(["approve", "deny", "list"])
     expect(await complete("hive", "token", "create", "--s")).toEqual(["--scope"])
     expect(await complete("hive", "hook", "install", "--d")).toEqual(["--dry-run"])
     expect(await complete("hive", "completion", "")).toEqual(["bash", "fish", "zsh"])
