@@ -71,11 +71,26 @@ export type Config = {
 /** The phone tunnel (`hive serve --tunnel`): which localtunnel server, and how often the public URL is probed. */
 export type TunnelConfig = { server: string; probeIntervalMs: number }
 
-/** What the scheduled jobs keep and when they run (seed 002's retention rules are the defaults). */
+/** How long each kind of row is kept (seed 002's retention rules are the defaults). */
+export type Retention = { messagesMs: number; eventsMs: number; turnStatsMs: number; sdkSessionsMs: number; jobRunsMs: number; sessionsMs: number }
+
+/** Each retention age's environment variable and preference key. */
+export const RETENTION_SETTINGS: Record<keyof Retention, { variable: string; preference: string }> = {
+  messagesMs: { variable: "HIVE_RETAIN_MESSAGES", preference: "retention.messages" },
+  eventsMs: { variable: "HIVE_RETAIN_EVENTS", preference: "retention.events" },
+  turnStatsMs: { variable: "HIVE_RETAIN_TURN_STATS", preference: "retention.turnStats" },
+  sdkSessionsMs: { variable: "HIVE_RETAIN_SDK_SESSIONS", preference: "retention.sdkSessions" },
+  jobRunsMs: { variable: "HIVE_RETAIN_JOB_RUNS", preference: "retention.jobRuns" },
+  sessionsMs: { variable: "HIVE_RETAIN_SESSIONS", preference: "retention.sessions" },
+}
+
+/** What the scheduled jobs keep and when they run. */
 export type JobsConfig = {
   /** A job's schedule by name: an interval ("1h") or a cron expression ("0 3 * * *", local time). */
   schedules: Record<string, string>
-  retention: { messagesMs: number; eventsMs: number; turnStatsMs: number; sdkSessionsMs: number; jobRunsMs: number; sessionsMs: number }
+  retention: Retention
+  /** The retention ages an environment variable set: they win over the `retention.*` preferences. */
+  retentionFromEnv: (keyof Retention)[]
   /** Scheduled and manual backups kept in backups/ (the newest N; older ones are deleted). */
   backupKeep: number
   /** Whether the daily backup encrypts the whole file (with a key derived from the master key). */
@@ -220,8 +235,15 @@ export const scheduleEnvName = (job: string) => `HIVE_SCHEDULE_${job.toUpperCase
 
 /** HIVE_RETAIN_EVENTS=14d, HIVE_BACKUP_KEEP=3, HIVE_SCHEDULE_BACKUP="0 2 * * *". */
 function jobsConfig(env: Env): JobsConfig {
-  const age = (name: string, fallback: number) => (env[name] ? parseDuration(name, env[name]!) : fallback)
   const r = JOB_DEFAULTS.retention
+  const retention = { ...r }
+  const retentionFromEnv: (keyof Retention)[] = []
+  for (const [key, { variable }] of Object.entries(RETENTION_SETTINGS) as [keyof Retention, { variable: string }][]) {
+    const raw = env[variable]
+    if (!raw) continue
+    retention[key] = parseDuration(variable, raw)
+    retentionFromEnv.push(key)
+  }
   const schedules = { ...JOB_DEFAULTS.schedules }
   for (const job of Object.keys(schedules)) {
     const raw = env[scheduleEnvName(job)]
@@ -229,14 +251,8 @@ function jobsConfig(env: Env): JobsConfig {
   }
   return {
     schedules,
-    retention: {
-      messagesMs: age("HIVE_RETAIN_MESSAGES", r.messagesMs),
-      eventsMs: age("HIVE_RETAIN_EVENTS", r.eventsMs),
-      turnStatsMs: age("HIVE_RETAIN_TURN_STATS", r.turnStatsMs),
-      sdkSessionsMs: age("HIVE_RETAIN_SDK_SESSIONS", r.sdkSessionsMs),
-      jobRunsMs: age("HIVE_RETAIN_JOB_RUNS", r.jobRunsMs),
-      sessionsMs: age("HIVE_RETAIN_SESSIONS", r.sessionsMs),
-    },
+    retention,
+    retentionFromEnv,
     backupKeep: parsePositive("HIVE_BACKUP_KEEP", env.HIVE_BACKUP_KEEP) ?? JOB_DEFAULTS.backupKeep,
     backupEncrypt: parseFlag("HIVE_BACKUP_ENCRYPT", env.HIVE_BACKUP_ENCRYPT),
   }

@@ -14,7 +14,8 @@ export type JobDeps = { db: Database; stores: Stores; keys: Keys; blobs: Blobs; 
 
 /** Every scheduled job, by name; each is a plain function of `now` a test can call directly. */
 export function createJobs({ db, stores, keys, blobs, jobs: config, backupsDir, logger }: JobDeps): Job[] {
-  const r = config.retention
+  // Read on every run: a `retention.*` preference changed at run time applies from the next prune.
+  const ages = () => Retention.retentionAges(config, (key) => stores.preferences.value(key))
   return [
     {
       name: "check-sessions",
@@ -29,27 +30,27 @@ export function createJobs({ db, stores, keys, blobs, jobs: config, backupsDir, 
     {
       name: "prune-messages",
       description: "delete delivered messages older than the retention age",
-      run: (now, signal) => Retention.pruneMessages(stores.broker, now, r.messagesMs, Retention.cancellable(signal)),
+      run: (now, signal) => Retention.pruneMessages(stores.broker, now, ages().messagesMs, Retention.cancellable(signal)),
     },
     {
       name: "prune-events",
       description: "delete events older than the retention age",
-      run: (now, signal) => Retention.pruneEvents(stores.events, now, r.eventsMs, Retention.cancellable(signal)),
+      run: (now, signal) => Retention.pruneEvents(stores.events, now, ages().eventsMs, Retention.cancellable(signal)),
     },
     {
       name: "prune-turn-stats",
       description: "delete turn stats older than the retention age",
-      run: (now, signal) => Retention.pruneTurnStats(stores.turnStats, now, r.turnStatsMs, Retention.cancellable(signal)),
+      run: (now, signal) => Retention.pruneTurnStats(stores.turnStats, now, ages().turnStatsMs, Retention.cancellable(signal)),
     },
     {
       name: "prune-sessions",
       description: "delete dead, ended and expired sessions unchanged for the retention age, with their events, artifacts and transcript index",
-      run: (now, signal) => Retention.pruneSessions(stores.sessions, now, r.sessionsMs, Retention.cancellable(signal)),
+      run: (now, signal) => Retention.pruneSessions(stores.sessions, now, ages().sessionsMs, Retention.cancellable(signal)),
     },
     {
       name: "prune-stale",
       description: "delete expired reply tokens and pairing windows, unused SDK session-map entries and old job runs",
-      run: (now, signal) => Retention.pruneStale(stores, now, r, Retention.cancellable(signal)),
+      run: (now, signal) => Retention.pruneStale(stores, now, ages(), Retention.cancellable(signal)),
     },
     {
       name: "prune-artifacts",

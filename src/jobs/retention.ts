@@ -9,6 +9,7 @@ import type * as SdkSessions from "../db/sdk-sessions"
 import type * as Sessions from "../db/sessions"
 import type * as SessionTokens from "../db/session-tokens"
 import type * as TurnStats from "../db/turn-stats"
+import { JOB_DEFAULTS, type JobsConfig, parseDuration, RETENTION_SETTINGS, type Retention } from "../config"
 
 /** Rows one delete statement may remove: a few ms of work, so an API request never waits long behind a prune. */
 export const CHUNK = 2000
@@ -135,3 +136,44 @@ export async function pruneArtifactFiles(
   }
   return removed + blobs.tidy(now - ORPHAN_GRACE_MS)
 }
+
+/** Where a retention age in effect comes from. */
+export type RetentionSource = "environment" | "preference" | "default"
+export type RetentionInEffect = { name: keyof Retention; ms: number; source: RetentionSource; variable: string; preference: string }
+
+/** The shortest age a `retention.*` preference may set: one mistyped value must not empty a table within the hour. */
+export const MIN_PREFERENCE_AGE_MS = 3_600_000
+
+/** A `retention.*` preference's age in ms, or undefined when it is not a duration of 1h to 3650d. */
+function preferenceAge(value: unknown): number | undefined {
+  if (typeof value !== "string") return undefined
+  try {
+    const ms = parseDuration("retention", value)
+    return ms >= MIN_PREFERENCE_AGE_MS ? ms : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Why a value is no good for a `retention.*` preference, or null when it is (or the key is another). */
+export function retentionPreferenceError(key: string, value: unknown): string | null {
+  if (!Object.values(RETENTION_SETTINGS).some((s) => s.preference === key)) return null
+  return preferenceAge(value) === undefined ? `${key} is an age from 1h to 3650d, such as "14d" or "12h"` : null
+}
+
+/**
+ * The retention ages in effect now: an environment variable wins (it is the operator's at start-up), then the
+ * `retention.*` preference (changed at run time, read by every prune run), then the default.
+ */
+export function retentionInEffect(config: Pick<JobsConfig, "retention" | "retentionFromEnv">, pref: (key: string) => unknown): RetentionInEffect[] {
+  return (Object.entries(RETENTION_SETTINGS) as [keyof Retention, { variable: string; preference: string }][]).map(([name, s]) => {
+    if (config.retentionFromEnv.includes(name)) return { name, ms: config.retention[name], source: "environment", ...s }
+    const stored = preferenceAge(pref(s.preference))
+    if (stored !== undefined) return { name, ms: stored, source: "preference", ...s }
+    return { name, ms: JOB_DEFAULTS.retention[name], source: "default", ...s }
+  })
+}
+
+/** retentionInEffect as the ages the prunes take. */
+export const retentionAges = (config: Pick<JobsConfig, "retention" | "retentionFromEnv">, pref: (key: string) => unknown): Retention =>
+  Object.fromEntries(retentionInEffect(config, pref).map((r) => [r.name, r.ms])) as Retention

@@ -19,7 +19,7 @@ import { secrets } from "./secrets"
 import { sessions } from "./sessions"
 import { replyTokens } from "./reply-tokens"
 import { stats } from "./stats"
-import { jobs } from "./jobs"
+import { jobs, retention } from "./jobs"
 import { tokens } from "./tokens"
 import { backups } from "./backups"
 import { tunnel } from "./tunnel"
@@ -279,6 +279,7 @@ export const api = (hive: Hive) => {
       .use(devices(hive))
       .use(stats(hive))
       .use(jobs(hive))
+      .use(retention(hive))
       .use(tokens(hive))
       .use(backups(hive))
       .use(tunnel(hive))

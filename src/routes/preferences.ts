@@ -5,6 +5,7 @@ import { PERMISSION_DEFAULTS, permissionPreferenceError } from "../hooks/permiss
 import { NOTICE_DEFAULTS, notificationPreferenceError } from "../notify/notices"
 import { SEED_DEFAULTS, seedPreferenceError } from "../db/preferences"
 import { notFound } from "../errors"
+import { retentionPreferenceError } from "../jobs/retention"
 import { Body } from "./schemas"
 
 /** What a key holds when nothing is stored: seed 000's defaults and hive's own switches. */
@@ -33,7 +34,8 @@ export const preferences = ({ stores: { preferences: store }, commit }: Pick<Hiv
         const wrong =
           seedPreferenceError(params.key, body.value) ??
           permissionPreferenceError(params.key, body.value) ??
-          notificationPreferenceError(params.key, body.value)
+          notificationPreferenceError(params.key, body.value) ??
+          retentionPreferenceError(params.key, body.value)
         if (wrong) throw badRequest(`field "value": ${wrong}`)
         return commit.run(() => ({ ...store.put(params.key, body.value), default: false }))
       },

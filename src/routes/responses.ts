@@ -299,6 +299,17 @@ export const RESPONSES: Record<string, Record<number, Content>> = {
   "GET /api/stats/turns/summary": { 200: Items(Summary) },
   "GET /api/jobs": { 200: Items(JobStatus) },
   "POST /api/jobs/{name}/run": { 200: RunResult },
+  "GET /api/retention": {
+    200: Items(
+      Row({
+        name: One(["messagesMs", "eventsMs", "turnStatsMs", "sdkSessionsMs", "jobRunsMs", "sessionsMs"]),
+        ms: Millis,
+        source: One(["environment", "preference", "default"]),
+        variable: S,
+        preference: S,
+      }),
+    ),
+  },
   "GET /api/tokens": { 200: Items(TokenView) },
   "DELETE /api/tokens/{id}": { 200: TokenView },
   "GET /api/backups": { 200: Items(Backup) },

@@ -3,7 +3,9 @@ import { describe, expect, test } from "bun:test"
 import { listBackups } from "../../src/db/backup"
 import { writeFileSync } from "node:fs"
 import { join } from "node:path"
+import * as Config from "../../src/config"
 import { parseDuration } from "../../src/config"
+import { retentionInEffect } from "../../src/jobs/retention"
 import { createScheduler, nextRun, parseSchedule, type Job } from "../../src/jobs/scheduler"
 import { createLogger } from "../../src/log"
 import { ROOT, tempDir, testApp } from "../helpers"
@@ -193,5 +195,54 @@ describe("the jobs API", () => {
     expect(ran.body.error).toContain("EEXIST")
     expect((await call("GET", "/health")).status).toBe(200)
     expect((await call("GET", "/api/jobs")).body.items.find((j: { name: string }) => j.name === "backup").last_run.error).toContain("EEXIST")
+  })
+})
+
+describe("retention at run time", () => {
+  const DAY = 86_400_000
+
+  test("a retention.* preference applies from the next prune, without a restart; GET /api/retention says where each age comes from", async () => {
+    const { call, db } = await testApp()
+    const before = (await call("GET", "/api/retention")).body.items as { name: string; ms: number; source: string }[]
+    expect(before.find((r) => r.name === "eventsMs")).toMatchObject({
+      ms: 7 * DAY,
+      source: "default",
+      variable: "HIVE_RETAIN_EVENTS",
+      preference: "retention.events",
+    })
+    expect(before.every((r) => r.source === "default")).toBe(true)
+
+    db.prepare("INSERT INTO events (ts, kind, payload) VALUES (?, 'old', '{}')").run(Date.now() - 4 * DAY)
+    const count = () => (db.query("SELECT count(*) AS n FROM events WHERE kind = 'old'").get() as { n: number }).n
+    expect((await call("POST", "/api/jobs/prune-events/run")).body.rows_affected).toBe(0)
+    expect(count()).toBe(1)
+
+    expect((await call("PUT", "/api/preferences/retention.events", { value: "3d" })).status).toBe(200)
+    expect((await call("GET", "/api/retention")).body.items.find((r: { name: string }) => r.name === "eventsMs")).toMatchObject({
+      ms: 3 * DAY,
+      source: "preference",
+    })
+    expect((await call("POST", "/api/jobs/prune-events/run")).body).toMatchObject({ rows_affected: 1, error: null })
+    expect(count()).toBe(0)
+  })
+
+  test("an age under an hour, or one that is not an age, is a 400 and changes nothing", async () => {
+    const { call } = await testApp()
+    for (const value of ["5m", "abc", 14, "", "-3d"]) {
+      const res = await call("PUT", "/api/preferences/retention.events", { value })
+      expect(res.status).toBe(400)
+      expect(res.body.error.message).toContain("retention.events is an age from 1h to 3650d")
+    }
+    expect((await call("GET", "/api/preferences/retention.events")).status).toBe(404)
+    expect((await call("GET", "/api/retention")).body.items.every((r: { source: string }) => r.source === "default")).toBe(true)
+  })
+
+  test("an environment variable wins over the preference", () => {
+    const jobs = Config.load({ home: "/nonexistent/hive" }, { HOME: "/nonexistent", HIVE_RETAIN_EVENTS: "30d" }).jobs
+    expect(jobs.retentionFromEnv).toEqual(["eventsMs"])
+    const inEffect = retentionInEffect(jobs, (key) => (key === "retention.events" || key === "retention.messages" ? "2d" : undefined))
+    expect(inEffect.find((r) => r.name === "eventsMs")).toMatchObject({ ms: 30 * DAY, source: "environment" })
+    expect(inEffect.find((r) => r.name === "messagesMs")).toMatchObject({ ms: 2 * DAY, source: "preference" })
+    expect(inEffect.find((r) => r.name === "sessionsMs")!.source).toBe("default")
   })
 })
