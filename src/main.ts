@@ -17,6 +17,7 @@ const commands: Record<string, { summary: string; load(): Promise<Command> }> = 
   oauth: { summary: "store, show and remove operator OAuth tokens per forge", load: () => import("./cli/oauth") },
   pair: { summary: "pair a phone: a QR code and a 6-digit code, valid 2 minutes, single use", load: () => import("./cli/pair") },
   devices: { summary: "list paired phones, or revoke one", load: () => import("./cli/devices") },
+  desk: { summary: "open the desk (the dashboard) in a browser, signed in by a one-time link", load: () => import("./cli/desk") },
   tunnel: { summary: "the phone tunnel's status (open it with hive serve --tunnel)", load: () => import("./cli/tunnel") },
   sessions: { summary: "list the running server's sessions, newest first (--json for scripts)", load: () => import("./cli/sessions") },
   agents: { summary: "list the running server's agents", load: () => import("./cli/agents") },

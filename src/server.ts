@@ -5,11 +5,12 @@ import { api, guards } from "./routes"
 import { health } from "./routes/health"
 import { phone } from "./routes/phone"
 import { mcp } from "./routes/mcp"
+import { desk } from "./routes/desk"
 
 // The response schemas are loaded with the document they are part of, not at start-up.
 const responses = () => import("./routes/responses")
 
-/** The admin app (127.0.0.1:7420): /health, /openapi and the whole /api. It does not listen; `hive serve` does. */
+/** The admin app (127.0.0.1:7420): /health, /openapi, the desk and the whole /api. It does not listen; `hive serve` does. */
 export function createAdminApp(hive: Hive) {
   let document: ReturnType<typeof openApiDocument> | undefined
   let phoneDocument: ReturnType<typeof openApiDocument> | undefined
@@ -18,7 +19,6 @@ export function createAdminApp(hive: Hive) {
     // normalize off: unknown body fields are rejected (400) instead of silently dropped.
     new Elysia({ name: "hive.admin", normalize: false })
       .use(guards(hive))
-      // No UI: it would load scripts from a CDN, and hive must work offline. The JSON is the contract.
       .get("/openapi", () => (document ??= responses().then((r) => openApiDocument(self!, hive.config.version, "admin", r.RESPONSES))), {
         detail: { summary: "This document", description: "Every route of the admin listener, from the schemas that check its requests.", security: [] },
       })
@@ -34,6 +34,7 @@ export function createAdminApp(hive: Hive) {
         },
       )
       .use(health(hive))
+      .use(desk(hive))
       .use(api(hive))
       .use(mcp(hive, async (r) => self!.handle(r)))
   self = app

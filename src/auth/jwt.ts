@@ -8,6 +8,8 @@ export const ISSUER = "hive"
 export const ADMIN_AUDIENCE = "hive-admin"
 /** Paired phones get tokens of their own audience; they are never accepted on the admin API. */
 export const DEVICE_AUDIENCE = "hive-device"
+/** A desk sign-in link's token (`hive desk`): exchanged once for a desk session, never accepted as a credential. */
+export const DESK_LINK_AUDIENCE = "hive-desk-link"
 export const ALGORITHMS = ["HS256"]
 const MAX_TOKEN_CHARS = 4096
 const CACHE_LIMIT = 10_000
@@ -145,6 +147,45 @@ export function createAuth(keys: Keys, tokens: Tokens.Store, now: () => number =
       if (state === "revoked") throw unauthorized("this device was revoked; pair it again")
       if (state === "unknown") throw unauthorized("this device is not known to this hive")
       return claims.jti
+    },
+
+    /**
+     * A desk sign-in link: an admin grant of its own audience, short-lived, redeemed once by `redeemLink`. Its row
+     * in api_tokens is what makes it single use (redeeming revokes it) and shows it in `hive token list`.
+     */
+    async issueLink(ttlMs: number) {
+      const createdAt = now()
+      const g = keys.current()
+      const row = tokens.issue({ id: Bun.randomUUIDv7(), name: "desk link", createdAt, expiresAt: createdAt + ttlMs, keyId: g.id, scope: "admin", agent: null })
+      const token = await signerFor(g.id)!.sign({
+        sub: row.name,
+        aud: DESK_LINK_AUDIENCE,
+        jti: row.id,
+        iat: Math.floor(createdAt / 1000),
+        exp: Math.floor(row.expires_at / 1000),
+      })
+      return { token, row }
+    },
+
+    /** Redeems a desk link once: its claims, or a 401 when it is not one, has expired, or was used already. */
+    async redeemLink(token: string): Promise<Claims> {
+      if (token.length > MAX_TOKEN_CHARS || !/^[A-Za-z0-9_.-]+$/.test(token)) throw unauthorized("this sign-in link is not valid")
+      const sign = signerFor(kidOf(token))
+      const claims = sign ? ((await sign.verify(token, strict(DESK_LINK_AUDIENCE))) as Claims | false) : false
+      if (!claims || typeof claims.jti !== "string" || claims.exp * 1000 <= now())
+        throw unauthorized("this sign-in link is not valid or has expired: run `hive desk` for a new one")
+      if (tokens.state(claims.jti) !== "active") throw unauthorized("this sign-in link was used already: run `hive desk` for a new one")
+      tokens.revoke(claims.jti, now())
+      return claims
+    },
+
+    /**
+     * The CSRF token of a desk session: a MAC of its token's id, so it needs no storage. The page gets it from
+     * GET /desk/session (another origin cannot read that answer) and sends it with every change.
+     */
+    csrfOf(claims: Pick<Claims, "jti">): string {
+      const mac = new Bun.CryptoHasher("sha256", keys.subKey(keys.current(), "jwt"))
+      return mac.update(`desk-csrf:${claims.jti}`).digest("base64url")
     },
 
     /** Signs arbitrary claims with this install's key: for tests of what the verifier must refuse. */

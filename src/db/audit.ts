@@ -21,6 +21,7 @@ export class Audit {
   readonly #insert: Statement
   // Compiled on first use: import migrations older than 022 (no imported_at yet) append through this store.
   #page: Statement<Raw, [number, number]> | undefined
+  #newest: Statement<Raw, [number | bigint, number]> | undefined
   constructor(db: Database) {
     this.#db = db
     this.#insert = db.query("INSERT INTO audit_log (at, action, subject, actor, detail) VALUES (?, ?, ?, ?, ?)")
@@ -30,14 +31,21 @@ export class Audit {
     this.#insert.run(now, action, subject, actor, JSON.stringify(detail))
   }
 
-  list({ limit, cursor }: PageOptions): Page<AuditEntry> {
-    this.#page ??= this.#db.query<Raw, [number, number]>(
-      "SELECT id, at, action, subject, actor, detail, imported_at FROM audit_log WHERE id > ? ORDER BY id LIMIT ?",
-    )
-    const page = this.#page
+  /** Oldest first, or newest first with `order: "desc"` (the desk shows the latest entries). */
+  list({ limit, cursor, order }: PageOptions & { order?: "asc" | "desc" }): Page<AuditEntry> {
+    const cols = "SELECT id, at, action, subject, actor, detail, imported_at FROM audit_log"
+    const desc = order === "desc"
+    const page = desc
+      ? (this.#newest ??= this.#db.query<Raw, [number | bigint, number]>(`${cols} WHERE id < ? ORDER BY id DESC LIMIT ?`))
+      : (this.#page ??= this.#db.query<Raw, [number, number]>(`${cols} WHERE id > ? ORDER BY id LIMIT ?`))
+    // Newest first starts above any id, an imported one near 2^63 too.
+    const from = Number(cursor ?? 0) || (desc ? 9223372036854775807n : 0)
     return keysetPage(
       limit,
-      (n) => page.all(Number(cursor ?? 0) || 0, n).map((r): AuditEntry => ({ ...r, detail: JSON.parse(r.detail) as Record<string, unknown> })),
+      (n) =>
+        (page as Statement<Raw, [number | bigint, number]>)
+          .all(from, n)
+          .map((r): AuditEntry => ({ ...r, detail: JSON.parse(r.detail) as Record<string, unknown> })),
       (e) => e.id,
     )
   }

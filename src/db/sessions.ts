@@ -47,7 +47,17 @@ export type SessionPatch = Partial<Writable>
 export type SessionFilter = Partial<
   Pick<
     Session,
-    "project_id" | "status" | "ppid" | "notify" | "state" | "agent_session_id" | "parent_session_id" | "permission_mode" | "start_source" | "end_reason"
+    | "project_id"
+    | "status"
+    | "action_type"
+    | "ppid"
+    | "notify"
+    | "state"
+    | "agent_session_id"
+    | "parent_session_id"
+    | "permission_mode"
+    | "start_source"
+    | "end_reason"
   >
 >
 

@@ -17,14 +17,45 @@ export async function authenticate(hive: Pick<Hive, "auth" | "stores">, request:
   // Checked once per request: an http hook is checked before its body is read, then reaches the API's guard.
   const known = principals.get(request)
   if (known) return known
-  const checked = hive.auth.check(request.headers.get("authorization"))
-  const caller = fromClaims(checked instanceof Promise ? await checked : (checked as Claims))
+  const authorization = request.headers.get("authorization")
+  const desk = authorization === null ? deskToken(request) : undefined
+  const checked = hive.auth.check(authorization ?? (desk === undefined ? null : `Bearer ${desk}`))
+  const claims = checked instanceof Promise ? await checked : (checked as Claims)
+  // A browser sends the desk's cookie with any request to this host, whoever's page made it: a change must
+  // also carry the session's CSRF token, which only the desk's own page can read.
+  if (desk !== undefined && !SAFE.has(request.method) && request.headers.get(CSRF_HEADER) !== hive.auth.csrfOf(claims))
+    throw forbidden(`a change made with the desk's cookie must carry its ${CSRF_HEADER} header (from GET /desk/session)`)
+  const caller = fromClaims(claims)
   if (caller.agent !== null) {
     const agent = hive.stores.agents.find(caller.agent)
     if (agent?.status !== "active") throw forbidden(`agent ${caller.agent} ${agent ? "is destroyed" : "does not exist"}: its tokens are refused`)
   }
   principals.set(request, caller)
   return caller
+}
+
+/** The desk's session cookie (HttpOnly): it holds a token of the scope its user signed in with. */
+export const DESK_COOKIE = "hive_desk"
+export const CSRF_HEADER = "x-hive-csrf"
+const SAFE = new Set(["GET", "HEAD", "OPTIONS"])
+
+/** A cookie's value from the Cookie header. */
+export function cookie(request: Request, name: string): string | undefined {
+  const header = request.headers.get("cookie")
+  if (!header) return undefined
+  for (const part of header.split(";")) {
+    const at = part.indexOf("=")
+    if (at !== -1 && part.slice(0, at).trim() === name) return part.slice(at + 1).trim()
+  }
+  return undefined
+}
+
+export const deskToken = (request: Request) => cookie(request, DESK_COOKIE)
+
+/** The credential a request carries, for checking it again later (an open stream): its header, or the desk's cookie. */
+export function credentialOf(request: Request): string | null {
+  const desk = deskToken(request)
+  return request.headers.get("authorization") ?? (desk === undefined ? null : `Bearer ${desk}`)
 }
 
 /** The caller of a request the API's guard has admitted. */

@@ -1,7 +1,7 @@
 import { Elysia, ValidationError } from "elysia"
 import { badRequest, forbidden, fromStorageError, HiveError, tooLarge } from "../errors"
 import type { Hive } from "../hive"
-import { type ActorOf, authenticate, callerOf } from "./actor"
+import { type ActorOf, authenticate, callerOf, credentialOf } from "./actor"
 import { permits } from "../auth/scopes"
 import { HTTP_HOOK_PATH } from "../hooks/settings"
 import { agents } from "./agents"
@@ -273,7 +273,7 @@ export const api = (hive: Hive) => {
       .use(approvals(hive))
       .use(questions(hive))
       .use(commands(hive))
-      .use(events(hive, (request) => () => hive.auth.check(request.headers.get("authorization"))))
+      .use(events(hive, (request) => () => hive.auth.check(credentialOf(request))))
       .use(hooks(hive))
       .use(search(hive))
       .use(devices(hive))

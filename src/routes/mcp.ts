@@ -1,5 +1,5 @@
 import { Elysia, t } from "elysia"
-import { forbidden, HiveError } from "../errors"
+import { forbidden, HiveError, unauthorized } from "../errors"
 import type { Hive } from "../hive"
 import { authenticate, callerOf } from "./actor"
 import { holdOpen } from "./wait"
@@ -12,6 +12,8 @@ import { holdOpen } from "./wait"
 export const mcp = (hive: Pick<Hive, "auth" | "stores" | "mcp" | "config">, handle: (r: Request) => Promise<Response>) =>
   new Elysia({ name: "routes.mcp", detail: { tags: ["mcp"] } })
     .derive(async ({ request }) => {
+      // An agent's MCP client sends its token; the desk's cookie is for the desk's page, not for tools.
+      if (!request.headers.get("authorization")) throw unauthorized("missing Authorization: Bearer <token> header")
       const caller = await authenticate(hive, request)
       if (caller.agent === null) throw forbidden("the MCP endpoint is for agent tokens: make one with `hive token create --agent NAME`")
       return {}

@@ -16,6 +16,7 @@ import { signingKeyError } from "../auth/signatures"
 import { rawBody } from "./index"
 import { readTranscript, tailCursor, transcriptPath } from "../transcripts/read"
 import { OPERATOR } from "../db/agents"
+import { cookie } from "./actor"
 
 export const DEVICE_COOKIE = "hive_device"
 
@@ -32,15 +33,7 @@ const PAGE_HEADERS = {
 }
 
 /** The device token from the Cookie header (the Authorization header belongs to the tunnel's basic auth). */
-export function deviceCookie(request: Request): string | undefined {
-  const header = request.headers.get("cookie")
-  if (!header) return undefined
-  for (const part of header.split(";")) {
-    const at = part.indexOf("=")
-    if (at !== -1 && part.slice(0, at).trim() === DEVICE_COOKIE) return part.slice(at + 1).trim()
-  }
-  return undefined
-}
+export const deviceCookie = (request: Request) => cookie(request, DEVICE_COOKIE)
 
 const LIST = 200
 

@@ -150,6 +150,7 @@ const TokenView = Row({
 const Backup = Row({ name: S, label: S, encrypted: t.Boolean(), bytes: I, created_at: Millis })
 const JobStatus = Row({ name: S, description: S, schedule: S, next_run_at: I, running: t.Boolean(), last_run: N(JobRun) })
 const RunResult = Row({ job: S, rows_affected: N(I), error: N(S), started_at: Millis, finished_at: Millis })
+const DeskSession = Row({ name: S, scope: One(["admin", "agent", "hooks", "read"]), agent: N(S), expires_at: Millis, csrf: S })
 const Tunnel = Row({
   status: One(["connecting", "up", "down"]),
   reason: N(S),
@@ -184,6 +185,12 @@ export const RESPONSES: Record<string, Record<number, Content>> = {
   "GET /openapi": { 200: t.Object({ openapi: S, paths: Json }) },
   "GET /openapi/phone": { 200: t.Object({ openapi: S, paths: Json }) },
 
+  "GET /": { 200: { media: "text/html", description: "The desk" } },
+  "GET /icon.svg": { 200: { media: "image/svg+xml", description: "The desk's icon" } },
+  // 401: a link used already or expired, or a token refused.
+  "POST /desk/session": { 201: DeskSession, 401: ErrorBody },
+  "GET /desk/session": { 200: DeskSession, 401: ErrorBody },
+  "DELETE /desk/session": { 204: null, 403: ErrorBody },
   "POST /api/projects": { 201: Project },
   "GET /api/projects": { 200: Page(Project) },
   "GET /api/projects/{id}": { 200: Project },

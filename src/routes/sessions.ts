@@ -41,6 +41,7 @@ const SessionQuery = t.Object({
   ...Listing,
   project_id: t.Optional(Query.text("project_id", 128)),
   status: t.Optional(Query.oneOf("status", Sessions.STATUSES)),
+  action_type: t.Optional(Query.oneOf("action_type", Sessions.ACTION_TYPES)),
   ppid: t.Optional(Query.int("ppid")),
   notify: t.Optional(Query.bool("notify")),
   state: t.Optional(Query.text("state", 64)),

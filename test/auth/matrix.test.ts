@@ -106,9 +106,20 @@ test("the scope matrix on every route: each scope is refused (403) every route i
       if (!allowed) refused++
       if (!allowed && route.method !== "GET" && scope === "read" && !byScope) wrong.push(`read changed ${route.method} ${route.path}`)
     }
-  // Outside /api: /health and the documents are public; /mcp takes agent tokens only (its tools are /api calls).
+  // Outside /api: /health, the documents and the desk's page are public; the desk's session routes take its
+  // cookie or a sign-in (test/routes/desk.test.ts); /mcp takes agent tokens only (its tools are /api calls).
   const outside = ctx.app.routes.filter((r) => !r.path.startsWith("/api")).map((r) => `${r.method} ${r.path}`)
-  expect(outside.sort()).toEqual(["GET /health", "GET /openapi", "GET /openapi/phone", "POST /mcp"])
+  expect(outside.sort()).toEqual([
+    "DELETE /desk/session",
+    "GET /",
+    "GET /desk/session",
+    "GET /health",
+    "GET /icon.svg",
+    "GET /openapi",
+    "GET /openapi/phone",
+    "POST /desk/session",
+    "POST /mcp",
+  ])
   for (const [scope, token] of [...Object.entries(tokens), ["admin", ctx.token] as const]) {
     const res = await ctx.app.handle(
       new Request("http://localhost/mcp", {

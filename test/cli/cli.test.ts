@@ -93,7 +93,7 @@ describe("typos and shell completion", () => {
       return out.split("\n").filter(Boolean).sort()
     }
     expect(await complete("hive", "to")).toEqual(["token"])
-    expect(await complete("hive", "d")).toEqual(["devices", "doctor"])
+    expect(await complete("hive", "d")).toEqual(["desk", "devices", "doctor"])
     expect(await complete("hive", "token", "")).toEqual(["create", "list", "revoke"])
     expect(await complete("hive", "hook", "")).toEqual(["install", "uninstall"])
     expect(await complete("hive", "approvals", "")).toEqual(["approve", "deny", "list"])
