@@ -19,6 +19,9 @@ const PAGE_HEADERS = {
   "referrer-policy": "no-referrer",
 }
 
+/** A JWT's characters: anything else could not even go in a header (a NUL makes a Request throw). */
+const TOKEN_CHARS = "^[A-Za-z0-9_.-]+$"
+
 /** How long a desk session lasts: a working day. Signing in again is one `hive desk`. */
 export const DESK_SESSION_MS = 12 * 3_600_000
 
@@ -70,9 +73,16 @@ export const desk = (hive: Pick<Hive, "auth" | "stores">) =>
       },
       {
         body: Body({
-          link: t.Optional(t.String({ minLength: 1, maxLength: 4096, description: "the token in the fragment of a `hive desk` link (#link=…)" })),
+          link: t.Optional(
+            t.String({ minLength: 1, maxLength: 4096, pattern: TOKEN_CHARS, description: "the token in the fragment of a `hive desk` link (#link=…)" }),
+          ),
           token: t.Optional(
-            t.String({ minLength: 1, maxLength: 4096, description: "an API token (`hive token create`): the desk gets a session of its scope" }),
+            t.String({
+              minLength: 1,
+              maxLength: 4096,
+              pattern: TOKEN_CHARS,
+              description: "an API token (`hive token create`): the desk gets a session of its scope",
+            }),
           ),
         }),
         detail: {

@@ -71,6 +71,10 @@ describe("the desk's sign-in", () => {
       expect(refused.setCookie).toBe("")
     }
     expect((await call("POST", "/desk/session", {}, {})).status).toBe(400)
+    for (const odd of ["\u0000", "a b", "x\ny"]) {
+      expect((await call("POST", "/desk/session", { token: odd }, {})).status).toBe(400)
+      expect((await call("POST", "/desk/session", { link: odd }, {})).status).toBe(400)
+    }
     expect((await call("POST", "/desk/session", { link: "a", token: "b" }, {})).status).toBe(400)
   })
 
