@@ -69,7 +69,7 @@ format: deps
 # --splitting (ESM only) keeps each command's lazily imported modules in chunks of their own, so a command
 # loads only what it imports: \`hive --version\` 24 ms instead of 37, and the hook Claude Code runs likewise.
 # A worker's program is an entry point of its own (Bun bundles it into the binary beside main.ts).
-WORKERS := src/db/checkpointer-worker.ts src/db/ingest-worker.ts src/jobs/backup-worker.ts
+WORKERS := src/db/checkpointer-worker.ts src/db/ingest-worker.ts src/db/usage-worker.ts src/jobs/backup-worker.ts
 build: deps
 	@mkdir -p dist
 	$(BUN) build --compile --minify --bytecode --splitting --format=esm --sourcemap=none src/main.ts $(WORKERS) --outfile dist/hive

@@ -145,7 +145,7 @@ export type RetentionInEffect = { name: keyof Retention; ms: number; source: Ret
 export const MIN_PREFERENCE_AGE_MS = 3_600_000
 
 /** A `retention.*` preference's age in ms, or undefined when it is not a duration of 1h to 3650d. */
-function preferenceAge(value: unknown): number | undefined {
+export function preferenceAge(value: unknown): number | undefined {
   if (typeof value !== "string") return undefined
   try {
     const ms = parseDuration("retention", value)

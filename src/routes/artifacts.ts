@@ -3,6 +3,7 @@ import type { Hive } from "../hive"
 import { statSync } from "node:fs"
 import { parseRange } from "../artifacts/blobs"
 import { listBackups } from "../db/backup"
+import { databaseByKindOffThread } from "../db/usage"
 import { HiveError } from "../errors"
 import { Id, Page } from "./schemas"
 
@@ -119,12 +120,23 @@ export const artifacts = ({
     )
     .get(
       "/storage",
-      () => {
+      async () => {
         const files = blobs.files()
         const database = fileSize(dbPath) + fileSize(`${dbPath}-wal`) + fileSize(`${dbPath}-shm`)
         const artifactBytes = files.reduce((n, f) => n + f.bytes, 0)
         const backups = listBackups(backupsDir).reduce((n, b) => n + b.bytes, 0)
-        return { total_bytes: database + artifactBytes + backups, by_kind: { database, artifacts: artifactBytes, backups }, sessions: store.usageBySession() }
+        return {
+          total_bytes: database + artifactBytes + backups,
+          by_kind: { database, artifacts: artifactBytes, backups },
+          database_by_kind: await databaseByKindOffThread(dbPath),
+          sessions: store.usageBySession(),
+        }
       },
-      { detail: { summary: "Bytes used: in total, by kind and per session" } },
+      {
+        detail: {
+          summary: "Bytes used: in total, by kind and per session",
+          description:
+            "`database_by_kind` splits hive.db by what its pages hold (SQLite's own accounting, counted off the server's thread): events, the transcript index, the other search indexes, sessions, the broker, the rest, and `free` pages (a prune frees pages; the reclaim job gives them back to the disk).",
+        },
+      },
     )

@@ -14,6 +14,15 @@ const One = (values: readonly string[]) => t.Union(values.map((v) => t.Literal(v
 const Page = (item: TSchema) => Row({ items: t.Array(item), next_cursor: N(S), total: t.Optional(I) })
 const Items = (item: TSchema) => Row({ items: t.Array(item) })
 
+const TurnCounts = {
+  input_tokens: I,
+  output_tokens: I,
+  cache_read_tokens: I,
+  cache_creation_tokens: I,
+  tool_calls: I,
+  tools: t.Record(S, I),
+}
+
 export const ErrorBody = Row({ error: Row({ code: S, message: S }) })
 
 const Project = Row({ id: S, name: S, directory: S, settings: Json, created_at: Millis, updated_at: Millis })
@@ -317,9 +326,19 @@ export const RESPONSES: Record<string, Record<number, Content>> = {
       }),
     ),
   },
+  "GET /api/retention/preview": {
+    200: Row({
+      name: One(["messagesMs", "eventsMs", "turnStatsMs", "sdkSessionsMs", "jobRunsMs", "sessionsMs"]),
+      ms: Millis,
+      before: I,
+      rows: I,
+      events: t.Optional(I),
+    }),
+  },
   "GET /api/tokens": { 200: Items(TokenView) },
   "DELETE /api/tokens/{id}": { 200: TokenView },
   "GET /api/backups": { 200: Items(Backup) },
+  "GET /api/backups/{name}": { 200: { media: "application/octet-stream", description: "The backup file, as an attachment" } },
   "GET /api/tunnel": { 200: Tunnel },
   "POST /api/notifications/test": {
     200: Row({ push: Row({ phones: I, sent: I, gone: I, failed: I }), webhook: N(t.Boolean()) }),
@@ -339,10 +358,29 @@ export const RESPONSES: Record<string, Record<number, Content>> = {
     416: null,
   },
   "DELETE /api/artifacts/{id}": { 204: null },
+  "GET /api/sessions/{id}/turns": {
+    200: Row({
+      items: t.Array(
+        Row({
+          offset: I,
+          prompt: S,
+          started_at: N(I),
+          ended_at: N(I),
+          duration_ms: N(I),
+          models: t.Array(S),
+          ...TurnCounts,
+        }),
+      ),
+      totals: Row({ turns: I, duration_ms: I, ...TurnCounts }),
+      from_offset: I,
+      size: I,
+    }),
+  },
   "GET /api/storage": {
     200: Row({
       total_bytes: I,
       by_kind: Row({ database: I, artifacts: I, backups: I }),
+      database_by_kind: Row({ events: I, transcript_index: I, search_index: I, sessions: I, broker: I, other: I, free: I }),
       sessions: t.Array(Row({ session_id: S, artifacts: I, bytes: I })),
     }),
   },

@@ -4,6 +4,7 @@ import * as Sessions from "../db/sessions"
 import { DEFAULT_LIMIT, MAX_LIMIT } from "../db/entity"
 import { readTranscript, subagentTranscriptPath, subagentTranscripts, transcriptPath } from "../transcripts/read"
 import { indexTranscript } from "../transcripts/index"
+import { transcriptTurns } from "../transcripts/turns"
 import { Body, Id, Int, Json, Millis, Nullable, OneOf, Listing, Page, Pid, Query, Text } from "./schemas"
 import { conflict } from "../errors"
 import { runTyping, typingFor } from "../hooks/typing"
@@ -142,6 +143,22 @@ export const sessions = ({
         detail: {
           description:
             "The session's Claude Code JSONL transcript, a page at a time: `entries` (each with its byte `offset`; a malformed line is an entry with `error` and `raw`), `next_cursor` (a byte offset), `done`. `agent=<agent_id>`: a subagent's transcript instead (see `/subagents`). 404 when the file is missing.",
+        },
+      },
+    )
+    .get(
+      "/:id/turns",
+      ({ params, query }) => {
+        const own = transcriptPath(store.get(params.id), claudeDir)
+        return transcriptTurns(query.agent === undefined ? own : subagentTranscriptPath(own, query.agent))
+      },
+      {
+        params: Id,
+        query: t.Object({ agent: t.Optional(Query.text("agent", 128)) }),
+        detail: {
+          summary: "The session's turn stats, from its transcript",
+          description:
+            "Each turn (a prompt and what the model did until the next one) of the session's transcript, or with `agent=` a subagent's: its time, tokens (each model message counted once), models and tool calls by name, and `totals`. Read from the last 32 MiB of the file (`from_offset` says where). 404 when the file is missing.",
         },
       },
     )

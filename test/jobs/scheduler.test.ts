@@ -237,6 +237,31 @@ describe("retention at run time", () => {
     expect((await call("GET", "/api/retention")).body.items.every((r: { source: string }) => r.source === "default")).toBe(true)
   })
 
+  test("a preview counts what a prune would delete at an age, deletes nothing, and agrees with the prune that follows", async () => {
+    const { call, db } = await testApp()
+    const insert = db.prepare("INSERT INTO events (ts, kind, payload) VALUES (?, 'aged', '{}')")
+    for (const days of [1, 2, 4, 5, 6]) insert.run(Date.now() - days * DAY)
+    const aged = () => (db.query("SELECT count(*) AS n FROM events WHERE kind = 'aged'").get() as { n: number }).n
+    const preview = async (query: string) => (await call("GET", `/api/retention/preview?${query}`)).body
+    expect(await preview("name=eventsMs")).toMatchObject({ name: "eventsMs", ms: 7 * DAY, rows: 0 })
+    const at3d = await preview("name=eventsMs&age=3d")
+    expect(at3d).toMatchObject({ ms: 3 * DAY, rows: 3 })
+    expect(at3d.before).toBeLessThanOrEqual(Date.now() - 3 * DAY)
+    expect(aged()).toBe(5) // a preview changes nothing
+    // A gone session is counted with its events.
+    db.prepare("INSERT INTO sessions (id, name, state, created_at, updated_at) VALUES ('old', 'old', 'ended', ?1, ?1)").run(Date.now() - 40 * DAY)
+    db.prepare("INSERT INTO events (ts, kind, session_id, payload) VALUES (?, 'its', 'old', '{}')").run(Date.now())
+    expect(await preview("name=sessionsMs&age=30d")).toMatchObject({ rows: 1, events: 1 })
+
+    await call("PUT", "/api/preferences/retention.events", { value: "3d" })
+    expect((await call("POST", "/api/jobs/prune-events/run")).body.rows_affected).toBe(3)
+    expect(aged()).toBe(2)
+    for (const bad of ["name=eventsMs&age=5m", "name=eventsMs&age=soon", "name=nope", "age=3d"]) {
+      const res = await call("GET", `/api/retention/preview?${bad}`)
+      expect(res.status).toBe(400)
+    }
+  })
+
   test("an environment variable wins over the preference", () => {
     const jobs = Config.load({ home: "/nonexistent/hive" }, { HOME: "/nonexistent", HIVE_RETAIN_EVENTS: "30d" }).jobs
     expect(jobs.retentionFromEnv).toEqual(["eventsMs"])

@@ -129,6 +129,45 @@ describe("artifacts", () => {
   })
 })
 
+describe("storage and backups for the desk", () => {
+  test("the database is split by what its pages hold; a prune shows as free pages, then the reclaim gives them back", async () => {
+    const { call, db } = await setup()
+    const insert = db.prepare("INSERT INTO events (ts, kind, payload) VALUES (?, 'old', ?)")
+    const filler = JSON.stringify({ filler: "x".repeat(500) })
+    db.transaction(() => {
+      for (let i = 0; i < 5000; i++) insert.run(Date.now() - 30 * 86_400_000, filler)
+    })()
+    const before = (await call("GET", "/api/storage")).body
+    const k = before.database_by_kind
+    expect(k.events).toBeGreaterThan(2_500_000) // 5000 rows of 500 bytes, with their search index
+    expect(k.events).toBeGreaterThan(k.sessions + k.broker + k.transcript_index)
+    expect(Object.values(k as Record<string, number>).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(before.by_kind.database)
+    expect((await call("POST", "/api/jobs/prune-events/run")).body.rows_affected).toBe(5000)
+    const pruned = (await call("GET", "/api/storage")).body.database_by_kind
+    expect(pruned.events).toBeLessThan(k.events / 10)
+    expect(pruned.free).toBeGreaterThan(2_000_000)
+    expect((await call("POST", "/api/jobs/vacuum/run")).body.error).toBeNull()
+    const reclaimed = (await call("GET", "/api/storage")).body
+    expect(reclaimed.database_by_kind.free).toBeLessThan(pruned.free / 10)
+    expect(reclaimed.by_kind.database).toBeLessThan(before.by_kind.database - 2_000_000)
+  })
+
+  test("a backup downloads as an attachment, byte for byte; a name not in the list is a 404, a path a 400", async () => {
+    const { call, app, headers, config } = await setup()
+    expect((await call("POST", "/api/jobs/backup/run")).body.error).toBeNull()
+    const [made] = (await call("GET", "/api/backups")).body.items
+    const res = await app.handle(new Request(`http://localhost/api/backups/${made.name}`, { headers }))
+    expect(res.status).toBe(200)
+    expect(res.headers.get("content-disposition")).toBe(`attachment; filename="${made.name}"`)
+    const body = new Uint8Array(await res.arrayBuffer())
+    expect(body).toEqual(new Uint8Array(readFileSync(join(config.backupsDir, made.name))))
+    expect(new TextDecoder().decode(body.subarray(0, 15))).toBe("SQLite format 3")
+    expect((await call("GET", "/api/backups/hive-2020-01-01T00-00-00-000Z.db")).status).toBe(404)
+    expect((await call("GET", "/api/backups/..%2Fhive.db")).status).toBe(400)
+    expect((await app.handle(new Request(`http://localhost/api/backups/${made.name}`))).status).toBe(401)
+  })
+})
+
 describe("artifacts a hostile agent uploads", () => {
   test("an HTML or SVG upload is served so that it can never run: nosniff, a sandbox, a download", async () => {
     const { upload, get } = await setup()

@@ -108,6 +108,51 @@ describe("transcripts", () => {
     expect((await call("GET", "/api/search?q=deep-research")).body.items).toEqual([])
   })
 
+  test("turn stats from Claude Code's real transcript: one turn, its tokens once per message, its tool calls by name", async () => {
+    const { call } = await testApp()
+    const path = join(tempDir(), "43dde135-ba21-493c-9156-212a4bc6ee77.jsonl")
+    writeFileSync(path, readFileSync(join(REAL, "run-a", "transcript.jsonl")))
+    const session = (await call("POST", "/api/sessions", { transcript_path: path })).body
+    const report = (await call("GET", `/api/sessions/${session.id}/turns`)).body
+    expect(report.items).toHaveLength(1)
+    expect(report.items[0]).toMatchObject({
+      prompt: "Use the Bash tool to print a greeting",
+      models: ["claude-opus-4-8"],
+      input_tokens: 24,
+      output_tokens: 10,
+      tool_calls: 1,
+      tools: { Bash: 1 },
+      started_at: Date.parse("2026-12-03T06:46:23.672Z"),
+    })
+    expect(report.items[0].duration_ms).toBeGreaterThan(0)
+    expect(report.totals).toMatchObject({ turns: 1, input_tokens: 24, output_tokens: 10, tool_calls: 1 })
+  })
+
+  test("turn stats of a hostile transcript: a message repeated over lines counts once; odd names and numbers do not break the report", async () => {
+    const { call } = await testApp()
+    const path = join(tempDir(), "hostile.jsonl")
+    const usage = { input_tokens: 7, output_tokens: 3 }
+    const lines = [
+      { type: "user", timestamp: "2026-01-01T00:00:00Z", message: { content: [{ type: "text", text: "go" }] } },
+      { type: "assistant", timestamp: "2026-01-01T00:00:01Z", message: { id: "m1", usage, content: [{ type: "tool_use", name: "__proto__" }] } },
+      { type: "assistant", timestamp: "2026-01-01T00:00:02Z", message: { id: "m1", usage, content: [{ type: "tool_use", name: "constructor" }] } },
+      { type: "user", timestamp: "2026-01-01T00:00:03Z", message: { content: [{ type: "tool_result", content: "ok" }] } },
+      { type: "assistant", timestamp: "not a time", message: { id: "m2", usage: { input_tokens: -5, output_tokens: 1.5 }, content: "no blocks" } },
+      { type: "user", timestamp: "2026-01-01T00:01:00Z", message: { content: "second" } },
+    ]
+    writeFileSync(path, `${lines.map((l) => JSON.stringify(l)).join("\n")}\n{broken\n`)
+    const session = (await call("POST", "/api/sessions", { transcript_path: path })).body
+    const res = await call("GET", `/api/sessions/${session.id}/turns`)
+    expect(res.status).toBe(200)
+    expect(res.body.items.map((t: { prompt: string }) => t.prompt)).toEqual(["go", "second"])
+    expect(res.body.items[0]).toMatchObject({ input_tokens: 7, output_tokens: 3, tool_calls: 2, duration_ms: 3000 })
+    expect(Object.entries(res.body.items[0].tools)).toEqual([
+      ["__proto__", 1],
+      ["constructor", 1],
+    ])
+    expect((await call("GET", "/api/sessions/nope/turns")).status).toBe(404)
+  })
+
   test("a subagent's transcript is read beside the session's, by its agent id; ids are never paths", async () => {
     const { call } = await testApp()
     const dir = tempDir()
