@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, statSync } from "node:fs"
+import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, writeSync } from "node:fs"
 import { join, relative, sep } from "node:path"
 import { HiveError } from "../errors"
 
@@ -14,6 +14,22 @@ export type Range = { start: number; end: number }
 const INCOMING = ".incoming"
 /** A file no row refers to is swept only when older than this: an upload places its file just before its row commits. */
 export const ORPHAN_GRACE_MS = 10 * 60_000
+
+/** The only path an artifact row may name: where hive itself stores its content (no "..", nothing absolute). */
+export function artifactPath(row: { session_id?: unknown; type?: unknown; sha256?: unknown; encoding?: unknown }): string | undefined {
+  const { session_id, type, sha256, encoding } = row
+  if (typeof session_id !== "string" || !/^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/.test(session_id) || session_id.includes("..")) return undefined
+  if (typeof type !== "string" || !/^[a-z0-9][a-z0-9_-]{0,63}$/.test(type)) return undefined
+  if (typeof sha256 !== "string" || !/^[0-9a-f]{64}$/.test(sha256)) return undefined
+  if (encoding !== "gzip" && encoding !== "identity") return undefined
+  return ["artifacts", session_id, type, encoding === "gzip" ? `${sha256}.gz` : sha256].join("/")
+}
+
+/** The shape of artifactPath's answer, for a path read from a file before its row is known. */
+export const ARTIFACT_PATH = /^artifacts\/(?!.*\.\.)[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}\/[a-z0-9][a-z0-9_-]{0,63}\/[0-9a-f]{64}(\.gz)?$/
+
+/** A file coming in from an export, a part at a time, checked against what the export said before it is placed. */
+export type Incoming = { write(bytes: Uint8Array): void; finish(expected: { bytes: number; sha256: string }): Promise<"written" | "unchanged">; abort(): void }
 
 /**
  * Artifact files under $HIVE_HOME/artifacts/<session>/<type>/<sha256>[.gz]: streamed in while hashed,
@@ -99,6 +115,56 @@ export class Blobs {
       rmEmpty(join(root, session))
     }
     return removed
+  }
+
+  /**
+   * Takes in an exported artifact file for `path` (which must have ARTIFACT_PATH's shape): written to the
+   * incoming folder as it arrives, then, when its size and sha256 match what the export recorded, moved into
+   * place under the file's lock. A file already there is kept (the same path is the same content).
+   */
+  receive(path: string): Incoming {
+    if (!ARTIFACT_PATH.test(path)) throw new HiveError(400, "bad_request", `not an artifact path: ${JSON.stringify(path.slice(0, 200))}`)
+    mkdirSync(join(this.root, INCOMING), { recursive: true, mode: 0o700 })
+    const temp = join(this.root, INCOMING, Bun.randomUUIDv7())
+    const fd = openSync(temp, "w", 0o600)
+    const hasher = new Bun.CryptoHasher("sha256")
+    let size = 0
+    let open = true
+    const close = () => {
+      if (open) closeSync(fd)
+      open = false
+    }
+    return {
+      write(bytes) {
+        hasher.update(bytes)
+        size += bytes.byteLength
+        for (let at = 0; at < bytes.byteLength; ) at += writeSync(fd, bytes, at)
+      },
+      finish: async (expected) => {
+        close()
+        const sha256 = hasher.digest("hex")
+        if (size !== expected.bytes || sha256 !== expected.sha256) {
+          rmSync(temp, { force: true })
+          throw new Error(
+            `${path}: ${size} bytes with sha256 ${sha256.slice(0, 12)}…, the export says ${expected.bytes} bytes, ${expected.sha256.slice(0, 12)}…`,
+          )
+        }
+        return this.locked(path, () => {
+          const target = join(this.#home, path)
+          if (this.exists(path)) {
+            rmSync(temp, { force: true })
+            return "unchanged" as const
+          }
+          mkdirSync(join(target, ".."), { recursive: true, mode: 0o700 })
+          renameSync(temp, target)
+          return "written" as const
+        })
+      },
+      abort() {
+        close()
+        rmSync(temp, { force: true })
+      },
+    }
   }
 
   exists(path: string): boolean {

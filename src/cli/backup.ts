@@ -6,7 +6,7 @@ import { createLogger } from "../log"
 import { HOME_OPTION, JSON_OPTION, jsonOnlyFor, noExtra, out, parse, printJson, timestamp, unknownSubcommand } from "./args"
 import { prepare } from "./home"
 
-export const help = `Usage: hive backup [--encrypt] [--keep N] [--home DIR]
+export const help = `Usage: hive backup [--encrypt] [--with-artifacts] [--keep N] [--home DIR]
        hive backup list [--json] [--home DIR]
 
 Writes a verified copy of the database to $HIVE_HOME/backups/hive-<time>.db: a consistent snapshot
@@ -21,6 +21,10 @@ encrypted in it: keep a copy of the key file somewhere safe, or the backup's sec
 Options:
   --encrypt    encrypt the whole file (AES-256-GCM, key derived from the master key), so no plaintext
                row leaves the machine; written as hive-<time>.db.enc (env HIVE_BACKUP_ENCRYPT=true)
+  --with-artifacts
+               also keep the artifact files the database refers to, in hive-<time>.db.artifacts/ beside
+               it (hard links: no space used until the originals are deleted; copies across file
+               systems). They are not encrypted (they are not on disk either). \`hive restore\` puts them back
   --keep N     how many backups to keep (default 7)
   --json       list: the backups as GET /api/backups answers them
   --home DIR   data home (default ~/.hive, env HIVE_HOME)
@@ -29,7 +33,13 @@ Options:
 const size = (bytes: number) => (bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(1)} MiB` : `${Math.ceil(bytes / 1024)} KiB`)
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse("hive backup", argv, { ...HOME_OPTION, ...JSON_OPTION, encrypt: { type: "boolean" }, keep: { type: "string" } })
+  const { values, positionals } = parse("hive backup", argv, {
+    ...HOME_OPTION,
+    ...JSON_OPTION,
+    encrypt: { type: "boolean" },
+    "with-artifacts": { type: "boolean" },
+    keep: { type: "string" },
+  })
   if (values.help) return (out(help), 0)
   const [sub] = positionals
   if (sub !== undefined && sub !== "list") throw unknownSubcommand("hive backup", sub, ["list"])
@@ -40,7 +50,10 @@ export async function run(argv: string[]): Promise<number> {
     const all = listBackups(config.backupsDir)
     if (values.json) return (printJson({ items: all.map(backupView) }), 0)
     if (all.length === 0) return (out(`no backups in ${config.backupsDir}; make one with \`hive backup\``), 0)
-    for (const b of all) out(`${timestamp(b.created_at)}  ${size(b.bytes).padStart(10)}  ${b.encrypted ? "encrypted" : "plain    "}  ${b.path}`)
+    for (const b of all)
+      out(
+        `${timestamp(b.created_at)}  ${size(b.bytes).padStart(10)}  ${b.encrypted ? "encrypted" : "plain    "}  ${b.path}${b.artifacts_bytes === null ? "" : `  + artifacts ${size(b.artifacts_bytes)}`}`,
+      )
     return 0
   }
   let keep = config.jobs.backupKeep
@@ -51,8 +64,16 @@ export async function run(argv: string[]): Promise<number> {
   }
   const { db, keys } = await prepare(config, createLogger(config.logLevel))
   try {
-    const result = backup(db, config.backupsDir, { keep, seal: values.encrypt || config.jobs.backupEncrypt ? backupKey(keys) : undefined })
+    const result = backup(db, config.backupsDir, {
+      keep,
+      seal: values.encrypt || config.jobs.backupEncrypt ? backupKey(keys) : undefined,
+      withArtifactsFrom: values["with-artifacts"] ? config.home : undefined,
+    })
     out(`backed up to ${result.path} (${size(result.bytes)}${result.encrypted ? ", encrypted" : ""}; integrity ok)`)
+    if (result.artifacts) {
+      out(`kept ${result.artifacts.files} artifact file(s) (${size(result.artifacts.bytes)}) in ${result.artifacts.dir}`)
+      for (const path of result.artifacts.missing) out(`missing: ${path} (its row is in the backup; the file was not on disk, see \`hive doctor\`)`)
+    }
     for (const path of result.removed) out(`removed older backup ${path}`)
     return 0
   } finally {

@@ -4,6 +4,7 @@ import * as Config from "../config"
 import { schemaVersion } from "../db/migrate"
 import * as Portable from "../db/portable"
 import { immediate } from "../db/tx"
+import { ARTIFACT_PATH, artifactPath, createBlobs, type Incoming } from "../artifacts/blobs"
 import { FatalError, UsageError } from "../errors"
 import { createLogger } from "../log"
 import { HOME_OPTION, JSON_OPTION, noExtra, out, parse, printJson } from "./args"
@@ -22,13 +23,16 @@ added under a new id and marked as imported (never replacing an entry), and the 
 A record whose key is new is inserted; one equal to what is stored is left as it is; one that differs:
   --on-conflict skip      (default) keeps what is stored, and counts it as skipped
   --on-conflict replace   overwrites the stored row with the file's
+Artifact files are checked against the size and sha256 the export recorded, and placed only where an
+artifact row of this install points; an artifact row whose file is in neither is reported as missing.
 A record that breaks a rule (a missing parent, a duplicate directory) is reported as failed; the others
 still go in, and the exit code is 1. Secrets sealed with a master key this install does not have are
 left out and reported. Running the same import again changes nothing.
 
 Options:
   --json       the report as JSON: { file, records, exported_at, schema, mode, tables: { TABLE: { inserted,
-               unchanged, replaced, skipped, failed, unreadable } }, failures }
+               unchanged, replaced, skipped, failed, unreadable } }, files: { written, unchanged, skipped,
+               failed }, missing_files, failures }
   --home DIR   data home (default ~/.hive, env HIVE_HOME)
   -h, --help   show this help`
 
@@ -82,6 +86,8 @@ export async function run(argv: string[]): Promise<number> {
     let header: Portable.Header | undefined
     let declared: number | undefined
     let records = 0
+    const files = new Set<string>()
+    let open: string | undefined // the artifact file whose lines are being read
     try {
       for await (const { n, text } of lines(file)) {
         if (declared !== undefined) {
@@ -95,7 +101,7 @@ export async function run(argv: string[]): Promise<number> {
           } catch {
             throw bad(n, "not a hive export (its first line is not a JSON header)")
           }
-          if (parsed?.hive_export !== Portable.FORMAT) throw bad(n, `not a hive export of format ${Portable.FORMAT}`)
+          if (!Portable.FORMATS_READ.includes(parsed?.hive_export as number)) throw bad(n, `not a hive export of format ${Portable.FORMATS_READ.join(" or ")}`)
           if (typeof parsed.schema !== "number" || parsed.schema > schemaVersion(db))
             throw bad(n, `written by a newer hive (schema ${parsed.schema}; this one is at ${schemaVersion(db)}): upgrade hive first`)
           header = parsed as Portable.Header
@@ -109,9 +115,21 @@ export async function run(argv: string[]): Promise<number> {
         }
         if ("end" in record) {
           if (record.end.records !== records) throw bad(n, `the end line counts ${record.end.records} records, the file holds ${records}`)
+          if (open !== undefined) throw bad(n, `the file ${open} has no last line (its size and sha256): it was cut short`)
+          if ((record.end.files ?? 0) !== files.size) throw bad(n, `the end line counts ${record.end.files ?? 0} files, the file holds ${files.size}`)
           declared = records
           continue
         }
+        if ("file" in record) {
+          // Files come after every record, each one's lines together, so its row is in before its bytes arrive.
+          const path = record.file.file
+          if (!ARTIFACT_PATH.test(path)) throw bad(n, `not an artifact path: ${JSON.stringify(path.slice(0, 200))}`)
+          if (open !== path && (open !== undefined || files.has(path))) throw bad(n, `the lines of ${open ?? path} are not together`)
+          open = "data" in record.file ? path : undefined
+          if (!("data" in record.file)) files.add(path)
+          continue
+        }
+        if (files.size || open !== undefined) throw bad(n, "a record after the artifact files (they come last)")
         if (!importer.known(record.table)) throw bad(n, `unknown table ${JSON.stringify(record.table)}`)
         const unknown = importer.unknownColumn(record.table, record.row)
         if (unknown !== undefined) throw bad(n, `${record.table} has no column ${JSON.stringify(unknown)}`)
@@ -129,6 +147,7 @@ export async function run(argv: string[]): Promise<number> {
     const reasons: string[] = []
     let batch: { table: Portable.TableName; row: Portable.Row; n: number }[] = []
     let sealedTouched = false
+    const artifactPaths = new Set<string>()
     let firstEvent = Number.MAX_SAFE_INTEGER
     const write = () => {
       immediate(db, () => {
@@ -140,8 +159,15 @@ export async function run(argv: string[]): Promise<number> {
             c.unreadable++
             continue
           }
+          // A row names the file hive serves for it: only the path hive itself would have stored it under.
+          if (table === "artifacts" && row.path !== artifactPath(row)) {
+            c.failed++
+            if (reasons.length < 10) reasons.push(`line ${n} (artifacts): path must be artifacts/<session_id>/<type>/<sha256>[.gz], as hive stores it`)
+            continue
+          }
           const r = importer.put(table, row)
           c[r.outcome]++
+          if (table === "artifacts" && r.outcome !== "failed") artifactPaths.add(row.path as string)
           if (r.reason && reasons.length < 10) reasons.push(`line ${n} (${table}): ${r.reason}`)
           const written = r.outcome === "inserted" || r.outcome === "replaced"
           if (Portable.isSealed(table) && written) sealedTouched = true
@@ -150,14 +176,46 @@ export async function run(argv: string[]): Promise<number> {
       })
       batch = []
     }
-    for await (const { n, text } of lines(file)) {
-      if (n === 1) continue // the header
-      const record = Portable.decodeLine(text)
-      if ("end" in record) break
-      batch.push({ table: record.table as Portable.TableName, row: record.row, n })
-      if (batch.length >= BATCH) write()
+    const blobs = createBlobs(config.home)
+    const fileCounts = { written: 0, unchanged: 0, failed: 0, skipped: 0 }
+    let incoming: Incoming | undefined
+    let current: string | undefined
+    try {
+      for await (const { n, text } of lines(file)) {
+        if (n === 1) continue // the header
+        const record = Portable.decodeLine(text)
+        if ("end" in record) break
+        if (!("file" in record)) {
+          batch.push({ table: record.table as Portable.TableName, row: record.row, n })
+          if (batch.length >= BATCH) write()
+          continue
+        }
+        if (batch.length) write() // the rows go in before their files
+        const line = record.file
+        if (line.file !== current) {
+          current = line.file
+          // Only a file a row now refers to is taken: an export cannot leave files nothing owns.
+          incoming = stores.artifacts.isReferenced(line.file) ? blobs.receive(line.file) : undefined
+          if (!incoming) fileCounts.skipped++
+        }
+        if (!incoming) continue
+        if ("data" in line) {
+          incoming.write(line.data)
+          continue
+        }
+        try {
+          fileCounts[await incoming.finish(line)]++
+        } catch (e) {
+          fileCounts.failed++
+          if (reasons.length < 10) reasons.push(`line ${n} (file): ${(e as Error).message}`)
+        }
+        incoming = undefined
+      }
+    } finally {
+      incoming?.abort()
     }
     if (batch.length) write()
+    const missing = [...artifactPaths].filter((path) => !blobs.exists(path))
     // The import itself is on the record, whatever it brought (audit rows from the file are marked as imported).
     stores.audit.append("import", `file:${file}`, cliActor(), { mode, records, tables: Object.fromEntries([...counts].map(([t, c]) => [t, c])) })
     // Events come in with their own ids, below what search has indexed: index them anew from the first one.
@@ -165,10 +223,20 @@ export async function run(argv: string[]): Promise<number> {
     // A replaced envelope must not linger in the WAL (secure_delete already zeroes it in the main file).
     if (sealedTouched) stores.maintenance.checkpoint()
 
-    const failed = [...counts.values()].reduce((n, c) => n + c.failed, 0)
+    const failed = [...counts.values()].reduce((n, c) => n + c.failed, 0) + fileCounts.failed
     if (values.json) {
       const tables = Object.fromEntries(counts)
-      printJson({ file, records, exported_at: header.exported_at, schema: header.schema, mode, tables, failures: reasons })
+      printJson({
+        file,
+        records,
+        exported_at: header.exported_at,
+        schema: header.schema,
+        mode,
+        tables,
+        files: fileCounts,
+        missing_files: missing,
+        failures: reasons,
+      })
       return failed ? 1 : 0
     }
     out(`imported ${file} (${records} record(s), exported ${new Date(header.exported_at).toISOString()}, schema ${header.schema})`)
@@ -177,7 +245,10 @@ export async function run(argv: string[]): Promise<number> {
       if (c.unreadable) parts.push(`${c.unreadable} sealed with a master key this install does not have (left out)`)
       out(`  ${table.padEnd(22)} ${parts.join(", ")}`)
     }
+    const fileParts = (["written", "unchanged", "skipped", "failed"] as const).filter((k) => fileCounts[k]).map((k) => `${fileCounts[k]} ${k}`)
+    if (fileParts.length) out(`  ${"artifact files".padEnd(22)} ${fileParts.join(", ")}`)
     for (const r of reasons) out(`  failed: ${r}`)
+    for (const path of missing) out(`  missing: ${path} (its artifact row is here, its file is not: the export did not carry it)`)
     return failed ? 1 : 0
   } finally {
     db.close()

@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync } fro
 import { join, resolve } from "node:path"
 import { migrations } from "../../migrations"
 import * as Config from "../config"
-import { checkFile, stamp, vacuumInto } from "../db/backup"
+import { artifactsDirOf, checkFile, restoreArtifacts, stamp, vacuumInto } from "../db/backup"
 import { apply } from "../db/migrate"
 import { close, open, openElsewhere, openReadOnly } from "../db/open"
 import * as Schema from "../db/schema"
@@ -28,7 +28,9 @@ Replaces the database with a backup (plain, or encrypted with --encrypt), safely
      older version is migrated forward on the copy; a newer one is refused);
   3. checks that the master key opens what the backup holds;
   4. keeps the current database as backups/hive-<time>-before-restore.db (a damaged one: its raw
-     bytes as backups/hive-<time>-damaged.db), then swaps.
+     bytes as backups/hive-<time>-damaged.db), then swaps;
+  5. a backup made with --with-artifacts: puts its artifact files (FILE.artifacts/) back under the data
+     home's artifacts/, leaving any already there.
 Nothing is changed unless every check passes.
 
 Options:
@@ -99,6 +101,8 @@ export async function run(argv: string[]): Promise<number> {
     rmSync(`${config.dbPath}-shm`, { force: true })
     renameSync(staged, config.dbPath)
     out(`restored ${file} (schema ${migrations.length}) into ${config.dbPath}`)
+    // A backup made with --with-artifacts brings its files back; one already in place is the same content.
+    if (existsSync(artifactsDirOf(file))) out(`put back ${restoreArtifacts(artifactsDirOf(file), config.home)} artifact file(s) from ${artifactsDirOf(file)}`)
     return 0
   } finally {
     discard()

@@ -1,6 +1,6 @@
 import type { Database } from "bun:sqlite"
-import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs"
-import { join } from "node:path"
+import { chmodSync, copyFileSync, type Dirent, existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs"
+import { dirname, join, relative } from "node:path"
 import { FatalError } from "../errors"
 import * as Maintenance from "./maintenance"
 import { openReadOnly } from "./open"
@@ -11,7 +11,19 @@ export const stamp = (now = new Date()) => now.toISOString().replaceAll(":", "-"
 /** hive-<stamp>[-label].db[.enc]: what backups/ holds and rotation counts. */
 const NAME = /^hive-(\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-\d{3}Z)(?:-([a-z-]+))?\.db(\.enc)?$/
 
-export type BackupFile = { name: string; path: string; label: string; encrypted: boolean; bytes: number; created_at: number }
+export type BackupFile = {
+  name: string
+  path: string
+  label: string
+  encrypted: boolean
+  bytes: number
+  created_at: number
+  /** Bytes of the artifact files kept beside it (`<name>.artifacts/`), or null when it has none. */
+  artifacts_bytes: number | null
+}
+
+/** Where a backup made with --with-artifacts keeps the artifact files, mirroring the data home's artifacts/. */
+export const artifactsDirOf = (backupPath: string) => `${backupPath}.artifacts`
 
 /** "ok", or the problems SQLite finds in a database file (opened read-only; nothing is written). */
 export function checkFile(path: string, kind: "quick" | "full" = "full"): string[] {
@@ -75,7 +87,15 @@ export function listBackups(dir: string): BackupFile[] {
     const path = join(dir, name)
     const [d, t] = m[1]!.split("T") as [string, string]
     const created = Date.parse(`${d}T${t.replace(/^(\d\d)-(\d\d)-(\d\d)-(\d{3})Z$/, "$1:$2:$3.$4Z")}`)
-    out.push({ name, path, label: m[2] ?? "", encrypted: m[3] !== undefined, bytes: statSync(path).size, created_at: created })
+    out.push({
+      name,
+      path,
+      label: m[2] ?? "",
+      encrypted: m[3] !== undefined,
+      bytes: statSync(path).size,
+      created_at: created,
+      artifacts_bytes: treeBytes(artifactsDirOf(path)),
+    })
   }
   return out.sort((a, b) => b.created_at - a.created_at || b.name.localeCompare(a.name))
 }
@@ -89,7 +109,78 @@ export function rotate(dir: string, keep: number): string[] {
     seen.set(b.label, n)
     if (n <= keep) continue
     rmSync(b.path, { force: true })
+    rmSync(artifactsDirOf(b.path), { recursive: true, force: true })
     removed.push(b.path)
   }
   return removed
+}
+
+/** Bytes of the files under `dir`, or null when there is no such folder. */
+function treeBytes(dir: string): number | null {
+  let entries: Dirent[]
+  try {
+    entries = readdirSync(dir, { withFileTypes: true, recursive: true })
+  } catch {
+    return null
+  }
+  let total = 0
+  for (const e of entries) if (e.isFile()) total += statSync(join(e.parentPath, e.name)).size
+  return total
+}
+
+/**
+ * The artifact files the database's rows refer to, linked (or, across file systems, copied) into `target`
+ * under the same relative paths. Artifact files are content-addressed and never rewritten, so a hard link is a
+ * copy that costs no space until the original is deleted. Returns how many were kept and the paths missing.
+ */
+export function keepArtifacts(db: Database, home: string, target: string): { files: number; bytes: number; missing: string[] } {
+  const missing: string[] = []
+  let files = 0
+  let bytes = 0
+  for (const { path } of db.query<{ path: string }, []>("SELECT DISTINCT path FROM artifacts ORDER BY path").iterate()) {
+    const from = join(home, path)
+    // A row's path is hive's own shape (artifacts/<session>/<type>/<sha256>); anything else is not followed.
+    if (!/^artifacts\/[^/]+\/[^/]+\/[^/]+$/.test(path) || path.includes("..")) {
+      missing.push(path)
+      continue
+    }
+    const to = join(target, path)
+    try {
+      mkdirSync(dirname(to), { recursive: true, mode: 0o700 })
+      try {
+        linkSync(from, to)
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EXDEV") throw err
+        copyFileSync(from, to)
+      }
+      bytes += statSync(to).size
+      files++
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err
+      missing.push(path)
+    }
+  }
+  return { files, bytes, missing }
+}
+
+/** Puts a backup's artifact files back under the data home; a file already there is the same content and kept. */
+export function restoreArtifacts(source: string, home: string): number {
+  let placed = 0
+  let entries: Dirent[]
+  try {
+    entries = readdirSync(join(source, "artifacts"), { withFileTypes: true, recursive: true })
+  } catch {
+    return 0
+  }
+  for (const e of entries) {
+    if (!e.isFile()) continue
+    const from = join(e.parentPath, e.name)
+    const to = join(home, relative(source, from))
+    if (existsSync(to)) continue
+    mkdirSync(dirname(to), { recursive: true, mode: 0o700 })
+    copyFileSync(from, to)
+    chmodSync(to, 0o600)
+    placed++
+  }
+  return placed
 }

@@ -9,6 +9,8 @@ export const TABLES = [
   { name: "projects", key: ["id"] },
   { name: "sessions", key: ["id"] },
   { name: "worktrees", key: ["id"] },
+  // Rows only: each one's file follows the records as file lines (see FilePart), read back by `hive import`.
+  { name: "artifacts", key: ["id"] },
   { name: "preferences", key: ["key"] },
   { name: "agents", key: ["name"] },
   { name: "messages", key: ["id"] },
@@ -40,11 +42,13 @@ const SCOPED: Record<"project" | "session", Partial<Record<TableName, string>>> 
     projects: "id = ?1",
     sessions: "project_id = ?1",
     worktrees: "project_id = ?1",
+    artifacts: "session_id IN (SELECT id FROM sessions WHERE project_id = ?1)",
     events: "session_id IN (SELECT id FROM sessions WHERE project_id = ?1)",
   },
   session: {
     projects: "id = (SELECT project_id FROM sessions WHERE id = ?1)",
     sessions: "id = ?1",
+    artifacts: "session_id = ?1",
     events: "session_id = ?1",
   },
 }
@@ -63,9 +67,10 @@ export function scopeExists(db: Database, scope: Scope): boolean {
 }
 
 /** Every row the scope takes, table by table in TABLES order, one at a time (never the whole table in memory). */
-export function* rows(db: Database, scope: Scope, opts: { sealed: boolean }): Generator<{ table: TableName; row: Row }> {
+export function* rows(db: Database, scope: Scope, opts: { sealed: boolean; artifacts?: boolean }): Generator<{ table: TableName; row: Row }> {
   for (const t of TABLES) {
     if ("sealed" in t && t.sealed && !opts.sealed) continue
+    if (t.name === "artifacts" && opts.artifacts === false) continue
     const where = scope.kind === "all" ? "1" : SCOPED[scope.kind][t.name]
     if (where === undefined) continue
     const sql = `SELECT ${columns(db, t.name).join(", ")} FROM ${t.name} WHERE ${where} ORDER BY ${t.key.join(", ")}`
@@ -196,25 +201,42 @@ export function importer(db: Database, onConflict: "skip" | "replace") {
   }
 }
 
-// The file: a header line, one line per record, and an end line that counts them (so a cut-off file is
-// refused before anything is written). Blobs (sealed secrets) travel as {"$base64": "..."}.
-export const FORMAT = 1
+// The file: a header line, one line per record, then each artifact's file as file lines, and an end line that
+// counts records and files (so a cut-off file is refused before anything is written). Blobs (sealed secrets)
+// travel as {"$base64": "..."}. Format 2 added artifacts; a format 1 file (none) still imports.
+export const FORMAT = 2
+export const FORMATS_READ = [1, 2]
 export type Header = { hive_export: number; schema: number; exported_at: number; scope: Scope; secrets: "encrypted" | "omitted" }
-export type End = { end: true; records: number }
+export type End = { end: true; records: number; files?: number }
+/** A piece of an artifact's stored file, in order; the file's last line says its size and sha256 instead. */
+export type FileLine = { file: string; data: Uint8Array } | { file: string; bytes: number; sha256: string }
+/** Bytes of a file per file line (4 MiB as base64): well under the longest line an import reads. */
+export const FILE_PART_BYTES = 3 * 1024 * 1024
+
+export const encodeFilePart = (file: string, data: Uint8Array) => JSON.stringify({ file, data: Buffer.from(data).toString("base64") })
+export const encodeFileEnd = (file: string, bytes: number, sha256: string) => JSON.stringify({ file, bytes, sha256 })
 
 export const encodeRecord = (table: string, row: Row) =>
   JSON.stringify({ table, row }, (_, v) => (v instanceof Uint8Array ? { $base64: Buffer.from(v).toString("base64") } : v))
 
-/** A line after the header: a record, or the end line. Throws (with a reason) on anything else. */
-export function decodeLine(line: string): { end: End } | { table: string; row: Row } {
+/** A line after the header: a record, a file line or the end line. Throws (with a reason) on anything else. */
+export function decodeLine(line: string): { end: End } | { table: string; row: Row } | { file: FileLine } {
   const value = JSON.parse(line, (_, v) => {
     if (v !== null && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length === 1 && typeof v.$base64 === "string")
       return new Uint8Array(Buffer.from(v.$base64, "base64"))
     return v
-  }) as { table?: unknown; row?: unknown; end?: unknown; records?: unknown }
+  }) as { table?: unknown; row?: unknown; end?: unknown; records?: unknown; files?: unknown; file?: unknown; data?: unknown; bytes?: unknown; sha256?: unknown }
   if (value?.end === true) {
     if (typeof value.records !== "number") throw new Error("the end line has no record count")
-    return { end: { end: true, records: value.records } }
+    if (value.files !== undefined && !Number.isSafeInteger(value.files)) throw new Error("the end line's file count is not a whole number")
+    return { end: { end: true, records: value.records, files: value.files as number | undefined } }
+  }
+  if (typeof value?.file === "string") {
+    if (typeof value.data === "string" && /^[A-Za-z0-9+/]*={0,2}$/.test(value.data))
+      return { file: { file: value.file, data: new Uint8Array(Buffer.from(value.data, "base64")) } }
+    if (Number.isSafeInteger(value.bytes) && (value.bytes as number) >= 0 && typeof value.sha256 === "string" && /^[0-9a-f]{64}$/.test(value.sha256))
+      return { file: { file: value.file, bytes: value.bytes as number, sha256: value.sha256 } }
+    throw new Error('not a file line: expected {"file": "...", "data": "<base64>"} or {"file": "...", "bytes": N, "sha256": "..."}')
   }
   if (
     typeof value !== "object" ||

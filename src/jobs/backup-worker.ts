@@ -5,10 +5,10 @@ import { backup, type BackupJob } from "./backup"
 
 declare const self: Worker
 
-serveOnce(self, ({ dbPath, dir, keep, seal }: BackupJob) => {
+serveOnce(self, ({ dbPath, dir, keep, seal, withArtifactsFrom }: BackupJob) => {
   const db = open(dbPath)
   try {
-    return backup(db, dir, { keep, seal })
+    return backup(db, dir, { keep, seal, withArtifactsFrom })
   } finally {
     db.close()
   }

@@ -1,10 +1,17 @@
 import type { Database } from "bun:sqlite"
-import { rotate, vacuumInto } from "../db/backup"
+import { artifactsDirOf, keepArtifacts, rotate, vacuumInto } from "../db/backup"
 import { encryptFile } from "../secrets/backup-cipher"
 import type { Keys } from "../secrets/keys"
 import { runOnce, workerProgram } from "../workers"
 
-export type BackupResult = { path: string; bytes: number; encrypted: boolean; removed: string[] }
+export type BackupResult = {
+  path: string
+  bytes: number
+  encrypted: boolean
+  removed: string[]
+  /** With `withArtifactsFrom`: the artifact files kept beside the copy, and the rows' files that were missing. */
+  artifacts?: { dir: string; files: number; bytes: number; missing: string[] }
+}
 
 /** What a backup is sealed with: the current master key generation's backup sub-key, and that generation's id. */
 export type BackupKey = { key: Uint8Array; id: string }
@@ -18,15 +25,18 @@ export function backupKey(keys: Keys): BackupKey {
  * `hive backup` and the daily job: a verified copy in backups/, optionally encrypted as a whole with the
  * backup sub-key (so no plaintext row leaves the machine), then rotation to the newest `keep`.
  */
-export function backup(db: Database, dir: string, opts: { keep: number; seal?: BackupKey; now?: Date }): BackupResult {
+export function backup(db: Database, dir: string, opts: { keep: number; seal?: BackupKey; now?: Date; withArtifactsFrom?: string }): BackupResult {
   const sealWith = opts.seal
   const seal = sealWith ? (plain: string, target: string) => encryptFile(plain, target, sealWith.key, sealWith.id) : undefined
   const path = vacuumInto(db, dir, "", opts.now, seal)
+  // The files of the rows as they are now, just after the copy: one uploaded in between is only extra.
+  const artifacts =
+    opts.withArtifactsFrom === undefined ? undefined : { dir: artifactsDirOf(path), ...keepArtifacts(db, opts.withArtifactsFrom, artifactsDirOf(path)) }
   const removed = rotate(dir, opts.keep)
-  return { path, bytes: Bun.file(path).size, encrypted: seal !== undefined, removed }
+  return { path, bytes: Bun.file(path).size, encrypted: seal !== undefined, removed, artifacts }
 }
 
-export type BackupJob = { dbPath: string; dir: string; keep: number; seal?: BackupKey }
+export type BackupJob = { dbPath: string; dir: string; keep: number; seal?: BackupKey; withArtifactsFrom?: string }
 
 const PROGRAM = workerProgram("jobs/backup-worker.ts", new URL("./backup-worker.ts", import.meta.url))
 

@@ -156,7 +156,7 @@ const TokenView = Row({
   revoked_at: N(Millis),
   status: One(["active", "revoked", "expired"]),
 })
-const Backup = Row({ name: S, label: S, encrypted: t.Boolean(), bytes: I, created_at: Millis })
+const Backup = Row({ name: S, label: S, encrypted: t.Boolean(), bytes: I, created_at: Millis, artifacts_bytes: N(I) })
 const JobStatus = Row({ name: S, description: S, schedule: S, next_run_at: I, running: t.Boolean(), last_run: N(JobRun) })
 const RunResult = Row({ job: S, rows_affected: N(I), error: N(S), started_at: Millis, finished_at: Millis })
 const DeskSession = Row({ name: S, scope: One(["admin", "agent", "hooks", "read"]), agent: N(S), expires_at: Millis, csrf: S })
@@ -445,7 +445,7 @@ export const CLI_REPORTS = {
       }),
     ),
   }),
-  "hive export": Row({ file: S, records: I, tables: t.Record(S, I) }),
+  "hive export": Row({ file: S, records: I, tables: t.Record(S, I), files: I, missing_files: t.Array(S) }),
   "hive import": Row({
     file: S,
     records: I,
@@ -453,6 +453,8 @@ export const CLI_REPORTS = {
     schema: I,
     mode: One(["skip", "replace"]),
     tables: t.Record(S, Counts),
+    files: Row({ written: I, unchanged: I, skipped: I, failed: I }),
+    missing_files: t.Array(S),
     failures: t.Array(S),
   }),
 }

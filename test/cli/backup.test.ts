@@ -1,7 +1,9 @@
 import { Database } from "bun:sqlite"
 import { describe, expect, test } from "bun:test"
-import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync, utimesSync } from "node:fs"
+import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync, rmSync, statSync, utimesSync } from "node:fs"
 import { join } from "node:path"
+import { gunzipSync } from "node:zlib"
+import { createBlobs } from "../../src/artifacts/blobs"
 import { migrations } from "../../migrations"
 import { migrationEnv } from "../../src/cli/home"
 import * as Config from "../../src/config"
@@ -84,6 +86,45 @@ describe("hive backup, restore and doctor", () => {
     const db = new Database(aside.path, { readonly: true })
     expect(db.query("SELECT name FROM secrets ORDER BY name").all()).toEqual([{ name: "kept" }, { name: "later" }])
     db.close()
+  })
+
+  test("--with-artifacts keeps the artifact files beside the copy; rotation removes them with it; restore puts them back", async () => {
+    const env = cliEnv()
+    expect((await hive(["migrate"], env)).code).toBe(0)
+    const db = open(join(env.HIVE_HOME, "hive.db"))
+    const s = createStores(db)
+    const session = s.sessions.create({ name: "s" })
+    const blobs = createBlobs(env.HIVE_HOME)
+    const put = (text: string) =>
+      blobs.store(new Response(text).body, 1 << 20, { session: session.id, type: "log", contentType: "text/plain" }, async (placed) =>
+        s.artifacts.add({ session_id: session.id, type: "log", name: null, content_type: "text/plain", ...placed }),
+      )
+    const kept = await put("kept in the backup\n")
+    const gone = await put("deleted from disk before the backup\n")
+    db.close()
+    rmSync(join(env.HIVE_HOME, gone.path))
+
+    const made = await hive(["backup", "--with-artifacts", "--keep", "1"], env)
+    expect(made.code).toBe(0)
+    const file = /backed up to (\S+)/.exec(made.stdout)![1]!
+    expect(made.stdout).toContain(`kept 1 artifact file(s)`)
+    expect(made.stdout).toContain(`missing: ${gone.path}`)
+    expect(readFileSync(join(`${file}.artifacts`, kept.path))).toEqual(readFileSync(join(env.HIVE_HOME, kept.path)))
+    const listed = JSON.parse((await hive(["backup", "list", "--json"], env)).stdout).items[0]
+    expect(listed.artifacts_bytes).toBe(statSync(join(env.HIVE_HOME, kept.path)).size)
+
+    // The original file goes (its session's data deleted); the backup's copy stays, and restore brings it back.
+    rmSync(join(env.HIVE_HOME, "artifacts"), { recursive: true })
+    const restored = await hive(["restore", file], env)
+    expect(restored.code).toBe(0)
+    expect(restored.stdout).toContain("put back 1 artifact file(s)")
+    expect(gunzipSync(readFileSync(join(env.HIVE_HOME, kept.path))).toString()).toBe("kept in the backup\n")
+
+    // The next backup (keep 1) rotates this one out, with its artifact files.
+    await Bun.sleep(5)
+    expect((await hive(["backup", "--keep", "1"], env)).code).toBe(0)
+    expect(existsSync(file)).toBe(false)
+    expect(existsSync(`${file}.artifacts`)).toBe(false)
   })
 
   test("restore migrates an older backup forward and refuses a damaged file, a newer schema and a running server", async () => {

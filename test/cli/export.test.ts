@@ -1,7 +1,8 @@
 import { Database } from "bun:sqlite"
 import { describe, expect, test } from "bun:test"
-import { readFileSync, writeFileSync } from "node:fs"
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
+import { createBlobs } from "../../src/artifacts/blobs"
 import { open } from "../../src/db/open"
 import { TABLES } from "../../src/db/portable"
 import { createStores } from "../../src/db/stores"
@@ -32,9 +33,18 @@ async function populated() {
   s.events.append({ kind: "theirs", session_id: otherSession.id })
   s.turnStats.record({ agent: "alice", started_at: 1, ended_at: 2 })
   s.sdkSessions.set("gitlab:alice:r:1", "sdk-1")
+  const artifact = await createBlobs(env.HIVE_HOME).store(
+    new Response(LOG).body,
+    1 << 30,
+    { session: session.id, type: "log", contentType: "text/plain" },
+    async (placed) => s.artifacts.add({ session_id: session.id, type: "log", name: "run.log", content_type: "text/plain", ...placed }),
+  )
   db.close()
-  return { env, project, session }
+  return { env, project, session, artifact }
 }
+
+// A log, as agents upload them: stored gzipped, so its file travels in one part.
+const LOG = Array.from({ length: 20_000 }, (_, i) => `line ${i}: all well\n`).join("")
 
 const counts = (home: string) => {
   const db = new Database(join(home, "hive.db"), { readonly: true })
@@ -45,18 +55,26 @@ const counts = (home: string) => {
 
 describe("hive export and import", () => {
   test("everything round-trips into a new home with the same key; secrets stay sealed in the file and open after", async () => {
-    const { env } = await populated()
+    const { env, artifact } = await populated()
     const file = join(tempDir(), "all.jsonl")
     const exported = await hive(["export", "--out", file], env)
     expect(exported.code).toBe(0)
     const text = readFileSync(file, "utf8")
     expect(text).not.toContain(CANARY)
-    expect(text.trim().split("\n").at(-1)).toBe(`{"end":true,"records":${text.trim().split("\n").length - 2}}`)
+    const fileLines = text
+      .trim()
+      .split("\n")
+      .filter((l) => l.startsWith('{"file":')).length
+    expect(fileLines).toBe(2) // the artifact's one part, and its size and sha256
+    expect(text.trim().split("\n").at(-1)).toBe(`{"end":true,"records":${text.trim().split("\n").length - 2 - fileLines},"files":1}`)
 
     const fresh = { ...cliEnv(), HIVE_MASTER_KEY: KEY }
     const imported = await hive(["import", file], fresh)
     expect(imported.stderr).toBe("")
     expect(imported.code).toBe(0)
+    expect(imported.stdout).toMatch(/artifact files\s+1 written/)
+    // The artifact's file is back byte for byte, where its row says.
+    expect(readFileSync(join(fresh.HIVE_HOME, artifact.path))).toEqual(readFileSync(join(env.HIVE_HOME, artifact.path)))
     // The import itself is audited: one entry more than the file holds.
     const source = counts(env.HIVE_HOME)
     expect(counts(fresh.HIVE_HOME)).toEqual({ ...source, audit_log: source.audit_log! + 1 })
@@ -118,11 +136,28 @@ describe("hive export and import", () => {
         .trim()
         .split("\n")
         .slice(1, -1)
-        .map((l) => JSON.parse(l) as { table: string; row: Record<string, unknown> })
-      return lines.map((l) => `${l.table}:${l.row.name ?? l.row.kind ?? l.row.path}`)
+        .map((l) => JSON.parse(l) as { table: string; row: Record<string, unknown>; file?: string })
+      return lines.map((l) => (l.file ? `file:${l.file.split("/")[2]}` : `${l.table}:${l.row.name ?? l.row.kind ?? l.row.path}`))
     }
-    expect(await tables(["--project", project.id])).toEqual(["projects:p", "sessions:s", "worktrees:/p/wt", "events:session.changed", "events:mine"])
-    expect(await tables(["--session", session.id])).toEqual(["projects:p", "sessions:s", "events:session.changed", "events:mine"])
+    const files = ["file:log", "file:log"] // a part and its last line
+    expect(await tables(["--project", project.id])).toEqual([
+      "projects:p",
+      "sessions:s",
+      "worktrees:/p/wt",
+      "artifacts:run.log",
+      "events:session.changed",
+      "events:mine",
+      ...files,
+    ])
+    expect(await tables(["--session", session.id])).toEqual([
+      "projects:p",
+      "sessions:s",
+      "artifacts:run.log",
+      "events:session.changed",
+      "events:mine",
+      ...files,
+    ])
+    expect(await tables(["--session", session.id, "--artifacts", "omit"])).toEqual(["projects:p", "sessions:s", "events:session.changed", "events:mine"])
     const all = await tables(["--secrets", "omit"])
     expect(all.some((t) => t.startsWith("secrets:") || t.startsWith("operator_oauth_tokens:"))).toBe(false)
     expect(all).toContain("events:theirs")
@@ -205,5 +240,80 @@ describe("hive export and import", () => {
     expect(r.stdout).toMatch(/events\s+2 inserted, 1 failed/)
     expect(r.stdout).toContain("events.payload is not valid JSON text")
     expect(r.stderr).not.toContain("    at ")
+  })
+
+  test("a large artifact travels in parts; a file missing from disk is reported by the export and by the import", async () => {
+    const { env, session, artifact } = await populated()
+    const db = open(join(env.HIVE_HOME, "hive.db"))
+    const s = createStores(db)
+    const big = crypto.getRandomValues(new Uint8Array(7 * 1024 * 1024 + 123))
+    const blob = await createBlobs(env.HIVE_HOME).store(
+      new Response(big).body,
+      1 << 30,
+      { session: session.id, type: "bundle", contentType: "application/octet-stream" },
+      async (placed) => s.artifacts.add({ session_id: session.id, type: "bundle", name: "b.bin", content_type: "application/octet-stream", ...placed }),
+    )
+    db.close()
+    rmSync(join(env.HIVE_HOME, artifact.path)) // the log's file is gone from disk
+    const file = join(tempDir(), "s.jsonl")
+    const exported = await hive(["export", "--session", session.id, "--out", file, "--json"], env)
+    expect(exported.code).toBe(0)
+    const report = JSON.parse(exported.stdout)
+    expect(report).toMatchObject({ files: 1, missing_files: [artifact.path], tables: { artifacts: 2 } })
+    const parts = readFileSync(file, "utf8")
+      .split("\n")
+      .filter((l) => l.startsWith(`{"file":"${blob.path}","data"`))
+    expect(parts).toHaveLength(3) // 7 MiB in parts of 3 MiB
+
+    const fresh = { ...cliEnv(), HIVE_MASTER_KEY: KEY }
+    const imported = await hive(["import", file, "--json"], fresh)
+    expect(imported.code).toBe(0)
+    expect(JSON.parse(imported.stdout)).toMatchObject({ files: { written: 1, unchanged: 0, skipped: 0, failed: 0 }, missing_files: [artifact.path] })
+    expect(new Uint8Array(readFileSync(join(fresh.HIVE_HOME, blob.path)))).toEqual(big)
+    // Imported again: the file is already in place.
+    expect(JSON.parse((await hive(["import", file, "--json"], fresh)).stdout).files).toMatchObject({ written: 0, unchanged: 1 })
+  })
+
+  test("a hostile export cannot write outside artifacts/, plant files no row owns, or place bytes that do not match", async () => {
+    const { env, session, artifact } = await populated()
+    const file = join(tempDir(), "s.jsonl")
+    expect((await hive(["export", "--session", session.id, "--out", file], env)).code).toBe(0)
+    const lines = readFileSync(file, "utf8").trim().split("\n")
+    const write = (edit: (lines: string[]) => string[]) => {
+      const out = join(tempDir(), "edited.jsonl")
+      writeFileSync(out, `${edit([...lines]).join("\n")}\n`)
+      return out
+    }
+    const fresh = () => ({ ...cliEnv(), HIVE_MASTER_KEY: KEY })
+
+    // A file line whose path leaves artifacts/: the whole file is refused.
+    const outside = write((l) => l.map((x) => x.replaceAll(artifact.path, "artifacts/../../../tmp/evil")))
+    const refused = await hive(["import", outside], fresh())
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toContain("not an artifact path")
+    expect(refused.stderr).toContain("nothing was imported")
+
+    // A row that names another file (hive.db) fails alone; its file lines have no row, so they are not placed.
+    const target = fresh()
+    const rowOnly = write((l) => l.map((x) => (x.startsWith('{"table":"artifacts"') ? x.replace(artifact.path, "hive.db") : x)))
+    const r = await hive(["import", rowOnly, "--json"], target)
+    expect(r.code).toBe(1)
+    const report = JSON.parse(r.stdout)
+    expect(report.tables.artifacts.failed).toBe(1)
+    expect(report.failures.join()).toContain("path must be artifacts/<session_id>/<type>/<sha256>[.gz]")
+    expect(report.files).toMatchObject({ written: 0, skipped: 1 })
+    expect(existsSync(join(target.HIVE_HOME, artifact.path))).toBe(false)
+
+    // Bytes that are not what the export recorded are not placed.
+    const tampered = write((l) =>
+      l.map((x) =>
+        x.startsWith(`{"file":"${artifact.path}","data"`) ? JSON.stringify({ file: artifact.path, data: Buffer.from("other bytes").toString("base64") }) : x,
+      ),
+    )
+    const other = fresh()
+    const t = await hive(["import", tampered, "--json"], other)
+    expect(t.code).toBe(1)
+    expect(JSON.parse(t.stdout)).toMatchObject({ files: { written: 0, failed: 1 }, missing_files: [artifact.path] })
+    expect(existsSync(join(other.HIVE_HOME, artifact.path))).toBe(false)
   })
 })
