@@ -83,3 +83,12 @@ export function sameProcess(pid: number, startTime: number | null): boolean {
   if (!info) return false
   return startTime === null || Math.abs(info.start_time - startTime) < 1500
 }
+
+/**
+ * The command that runs this hive's own CLI in a child process: the binary itself, or, from source, bun with
+ * src/main.ts (never Bun.main, which under `bun test` is the test file).
+ */
+export function selfCommand(): string[] {
+  const compiled = Bun.main.startsWith("/$bunfs/") || Bun.main.startsWith("B:\\~BUN")
+  return compiled ? [process.execPath] : [process.execPath, new URL("./main.ts", import.meta.url).pathname]
+}

@@ -30,37 +30,37 @@ export function createJobs({ db, stores, keys, blobs, jobs: config, backupsDir, 
     {
       name: "prune-messages",
       description: "delete delivered messages older than the retention age",
-      run: (now, signal) => Retention.pruneMessages(stores.broker, now, ages().messagesMs, Retention.cancellable(signal)),
+      run: (now, signal, report) => Retention.pruneMessages(stores.broker, now, ages().messagesMs, Retention.cancellable(signal, report)),
     },
     {
       name: "prune-events",
       description: "delete events older than the retention age",
-      run: (now, signal) => Retention.pruneEvents(stores.events, now, ages().eventsMs, Retention.cancellable(signal)),
+      run: (now, signal, report) => Retention.pruneEvents(stores.events, now, ages().eventsMs, Retention.cancellable(signal, report)),
     },
     {
       name: "prune-turn-stats",
       description: "delete turn stats older than the retention age",
-      run: (now, signal) => Retention.pruneTurnStats(stores.turnStats, now, ages().turnStatsMs, Retention.cancellable(signal)),
+      run: (now, signal, report) => Retention.pruneTurnStats(stores.turnStats, now, ages().turnStatsMs, Retention.cancellable(signal, report)),
     },
     {
       name: "prune-sessions",
       description: "delete dead, ended and expired sessions unchanged for the retention age, with their events, artifacts and transcript index",
-      run: (now, signal) => Retention.pruneSessions(stores.sessions, now, ages().sessionsMs, Retention.cancellable(signal)),
+      run: (now, signal, report) => Retention.pruneSessions(stores.sessions, now, ages().sessionsMs, Retention.cancellable(signal, report)),
     },
     {
       name: "prune-stale",
       description: "delete expired reply tokens and pairing windows, unused SDK session-map entries and old job runs",
-      run: (now, signal) => Retention.pruneStale(stores, now, ages(), Retention.cancellable(signal)),
+      run: (now, signal, report) => Retention.pruneStale(stores, now, ages(), Retention.cancellable(signal, report)),
     },
     {
       name: "prune-artifacts",
       description: "delete artifact files no row refers to (deleted sessions, interrupted uploads)",
-      run: (now, signal) => Retention.pruneArtifactFiles(stores.artifacts, blobs, now, Retention.cancellable(signal)),
+      run: (now, signal, report) => Retention.pruneArtifactFiles(stores.artifacts, blobs, now, Retention.cancellable(signal, report)),
     },
     {
       name: "vacuum",
       description: "checkpoint the WAL and give free pages back to the disk",
-      run: (_now, signal) => Retention.reclaim(stores.maintenance, Retention.cancellable(signal)),
+      run: (_now, signal, report) => Retention.reclaim(stores.maintenance, Retention.cancellable(signal, report)),
     },
     {
       name: "optimize",
@@ -73,7 +73,9 @@ export function createJobs({ db, stores, keys, blobs, jobs: config, backupsDir, 
     {
       name: "backup",
       description: `verified copy of the database in backups/, keeping the newest ${config.backupKeep}`,
-      run: async () => {
+      run: async (_now, _signal, report) => {
+        // One VACUUM INTO in a worker: it cannot say how far it is, only what it is doing.
+        report({ phase: "copying the database and checking the copy" })
         const seal = config.backupEncrypt ? backupKey(keys) : undefined
         const result = await backupOffThread({ dbPath: db.filename, dir: backupsDir, keep: config.backupKeep, seal })
         logger.info(`backed up the database to ${result.path}${result.removed.length ? ` (removed ${result.removed.length} older)` : ""}`)

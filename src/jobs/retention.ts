@@ -17,7 +17,12 @@ export const CHUNK = 2000
 export const EVENT_SLICE = 10_000
 
 /** Lets queued requests run between chunks (the jobs share the server's one thread and connection). */
-export type Pause = () => Promise<void>
+/**
+ * Lets queued requests run between steps, and says how far the job has got: `done` rows (or pages, or files)
+ * so far, and where it can tell, the `fraction` of the walk behind it.
+ */
+export type Pause = (progress?: Progress) => Promise<void>
+export type Progress = { done: number; fraction?: number }
 export const nextTurn: Pause = () => new Promise((resolve) => setImmediate(resolve))
 
 /** A job stopped between two of its steps because hive is stopping; what it did so far is committed. */
@@ -25,8 +30,9 @@ export class Cancelled extends Error {}
 
 /** `nextTurn`, but a job that is cancelled stops at its next pause instead of running to its end. */
 export const cancellable =
-  (signal: AbortSignal): Pause =>
-  async () => {
+  (signal: AbortSignal, report?: (progress: Progress) => void): Pause =>
+  async (progress) => {
+    if (progress && report) report(progress)
     await nextTurn()
     if (signal.aborted) throw new Cancelled("cancelled: hive is stopping (what it did so far is kept)")
   }
@@ -38,7 +44,7 @@ export async function drain(step: (limit: number) => number, pause: Pause = next
     const n = step(chunk)
     total += n
     if (n < chunk) return total
-    await pause()
+    await pause({ done: total })
   }
 }
 
@@ -61,7 +67,7 @@ export async function pruneEvents(
     const to = events.sliceEnd(from, EVENT_SLICE) ?? last
     total += events.pruneSlice(from, to, now - maxAgeMs)
     from = to
-    await pause()
+    await pause({ done: total, fraction: last > first ? Math.min(1, (to - first) / (last - first)) : 1 })
   }
   return total
 }
@@ -109,7 +115,7 @@ export async function reclaim(maintenance: Maintenance.Store, pause: Pause = nex
     const n = maintenance.releasePages(VACUUM_STEP_PAGES)
     if (n === 0) break // auto_vacuum is off for this file (it needs a VACUUM first); nothing to release
     released += n
-    await pause()
+    await pause({ done: released })
   }
   // The releases went to the WAL; fold them in too, so the file on disk shrinks now.
   if (released) maintenance.checkpoint()
@@ -132,7 +138,7 @@ export async function pruneArtifactFiles(
     if (referenced.has(file.path) || now - file.modified_at < ORPHAN_GRACE_MS) continue
     await blobs.release(file.path, () => store.isReferenced(file.path))
     removed++
-    if (removed % 100 === 0) await pause()
+    if (removed % 100 === 0) await pause({ done: removed })
   }
   return removed + blobs.tidy(now - ORPHAN_GRACE_MS)
 }

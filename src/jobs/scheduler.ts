@@ -8,7 +8,11 @@ import type { Logger } from "../log"
  * A job is a function of `now` that returns how many rows (or files) it affected; it may await between chunks,
  * and stops at its next pause once `signal` is aborted (hive is stopping).
  */
-export type Job = { name: string; description: string; run(now: number, signal: AbortSignal): Promise<number> | number }
+/** How far a running job has got, as it last said: rows (or pages, files) done, the fraction behind it, its phase. */
+export type JobProgress = { done: number; fraction: number | null; phase: string | null; updated_at: number }
+export type Report = (progress: { done?: number; fraction?: number; phase?: string }) => void
+
+export type Job = { name: string; description: string; run(now: number, signal: AbortSignal, report: Report): Promise<number> | number }
 
 export type Schedule = { kind: "every"; ms: number; text: string } | { kind: "cron"; cron: Cron; text: string }
 
@@ -18,6 +22,8 @@ export type JobStatus = {
   schedule: string
   next_run_at: number
   running: boolean
+  /** While it runs here: what it last reported (null before its first report, and when it is not running). */
+  progress: JobProgress | null
   last_run: JobRuns.JobRun | null
 }
 
@@ -67,6 +73,7 @@ export function createScheduler(
   const timers = new Map<string, ReturnType<typeof setTimeout>>()
   const planned = new Map<string, number>()
   const running = new Map<string, Promise<RunResult>>()
+  const progress = new Map<string, JobProgress>()
   const startedAt = clock()
   let stopped = true
   const cancel = new AbortController()
@@ -83,7 +90,16 @@ export function createScheduler(
     let rows: number | null = null
     let error: string | null = null
     try {
-      rows = await job.run(run.started_at, cancel.signal)
+      const report: Report = (p) => {
+        const before = progress.get(job.name)
+        progress.set(job.name, {
+          done: p.done ?? before?.done ?? 0,
+          fraction: p.fraction ?? before?.fraction ?? null,
+          phase: p.phase ?? before?.phase ?? null,
+          updated_at: clock(),
+        })
+      }
+      rows = await job.run(run.started_at, cancel.signal, report)
     } catch (err) {
       error = message(err)
       logger.error(`job ${job.name} failed: ${error}`)
@@ -99,7 +115,10 @@ export function createScheduler(
   }
 
   function track(job: Job, trigger: JobRuns.JobRun["trigger"]) {
-    const p = execute(job, trigger).finally(() => running.delete(job.name))
+    const p = execute(job, trigger).finally(() => {
+      running.delete(job.name)
+      progress.delete(job.name)
+    })
     running.set(job.name, p)
     return p
   }
@@ -175,6 +194,7 @@ export function createScheduler(
           schedule: schedules[job.name]!.text,
           next_run_at: planned.get(job.name) ?? nextRun(schedules[job.name]!, last, now, startedAt, firstDelay),
           running: running.has(job.name) || (last !== undefined && last.finished_at === null && processAlive(last.pid)),
+          progress: progress.get(job.name) ?? null,
           last_run: last ?? null,
         }
       })

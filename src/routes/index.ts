@@ -20,6 +20,7 @@ import { sessions } from "./sessions"
 import { replyTokens } from "./reply-tokens"
 import { stats } from "./stats"
 import { jobs, retention } from "./jobs"
+import { doctor } from "./doctor"
 import { tokens } from "./tokens"
 import { backups } from "./backups"
 import { tunnel } from "./tunnel"
@@ -280,6 +281,7 @@ export const api = (hive: Hive) => {
       .use(stats(hive))
       .use(jobs(hive))
       .use(retention(hive))
+      .use(doctor(hive))
       .use(tokens(hive))
       .use(backups(hive))
       .use(tunnel(hive))

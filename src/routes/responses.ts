@@ -157,7 +157,8 @@ const TokenView = Row({
   status: One(["active", "revoked", "expired"]),
 })
 const Backup = Row({ name: S, label: S, encrypted: t.Boolean(), bytes: I, created_at: Millis, artifacts_bytes: N(I) })
-const JobStatus = Row({ name: S, description: S, schedule: S, next_run_at: I, running: t.Boolean(), last_run: N(JobRun) })
+const JobProgress = Row({ done: I, fraction: N(t.Number({ minimum: 0, maximum: 1 })), phase: N(S), updated_at: Millis })
+const JobStatus = Row({ name: S, description: S, schedule: S, next_run_at: I, running: t.Boolean(), progress: N(JobProgress), last_run: N(JobRun) })
 const RunResult = Row({ job: S, rows_affected: N(I), error: N(S), started_at: Millis, finished_at: Millis })
 const DeskSession = Row({ name: S, scope: One(["admin", "agent", "hooks", "read"]), agent: N(S), expires_at: Millis, csrf: S })
 const Tunnel = Row({
@@ -333,6 +334,14 @@ export const RESPONSES: Record<string, Record<number, Content>> = {
       before: I,
       rows: I,
       events: t.Optional(I),
+    }),
+  },
+  "GET /api/doctor": {
+    200: Row({
+      findings: t.Array(Row({ level: One(["ok", "warn", "fail"]), check: S, what: S, fix: N(S) })),
+      problems: I,
+      ran_at: Millis,
+      duration_ms: I,
     }),
   },
   "GET /api/tokens": { 200: Items(TokenView) },

@@ -5,7 +5,7 @@ import { writeFileSync } from "node:fs"
 import { join } from "node:path"
 import * as Config from "../../src/config"
 import { parseDuration } from "../../src/config"
-import { retentionInEffect } from "../../src/jobs/retention"
+import { cancellable, pruneEvents, retentionInEffect } from "../../src/jobs/retention"
 import { createScheduler, nextRun, parseSchedule, type Job } from "../../src/jobs/scheduler"
 import { createLogger } from "../../src/log"
 import { ROOT, tempDir, testApp } from "../helpers"
@@ -64,6 +64,43 @@ describe("the scheduler", () => {
     expect(most).toBe(1)
     expect(runs).toBeGreaterThanOrEqual(2)
     expect(stores.jobRuns.recent("slow", 10).every((r) => r.finished_at !== null && r.error === null)).toBe(true)
+  })
+
+  test("a running job's progress is in its status while it runs, and gone when it ends", async () => {
+    const { stores } = await testApp()
+    let release = () => {}
+    const held = new Promise<void>((resolve) => (release = resolve))
+    const job: Job = {
+      name: "long",
+      description: "",
+      run: async (_now, _signal, report) => {
+        report({ phase: "walking" })
+        report({ done: 500, fraction: 0.25 })
+        await held
+        return 500
+      },
+    }
+    const s = createScheduler([job], { long: every("1d") }, stores.jobRuns, capture().logger)
+    const run = s.run("long")
+    await Bun.sleep(10)
+    expect(s.status()[0]).toMatchObject({ running: true, progress: { done: 500, fraction: 0.25, phase: "walking" } })
+    release()
+    expect((await run).rows_affected).toBe(500)
+    expect(s.status()[0]).toMatchObject({ running: false, progress: null })
+  })
+
+  test("the event prune reports how far through the table it is", async () => {
+    const { db, stores } = await testApp()
+    const insert = db.prepare("INSERT INTO events (ts, kind, payload) VALUES (?, 'old', '{}')")
+    db.transaction(() => {
+      for (let i = 0; i < 25_000; i++) insert.run(1)
+    })()
+    const seen: { done: number; fraction?: number }[] = []
+    const pause = cancellable(new AbortController().signal, (p) => seen.push(p))
+    expect(await pruneEvents(stores.events, Date.now(), 1000, pause)).toBe(25_000)
+    expect(seen.length).toBeGreaterThanOrEqual(3)
+    expect(seen.at(-1)).toEqual({ done: 25_000, fraction: 1 })
+    expect(seen.map((p) => p.fraction)).toEqual([...seen.map((p) => p.fraction)].sort())
   })
 
   test("a failing job is logged and recorded, and keeps its schedule", async () => {

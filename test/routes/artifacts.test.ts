@@ -168,6 +168,24 @@ describe("storage and backups for the desk", () => {
   })
 })
 
+describe("the doctor for the desk", () => {
+  test("GET /api/doctor answers hive doctor's findings, run in a child process; a lost artifact file is a failure with its fix", async () => {
+    const { call, upload, home } = await setup()
+    const healthy = (await call("GET", "/api/doctor")).body
+    expect(healthy.findings).toContainEqual({ level: "ok", check: "database", what: "integrity_check: ok", fix: null })
+    expect(healthy.duration_ms).toBeGreaterThan(0)
+    const a = (await upload(LOG, "?type=log")).body
+    rmSync(join(home, a.path))
+    // Two at once share one run.
+    const [one, two] = await Promise.all([call("GET", "/api/doctor"), call("GET", "/api/doctor")])
+    expect(one.body).toEqual(two.body)
+    const failed = one.body.findings.find((f: { check: string; level: string }) => f.check === "artifacts" && f.level === "fail")
+    expect(failed.what).toContain("1 ")
+    expect(failed.fix).toBeTruthy()
+    expect(one.body.problems).toBeGreaterThanOrEqual(1)
+  })
+})
+
 describe("artifacts a hostile agent uploads", () => {
   test("an HTML or SVG upload is served so that it can never run: nosniff, a sandbox, a download", async () => {
     const { upload, get } = await setup()

@@ -249,6 +249,7 @@ test("the desk at 390 px: sign in with a token, every view readable without side
         ["jobs", "prune-events"],
         ["backups", "No backups yet."],
         ["devices", "Paired phones"],
+        ["health", "integrity_check: ok"],
         ["api", "operations"],
       ] as const) {
         await page.goto(`${server.url}/#/${view}`)
@@ -278,7 +279,7 @@ test("the desk at 390 px: sign in with a token, every view readable without side
         .filter({ hasText: /scope|forbidden|may not/i })
         .waitFor()
       expect(await page.locator(".approval").count()).toBe(1)
-      console.log("browser: desk at 390 px: token sign-in, 7 views without sideways scroll, sign-out, a read token refused a change")
+      console.log("browser: desk at 390 px: token sign-in, 8 views without sideways scroll, sign-out, a read token refused a change")
     } finally {
       server.proc.kill("SIGTERM")
       await server.proc.exited
