@@ -29,6 +29,8 @@ export type Config = {
   maxBodyBytes: number
   /** Artifact uploads (a file, streamed to disk) have their own, larger limit. */
   maxArtifactBytes: number
+  /** The largest export file the desk may upload to POST /api/import (the CLI reads any size). */
+  maxImportBytes: number
   /** The body limit of Claude Code's http hooks (a Write of a big file makes a big hook input; it is kept slim). */
   maxHookBytes: number
   /** SSE: a heartbeat comment at least this often (Bun closes idle connections after 10 s). */
@@ -128,6 +130,7 @@ export const DEFAULTS = {
   deviceTtlMs: 90 * 86_400_000,
   maxBodyBytes: 1024 * 1024,
   maxArtifactBytes: 100 * 1024 * 1024,
+  maxImportBytes: 1024 * 1024 * 1024,
   maxHookBytes: 64 * 1024 * 1024,
   sseHeartbeatMs: 5000,
   maxStreams: 256,
@@ -199,6 +202,7 @@ export function load(overrides: Overrides = {}, env: Env = process.env): Config 
     masterKey: { base64: env.HIVE_MASTER_KEY || undefined, file: env.HIVE_MASTER_KEY_FILE || join(configHome, "hive", "master.key") },
     maxBodyBytes: parsePositive("HIVE_MAX_BODY_BYTES", env.HIVE_MAX_BODY_BYTES) ?? DEFAULTS.maxBodyBytes,
     maxArtifactBytes: parsePositive("HIVE_MAX_ARTIFACT_BYTES", env.HIVE_MAX_ARTIFACT_BYTES) ?? DEFAULTS.maxArtifactBytes,
+    maxImportBytes: parsePositive("HIVE_MAX_IMPORT_BYTES", env.HIVE_MAX_IMPORT_BYTES) ?? DEFAULTS.maxImportBytes,
     maxHookBytes: parsePositive("HIVE_MAX_HOOK_BYTES", env.HIVE_MAX_HOOK_BYTES) ?? DEFAULTS.maxHookBytes,
     sseHeartbeatMs: parsePositive("HIVE_SSE_HEARTBEAT_MS", env.HIVE_SSE_HEARTBEAT_MS) ?? DEFAULTS.sseHeartbeatMs,
     maxStreams: parsePositive("HIVE_MAX_STREAMS", env.HIVE_MAX_STREAMS) ?? DEFAULTS.maxStreams,

@@ -48,7 +48,7 @@ const AGENT_ROUTES = [
 const HOOK_ROUTES = ["POST /api/hooks/claude", "POST /api/hooks/claude/http"]
 
 // Every GET of the admin API but these: a dashboard has no business reading credentials or who read them.
-const NOT_READ = ["/api/secrets", "/api/oauth", "/api/audit", "/api/devices", "/api/pairing", "/api/tokens", "/api/backups"]
+const NOT_READ = ["/api/secrets", "/api/oauth", "/api/audit", "/api/devices", "/api/pairing", "/api/tokens", "/api/backups", "/api/export"]
 
 const granted: Record<Exclude<Scope, "admin" | "read">, Set<string>> = {
   agent: new Set(AGENT_ROUTES),

@@ -98,7 +98,7 @@ export async function run(argv: string[]): Promise<number> {
         reusePort: false,
         development: false,
         // Bun's own cap (default 128 MiB) must sit well above both of hive's limits, so hive's JSON 413 answers first.
-        maxRequestBodySize: 2 * Math.max(config.maxArtifactBytes, config.maxBodyBytes),
+        maxRequestBodySize: 2 * Math.max(config.maxArtifactBytes, config.maxBodyBytes, config.maxImportBytes),
       })
     } catch (err) {
       app.server?.stop(true)

@@ -1,7 +1,7 @@
 import { Elysia } from "elysia"
 import type { Hive } from "../hive"
 import { HiveError } from "../errors"
-import { selfCommand } from "../process"
+import { spawnCli } from "./cli-child"
 
 /** How long the doctor may take (a full integrity_check reads the whole file). */
 const DOCTOR_TIMEOUT_MS = 5 * 60_000
@@ -17,12 +17,7 @@ export const doctor = ({ config }: Pick<Hive, "config">) => {
   let running: Promise<Report & { ran_at: number; duration_ms: number }> | undefined
   const run = async () => {
     const started = Date.now()
-    const proc = Bun.spawn([...selfCommand(), "doctor", "--json", "--home", config.home], {
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
-      timeout: DOCTOR_TIMEOUT_MS,
-    })
+    const proc = spawnCli(config, ["doctor", "--json"], { timeoutMs: DOCTOR_TIMEOUT_MS })
     const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
     // Exit 1 is a report with problems in it; anything else, or no report, is the doctor failing to run.
     let report: Report | undefined

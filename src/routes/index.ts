@@ -21,6 +21,7 @@ import { replyTokens } from "./reply-tokens"
 import { stats } from "./stats"
 import { jobs, retention } from "./jobs"
 import { doctor } from "./doctor"
+import { isImport, portable } from "./portable"
 import { tokens } from "./tokens"
 import { backups } from "./backups"
 import { tunnel } from "./tunnel"
@@ -177,7 +178,8 @@ export function refuseForeign(request: Request, alsoOwn: () => string | undefine
     if (host === undefined || (host !== own && host !== alsoOwn()?.toLowerCase()))
       throw new HiveError(403, "cross_origin", `a change must come from this server's own origin, not ${origin}`)
   }
-  if (isUpload(request) || !hasBody(request)) return
+  // A file's route checks its own type, once the caller is known (an import needs JSON lines).
+  if (isUpload(request) || isImport(request) || !hasBody(request)) return
   const type = request.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase()
   if (type !== "application/json")
     throw new HiveError(415, "unsupported_media_type", `a request body must be JSON, sent with Content-Type: application/json${type ? ` (got ${type})` : ""}`)
@@ -202,7 +204,7 @@ export const guards = (
     publicHost?: () => string | undefined
   } = {},
 ) => {
-  const { maxBodyBytes, maxArtifactBytes: uploadLimit, maxHookBytes, host } = hive.config
+  const { maxBodyBytes, maxArtifactBytes: uploadLimit, maxImportBytes, maxHookBytes, host } = hive.config
   const bodyLimit = (request: Request) => (isHookInput(request) ? maxHookBytes : maxBodyBytes)
   const allowedHosts = new Set([...LOOPBACK, host.toLowerCase()])
   return (
@@ -212,13 +214,13 @@ export const guards = (
         if (!opts.anyHost && !allowedHosts.has(hostname(request)))
           throw new HiveError(403, "forbidden_host", "this server only answers requests addressed to its own host name")
         const length = Number(request.headers.get("content-length") ?? 0)
-        const limit = isUpload(request) ? uploadLimit : bodyLimit(request)
+        const limit = isUpload(request) ? uploadLimit : isImport(request) ? maxImportBytes : bodyLimit(request)
         if (length > limit) throw tooLarge(limit)
         refuseForeign(request, opts.publicHost)
       })
       // An upload's body is a file that its route streams to disk: never read here (null: no JSON body).
       .onParse({ as: "global" }, async ({ request }) => {
-        if (isUpload(request)) return null
+        if (isUpload(request) || isImport(request)) return null
         // A hook's body may be 64 times the API's limit: only a caller who may send one makes the server read it
         // (the API's own token check comes after the body is parsed).
         if (isHookInput(request)) {
@@ -282,6 +284,7 @@ export const api = (hive: Hive) => {
       .use(jobs(hive))
       .use(retention(hive))
       .use(doctor(hive))
+      .use(portable(hive))
       .use(tokens(hive))
       .use(backups(hive))
       .use(tunnel(hive))

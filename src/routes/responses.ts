@@ -23,6 +23,20 @@ const TurnCounts = {
   tools: t.Record(S, I),
 }
 
+const Counts = Row({ inserted: I, unchanged: I, replaced: I, skipped: I, failed: I, unreadable: I })
+/** `hive import --json`'s report, which POST /api/import answers too. */
+const CLI_IMPORT_REPORT = Row({
+  file: S,
+  records: I,
+  exported_at: Millis,
+  schema: I,
+  mode: One(["skip", "replace"]),
+  tables: t.Record(S, Counts),
+  files: Row({ written: I, unchanged: I, skipped: I, failed: I }),
+  missing_files: t.Array(S),
+  failures: t.Array(S),
+})
+
 export const ErrorBody = Row({ error: Row({ code: S, message: S }) })
 
 const Project = Row({ id: S, name: S, directory: S, settings: Json, created_at: Millis, updated_at: Millis })
@@ -344,6 +358,8 @@ export const RESPONSES: Record<string, Record<number, Content>> = {
       duration_ms: I,
     }),
   },
+  "GET /api/export": { 200: { media: "application/x-ndjson", description: "The export file, as an attachment" }, 404: ErrorBody },
+  "POST /api/import": { 200: CLI_IMPORT_REPORT, 413: ErrorBody, 415: ErrorBody },
   "GET /api/tokens": { 200: Items(TokenView) },
   "DELETE /api/tokens/{id}": { 200: TokenView },
   "GET /api/backups": { 200: Items(Backup) },
@@ -426,8 +442,6 @@ export const PHONE_RESPONSES: Record<string, Record<number, Content>> = {
   "DELETE /phone/api/push": { 204: null },
 }
 
-const Counts = Row({ inserted: I, unchanged: I, replaced: I, skipped: I, failed: I, unreadable: I })
-
 /**
  * What the CLI's `--json` prints where no route answers the same thing yet (a list that a route does answer is
  * printed exactly as the route answers it, and checked against RESPONSES). The tests hold each to its schema.
@@ -455,15 +469,5 @@ export const CLI_REPORTS = {
     ),
   }),
   "hive export": Row({ file: S, records: I, tables: t.Record(S, I), files: I, missing_files: t.Array(S) }),
-  "hive import": Row({
-    file: S,
-    records: I,
-    exported_at: Millis,
-    schema: I,
-    mode: One(["skip", "replace"]),
-    tables: t.Record(S, Counts),
-    files: Row({ written: I, unchanged: I, skipped: I, failed: I }),
-    missing_files: t.Array(S),
-    failures: t.Array(S),
-  }),
+  "hive import": CLI_IMPORT_REPORT,
 }

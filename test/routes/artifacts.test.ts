@@ -168,6 +168,58 @@ describe("storage and backups for the desk", () => {
   })
 })
 
+describe("export and import for the desk", () => {
+  test("a session's export downloads as hive export writes it, and imports into another home with its artifact file", async () => {
+    const { call, upload, session, app, headers, auth } = await setup()
+    const a = (await upload(LOG, "?type=log&name=run.log")).body
+    const res = await app.handle(new Request(`http://localhost/api/export?session=${session.id}`, { headers }))
+    expect(res.status).toBe(200)
+    expect(res.headers.get("content-disposition")).toMatch(/^attachment; filename="hive-export-.*\.jsonl"$/)
+    const text = await res.text()
+    const lines = text.trim().split("\n")
+    expect(JSON.parse(lines[0]!)).toMatchObject({ hive_export: 2, scope: { kind: "session", id: session.id } })
+    expect(JSON.parse(lines.at(-1)!)).toMatchObject({ end: true, files: 1 })
+
+    const other = await testApp()
+    const imported = await other.app.handle(
+      new Request("http://localhost/api/import", { method: "POST", headers: { ...other.headers, "content-type": "application/x-ndjson" }, body: text }),
+    )
+    expect(imported.status).toBe(200)
+    const report = (await imported.json()) as Record<string, any>
+    expect(report).toMatchObject({ file: "upload", mode: "skip", files: { written: 1 }, missing_files: [] })
+    expect(report.tables.sessions.inserted).toBe(1)
+    expect(report.tables.artifacts.inserted).toBe(1)
+    const back = await other.app.handle(new Request(`http://localhost/api/artifacts/${a.id}`, { headers: other.headers }))
+    expect(await back.text()).toBe(LOG)
+    // No file of the upload is left in the home.
+    expect(readdirSync(other.home).filter((n) => n.startsWith(".import-"))).toEqual([])
+
+    // A cut-off file is a 400 with the reason, and changes nothing.
+    const cut = await other.app.handle(
+      new Request("http://localhost/api/import", {
+        method: "POST",
+        headers: { ...other.headers, "content-type": "application/x-ndjson" },
+        body: lines.slice(0, -1).join("\n"),
+      }),
+    )
+    expect(cut.status).toBe(400)
+    expect(((await cut.json()) as { error: { message: string } }).error.message).toContain("cut short")
+    const empty = new Request("http://localhost/api/import", {
+      method: "POST",
+      headers: { ...other.headers, "content-type": "application/x-ndjson" },
+      body: "",
+    })
+    expect((await other.app.handle(empty)).status).toBe(400)
+    const asText = new Request("http://localhost/api/import", { method: "POST", headers: { ...other.headers, "content-type": "text/plain" }, body: text })
+    expect((await other.app.handle(asText)).status).toBe(415) // what a cross-site form could send
+
+    expect((await call("GET", "/api/export?session=nope")).status).toBe(404)
+    expect((await call("GET", "/api/export?secrets=all")).status).toBe(400)
+    const reader = (await auth.issue("reader", 60_000, { scope: "read" })).token
+    expect((await app.handle(new Request("http://localhost/api/export", { headers: { authorization: `Bearer ${reader}` } }))).status).toBe(403)
+  })
+})
+
 describe("the doctor for the desk", () => {
   test("GET /api/doctor answers hive doctor's findings, run in a child process; a lost artifact file is a failure with its fix", async () => {
     const { call, upload, home } = await setup()

@@ -198,6 +198,18 @@ test("a user's day at the desk, 1280 px: sign in, read the newest transcript, re
       const copy = new Database(saved, { readonly: true })
       expect(copy.query("SELECT status FROM approvals WHERE id = ?").get(approval.id)).toEqual({ status: "approved" })
       copy.close()
+      // Export everything, then import that file: every row is already here, so nothing changes, and the page says so.
+      const [exported] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Export", exact: true }).click()])
+      expect(exported.suggestedFilename()).toMatch(/^hive-export-.*\.jsonl$/)
+      const exportFile = join(tempDir(), "export.jsonl")
+      await exported.saveAs(exportFile)
+      expect(JSON.parse(readFileSync(exportFile, "utf8").split("\n")[0]!)).toMatchObject({ hive_export: 2, scope: { kind: "all" } })
+      await page.getByLabel("export file").setInputFiles(exportFile)
+      await page.getByRole("button", { name: "Import" }).click()
+      const report = page.locator("#import-report")
+      await report.waitFor()
+      expect(await report.locator("tr", { hasText: "sessions" }).first().textContent()).toContain("3")
+      expect(await report.textContent()).not.toContain("failed:")
       await shot(page, "backups")
 
       // Devices: revoke the phone; its next request is refused.

@@ -1,0 +1,103 @@
+import { Elysia, t } from "elysia"
+import type { Hive } from "../hive"
+import { closeSync, openSync, rmSync, writeSync } from "node:fs"
+import { join } from "node:path"
+import { badRequest, HiveError, tooLarge } from "../errors"
+import { spawnCli } from "./cli-child"
+import { Query } from "./schemas"
+
+const IMPORT = /^[a-z]+:\/\/[^/]+\/api\/import\/?(\?|$)/
+/** An import's body is an export file, streamed to disk by its route: never parsed as JSON by the guard. */
+export const isImport = (request: Request) => request.method === "POST" && IMPORT.test(request.url)
+
+/** The last line a CLI run wrote to stderr, without its "hive: " prefix: the reason it gives a person. */
+const reasonOf = (stderr: string) => (stderr.trim().split("\n").at(-1) ?? "").replace(/^hive: /, "").slice(0, 500)
+
+/**
+ * `hive export` and `hive import` for the desk, run as child processes: the CLI's own code (one format, one
+ * set of checks), off the server's thread, with the export streamed out as it is written.
+ */
+export const portable = ({ config, stores }: Pick<Hive, "config" | "stores">) =>
+  new Elysia({ name: "routes.portable", detail: { tags: ["backups"] } })
+    .get(
+      "/export",
+      ({ query, request }) => {
+        if (query.project !== undefined && query.session !== undefined) throw badRequest("give project or session, not both")
+        // A scope that does not exist is a 404 before anything is streamed (after, only a cut-off file could say so).
+        if (query.project !== undefined) stores.projects.get(query.project)
+        if (query.session !== undefined) stores.sessions.get(query.session)
+        const args = ["export", "--secrets", query.secrets ?? "encrypted", "--artifacts", query.artifacts ?? "include"]
+        if (query.project !== undefined) args.push("--project", query.project)
+        if (query.session !== undefined) args.push("--session", query.session)
+        const proc = spawnCli(config, args, { stderr: "ignore" })
+        // A download given up on stops the export.
+        request.signal.addEventListener("abort", () => proc.kill())
+        const name = `hive-export-${new Date().toISOString().replaceAll(":", "-").replace(/\..*/, "")}.jsonl`
+        return new Response(proc.stdout, {
+          headers: { "content-type": "application/x-ndjson", "content-disposition": `attachment; filename="${name}"`, "cache-control": "no-store" },
+        })
+      },
+      {
+        query: t.Object({
+          project: t.Optional(Query.text("project", 128)),
+          session: t.Optional(Query.text("session", 128)),
+          secrets: t.Optional(Query.oneOf("secrets", ["encrypted", "omit"])),
+          artifacts: t.Optional(Query.oneOf("artifacts", ["include", "omit"])),
+        }),
+        detail: {
+          summary: "Export (as hive export)",
+          description:
+            "The `hive export` file, streamed as a download: everything, or one `project` or `session`; `secrets=omit` leaves secrets out (they travel sealed by default), `artifacts=omit` leaves artifact rows and files out. A cut-off download has no end line, and `hive import` refuses it.",
+        },
+      },
+    )
+    .post(
+      "/import",
+      async ({ query, request }) => {
+        // JSON lines, a type no simple (cross-site) request can send, as for JSON bodies.
+        const type = request.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase()
+        if (type !== "application/x-ndjson")
+          throw new HiveError(
+            415,
+            "unsupported_media_type",
+            `an import's body is the export file, sent with Content-Type: application/x-ndjson${type ? ` (got ${type})` : ""}`,
+          )
+        const limit = config.maxImportBytes
+        const file = join(config.home, `.import-${Bun.randomUUIDv7()}.jsonl`)
+        try {
+          const fd = openSync(file, "w", 0o600)
+          try {
+            let size = 0
+            if (request.body)
+              for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
+                size += chunk.byteLength
+                if (size > limit) throw tooLarge(limit)
+                for (let at = 0; at < chunk.byteLength; ) at += writeSync(fd, chunk, at)
+              }
+            if (size === 0) throw badRequest("the body is the file `hive export` wrote; it was empty")
+          } finally {
+            closeSync(fd)
+          }
+          const proc = spawnCli(config, ["import", file, "--json", "--on-conflict", query.on_conflict ?? "skip"])
+          const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
+          let report: Record<string, unknown> | undefined
+          try {
+            report = JSON.parse(stdout)
+          } catch {}
+          // Exit 1 with a report: some records failed (the report names them). Without one, the file was refused.
+          if (report && (code === 0 || code === 1)) return { ...report, file: "upload" }
+          if (code === 1 || code === 2) throw badRequest(reasonOf(stderr) || "the file was refused")
+          throw new HiveError(500, "internal", `hive import did not finish (exit ${code}): ${reasonOf(stderr)}`)
+        } finally {
+          rmSync(file, { force: true })
+        }
+      },
+      {
+        query: t.Object({ on_conflict: t.Optional(Query.oneOf("on_conflict", ["skip", "replace"])) }),
+        detail: {
+          summary: "Import (as hive import)",
+          description:
+            "The request body is a file `hive export` (or GET /api/export) wrote, streamed to disk (up to HIVE_MAX_IMPORT_BYTES), then imported as `hive import --json` does: checked whole first (a damaged or cut-off file is a 400 and changes nothing), then written, with the per-table report. `on_conflict=replace` takes the file's row where one differs.",
+        },
+      },
+    )
