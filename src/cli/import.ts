@@ -7,10 +7,10 @@ import { immediate } from "../db/tx"
 import { ARTIFACT_PATH, artifactPath, createBlobs, type Incoming } from "../artifacts/blobs"
 import { FatalError, UsageError } from "../errors"
 import { createLogger } from "../log"
-import { HOME_OPTION, JSON_OPTION, noExtra, out, parse, printJson } from "./args"
+import { err, HOME_OPTION, JSON_OPTION, noExtra, out, parse, printJson } from "./args"
 import { cliActor, prepare } from "./home"
 
-export const help = `Usage: hive import FILE [--on-conflict skip|replace] [--json] [--home DIR]
+export const help = `Usage: hive import FILE [--on-conflict skip|replace] [--json] [--progress] [--home DIR]
 
 Reads a file written by \`hive export\` into this data home and prints a report per table.
 The whole file is checked first (header, every line, the end line's count): a damaged or cut-off
@@ -30,6 +30,8 @@ still go in, and the exit code is 1. Secrets sealed with a master key this insta
 left out and reported. Running the same import again changes nothing.
 
 Options:
+  --progress   how far it has got, as JSON lines on stderr: {"progress": {"phase": "checking" or "writing",
+               "done": lines or records, "fraction": of the records, when writing}}
   --json       the report as JSON: { file, records, exported_at, schema, mode, tables: { TABLE: { inserted,
                unchanged, replaced, skipped, failed, unreadable } }, files: { written, unchanged, skipped,
                failed }, missing_files, failures }
@@ -37,6 +39,8 @@ Options:
   -h, --help   show this help`
 
 const BATCH = 1000
+/** Lines checked between two progress reports in the first pass. */
+const PROGRESS_EVERY = 5000
 
 /**
  * The longest line a record can need: an event's payload is at most the API's body limit (1 MiB by default), a
@@ -67,7 +71,12 @@ type Counts = Record<Portable.Outcome | "unreadable", number>
 const zero = (): Counts => ({ inserted: 0, unchanged: 0, replaced: 0, skipped: 0, failed: 0, unreadable: 0 })
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse("hive import", argv, { ...HOME_OPTION, ...JSON_OPTION, "on-conflict": { type: "string" } })
+  const { values, positionals } = parse("hive import", argv, {
+    ...HOME_OPTION,
+    ...JSON_OPTION,
+    "on-conflict": { type: "string" },
+    progress: { type: "boolean" },
+  })
   if (values.help) return (out(help), 0)
   noExtra("hive import", positionals, 1)
   if (!positionals[0]) throw new UsageError("hive import: missing the FILE to read (written by `hive export`)")
@@ -76,6 +85,10 @@ export async function run(argv: string[]): Promise<number> {
   const file = resolve(positionals[0])
   if (!existsSync(file) || !statSync(file).isFile()) throw new FatalError(`${file} does not exist or is not a file`)
 
+  // --progress: how far it has got, as JSON lines on stderr (the desk's import shows them while it waits).
+  const report = (p: { phase: string; done: number; fraction?: number }) => {
+    if (values.progress) err(JSON.stringify({ progress: p }))
+  }
   const config = Config.load({ home: values.home })
   const { db, stores, keys } = await prepare(config, createLogger(config.logLevel))
   try {
@@ -90,6 +103,7 @@ export async function run(argv: string[]): Promise<number> {
     let open: string | undefined // the artifact file whose lines are being read
     try {
       for await (const { n, text } of lines(file)) {
+        if (n % PROGRESS_EVERY === 0) report({ phase: "checking", done: n })
         if (declared !== undefined) {
           if (text.trim()) throw bad(n, "there is more after the end line")
           continue
@@ -149,6 +163,7 @@ export async function run(argv: string[]): Promise<number> {
     let sealedTouched = false
     const artifactPaths = new Set<string>()
     let firstEvent = Number.MAX_SAFE_INTEGER
+    let written = 0
     const write = () => {
       immediate(db, () => {
         for (const { table, row, n } of batch) {
@@ -174,7 +189,9 @@ export async function run(argv: string[]): Promise<number> {
           if (table === "events" && written) firstEvent = Math.min(firstEvent, Number(row.id))
         }
       })
+      written += batch.length
       batch = []
+      report({ phase: "writing", done: written, fraction: records ? written / records : 1 })
     }
     const blobs = createBlobs(config.home)
     const fileCounts = { written: 0, unchanged: 0, failed: 0, skipped: 0 }

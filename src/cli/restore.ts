@@ -18,7 +18,7 @@ import { HOME_OPTION, noExtra, out, parse } from "./args"
 import { migrationEnv, openHome } from "./home"
 import { runningServer } from "./server-lock"
 
-export const help = `Usage: hive restore FILE [--home DIR]
+export const help = `Usage: hive restore FILE [--check] [--home DIR]
 
 Replaces the database with a backup (plain, or encrypted with --encrypt), safely:
   1. refuses while \`hive serve\` runs on this data home, or any other process has the database open
@@ -34,11 +34,13 @@ Replaces the database with a backup (plain, or encrypted with --encrypt), safely
 Nothing is changed unless every check passes.
 
 Options:
+  --check      run checks 2 and 3 only, on a copy, and say whether the backup would restore; changes
+               nothing, and may run while hive serves
   --home DIR   data home (default ~/.hive, env HIVE_HOME)
   -h, --help   show this help`
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse("hive restore", argv, { ...HOME_OPTION })
+  const { values, positionals } = parse("hive restore", argv, { ...HOME_OPTION, check: { type: "boolean" } })
   if (values.help) return (out(help), 0)
   noExtra("hive restore", positionals, 1)
   if (!positionals[0]) throw new UsageError("hive restore: missing the backup FILE (see `hive backup list`)")
@@ -46,9 +48,10 @@ export async function run(argv: string[]): Promise<number> {
   if (!existsSync(file) || !statSync(file).isFile()) throw new FatalError(`${file} does not exist or is not a file`)
   const config = Config.load({ home: values.home })
   const logger = createLogger(config.logLevel)
-  const server = runningServer(config.home)
+  const checkOnly = values.check === true
+  const server = checkOnly ? undefined : runningServer(config.home)
   if (server) throw new FatalError(`hive serve is running on ${config.home} (pid ${server.pid}, ${server.url}); stop it, then restore`)
-  refuseIfOpenElsewhere(config)
+  if (!checkOnly) refuseIfOpenElsewhere(config)
 
   const staged = join(config.home, `.restore-${stamp()}.db`)
   const discard = () => {
@@ -93,6 +96,12 @@ export async function run(argv: string[]): Promise<number> {
       close(db)
     }
 
+    if (checkOnly) {
+      out(
+        `${file} passes every check (integrity, schema ${version}${version < migrations.length ? `, migrates to ${migrations.length}` : ""}, the master key opens it): stop hive, then \`hive restore ${file}\``,
+      )
+      return 0
+    }
     // Again just before the swap: the checks above take a while on a large backup.
     refuseIfOpenElsewhere(config)
     if (existsSync(config.dbPath)) out(`kept the current database as ${setAside(config)}`)

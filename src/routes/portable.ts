@@ -17,8 +17,37 @@ const reasonOf = (stderr: string) => (stderr.trim().split("\n").at(-1) ?? "").re
  * `hive export` and `hive import` for the desk, run as child processes: the CLI's own code (one format, one
  * set of checks), off the server's thread, with the export streamed out as it is written.
  */
-export const portable = ({ config, stores }: Pick<Hive, "config" | "stores">) =>
-  new Elysia({ name: "routes.portable", detail: { tags: ["backups"] } })
+/** What the import under way last said of itself (hive import --progress), in the shape a job's progress has. */
+type ImportProgress = { done: number; fraction: number | null; phase: string | null; updated_at: number }
+
+/** Reads `hive import --progress` lines from stderr as they come, keeping the rest of stderr for its error. */
+async function followProgress(stderr: ReadableStream<Uint8Array>, onProgress: (p: ImportProgress) => void): Promise<string> {
+  const decoder = new TextDecoder()
+  let pending = ""
+  let rest = ""
+  for await (const chunk of stderr as unknown as AsyncIterable<Uint8Array>) {
+    pending += decoder.decode(chunk, { stream: true })
+    let at: number
+    while ((at = pending.indexOf("\n")) !== -1) {
+      const line = pending.slice(0, at)
+      pending = pending.slice(at + 1)
+      try {
+        const { progress: p } = JSON.parse(line) as { progress?: { phase?: string; done?: number; fraction?: number } }
+        if (p && typeof p.done === "number") {
+          onProgress({ done: p.done, fraction: typeof p.fraction === "number" ? p.fraction : null, phase: p.phase ?? null, updated_at: Date.now() })
+          continue
+        }
+      } catch {}
+      rest += `${line}\n`
+    }
+  }
+  return rest + pending
+}
+
+export const portable = ({ config, stores }: Pick<Hive, "config" | "stores">) => {
+  // One import at a time: two would only contend for the write lock, and the desk follows the one under way.
+  let importing: { progress: ImportProgress | null } | undefined
+  return new Elysia({ name: "routes.portable", detail: { tags: ["backups"] } })
     .get(
       "/export",
       ({ query, request }) => {
@@ -62,8 +91,11 @@ export const portable = ({ config, stores }: Pick<Hive, "config" | "stores">) =>
             "unsupported_media_type",
             `an import's body is the export file, sent with Content-Type: application/x-ndjson${type ? ` (got ${type})` : ""}`,
           )
+        if (importing) throw new HiveError(409, "conflict", "an import is already under way; GET /api/import says how far it has got")
         const limit = config.maxImportBytes
         const file = join(config.home, `.import-${Bun.randomUUIDv7()}.jsonl`)
+        const current: { progress: ImportProgress | null } = { progress: { done: 0, fraction: null, phase: "uploading", updated_at: Date.now() } }
+        importing = current
         try {
           const fd = openSync(file, "w", 0o600)
           try {
@@ -72,14 +104,19 @@ export const portable = ({ config, stores }: Pick<Hive, "config" | "stores">) =>
               for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
                 size += chunk.byteLength
                 if (size > limit) throw tooLarge(limit)
+                current.progress = { done: size, fraction: null, phase: "uploading", updated_at: Date.now() }
                 for (let at = 0; at < chunk.byteLength; ) at += writeSync(fd, chunk, at)
               }
             if (size === 0) throw badRequest("the body is the file `hive export` wrote; it was empty")
           } finally {
             closeSync(fd)
           }
-          const proc = spawnCli(config, ["import", file, "--json", "--on-conflict", query.on_conflict ?? "skip"])
-          const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
+          const proc = spawnCli(config, ["import", file, "--json", "--progress", "--on-conflict", query.on_conflict ?? "skip"])
+          const [stdout, stderr, code] = await Promise.all([
+            new Response(proc.stdout).text(),
+            followProgress(proc.stderr as ReadableStream<Uint8Array>, (p) => (current.progress = p)),
+            proc.exited,
+          ])
           let report: Record<string, unknown> | undefined
           try {
             report = JSON.parse(stdout)
@@ -89,6 +126,7 @@ export const portable = ({ config, stores }: Pick<Hive, "config" | "stores">) =>
           if (code === 1 || code === 2) throw badRequest(reasonOf(stderr) || "the file was refused")
           throw new HiveError(500, "internal", `hive import did not finish (exit ${code}): ${reasonOf(stderr)}`)
         } finally {
+          importing = undefined
           rmSync(file, { force: true })
         }
       },
@@ -101,3 +139,11 @@ export const portable = ({ config, stores }: Pick<Hive, "config" | "stores">) =>
         },
       },
     )
+    .get("/import", () => ({ running: importing !== undefined, progress: importing?.progress ?? null }), {
+      detail: {
+        summary: "The import under way",
+        description:
+          "Whether an import is running, and how far it has got: `phase` uploading (`done` bytes), checking (`done` lines) or writing (`done` records, `fraction` of them).",
+      },
+    })
+}

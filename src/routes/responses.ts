@@ -359,10 +359,12 @@ export const RESPONSES: Record<string, Record<number, Content>> = {
     }),
   },
   "GET /api/export": { 200: { media: "application/x-ndjson", description: "The export file, as an attachment" }, 404: ErrorBody },
+  "GET /api/import": { 200: Row({ running: t.Boolean(), progress: N(JobProgress) }) },
   "POST /api/import": { 200: CLI_IMPORT_REPORT, 413: ErrorBody, 415: ErrorBody },
   "GET /api/tokens": { 200: Items(TokenView) },
   "DELETE /api/tokens/{id}": { 200: TokenView },
   "GET /api/backups": { 200: Items(Backup) },
+  "POST /api/backups/{name}/check": { 200: Row({ name: S, ok: t.Boolean(), message: S }) },
   "GET /api/backups/{name}": { 200: { media: "application/octet-stream", description: "The backup file, as an attachment" } },
   "GET /api/tunnel": { 200: Tunnel },
   "POST /api/notifications/test": {

@@ -242,6 +242,20 @@ describe("hive export and import", () => {
     expect(r.stderr).not.toContain("    at ")
   })
 
+  test("--progress reports the checking and the writing as JSON lines on stderr", async () => {
+    const { env } = await populated()
+    const file = join(tempDir(), "all.jsonl")
+    expect((await hive(["export", "--out", file], env)).code).toBe(0)
+    const r = await hive(["import", file, "--progress", "--json"], { ...cliEnv(), HIVE_MASTER_KEY: KEY })
+    expect(r.code).toBe(0)
+    const progress = r.stderr
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l).progress)
+    const records = JSON.parse(r.stdout).records
+    expect(progress.at(-1)).toEqual({ phase: "writing", done: records, fraction: 1 })
+  })
+
   test("a large artifact travels in parts; a file missing from disk is reported by the export and by the import", async () => {
     const { env, session, artifact } = await populated()
     const db = open(join(env.HIVE_HOME, "hive.db"))

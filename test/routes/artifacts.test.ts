@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test"
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs"
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { gunzipSync } from "node:zlib"
 import { testApp } from "../helpers"
@@ -166,6 +166,26 @@ describe("storage and backups for the desk", () => {
     expect((await call("GET", "/api/backups/..%2Fhive.db")).status).toBe(400)
     expect((await app.handle(new Request(`http://localhost/api/backups/${made.name}`))).status).toBe(401)
   })
+
+  test("a backup is checked as a restore would check it, while hive runs, without changing anything", async () => {
+    const { call, config } = await setup()
+    expect((await call("POST", "/api/jobs/backup/run")).body.error).toBeNull()
+    const [made] = (await call("GET", "/api/backups")).body.items
+    const good = (await call("POST", `/api/backups/${made.name}/check`)).body
+    expect(good).toMatchObject({ name: made.name, ok: true })
+    expect(good.message).toContain("passes every check")
+    expect(good.message).not.toContain(config.backupsDir) // the data home's paths stay its own
+    // A damaged copy: the check says so, with the reason.
+    const path = join(config.backupsDir, made.name)
+    const bytes = readFileSync(path)
+    for (let i = 4096; i < bytes.length; i += 4096) bytes[i + 1] = 0xff
+    writeFileSync(path, bytes)
+    const bad = (await call("POST", `/api/backups/${made.name}/check`)).body
+    expect(bad.ok).toBe(false)
+    expect(bad.message).toContain("nothing was changed")
+    expect(readdirSync(config.home).filter((n) => n.startsWith(".restore-"))).toEqual([])
+    expect((await call("POST", "/api/backups/hive-2020-01-01T00-00-00-000Z.db/check")).status).toBe(404)
+  })
 })
 
 describe("export and import for the desk", () => {
@@ -217,6 +237,38 @@ describe("export and import for the desk", () => {
     expect((await call("GET", "/api/export?secrets=all")).status).toBe(400)
     const reader = (await auth.issue("reader", 60_000, { scope: "read" })).token
     expect((await app.handle(new Request("http://localhost/api/export", { headers: { authorization: `Bearer ${reader}` } }))).status).toBe(403)
+  })
+})
+
+describe("an import in progress", () => {
+  test("GET /api/import follows the import under way; a second one waits its turn (409)", async () => {
+    const source = await testApp()
+    const insert = source.db.prepare("INSERT INTO events (ts, kind, payload) VALUES (?, 'bulk', '{}')")
+    source.db.transaction(() => {
+      for (let i = 0; i < 30_000; i++) insert.run(Date.now())
+    })()
+    const text = await (await source.app.handle(new Request("http://localhost/api/export", { headers: source.headers }))).text()
+    const target = await testApp()
+    expect((await target.call("GET", "/api/import")).body).toEqual({ running: false, progress: null })
+    const post = () =>
+      target.app.handle(
+        new Request("http://localhost/api/import", { method: "POST", headers: { ...target.headers, "content-type": "application/x-ndjson" }, body: text }),
+      )
+    const first = post()
+    await Bun.sleep(5)
+    expect((await post()).status).toBe(409)
+    const phases = new Set<string>()
+    let settled = false
+    first.finally(() => (settled = true))
+    while (!settled) {
+      const now = (await target.call("GET", "/api/import")).body
+      if (now.progress) phases.add(now.progress.phase)
+      await Bun.sleep(5)
+    }
+    expect((await first).status).toBe(200)
+    expect(phases.size).toBeGreaterThanOrEqual(1)
+    expect([...phases].every((p) => ["uploading", "checking", "writing"].includes(p))).toBe(true)
+    expect((await target.call("GET", "/api/import")).body).toEqual({ running: false, progress: null })
   })
 })
 

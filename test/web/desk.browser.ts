@@ -195,6 +195,8 @@ test("a user's day at the desk, 1280 px: sign in, read the newest transcript, re
       const saved = join(tempDir(), "downloaded.db")
       await download.saveAs(saved)
       expect(readFileSync(saved).subarray(0, 15).toString()).toBe("SQLite format 3")
+      await row.getByRole("button", { name: "Check" }).click()
+      await page.getByText(/passes every check/).waitFor()
       const copy = new Database(saved, { readonly: true })
       expect(copy.query("SELECT status FROM approvals WHERE id = ?").get(approval.id)).toEqual({ status: "approved" })
       copy.close()
