@@ -29,6 +29,16 @@ type Line = {
   message?: { id?: unknown; model?: unknown; content?: unknown; usage?: Record<string, unknown> }
 }
 
+/** Tokens and tool calls before any are counted (tools without a prototype: see below). */
+const noCounts = () => ({
+  input_tokens: 0,
+  output_tokens: 0,
+  cache_read_tokens: 0,
+  cache_creation_tokens: 0,
+  tool_calls: 0,
+  tools: Object.create(null) as Record<string, number>,
+})
+
 const count = (v: unknown) => (Number.isSafeInteger(v) && (v as number) >= 0 ? (v as number) : 0)
 const time = (v: unknown) => (typeof v === "string" && !Number.isNaN(Date.parse(v)) ? Date.parse(v) : null)
 
@@ -71,12 +81,7 @@ export function transcriptTurns(path: string): TurnsReport {
           ended_at: at,
           duration_ms: 0,
           models: [],
-          input_tokens: 0,
-          output_tokens: 0,
-          cache_read_tokens: 0,
-          cache_creation_tokens: 0,
-          tool_calls: 0,
-          tools: Object.create(null),
+          ...noCounts(),
         }
         items.push(current)
         continue
@@ -109,16 +114,7 @@ export function transcriptTurns(path: string): TurnsReport {
     if (page.done || page.entries.length === 0) break
     cursor = page.next_cursor
   }
-  const totals: TurnTotals = {
-    turns: items.length,
-    duration_ms: 0,
-    input_tokens: 0,
-    output_tokens: 0,
-    cache_read_tokens: 0,
-    cache_creation_tokens: 0,
-    tool_calls: 0,
-    tools: Object.create(null),
-  }
+  const totals: TurnTotals = { turns: items.length, duration_ms: 0, ...noCounts() }
   for (const t of items) {
     totals.duration_ms += t.duration_ms ?? 0
     totals.input_tokens += t.input_tokens

@@ -33,15 +33,22 @@ async function populated() {
   s.events.append({ kind: "theirs", session_id: otherSession.id })
   s.turnStats.record({ agent: "alice", started_at: 1, ended_at: 2 })
   s.sdkSessions.set("gitlab:alice:r:1", "sdk-1")
-  const artifact = await createBlobs(env.HIVE_HOME).store(
-    new Response(LOG).body,
-    1 << 30,
-    { session: session.id, type: "log", contentType: "text/plain" },
-    async (placed) => s.artifacts.add({ session_id: session.id, type: "log", name: "run.log", content_type: "text/plain", ...placed }),
-  )
+  const artifact = await storeArtifact(env.HIVE_HOME, s, session.id, LOG, { type: "log", name: "run.log", contentType: "text/plain" })
   db.close()
   return { env, project, session, artifact }
 }
+
+/** An artifact as an upload stores it: the file under artifacts/, then its row. */
+const storeArtifact = (
+  home: string,
+  s: ReturnType<typeof createStores>,
+  session: string,
+  body: string | Uint8Array,
+  a: { type: string; name: string; contentType: string },
+) =>
+  createBlobs(home).store(new Response(body).body, 1 << 30, { session, type: a.type, contentType: a.contentType }, async (placed) =>
+    s.artifacts.add({ session_id: session, type: a.type, name: a.name, content_type: a.contentType, ...placed }),
+  )
 
 // A log, as agents upload them: stored gzipped, so its file travels in one part.
 const LOG = Array.from({ length: 20_000 }, (_, i) => `line ${i}: all well\n`).join("")
@@ -261,12 +268,7 @@ describe("hive export and import", () => {
     const db = open(join(env.HIVE_HOME, "hive.db"))
     const s = createStores(db)
     const big = crypto.getRandomValues(new Uint8Array(7 * 1024 * 1024 + 123))
-    const blob = await createBlobs(env.HIVE_HOME).store(
-      new Response(big).body,
-      1 << 30,
-      { session: session.id, type: "bundle", contentType: "application/octet-stream" },
-      async (placed) => s.artifacts.add({ session_id: session.id, type: "bundle", name: "b.bin", content_type: "application/octet-stream", ...placed }),
-    )
+    const blob = await storeArtifact(env.HIVE_HOME, s, session.id, big, { type: "bundle", name: "b.bin", contentType: "application/octet-stream" })
     db.close()
     rmSync(join(env.HIVE_HOME, artifact.path)) // the log's file is gone from disk
     const file = join(tempDir(), "s.jsonl")
