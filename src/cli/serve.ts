@@ -6,15 +6,15 @@ import { schemaVersion } from "../db/migrate"
 import { both, createLogger, dailyFileSink } from "../log"
 import { createHive } from "../hive"
 import { createAdminApp, createPhoneApp } from "../server"
-import { clearRunning, markRunning } from "./server-lock"
+import { clearRunning, markCleanStop, markRunning, takeCleanStop } from "./server-lock"
 import { HOME_OPTION, noExtra, parse } from "./args"
 import { prepare } from "./home"
 import { serveTunnel } from "../tunnel"
 
 export const help = `Usage: hive serve [--port 7420] [--host 127.0.0.1] [--tunnel] [--home DIR]
 
-Checks the database (quick_check; a damaged one is refused and left untouched), applies pending
-migrations, then serves the REST API and runs the scheduled jobs (retention, vacuum, daily backup:
+Checks the database (quick_check, unless the file is exactly as the last clean stop left it; a
+damaged one is refused and left untouched), applies pending migrations, then serves the REST API and runs the scheduled jobs (retention, vacuum, daily backup:
 see \`hive jobs --help\`) until SIGINT or SIGTERM (in-flight requests and a job under way finish,
 the database closes cleanly).
 
@@ -62,8 +62,11 @@ export async function run(argv: string[]): Promise<number> {
   )
   const phases: string[] = [`load ${performance.now().toFixed(1)}`]
   const mark = (name: string) => phases.push(`${name} ${performance.now().toFixed(1)}`)
+  // The quick_check reads the whole file: skipped only for the very file the last clean stop left.
+  const cleanStop = takeCleanStop(config.home, config.dbPath)
+  if (cleanStop) logger.debug(`${config.dbPath} is as the last clean stop left it: no start-up quick_check`)
   const prepared = await prepare(config, logger, {
-    verify: true,
+    verify: !cleanStop,
     onBackup: (path) => logger.info(`backed up the database to ${path} before migrating`),
     onApplied: (r) => logger.info(`applied migration ${r.id} (${r.durationMs} ms)`),
   })
@@ -183,6 +186,7 @@ export async function run(argv: string[]): Promise<number> {
   ])
   prepared.stores.tunnel.clear(process.pid)
   close(db)
+  markCleanStop(config.home, config.dbPath)
   clearRunning(config.home)
   logger.info("stopped")
   return 0

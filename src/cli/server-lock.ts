@@ -44,3 +44,48 @@ export function runningServerNoFs(home: string): RunningServer | undefined {
     return undefined
   }
 }
+
+// hive.db as a clean stop of `hive serve` left it. The next start skips its quick_check (which reads the whole
+// file, so it grows with the database) only when the file is exactly that one: the same inode, size and mtime,
+// and no write-ahead log. Anything else (a crash, a kill, another tool or command writing it, a copy or a
+// restore put in its place) gets the check. The mark is taken at start, so a crash from then on leaves none.
+const cleanStopFile = (home: string) => `${home}/clean-stop.json`
+type FileMark = { dev: number; ino: number; size: number; mtimeMs: number }
+
+function markOf(dbPath: string): FileMark | undefined {
+  const fs = nodeFs()
+  try {
+    if (fs.statSync(`${dbPath}-wal`).size > 0) return undefined
+  } catch {}
+  try {
+    const st = fs.statSync(dbPath)
+    return { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs }
+  } catch {
+    return undefined
+  }
+}
+
+/** After a clean stop (the database closed, its WAL folded in): remembers the file as it was left. */
+export function markCleanStop(home: string, dbPath: string) {
+  const mark = markOf(dbPath)
+  if (!mark) return
+  const fs = nodeFs()
+  const temp = `${cleanStopFile(home)}.${process.pid}`
+  fs.writeFileSync(temp, `${JSON.stringify(mark)}\n`, { mode: 0o600 })
+  fs.renameSync(temp, cleanStopFile(home))
+}
+
+/** Whether hive.db is exactly as the last clean stop left it; the mark is removed either way. */
+export function takeCleanStop(home: string, dbPath: string): boolean {
+  const fs = nodeFs()
+  let stored: FileMark
+  try {
+    stored = JSON.parse(fs.readFileSync(cleanStopFile(home), "utf8")) as FileMark
+  } catch {
+    return false
+  } finally {
+    fs.rmSync(cleanStopFile(home), { force: true })
+  }
+  const now = markOf(dbPath)
+  return now !== undefined && (["dev", "ino", "size", "mtimeMs"] as const).every((k) => stored[k] === now[k])
+}

@@ -13,7 +13,7 @@ import { open } from "../../src/db/open"
 import { backup, backupKey } from "../../src/jobs/backup"
 import { createStores } from "../../src/db/stores"
 import { decryptFile } from "../../src/secrets/backup-cipher"
-import { cliEnv, hive, tempDir, testApp } from "../helpers"
+import { cliEnv, hive, MAIN, tempDir, testApp } from "../helpers"
 import { startServer } from "./serve-helper"
 
 const CANARY = "canary-7f3e91c2-plaintext-row"
@@ -274,6 +274,38 @@ describe("hive backup, restore and doctor", () => {
     expect(serve.stderr).not.toContain("    at ")
     expect(readFileSync(join(copy.HIVE_HOME, "hive.db")).equals(before)).toBe(true)
     expect(existsSync(join(copy.HIVE_HOME, "backups"))).toBe(false)
+  })
+
+  test("serve skips its quick_check only for the file its last clean stop left: a kill, another writer or a swapped-in copy gets the check", async () => {
+    const env = { ...cliEnv(), HIVE_LOG_LEVEL: "debug" }
+    const mark = join(env.HIVE_HOME, "clean-stop.json")
+    const skipped = "no start-up quick_check"
+    const serveOnce = async (kill: "SIGTERM" | "SIGKILL" = "SIGTERM") => {
+      const server = await startServer(["bun", MAIN], env)
+      expect(existsSync(mark)).toBe(false) // taken at start: a crash from here on leaves none
+      server.proc.kill(kill)
+      await server.proc.exited
+      await server.drained
+      return server.log()
+    }
+    expect(await serveOnce()).not.toContain(skipped) // the first start checks
+    expect(existsSync(mark)).toBe(true)
+    expect(await serveOnce("SIGKILL")).toContain(skipped) // the file its clean stop left
+    expect(existsSync(mark)).toBe(false) // killed: no mark
+    expect(await serveOnce()).not.toContain(skipped)
+    expect((await hive(["secrets", "set", "later"], env, "v")).code).toBe(0) // another writer
+    expect(await serveOnce()).not.toContain(skipped)
+
+    // A damaged copy put in the file's place after a clean stop is checked, and refused untouched.
+    expect(existsSync(mark)).toBe(true)
+    const path = join(env.HIVE_HOME, "hive.db")
+    const bytes = readFileSync(path)
+    rmSync(path)
+    writeFileSync(path, bytes)
+    damage(path)
+    const serve = await hive(["serve", "--port", "0"], env)
+    expect(serve.code).toBe(1)
+    expect(serve.stderr).toMatch(/is (damaged|not a readable SQLite database)/)
   })
 
   test("bad arguments are one clear line and exit 2", async () => {
