@@ -1,5 +1,5 @@
 import type { Database } from "bun:sqlite"
-import { chmodSync, lstatSync, mkdirSync, readdirSync } from "node:fs"
+import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync } from "node:fs"
 import { migrations } from "../../migrations"
 import type { Config } from "../config"
 import { vacuumInto } from "../db/backup"
@@ -73,6 +73,8 @@ export function openHome(config: Config, opts: { tighten?: boolean } = {}): Data
     mkdirSync(config.home, { recursive: true, mode: 0o700 })
     const tightened = opts.tighten === false ? 0 : tightenHome(config.home)
     if (tightened) process.stderr.write(`hive: ${config.home} could be read by other users: made it 0700 and its files 0600 (${tightened} changed)\n`)
+    // SQLite would create the file with the umask's mode (0644), and its WAL and shared memory after it.
+    if (!existsSync(config.dbPath)) closeSync(openSync(config.dbPath, "a", 0o600))
     const db = open(config.dbPath)
     db.query("SELECT count(*) FROM sqlite_master").get()
     return db

@@ -120,6 +120,23 @@ describe("typos and shell completion", () => {
 })
 
 describe("a data home others can read", () => {
+  test("a new home's database, and the WAL SQLite makes beside it, are 0600 from the start", async () => {
+    const env = cliEnv()
+    const server = await startServer(["bun", MAIN], env)
+    try {
+      const token = (await hive(["token", "create", "--name", "m"], env)).stdout.trim()
+      await fetch(`${server.url}/api/events`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: '{"kind":"k"}',
+      })
+      for (const name of ["hive.db", "hive.db-wal", "hive.db-shm"]) expect(statSync(join(env.HIVE_HOME, name)).mode & 0o777, name).toBe(0o600)
+    } finally {
+      server.proc.kill("SIGTERM")
+      await server.proc.exited
+    }
+  })
+
   test("is made 0700 with its files 0600, said once; doctor warns first and changes nothing; a symlink's target is left alone", async () => {
     const env = cliEnv()
     expect((await hive(["migrate"], env)).code).toBe(0)
