@@ -13,10 +13,6 @@ export const isImport = (request: Request) => request.method === "POST" && IMPOR
 /** The last line a CLI run wrote to stderr, without its "hive: " prefix: the reason it gives a person. */
 const reasonOf = (stderr: string) => (stderr.trim().split("\n").at(-1) ?? "").replace(/^hive: /, "").slice(0, 500)
 
-/**
- * `hive export` and `hive import` for the desk, run as child processes: the CLI's own code (one format, one
- * set of checks), off the server's thread, with the export streamed out as it is written.
- */
 /** What the import under way last said of itself (hive import --progress), in the shape a job's progress has. */
 type ImportProgress = { done: number; fraction: number | null; phase: string | null; updated_at: number }
 
@@ -44,6 +40,10 @@ async function followProgress(stderr: ReadableStream<Uint8Array>, onProgress: (p
   return rest + pending
 }
 
+/**
+ * `hive export` and `hive import` for the desk, run as child processes: the CLI's own code (one format, one
+ * set of checks), off the server's thread, with the export streamed out as it is written.
+ */
 export const portable = ({ config, stores }: Pick<Hive, "config" | "stores">) => {
   // One import at a time: two would only contend for the write lock, and the desk follows the one under way.
   let importing: { progress: ImportProgress | null } | undefined
@@ -56,8 +56,9 @@ export const portable = ({ config, stores }: Pick<Hive, "config" | "stores">) =>
         if (query.project !== undefined) stores.projects.get(query.project)
         if (query.session !== undefined) stores.sessions.get(query.session)
         const args = ["export", "--secrets", query.secrets ?? "encrypted", "--artifacts", query.artifacts ?? "include"]
-        if (query.project !== undefined) args.push("--project", query.project)
-        if (query.session !== undefined) args.push("--session", query.session)
+        // One argument each (--name=value): an id that an import brought may itself look like an option.
+        if (query.project !== undefined) args.push(`--project=${query.project}`)
+        if (query.session !== undefined) args.push(`--session=${query.session}`)
         const proc = spawnCli(config, args, { stderr: "ignore" })
         // A download given up on stops the export.
         request.signal.addEventListener("abort", () => proc.kill())
