@@ -89,6 +89,8 @@ export function sameProcess(pid: number, startTime: number | null): boolean {
  * src/main.ts (never Bun.main, which under `bun test` is the test file).
  */
 export function selfCommand(): string[] {
-  const compiled = Bun.main.startsWith("/$bunfs/") || Bun.main.startsWith("B:\\~BUN")
-  return compiled ? [process.execPath] : [process.execPath, new URL("./main.ts", import.meta.url).pathname]
+  return isCompiled() ? [process.execPath] : [process.execPath, new URL("./main.ts", import.meta.url).pathname]
 }
+
+/** Whether this is the built binary (its modules live in Bun's embedded file system), not a run from source. */
+export const isCompiled = () => Bun.main.startsWith("/$bunfs/") || Bun.main.startsWith("B:\\~BUN")

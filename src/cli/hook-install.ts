@@ -3,6 +3,7 @@ import { dirname, join, resolve } from "node:path"
 import * as Config from "../config"
 import { FatalError, UsageError } from "../errors"
 import { HOOK_EVENTS, SettingsError, TOKEN_VAR, withHiveHooks } from "../hooks/settings"
+import { isCompiled } from "../process"
 import { HOME_OPTION, err, noExtra, out, parse, timestamp } from "./args"
 
 export const help = `Usage: hive hook install [--project DIR] [--url URL | --command-only] [--command CMD] [--dry-run]
@@ -36,8 +37,7 @@ function serverUrl(raw: string | undefined, config: Config.Config): string {
 
 /** How a hook runs this hive: the binary itself when compiled, else whatever \`hive\` is on PATH. */
 function defaultCommand(): string {
-  const compiled = Bun.main.startsWith("/$bunfs/") || Bun.main.startsWith("B:\\~BUN")
-  const bin = compiled ? process.execPath : (Bun.which("hive") ?? "hive")
+  const bin = isCompiled() ? process.execPath : (Bun.which("hive") ?? "hive")
   return `${/\s/.test(bin) ? JSON.stringify(bin) : bin} hook`
 }
 

@@ -1,7 +1,7 @@
 import { Elysia } from "elysia"
 import type { Hive } from "../hive"
 import { HiveError } from "../errors"
-import { spawnCli } from "./cli-child"
+import { runCli } from "./cli-child"
 
 /** How long the doctor may take (a full integrity_check reads the whole file). */
 const DOCTOR_TIMEOUT_MS = 5 * 60_000
@@ -17,15 +17,13 @@ export const doctor = ({ config }: Pick<Hive, "config">) => {
   let running: Promise<Report & { ran_at: number; duration_ms: number }> | undefined
   const run = async () => {
     const started = Date.now()
-    const proc = spawnCli(config, ["doctor", "--json"], { timeoutMs: DOCTOR_TIMEOUT_MS })
-    const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
+    const { stdout, code, reason } = await runCli(config, ["doctor", "--json"], { timeoutMs: DOCTOR_TIMEOUT_MS })
     // Exit 1 is a report with problems in it; anything else, or no report, is the doctor failing to run.
     let report: Report | undefined
     try {
       report = JSON.parse(stdout) as Report
     } catch {}
-    if ((code !== 0 && code !== 1) || !report?.findings)
-      throw new HiveError(500, "internal", `hive doctor did not finish (exit ${code}): ${stderr.trim().split("\n").at(-1)?.slice(0, 300) ?? ""}`)
+    if ((code !== 0 && code !== 1) || !report?.findings) throw new HiveError(500, "internal", `hive doctor did not finish (exit ${code}): ${reason}`)
     return { ...report, ran_at: started, duration_ms: Date.now() - started }
   }
   return new Elysia({ name: "routes.doctor", detail: { tags: ["jobs"] } }).get(

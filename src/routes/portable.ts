@@ -3,15 +3,12 @@ import type { Hive } from "../hive"
 import { closeSync, openSync, rmSync, writeSync } from "node:fs"
 import { join } from "node:path"
 import { badRequest, HiveError, tooLarge } from "../errors"
-import { spawnCli } from "./cli-child"
+import { runCli, spawnCli } from "./cli-child"
 import { Query } from "./schemas"
 
 const IMPORT = /^[a-z]+:\/\/[^/]+\/api\/import\/?(\?|$)/
 /** An import's body is an export file, streamed to disk by its route: never parsed as JSON by the guard. */
 export const isImport = (request: Request) => request.method === "POST" && IMPORT.test(request.url)
-
-/** The last line a CLI run wrote to stderr, without its "hive: " prefix: the reason it gives a person. */
-const reasonOf = (stderr: string) => (stderr.trim().split("\n").at(-1) ?? "").replace(/^hive: /, "").slice(0, 500)
 
 /** What the import under way last said of itself (hive import --progress), in the shape a job's progress has. */
 type ImportProgress = { done: number; fraction: number | null; phase: string | null; updated_at: number }
@@ -112,20 +109,17 @@ export const portable = ({ config, stores }: Pick<Hive, "config" | "stores">) =>
           } finally {
             closeSync(fd)
           }
-          const proc = spawnCli(config, ["import", file, "--json", "--progress", "--on-conflict", query.on_conflict ?? "skip"])
-          const [stdout, stderr, code] = await Promise.all([
-            new Response(proc.stdout).text(),
-            followProgress(proc.stderr as ReadableStream<Uint8Array>, (p) => (current.progress = p)),
-            proc.exited,
-          ])
+          const { stdout, code, reason } = await runCli(config, ["import", file, "--json", "--progress", "--on-conflict", query.on_conflict ?? "skip"], {
+            stderr: (stream) => followProgress(stream, (p) => (current.progress = p)),
+          })
           let report: Record<string, unknown> | undefined
           try {
             report = JSON.parse(stdout)
           } catch {}
           // Exit 1 with a report: some records failed (the report names them). Without one, the file was refused.
           if (report && (code === 0 || code === 1)) return { ...report, file: "upload" }
-          if (code === 1 || code === 2) throw badRequest(reasonOf(stderr) || "the file was refused")
-          throw new HiveError(500, "internal", `hive import did not finish (exit ${code}): ${reasonOf(stderr)}`)
+          if (code === 1 || code === 2) throw badRequest(reason || "the file was refused")
+          throw new HiveError(500, "internal", `hive import did not finish (exit ${code}): ${reason}`)
         } finally {
           importing = undefined
           rmSync(file, { force: true })
