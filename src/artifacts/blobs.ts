@@ -1,4 +1,18 @@
-import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, writeSync } from "node:fs"
+import {
+  chmodSync,
+  closeSync,
+  copyFileSync,
+  type Dirent,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from "node:fs"
 import { join, relative, sep } from "node:path"
 import { HiveError } from "../errors"
 
@@ -165,6 +179,64 @@ export class Blobs {
         rmSync(temp, { force: true })
       },
     }
+  }
+
+  /**
+   * The files at `paths` (the artifact rows' paths) linked into `target` under the same relative paths, or
+   * copied where a link cannot cross file systems. The files are content-addressed and never rewritten, so a
+   * hard link is a copy that costs no space until the original is deleted. A path not of hive's shape, or not
+   * on disk, is reported missing.
+   */
+  keepInto(paths: Iterable<string>, target: string): { files: number; bytes: number; missing: string[] } {
+    const missing: string[] = []
+    let files = 0
+    let bytes = 0
+    for (const path of paths) {
+      if (!ARTIFACT_PATH.test(path)) {
+        missing.push(path)
+        continue
+      }
+      const to = join(target, path)
+      try {
+        mkdirSync(join(to, ".."), { recursive: true, mode: 0o700 })
+        try {
+          linkSync(join(this.#home, path), to)
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== "EXDEV") throw err
+          copyFileSync(join(this.#home, path), to)
+        }
+        bytes += statSync(to).size
+        files++
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err
+        missing.push(path)
+      }
+    }
+    return { files, bytes, missing }
+  }
+
+  /** Puts back what keepInto kept in `source` (paths of hive's shape only); a file already here is kept. */
+  putBack(source: string): number {
+    let placed = 0
+    let entries: Dirent[]
+    try {
+      entries = readdirSync(join(source, "artifacts"), { withFileTypes: true, recursive: true })
+    } catch {
+      return 0
+    }
+    // A listed symlink is not a file here (withFileTypes does not follow it): only files are copied.
+    for (const e of entries) {
+      if (!e.isFile()) continue
+      const from = join(e.parentPath, e.name)
+      const path = relative(source, from).split(sep).join("/")
+      if (!ARTIFACT_PATH.test(path) || this.exists(path)) continue
+      const to = join(this.#home, path)
+      mkdirSync(join(to, ".."), { recursive: true, mode: 0o700 })
+      copyFileSync(from, to)
+      chmodSync(to, 0o600)
+      placed++
+    }
+    return placed
   }
 
   exists(path: string): boolean {

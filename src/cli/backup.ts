@@ -50,10 +50,12 @@ export async function run(argv: string[]): Promise<number> {
     const all = listBackups(config.backupsDir)
     if (values.json) return (printJson({ items: all.map(backupView) }), 0)
     if (all.length === 0) return (out(`no backups in ${config.backupsDir}; make one with \`hive backup\``), 0)
-    for (const b of all)
+    for (const b of all) {
+      const kept = backupView(b).artifacts_bytes
       out(
-        `${timestamp(b.created_at)}  ${size(b.bytes).padStart(10)}  ${b.encrypted ? "encrypted" : "plain    "}  ${b.path}${b.artifacts_bytes === null ? "" : `  + artifacts ${size(b.artifacts_bytes)}`}`,
+        `${timestamp(b.created_at)}  ${size(b.bytes).padStart(10)}  ${b.encrypted ? "encrypted" : "plain    "}  ${b.path}${kept === null ? "" : `  + artifacts ${size(kept)}`}`,
       )
+    }
     return 0
   }
   let keep = config.jobs.backupKeep

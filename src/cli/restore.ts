@@ -2,7 +2,8 @@ import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync } fro
 import { join, resolve } from "node:path"
 import { migrations } from "../../migrations"
 import * as Config from "../config"
-import { artifactsDirOf, checkFile, restoreArtifacts, stamp, vacuumInto } from "../db/backup"
+import { createBlobs } from "../artifacts/blobs"
+import { artifactsDirOf, checkFile, stamp, vacuumInto } from "../db/backup"
 import { apply } from "../db/migrate"
 import { close, open, openElsewhere, openReadOnly } from "../db/open"
 import * as Schema from "../db/schema"
@@ -111,7 +112,8 @@ export async function run(argv: string[]): Promise<number> {
     renameSync(staged, config.dbPath)
     out(`restored ${file} (schema ${migrations.length}) into ${config.dbPath}`)
     // A backup made with --with-artifacts brings its files back; one already in place is the same content.
-    if (existsSync(artifactsDirOf(file))) out(`put back ${restoreArtifacts(artifactsDirOf(file), config.home)} artifact file(s) from ${artifactsDirOf(file)}`)
+    if (existsSync(artifactsDirOf(file)))
+      out(`put back ${createBlobs(config.home).putBack(artifactsDirOf(file))} artifact file(s) from ${artifactsDirOf(file)}`)
     return 0
   } finally {
     discard()

@@ -1,6 +1,6 @@
 import type { Database } from "bun:sqlite"
-import { chmodSync, copyFileSync, type Dirent, existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs"
-import { dirname, join, relative } from "node:path"
+import { chmodSync, type Dirent, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs"
+import { join } from "node:path"
 import { FatalError } from "../errors"
 import * as Maintenance from "./maintenance"
 import { openReadOnly } from "./open"
@@ -18,8 +18,6 @@ export type BackupFile = {
   encrypted: boolean
   bytes: number
   created_at: number
-  /** Bytes of the artifact files kept beside it (`<name>.artifacts/`), or null when it has none. */
-  artifacts_bytes: number | null
 }
 
 /** Where a backup made with --with-artifacts keeps the artifact files, mirroring the data home's artifacts/. */
@@ -69,10 +67,31 @@ export function vacuumInto(db: Database, dir: string, label = "", now = new Date
   }
 }
 
-/** Backups in `dir`, newest first (files of other names are not hive's and are left alone). */
-/** A backup as `hive backup list --json` and GET /api/backups show it (its path is the data home's business). */
-export const backupView = ({ path: _path, ...b }: BackupFile) => b
+/**
+ * A backup as `hive backup list --json` and GET /api/backups show it (its path is the data home's business),
+ * with `artifacts_bytes`: the artifact files kept beside it (`<name>.artifacts/`), or null when it has none.
+ */
+export const backupView = ({ path, ...b }: BackupFile) => ({ ...b, artifacts_bytes: treeBytes(artifactsDirOf(path)) })
 
+/** One backup by its name, or undefined when backups/ has no such file (nothing else is read). */
+export function findBackup(dir: string, name: string): BackupFile | undefined {
+  const m = NAME.exec(name)
+  if (!m) return undefined
+  const path = join(dir, name)
+  let bytes: number
+  try {
+    const st = statSync(path)
+    if (!st.isFile()) return undefined
+    bytes = st.size
+  } catch {
+    return undefined
+  }
+  const [d, t] = m[1]!.split("T") as [string, string]
+  const created = Date.parse(`${d}T${t.replace(/^(\d\d)-(\d\d)-(\d\d)-(\d{3})Z$/, "$1:$2:$3.$4Z")}`)
+  return { name, path, label: m[2] ?? "", encrypted: m[3] !== undefined, bytes, created_at: created }
+}
+
+/** Backups in `dir`, newest first (files of other names are not hive's and are left alone). */
 export function listBackups(dir: string): BackupFile[] {
   let names: string[]
   try {
@@ -80,23 +99,7 @@ export function listBackups(dir: string): BackupFile[] {
   } catch {
     return []
   }
-  const out: BackupFile[] = []
-  for (const name of names) {
-    const m = NAME.exec(name)
-    if (!m) continue
-    const path = join(dir, name)
-    const [d, t] = m[1]!.split("T") as [string, string]
-    const created = Date.parse(`${d}T${t.replace(/^(\d\d)-(\d\d)-(\d\d)-(\d{3})Z$/, "$1:$2:$3.$4Z")}`)
-    out.push({
-      name,
-      path,
-      label: m[2] ?? "",
-      encrypted: m[3] !== undefined,
-      bytes: statSync(path).size,
-      created_at: created,
-      artifacts_bytes: treeBytes(artifactsDirOf(path)),
-    })
-  }
+  const out = names.map((name) => findBackup(dir, name)).filter((b) => b !== undefined)
   return out.sort((a, b) => b.created_at - a.created_at || b.name.localeCompare(a.name))
 }
 
@@ -126,61 +129,4 @@ function treeBytes(dir: string): number | null {
   let total = 0
   for (const e of entries) if (e.isFile()) total += statSync(join(e.parentPath, e.name)).size
   return total
-}
-
-/**
- * The artifact files the database's rows refer to, linked (or, across file systems, copied) into `target`
- * under the same relative paths. Artifact files are content-addressed and never rewritten, so a hard link is a
- * copy that costs no space until the original is deleted. Returns how many were kept and the paths missing.
- */
-export function keepArtifacts(db: Database, home: string, target: string): { files: number; bytes: number; missing: string[] } {
-  const missing: string[] = []
-  let files = 0
-  let bytes = 0
-  for (const { path } of db.query<{ path: string }, []>("SELECT DISTINCT path FROM artifacts ORDER BY path").iterate()) {
-    const from = join(home, path)
-    // A row's path is hive's own shape (artifacts/<session>/<type>/<sha256>); anything else is not followed.
-    if (!/^artifacts\/[^/]+\/[^/]+\/[^/]+$/.test(path) || path.includes("..")) {
-      missing.push(path)
-      continue
-    }
-    const to = join(target, path)
-    try {
-      mkdirSync(dirname(to), { recursive: true, mode: 0o700 })
-      try {
-        linkSync(from, to)
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== "EXDEV") throw err
-        copyFileSync(from, to)
-      }
-      bytes += statSync(to).size
-      files++
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err
-      missing.push(path)
-    }
-  }
-  return { files, bytes, missing }
-}
-
-/** Puts a backup's artifact files back under the data home; a file already there is the same content and kept. */
-export function restoreArtifacts(source: string, home: string): number {
-  let placed = 0
-  let entries: Dirent[]
-  try {
-    entries = readdirSync(join(source, "artifacts"), { withFileTypes: true, recursive: true })
-  } catch {
-    return 0
-  }
-  for (const e of entries) {
-    if (!e.isFile()) continue
-    const from = join(e.parentPath, e.name)
-    const to = join(home, relative(source, from))
-    if (existsSync(to)) continue
-    mkdirSync(dirname(to), { recursive: true, mode: 0o700 })
-    copyFileSync(from, to)
-    chmodSync(to, 0o600)
-    placed++
-  }
-  return placed
 }

@@ -1,5 +1,7 @@
 import type { Database } from "bun:sqlite"
-import { artifactsDirOf, keepArtifacts, rotate, vacuumInto } from "../db/backup"
+import { createBlobs } from "../artifacts/blobs"
+import * as Artifacts from "../db/artifacts"
+import { artifactsDirOf, rotate, vacuumInto } from "../db/backup"
 import { encryptFile } from "../secrets/backup-cipher"
 import type { Keys } from "../secrets/keys"
 import { runOnce, workerProgram } from "../workers"
@@ -31,7 +33,9 @@ export function backup(db: Database, dir: string, opts: { keep: number; seal?: B
   const path = vacuumInto(db, dir, "", opts.now, seal)
   // The files of the rows as they are now, just after the copy: one uploaded in between is only extra.
   const artifacts =
-    opts.withArtifactsFrom === undefined ? undefined : { dir: artifactsDirOf(path), ...keepArtifacts(db, opts.withArtifactsFrom, artifactsDirOf(path)) }
+    opts.withArtifactsFrom === undefined
+      ? undefined
+      : { dir: artifactsDirOf(path), ...createBlobs(opts.withArtifactsFrom).keepInto(Artifacts.create(db).paths(), artifactsDirOf(path)) }
   const removed = rotate(dir, opts.keep)
   return { path, bytes: Bun.file(path).size, encrypted: seal !== undefined, removed, artifacts }
 }

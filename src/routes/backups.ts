@@ -1,8 +1,8 @@
 import { Elysia, t } from "elysia"
 import type { Hive } from "../hive"
-import { backupView, listBackups } from "../db/backup"
+import { backupView, findBackup, listBackups } from "../db/backup"
 import { notFound } from "../errors"
-import { spawnCli } from "./cli-child"
+import { runCli } from "./cli-child"
 
 /** A full integrity check of a large backup takes a while. */
 const CHECK_TIMEOUT_MS = 5 * 60_000
@@ -20,8 +20,8 @@ export const backups = ({ config }: Pick<Hive, "config">) =>
     .get(
       "/:name",
       ({ params }) => {
-        // Only a name the listing gives: nothing from the request is joined into a path.
-        const found = listBackups(config.backupsDir).find((b) => b.name === params.name)
+        // Only a name of a backup's shape, in backups/: nothing else from the request reaches a path.
+        const found = findBackup(config.backupsDir, params.name)
         if (!found) throw notFound("backup", params.name)
         return new Response(Bun.file(found.path), {
           headers: {
@@ -43,19 +43,12 @@ export const backups = ({ config }: Pick<Hive, "config">) =>
     .post(
       "/:name/check",
       async ({ params }) => {
-        const found = listBackups(config.backupsDir).find((b) => b.name === params.name)
+        const found = findBackup(config.backupsDir, params.name)
         if (!found) throw notFound("backup", params.name)
-        const proc = spawnCli(config, ["restore", found.path, "--check"], { timeoutMs: CHECK_TIMEOUT_MS })
-        const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
-        const said = (code === 0 ? stdout : stderr).trim().split("\n").at(-1) ?? ""
-        return {
-          name: found.name,
-          ok: code === 0,
-          message: said
-            .replace(/^hive: /, "")
-            .replaceAll(found.path, found.name)
-            .slice(0, 1000),
-        }
+        const { stdout, code, reason } = await runCli(config, ["restore", found.path, "--check"], { timeoutMs: CHECK_TIMEOUT_MS })
+        const said = code === 0 ? (stdout.trim().split("\n").at(-1) ?? "") : reason
+        // The data home's paths stay its own: the backup is named as the list names it.
+        return { name: found.name, ok: code === 0, message: said.replaceAll(found.path, found.name) }
       },
       {
         params: Name,

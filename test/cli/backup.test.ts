@@ -115,9 +115,13 @@ describe("hive backup, restore and doctor", () => {
 
     // The original file goes (its session's data deleted); the backup's copy stays, and restore brings it back.
     rmSync(join(env.HIVE_HOME, "artifacts"), { recursive: true })
+    // Whatever else someone put in the folder is not copied into the home: only paths of hive's own shape.
+    mkdirSync(join(`${file}.artifacts`, "artifacts", "x"), { recursive: true })
+    writeFileSync(join(`${file}.artifacts`, "artifacts", "x", "run.sh"), "echo hi")
     const restored = await hive(["restore", file], env)
     expect(restored.code).toBe(0)
     expect(restored.stdout).toContain("put back 1 artifact file(s)")
+    expect(existsSync(join(env.HIVE_HOME, "artifacts", "x"))).toBe(false)
     expect(gunzipSync(readFileSync(join(env.HIVE_HOME, kept.path))).toString()).toBe("kept in the backup\n")
 
     // The next backup (keep 1) rotates this one out, with its artifact files.
