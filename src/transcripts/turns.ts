@@ -54,11 +54,11 @@ function promptOf(line: Line): string | null {
 }
 
 /**
- * The turns of a transcript (the last TURN_WINDOW_BYTES of it), from what Claude Code wrote: tokens from each
+ * The turns of a transcript (the last TURN_WINDOW_BYTES of it, a page at a time), from what Claude Code wrote: tokens from each
  * model message's usage (a message written over several lines is counted once, by its id), tool calls by name,
  * and each turn's time from its prompt to its last line.
  */
-export function transcriptTurns(path: string): TurnsReport {
+export async function transcriptTurns(path: string): Promise<TurnsReport> {
   const from = tailCursor(path, TURN_WINDOW_BYTES)
   const items: Turn[] = []
   const seen = new Set<string>()
@@ -113,6 +113,8 @@ export function transcriptTurns(path: string): TurnsReport {
     }
     if (page.done || page.entries.length === 0) break
     cursor = page.next_cursor
+    // Up to 32 MiB is read on the server's thread: requests queued meanwhile are answered between pages.
+    await new Promise((resolve) => setImmediate(resolve))
   }
   const totals: TurnTotals = { turns: items.length, duration_ms: 0, ...noCounts() }
   for (const t of items) {

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test"
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { gunzipSync } from "node:zlib"
-import { testApp } from "../helpers"
+import { testApp, until } from "../helpers"
 
 async function setup(opts: { maxArtifactBytes?: number } = {}) {
   const t = await testApp(opts)
@@ -255,11 +255,12 @@ describe("an import in progress", () => {
         new Request("http://localhost/api/import", { method: "POST", headers: { ...target.headers, "content-type": "application/x-ndjson" }, body: text }),
       )
     const first = post()
-    await Bun.sleep(5)
-    expect((await post()).status).toBe(409)
-    const phases = new Set<string>()
     let settled = false
     first.finally(() => (settled = true))
+    const phases = new Set<string>()
+    // Seen under way (it is 30,000 records: uploading and checking them takes a while), a second one is refused.
+    await until("the import to be under way", async () => (await target.call("GET", "/api/import")).body.running)
+    expect((await post()).status).toBe(409)
     while (!settled) {
       const now = (await target.call("GET", "/api/import")).body
       if (now.progress) phases.add(now.progress.phase)
