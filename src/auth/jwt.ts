@@ -1,4 +1,3 @@
-import { jwt } from "@elysiajs/jwt"
 import { forbidden, unauthorized } from "../errors"
 import type * as Tokens from "../db/tokens"
 import type { Keys } from "../secrets/keys"
@@ -31,8 +30,13 @@ type Signer = {
   verify(token: string, options: Record<string, unknown>): Promise<Record<string, unknown> | false>
 }
 
-/** @elysiajs/jwt's sign/verify, used outside a request too (the CLI issues tokens). `kid` names the key generation. */
-function signer(key: Uint8Array, kid: string): Signer {
+/**
+ * @elysiajs/jwt's sign/verify, used outside a request too (the CLI issues tokens). `kid` names the key generation.
+ * Loaded on the first token signed or checked: the plugin brings Elysia with it, which `hive serve` loads only
+ * once its API is called (src/front.ts).
+ */
+async function signer(key: Uint8Array, kid: string): Promise<Signer> {
+  const { jwt } = await import("@elysiajs/jwt")
   const plugin = jwt({ name: "jwt", secret: key, alg: "HS256", iss: ISSUER, kid })
   return (plugin.decorator as unknown as { jwt: Signer }).jwt
 }
@@ -55,9 +59,9 @@ const strict = (audience: string) => ({ algorithms: ALGORITHMS, issuer: ISSUER, 
 export type DeviceState = (id: string) => "active" | "revoked" | "unknown"
 
 export function createAuth(keys: Keys, tokens: Tokens.Store, now: () => number = Date.now, deviceState: DeviceState = () => "unknown") {
-  const signers = new Map<string, Signer>()
+  const signers = new Map<string, Promise<Signer>>()
   /** The signer of a key generation; a token without a kid was signed by the oldest one. */
-  function signerFor(kid: string | undefined): Signer | undefined {
+  async function signerFor(kid: string | undefined): Promise<Signer | undefined> {
     const g = kid === undefined ? keys.ring().generations.at(-1) : keys.byId(kid)
     if (!g) return undefined
     let s = signers.get(g.id)
@@ -69,7 +73,7 @@ export function createAuth(keys: Keys, tokens: Tokens.Store, now: () => number =
   const verified = new Map<string, Claims>()
 
   async function verifyUncached(token: string): Promise<Claims> {
-    const sign = signerFor(kidOf(token))
+    const sign = await signerFor(kidOf(token))
     if (!sign) throw unauthorized("invalid or expired token")
     const claims = (await sign.verify(token, strict(ADMIN_AUDIENCE))) as Claims | false
     if (!claims || typeof claims.jti !== "string") {
@@ -111,7 +115,7 @@ export function createAuth(keys: Keys, tokens: Tokens.Store, now: () => number =
         scope: grant.scope,
         agent: grant.agent ?? null,
       })
-      const token = await signerFor(g.id)!.sign({
+      const token = await (await signerFor(g.id))!.sign({
         sub: name,
         aud: ADMIN_AUDIENCE,
         jti: row.id,
@@ -132,7 +136,7 @@ export function createAuth(keys: Keys, tokens: Tokens.Store, now: () => number =
       const g = keys.current()
       const at = now()
       const exp = Math.floor((at + ttlMs) / 1000)
-      const token = await signerFor(g.id)!.sign({ sub: deviceId, aud: DEVICE_AUDIENCE, jti: deviceId, iat: Math.floor(at / 1000), exp })
+      const token = await (await signerFor(g.id))!.sign({ sub: deviceId, aud: DEVICE_AUDIENCE, jti: deviceId, iat: Math.floor(at / 1000), exp })
       return { token, keyId: g.id, expiresAt: exp * 1000 }
     },
 
@@ -140,7 +144,7 @@ export function createAuth(keys: Keys, tokens: Tokens.Store, now: () => number =
     async checkDevice(token: string | undefined): Promise<string> {
       if (!token) throw unauthorized("this device is not paired: scan the pairing QR code again")
       if (token.length > MAX_TOKEN_CHARS || !/^[A-Za-z0-9_.-]+$/.test(token)) throw unauthorized("invalid or expired device token")
-      const sign = signerFor(kidOf(token))
+      const sign = await signerFor(kidOf(token))
       const claims = sign ? ((await sign.verify(token, strict(DEVICE_AUDIENCE))) as Claims | false) : false
       if (!claims || typeof claims.jti !== "string" || claims.exp * 1000 <= now()) throw unauthorized("invalid or expired device token")
       const state = deviceState(claims.jti)
@@ -157,7 +161,7 @@ export function createAuth(keys: Keys, tokens: Tokens.Store, now: () => number =
       const createdAt = now()
       const g = keys.current()
       const row = tokens.issue({ id: Bun.randomUUIDv7(), name: "desk link", createdAt, expiresAt: createdAt + ttlMs, keyId: g.id, scope: "admin", agent: null })
-      const token = await signerFor(g.id)!.sign({
+      const token = await (await signerFor(g.id))!.sign({
         sub: row.name,
         aud: DESK_LINK_AUDIENCE,
         jti: row.id,
@@ -170,7 +174,7 @@ export function createAuth(keys: Keys, tokens: Tokens.Store, now: () => number =
     /** Redeems a desk link once: its claims, or a 401 when it is not one, has expired, or was used already. */
     async redeemLink(token: string): Promise<Claims> {
       if (token.length > MAX_TOKEN_CHARS || !/^[A-Za-z0-9_.-]+$/.test(token)) throw unauthorized("this sign-in link is not valid")
-      const sign = signerFor(kidOf(token))
+      const sign = await signerFor(kidOf(token))
       const claims = sign ? ((await sign.verify(token, strict(DESK_LINK_AUDIENCE))) as Claims | false) : false
       if (!claims || typeof claims.jti !== "string" || claims.exp * 1000 <= now())
         throw unauthorized("this sign-in link is not valid or has expired: run `hive desk` for a new one")
@@ -189,7 +193,7 @@ export function createAuth(keys: Keys, tokens: Tokens.Store, now: () => number =
     },
 
     /** Signs arbitrary claims with this install's key: for tests of what the verifier must refuse. */
-    signRaw: (claims: Record<string, unknown>) => signerFor(keys.current().id)!.sign(claims),
+    signRaw: async (claims: Record<string, unknown>) => (await signerFor(keys.current().id))!.sign(claims),
 
     /**
      * The admin guard: the claims of a valid, unexpired, unrevoked admin token, or a 401/403.

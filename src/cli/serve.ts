@@ -5,7 +5,7 @@ import { createCheckpointer } from "../db/checkpointer"
 import { schemaVersion } from "../db/migrate"
 import { both, createLogger, dailyFileSink } from "../log"
 import { createHive } from "../hive"
-import { createAdminApp, createPhoneApp } from "../server"
+import { listenFront, type Served } from "../front"
 import { clearRunning, markCleanStop, markRunning, takeCleanStop } from "./server-lock"
 import { HOME_OPTION, noExtra, parse } from "./args"
 import { prepare } from "./home"
@@ -13,10 +13,11 @@ import { serveTunnel } from "../tunnel"
 
 export const help = `Usage: hive serve [--port 7420] [--host 127.0.0.1] [--tunnel] [--home DIR]
 
-Checks the database (quick_check, unless the file is exactly as the last clean stop left it; a
-damaged one is refused and left untouched), applies pending migrations, then serves the REST API and runs the scheduled jobs (retention, vacuum, daily backup:
-see \`hive jobs --help\`) until SIGINT or SIGTERM (in-flight requests and a job under way finish,
-the database closes cleanly).
+Checks the database (quick_check, and its schema against hive's, unless the file is exactly as the
+last clean stop left it; a damaged one is refused and left untouched), applies pending migrations, then
+serves the REST API and runs the scheduled jobs (retention, vacuum, daily backup: see \`hive jobs --help\`)
+until SIGINT or SIGTERM (in-flight requests and a job under way finish, the database closes cleanly).
+/health answers as soon as the database is ready; the API loads on its first request (~40 ms, once).
 
 Options:
   --port N        admin API port (default 7420, env HIVE_PORT; 0 picks a free one, for both listeners)
@@ -64,9 +65,10 @@ export async function run(argv: string[]): Promise<number> {
   const mark = (name: string) => phases.push(`${name} ${performance.now().toFixed(1)}`)
   // The quick_check reads the whole file: skipped only for the very file the last clean stop left.
   const cleanStop = takeCleanStop(config.home, config.dbPath)
-  if (cleanStop) logger.debug(`${config.dbPath} is as the last clean stop left it: no start-up quick_check`)
+  if (cleanStop) logger.debug(`${config.dbPath} is as the last clean stop left it: no start-up quick_check or schema comparison`)
   const prepared = await prepare(config, logger, {
     verify: !cleanStop,
+    leftClean: cleanStop,
     onBackup: (path) => logger.info(`backed up the database to ${path} before migrating`),
     onApplied: (r) => logger.info(`applied migration ${r.id} (${r.durationMs} ms)`),
   })
@@ -86,25 +88,25 @@ export async function run(argv: string[]): Promise<number> {
   if (orphans) logger.info(`withdrew ${orphans} permission prompt approval(s) the last server held open`)
   const scheduler = hive.scheduler
   const checkpointer = createCheckpointer(db, config.dbPath, { logger, writtenElsewhere: () => hive.ingest.rowsOffThread })
-  const app = createAdminApp(hive)
-  const phoneApp = createPhoneApp(hive)
+  // The apps (Elysia and every route) load on each listener's first request but /health: see src/front.ts.
+  const apps = () => import("../server")
 
   // No maxRequestBodySize near our limit: Bun would answer a declared Content-Length over it with an empty
   // 413 before hive sees the request. The app refuses those on the header, and counts bytes of chunked bodies.
-  const listen = (target: typeof app | typeof phoneApp, port: number, what: string) => {
+  let adminServer: ReturnType<typeof listenFront> | undefined
+  const listen = (port: number, what: string, build: () => Promise<Served>, phone = false) => {
     try {
-      target.listen({
+      return listenFront(hive, {
         port,
         hostname: config.host,
-        // Elysia defaults to SO_REUSEPORT: a second `hive serve` would silently share the port (and the
-        // traffic) with the first instead of failing. One port, one server.
-        reusePort: false,
-        development: false,
+        anyHost: phone,
+        public: phone,
+        build,
         // Bun's own cap (default 128 MiB) must sit well above both of hive's limits, so hive's JSON 413 answers first.
         maxRequestBodySize: 2 * Math.max(config.maxArtifactBytes, config.maxBodyBytes, config.maxImportBytes),
       })
     } catch (err) {
-      app.server?.stop(true)
+      adminServer?.stop(true)
       close(db)
       const code = (err as NodeJS.ErrnoException).code
       if (code === "EADDRINUSE")
@@ -114,13 +116,12 @@ export async function run(argv: string[]): Promise<number> {
       if (code === "EADDRNOTAVAIL" || code === "EACCES") throw new FatalError(`cannot listen on ${config.host}:${port}: ${(err as Error).message}`)
       throw err
     }
-    return target.server!
   }
-  listen(app, config.port, "admin API")
+  const server = (adminServer = listen(config.port, "admin API", async () => (await apps()).createAdminApp(hive)))
   // With --port 0 (tests, several servers side by side) the phone listener picks a free port too.
-  const phoneServer = listen(phoneApp, values["phone-port"] !== undefined || config.port !== 0 ? config.phonePort : 0, "phone listener")
+  const phonePort = values["phone-port"] !== undefined || config.port !== 0 ? config.phonePort : 0
+  const phoneServer = listen(phonePort, "phone listener", async () => (await apps()).createPhoneApp(hive), true)
   phoneUrl = `http://${config.host}:${phoneServer.port}`
-  const server = app.server!
   markRunning(config.home, `http://${config.host}:${server.port}`, phoneUrl)
   tunnel = await serveTunnel({
     flag: values.tunnel ?? false,

@@ -1,5 +1,13 @@
-import { parseTree, printParseErrorCode, type Node, type ParseError } from "jsonc-parser"
+import type * as Jsonc from "jsonc-parser"
+import type { Node, ParseError } from "jsonc-parser"
 import { LegacyFormatError } from "./import"
+
+// jsonc-parser costs ~3 ms to load, and the migrations that import legacy files sit on `hive serve`'s
+// start-up path although they run once: loaded when a legacy file is read.
+let jsonc: typeof Jsonc | undefined
+// Its ES module build, as `import` resolves it: the UMD one that `require("jsonc-parser")` picks requires its
+// parts at run time, which the bundled binary does not hold.
+const parser = () => (jsonc ??= require("jsonc-parser/lib/esm/main.js") as typeof Jsonc)
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true })
 
@@ -21,6 +29,7 @@ export function parseJson(bytes: Uint8Array): { value: unknown; tree: Node | und
     throw new LegacyFormatError("is not valid UTF-8")
   }
   const errors: ParseError[] = []
+  const { parseTree, printParseErrorCode } = parser()
   const tree = parseTree(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false })
   if (errors.length) {
     const first = errors[0]!

@@ -1,20 +1,14 @@
 import type { Hive } from "../hive"
 import { Elysia } from "elysia"
-import * as Health from "../db/health"
+import { liveness } from "./liveness"
 
-/**
- * Unauthenticated by design. On the admin listener (loopback) it says whether hive is up and which versions
- * it runs; on the phone listener, which the tunnel makes public, only whether it is up: a version tells an
- * attacker which holes to try.
- */
+/** Unauthenticated by design; what it tells which listener: `liveness`. */
 export const health = ({ db, config: { version } }: Pick<Hive, "db" | "config">, opts: { public?: boolean } = {}) =>
   new Elysia({ name: "routes.health" }).get(
     "/health",
     ({ status }) => {
-      const probe = Health.probe(db)
-      const state = probe.ok ? "ok" : "degraded"
-      const body = opts.public ? { status: state } : { status: state, version, schema_version: probe.schema_version, database: probe.ok ? "ok" : "unavailable" }
-      return probe.ok ? body : status(503, body)
+      const answer = liveness(db, version, opts)
+      return answer.status === 200 ? answer.body : status(503, answer.body)
     },
     {
       detail: {

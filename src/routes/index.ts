@@ -4,6 +4,7 @@ import type { Hive } from "../hive"
 import { type ActorOf, authenticate, callerOf, credentialOf } from "./actor"
 import { permits } from "../auth/scopes"
 import { HTTP_HOOK_PATH } from "../hooks/settings"
+import { errorResponse, hostCheck } from "./admit"
 import { agents } from "./agents"
 import { approvals } from "./approvals"
 import { audit } from "./audit"
@@ -31,11 +32,6 @@ import { search } from "./search"
 import { devices } from "./devices"
 import { artifacts, isUpload } from "./artifacts"
 import { worktrees } from "./worktrees"
-
-const JSON_HEADERS = { "content-type": "application/json; charset=utf-8" }
-
-export const errorResponse = (err: HiveError) =>
-  new Response(JSON.stringify(err.toJSON()), { status: err.status, headers: err.headers ? { ...JSON_HEADERS, ...err.headers } : JSON_HEADERS })
 
 type SchemaLike = { anyOf?: SchemaLike[]; const?: unknown; type?: string }
 
@@ -143,16 +139,6 @@ export function toHiveError(code: string | number, error: unknown, request: Requ
   return new HiveError(500, "internal", "internal error; see the server log", { cause: error })
 }
 
-const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]", "::1"])
-
-/** The name the client addressed, from the Host header (cheaper than parsing the URL on every request). */
-function hostname(request: Request): string {
-  const host = request.headers.get("host")
-  if (host === null) return new URL(request.url).hostname.toLowerCase()
-  const name = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.split(":")[0]!
-  return name.toLowerCase()
-}
-
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"])
 
 /**
@@ -206,13 +192,13 @@ export const guards = (
 ) => {
   const { maxBodyBytes, maxArtifactBytes: uploadLimit, maxImportBytes, maxHookBytes, host } = hive.config
   const bodyLimit = (request: Request) => (isHookInput(request) ? maxHookBytes : maxBodyBytes)
-  const allowedHosts = new Set([...LOOPBACK, host.toLowerCase()])
+  const refuseHost = hostCheck(host)
   return (
     new Elysia({ name: "routes.guards" })
       .onRequest(({ request }) => {
         // The phone listener is reached through a tunnel under the tunnel's own host name.
-        if (!opts.anyHost && !allowedHosts.has(hostname(request)))
-          throw new HiveError(403, "forbidden_host", "this server only answers requests addressed to its own host name")
+        const refused = opts.anyHost ? undefined : refuseHost(request)
+        if (refused) throw refused
         const length = Number(request.headers.get("content-length") ?? 0)
         const limit = isUpload(request) ? uploadLimit : isImport(request) ? maxImportBytes : bodyLimit(request)
         if (length > limit) throw tooLarge(limit)
