@@ -99,4 +99,43 @@ describe("group commit when a write fails", () => {
     expect(db.query("SELECT v FROM t ORDER BY v").all()).toEqual([{ v: "a" }, { v: "b" }])
     expect(committed()).toBe(2)
   })
+
+  test("a batch waits for a write lock another connection holds without stopping the event loop", async () => {
+    const { db, committed, commit } = setup()
+    const holder = open(db.filename)
+    holder.run("BEGIN IMMEDIATE")
+    holder.run("INSERT INTO t (v) VALUES ('held')")
+    // SQLite's busy handler would sleep on this thread: the holder, on the same thread, could never let go.
+    let ticks = 0
+    const ticking = setInterval(() => ticks++, 2)
+    const release = setTimeout(() => holder.run("COMMIT"), 40)
+    const written = commit.run(() => db.run("INSERT INTO t (v) VALUES ('queued')").changes)
+    expect(await written).toBe(1)
+    clearInterval(ticking)
+    clearTimeout(release)
+    expect(ticks).toBeGreaterThanOrEqual(5)
+    expect(committed()).toBe(2)
+    holder.close()
+  })
+
+  test("writes that find the lock taken for longer than maxWaitMs fail as busy, and later ones go through", async () => {
+    const { db, committed } = setup()
+    const commit = createGroupCommit(db, 256, undefined, { maxWaitMs: 60 })
+    const holder = open(db.filename)
+    holder.run("BEGIN IMMEDIATE")
+    const started = performance.now()
+    const outcome = await commit
+      .run(() => db.run("INSERT INTO t (v) VALUES ('late')"))
+      .then(
+        () => "written",
+        (err: Error & { code?: string }) => err.code,
+      )
+    expect(outcome).toBe("SQLITE_BUSY")
+    expect(performance.now() - started).toBeGreaterThanOrEqual(55)
+    expect(committed()).toBe(0)
+    holder.run("ROLLBACK")
+    await commit.run(() => db.run("INSERT INTO t (v) VALUES ('after')"))
+    expect(committed()).toBe(1)
+    holder.close()
+  })
 })
