@@ -66,6 +66,14 @@ export class Search {
     this.#q = statements(db)
   }
 
+  /** A hit's snippet: the words around what matched, from the index row it came from. */
+  #snippet(table: FtsTable, match: string, row: number): string {
+    const found = this.#db
+      .query<{ snippet: string }, [string, number]>(`SELECT ${SNIPPET(table)} AS snippet FROM ${table} WHERE ${table} MATCH ?1 AND rowid = ?2`)
+      .get(match, row)
+    return found?.snippet ?? ""
+  }
+
   /** Events written with ids at or below `id` (an import) are indexed anew on the next catch-up. */
   reindexAfter(id: number) {
     this.#q.rewind.run(Math.max(0, id))
@@ -123,26 +131,34 @@ export class Search {
       transcriptScope += itsSessions
     }
     parts.push(
-      `SELECT 'event' AS kind, CAST(rowid AS TEXT) AS id, session_id, ${SNIPPET("events_fts")} AS snippet, rank FROM events_fts WHERE events_fts MATCH $match ${eventScope}`,
+      `SELECT 'event' AS kind, CAST(rowid AS TEXT) AS id, session_id, rank, rowid AS row, 'events_fts' AS source FROM events_fts WHERE events_fts MATCH $match ${eventScope}`,
     )
     parts.push(
       // A subagent's entry: <session>:<agent>:<offset>; the session's own: <session>:<offset>.
-      `SELECT 'transcript', session_id || ':' || CASE agent_id WHEN '' THEN '' ELSE agent_id || ':' END || offset, session_id, ${SNIPPET("transcripts_fts")}, rank FROM transcripts_fts WHERE transcripts_fts MATCH $match ${transcriptScope}`,
+      `SELECT 'transcript' AS kind, session_id || ':' || CASE agent_id WHEN '' THEN '' ELSE agent_id || ':' END || offset AS id, session_id, rank, rowid AS row, 'transcripts_fts' AS source FROM transcripts_fts WHERE transcripts_fts MATCH $match ${transcriptScope}`,
     )
-    parts.push(`SELECT 'session', session_id, session_id, ${SNIPPET("sessions_fts")}, rank FROM sessions_fts WHERE sessions_fts MATCH $match ${sessionScope}`)
+    parts.push(
+      `SELECT 'session' AS kind, session_id AS id, session_id, rank, rowid AS row, 'sessions_fts' AS source FROM sessions_fts WHERE sessions_fts MATCH $match ${sessionScope}`,
+    )
     // Messages and questions belong to agents, not to a session or project: only an unscoped search finds them.
     if (filter.session === undefined && filter.project === undefined) {
       const mine = filter.agent !== undefined
       parts.push(
-        `SELECT 'message', CAST(rowid AS TEXT), NULL, ${SNIPPET("messages_fts")}, rank FROM messages_fts WHERE messages_fts MATCH $match${mine ? " AND (sender = $agent OR recipient = $agent)" : ""}`,
+        `SELECT 'message' AS kind, CAST(rowid AS TEXT) AS id, NULL AS session_id, rank, rowid AS row, 'messages_fts' AS source FROM messages_fts WHERE messages_fts MATCH $match${mine ? " AND (sender = $agent OR recipient = $agent)" : ""}`,
       )
       parts.push(
-        `SELECT 'question', question_id, NULL, ${SNIPPET("questions_fts")}, rank FROM questions_fts WHERE questions_fts MATCH $match${mine ? " AND question_id IN (SELECT id FROM questions WHERE asker = $agent OR target = $agent)" : ""}`,
+        `SELECT 'question' AS kind, question_id AS id, NULL AS session_id, rank, rowid AS row, 'questions_fts' AS source FROM questions_fts WHERE questions_fts MATCH $match${mine ? " AND question_id IN (SELECT id FROM questions WHERE asker = $agent OR target = $agent)" : ""}`,
       )
     }
-    const sql = `SELECT kind, id, session_id, snippet, rank FROM (${parts.join(" UNION ALL ")}) ORDER BY rank, kind, id LIMIT $limit OFFSET $offset`
+    // Each index gives its own best `limit + offset` (in the page's order: ties broken by id, as the page breaks
+    // them), ranked but not yet snippeted; then only the page's hits get their snippet. A common word's
+    // hundreds of thousands of matches are ranked once and never all snippeted.
+    args.k = limit + offset
+    const best = parts.map((part) => `SELECT * FROM (${part} ORDER BY rank, id LIMIT $k)`)
+    const sql = `SELECT kind, id, session_id, rank, row, source FROM (${best.join(" UNION ALL ")}) ORDER BY rank, kind, id LIMIT $limit OFFSET $offset`
     try {
-      return this.#db.query<Hit, Record<string, string | number>>(sql).all(args)
+      const page = this.#db.query<Omit<Hit, "snippet"> & { row: number; source: FtsTable }, Record<string, string | number>>(sql).all(args)
+      return page.map(({ row, source, ...hit }) => ({ ...hit, snippet: this.#snippet(source, match, row) }))
     } catch (err) {
       // toMatch quotes every word, so this is a query FTS5 still cannot take: the caller's to fix, not a 500.
       if (sqliteCode(err) === "SQLITE_ERROR" && /fts5|unterminated|syntax/i.test((err as Error).message))
@@ -151,6 +167,8 @@ export class Search {
     }
   }
 }
+
+type FtsTable = "events_fts" | "transcripts_fts" | "sessions_fts" | "messages_fts" | "questions_fts"
 
 export const create = (db: Database) => new Search(db)
 
