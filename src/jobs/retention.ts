@@ -13,8 +13,14 @@ import { JOB_DEFAULTS, type JobsConfig, parseDuration, RETENTION_SETTINGS, type 
 
 /** Rows one delete statement may remove: a few ms of work, so an API request never waits long behind a prune. */
 export const CHUNK = 2000
-/** Events one slice of the walk looks at (events has no ts index; the walk is by id, over the ids that exist). */
-export const EVENT_SLICE = 10_000
+/**
+ * Events one slice of the walk looks at (events has no ts index; the walk is by id, over the ids that exist):
+ * as many as take about `EVENT_STEP_MS` to delete. Each deleted event also leaves the search index, and a slice
+ * of 10,000 old events held the server's thread ~200 ms; a slice of newer events, with nothing to delete, is
+ * cheap, so the slice grows again there (up to `EVENT_SLICE_MAX`).
+ */
+export const EVENT_SLICE = { start: 1000, min: 50, max: 10_000 }
+export const EVENT_STEP_MS = 2
 
 /** Lets queued requests run between chunks (the jobs share the server's one thread and connection). */
 /**
@@ -58,14 +64,20 @@ export async function pruneEvents(
   now: number,
   maxAgeMs: number,
   pause: Pause = nextTurn,
+  clock: () => number = performance.now.bind(performance),
 ): Promise<number> {
   const { first, last } = events.idRange()
   if (first === null || last === null) return 0
   let total = 0
+  let slice = EVENT_SLICE.start
   // Slices of the ids that exist, not of the id range: one imported id near 2^63 must not make a walk of 2^63.
   for (let from = first - 1; from < last; ) {
-    const to = events.sliceEnd(from, EVENT_SLICE) ?? last
+    const started = clock()
+    const to = events.sliceEnd(from, slice) ?? last
     total += events.pruneSlice(from, to, now - maxAgeMs)
+    const took = clock() - started
+    if (took > EVENT_STEP_MS) slice = Math.max(EVENT_SLICE.min, Math.floor(slice / 2))
+    else if (took < EVENT_STEP_MS / 4) slice = Math.min(EVENT_SLICE.max, slice * 2)
     from = to
     await pause({ done: total, fraction: last > first ? Math.min(1, (to - first) / (last - first)) : 1 })
   }

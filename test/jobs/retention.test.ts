@@ -125,15 +125,36 @@ describe("large deletes go in chunks", () => {
     expect(p.n).toBe(3)
   })
 
-  test("the event walk pauses after every slice of ids", async () => {
+  test("the event walk pauses after every slice of ids; a slice halves when its delete is slow, and grows when it is quick", async () => {
     const { db, stores } = await testApp()
     const insert = db.prepare("INSERT INTO events (ts, kind) VALUES (?, 'k')")
+    const total = Retention.EVENT_SLICE.start * 4
     db.transaction(() => {
-      for (let i = 0; i < Retention.EVENT_SLICE * 2 + 1; i++) insert.run(i % 2 ? NOW : NOW - 30 * DAY)
+      for (let i = 0; i < total; i++) insert.run(i % 2 ? NOW : NOW - 30 * DAY)
     })()
-    const p = pauses()
-    expect(await Retention.pruneEvents(stores.events, NOW, 7 * DAY, p.pause)).toBe(Retention.EVENT_SLICE + 1)
-    expect(p.n).toBe(3)
+    // Every step "takes" 10 ms: the slices halve, 1000, 500, 250, … down to the smallest, and stay there.
+    let now = 0
+    const slow = pauses()
+    const deleted: number[] = []
+    let before = 0
+    const pause: Retention.Pause = async (progress) => {
+      deleted.push(progress!.done - before)
+      before = progress!.done
+      await slow.pause()
+    }
+    expect(await Retention.pruneEvents(stores.events, NOW, 7 * DAY, pause, () => (now += 5))).toBe(total / 2)
+    // Every other event is old: a slice of n ids deletes about n / 2.
+    const slices = [1000, 500, 250, 125, 62]
+    for (let i = 0; i < slices.length; i++) expect(Math.abs(deleted[i]! - slices[i]! / 2)).toBeLessThanOrEqual(1)
+    expect(Math.max(...deleted.slice(5))).toBeLessThanOrEqual(Math.ceil(Retention.EVENT_SLICE.min / 2))
+    // Quick steps double the slice, up to the largest.
+    db.transaction(() => {
+      for (let i = 0; i < Retention.EVENT_SLICE.max * 3; i++) insert.run(NOW - 30 * DAY)
+    })()
+    const quick = pauses()
+    expect(await Retention.pruneEvents(stores.events, NOW, 7 * DAY, quick.pause, () => 0)).toBe(Retention.EVENT_SLICE.max * 3)
+    // 1000 + 2000 + 4000 + 8000 + 10000 + 5000 (what is left): six slices.
+    expect(quick.n).toBe(6)
   })
 })
 
