@@ -3,7 +3,7 @@ SHELL := /bin/bash
 BUN ?= $(shell ./scripts/ensure-bun.sh)
 ARGS ?=
 
-.PHONY: run test test-trust test-browser test-claude test-tunnel check format build bench clean deps help
+.PHONY: run test test-trust test-browser test-claude test-tunnel check format build bench bench-scale clean deps help
 
 help:
 	@echo "make run      start hive serve on ~/.hive (ARGS='--port 7421' to pass flags)"
@@ -15,6 +15,7 @@ help:
 	@echo "make format   format with Biome and apply its safe fixes"
 	@echo "make build    build the single binary dist/hive"
 	@echo "make bench    load-test dist/hive against a raw Bun.serve + bun:sqlite baseline"
+	@echo "make bench-scale  hive on a large home (10M events, 100k sessions, 50k artifacts)"
 
 node_modules/.installed: package.json bun.lock
 	@test -n "$(BUN)" || { echo "bun is not available" >&2; exit 1; }
@@ -76,6 +77,11 @@ build: deps
 
 bench: build
 	$(BUN) bench/run.ts
+
+# A large home (10 million events over 30 days, 100,000 sessions, 50,000 artifacts) built through the API, and
+# how hive behaves on it: bench/results/scale.md. ~15 minutes, ~6 GB under $$TMPDIR (or SCALE_DIR).
+bench-scale: build
+	$(BUN) bench/scale.ts
 
 clean:
 	rm -rf dist node_modules .tools
