@@ -66,7 +66,7 @@ export function noticeFor(event: Event, look: Lookups): Notice | null {
   switch (event.kind) {
     case "approval.requested": {
       const a = typeof payload.id === "string" ? look.approval(payload.id) : undefined
-      if (!a || a.status !== "pending") return null
+      if (a?.status !== "pending") return null
       const who = a.session_id ? nameOf(look.session(a.session_id)) : a.agent
       return {
         kind: "approvalRequested",
@@ -80,7 +80,7 @@ export function noticeFor(event: Event, look: Lookups): Notice | null {
     case "question.asked": {
       const q = typeof payload.id === "string" ? look.question(payload.id) : undefined
       // A question to another agent is theirs to answer, not the operator's.
-      if (!q || q.status !== "open" || q.target !== null) return null
+      if (q?.status !== "open" || q.target !== null) return null
       return {
         kind: "questionAsked",
         title: `${q.asker} asks`,
