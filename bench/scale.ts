@@ -173,8 +173,15 @@ try {
       if (r.status !== 201) throw new Error(`artifact upload: ${r.status} ${await r.text()}`)
     }),
   )
-  // The first search indexes every event it has not seen yet.
-  const indexed = await timed("the first search (indexes every event)", () => call(server, "GET", "/api/search?q=deploy&limit=20"))
+  // The first search starts the index's catch-up over every event it has not seen (it answers after half a
+  // second, from what is indexed); searched again until nothing is left behind.
+  const firstSearch = performance.now()
+  const firstAnswer = (await call(server, "GET", "/api/search?q=deploy&limit=20")) as { events_not_indexed: number }
+  const firstSearchMs = performance.now() - firstSearch
+  const indexed = await timed("the index's catch-up over every event", async () => {
+    for (let left = firstAnswer.events_not_indexed; left > 0; await Bun.sleep(1000))
+      left = ((await call(server, "GET", "/api/search?q=deploy&limit=20")) as { events_not_indexed: number }).events_not_indexed
+  })
   const dbBytes = fileSize(join(home, ".hive", "hive.db")) + fileSize(join(home, ".hive", "hive.db-wal"))
   await stop(server)
 
@@ -260,7 +267,8 @@ The home, built through hive's own API: ${EVENTS.toLocaleString("en")} events ov
 | ${SESSIONS.toLocaleString("en")} sessions (16 at once) | ${s(sessionsSeeded.ms)} (${Math.round(SESSIONS / (sessionsSeeded.ms / 1000)).toLocaleString("en")}/s) |
 | ${EVENTS.toLocaleString("en")} events (4 batches at once) | ${s(eventsSeeded.ms)} (${Math.round(EVENTS / (eventsSeeded.ms / 1000)).toLocaleString("en")}/s) |
 | ${ARTIFACTS.toLocaleString("en")} artifacts (8 at once) | ${s(artifactsSeeded.ms)} |
-| the first search, which indexes every event | ${s(indexed.ms)} |
+| the first search after that ingest (answers from what is indexed; ${firstAnswer.events_not_indexed.toLocaleString("en")} events not yet) | ${ms(firstSearchMs)} |
+| the index's catch-up over every event, in the background | ${s(indexed.ms)} |
 
 | on that home | value | target |
 |---|---|---|

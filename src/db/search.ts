@@ -92,6 +92,11 @@ export class Search {
     })
   }
 
+  /** How many event ids the index has yet to cover (0: in step). */
+  behind(): number {
+    return Math.max(0, (this.#q.newest.get()!.id ?? 0) - this.#q.state.get()!.cursor)
+  }
+
   /** Indexes the next step of events not yet indexed; returns how many ids it covered (0: in step). */
   indexStep(): number {
     return immediate(this.#db, () => {

@@ -320,7 +320,7 @@ export const RESPONSES: Record<string, Record<number, Content>> = {
       ),
     }),
   },
-  "GET /api/search": { 200: Page(Hit) },
+  "GET /api/search": { 200: Row({ items: t.Array(Hit), next_cursor: N(S), events_not_indexed: I }) },
   "POST /api/pairing": { 201: Row({ id: S, url: S, code: S, expires_at: Millis }) },
   "GET /api/pairing/{id}/qr.svg": { 200: { media: "image/svg+xml", description: "The pairing URL as a QR code" } },
   "GET /api/devices": { 200: Page(Device) },

@@ -99,4 +99,23 @@ describe("search", () => {
     expect((await call("GET", "/api/search?q=x&cursor=-1")).status).toBe(400)
     expect((await call("GET", "/api/search?q=x&cursor=999999")).status).toBe(400)
   })
+
+  test("after a big ingest a search answers within its catch-up budget, says what is not indexed yet, and the index catches up behind it", async () => {
+    const { call, db } = await setup()
+    // More events than half a second of indexing covers (~250,000 a second on this machine class).
+    const insert = db.prepare("INSERT INTO events (ts, kind, payload) VALUES (?, 'tool_use', ?)")
+    db.transaction(() => {
+      for (let i = 0; i < 400_000; i++) insert.run(Date.now(), i === 399_999 ? '{"note":"zebra-last"}' : '{"note":"bulk"}')
+    })()
+    const first = await call("GET", "/api/search?q=zebra-last")
+    expect(first.status).toBe(200)
+    expect(first.body.events_not_indexed).toBeGreaterThan(0)
+    expect(first.body.items).toEqual([])
+    // The background catch-up runs on: a later search finds the newest event, with nothing left behind.
+    let later = first
+    for (const until = Date.now() + 30_000; later.body.events_not_indexed > 0 && Date.now() < until; await Bun.sleep(100))
+      later = await call("GET", "/api/search?q=zebra-last")
+    expect(later.body.events_not_indexed).toBe(0)
+    expect(later.body.items.map((h: Hit) => h.kind)).toEqual(["event"])
+  })
 })
