@@ -101,6 +101,17 @@ async function timed<T>(what: string, fn: () => Promise<T>): Promise<{ ms: numbe
   return { ms, value }
 }
 
+/** A step whose failure is reported in its row instead of ending the run (what was measured before it stays). */
+async function attempt<T>(what: string, fn: () => Promise<T>): Promise<{ ms: number; value: T | undefined; error?: string }> {
+  try {
+    return await timed(what, fn)
+  } catch (err) {
+    log(`${what} failed: ${(err as Error).message}`)
+    return { ms: Number.NaN, value: undefined, error: (err as Error).message.split("\n")[0] }
+  }
+}
+const took = (r: { ms: number; error?: string }) => (r.error ? `failed: ${r.error}` : `${(r.ms / 1000).toFixed(1)} s`)
+
 const fileSize = (path: string) => statSync(path, { throwIfNoEntry: false })?.size ?? 0
 const mb = (bytes: number) => `${(bytes / 1048576).toFixed(0)} MB`
 
@@ -233,9 +244,9 @@ try {
   if ((pruned.value as { error: string | null }).error) throw new Error(`prune-events failed: ${(pruned.value as { error: string }).error}`)
   const pruneP99 = duringPrune.length ? quantile(duringPrune, 0.99) : 0
 
-  const vacuum = await timed("vacuum", () => call(server, "POST", "/api/jobs/vacuum/run"))
-  const backup = await timed("backup", () => call(server, "POST", "/api/jobs/backup/run"))
-  const exported = await timed("export", async () => {
+  const vacuum = await attempt("vacuum", () => call(server, "POST", "/api/jobs/vacuum/run"))
+  const backup = await attempt("backup", () => call(server, "POST", "/api/jobs/backup/run"))
+  const exported = await attempt("export", async () => {
     const r = await fetch(`${server.url}/api/export`, { headers: headers() })
     let bytes = 0
     for await (const chunk of r.body as unknown as AsyncIterable<Uint8Array>) bytes += chunk.byteLength
@@ -280,9 +291,9 @@ The home, built through hive's own API: ${EVENTS.toLocaleString("en")} events ov
 | search for a rare phrase (\`"step N"\`) | p50 ${ms(searchRare.p50)}, p99 ${ms(searchRare.p99)} | p99 < 50 ms |
 | a day's prune (\`retention.events\` 29d, then \`prune-events\`) | ${s(pruned.ms)}; ${prunedRows.toLocaleString("en")} events deleted | |
 | filtered events page while the prune runs, ${duringPrune.length} requests | p99 ${ms(pruneP99)}, against ${ms(eventsIdle.p99)} idle | ≤ 2× idle ${mark(ok.prune)} |
-| vacuum (\`POST /api/jobs/vacuum/run\`) | ${s(vacuum.ms)} | |
-| backup (\`POST /api/jobs/backup/run\`: VACUUM INTO, then checked) | ${s(backup.ms)} | |
-| export of everything (\`GET /api/export\`) | ${s(exported.ms)}, ${mb(exported.value)} | |
+| vacuum (\`POST /api/jobs/vacuum/run\`) | ${took(vacuum)} | |
+| backup (\`POST /api/jobs/backup/run\`: VACUUM INTO, then checked) | ${took(backup)} | |
+| export of everything (\`GET /api/export\`) | ${took(exported)}${exported.value ? `, ${mb(exported.value)}` : ""} | |
 | RSS of the server: at the end, and its peak (VmHWM) over everything above | ${(idleKb / 1024).toFixed(0)} MB, peak ${(peakKb / 1024).toFixed(0)} MB | peak ≤ 256 MB ${mark(ok.memory)} |
 
 Result: ${

@@ -5,16 +5,25 @@ import { badRequest } from "../errors"
 import { prunePreviewOffThread } from "../db/usage"
 import { preferenceAge, retentionInEffect } from "../jobs/retention"
 import { Query } from "./schemas"
+import { holdOpen } from "./wait"
 
 const Name = t.Object({ name: t.String({ pattern: "^[a-z0-9-]{1,64}$", description: "a job name from GET /api/jobs" }) })
 
 export const jobs = ({ scheduler }: Pick<Hive, "scheduler">) =>
   new Elysia({ name: "routes.jobs", prefix: "/jobs", detail: { tags: ["jobs"] } })
     .get("", () => ({ items: scheduler.status() }), { detail: { description: "Every scheduled job: its schedule, next run and last result." } })
-    .post("/:name/run", ({ params }) => scheduler.run(params.name), {
-      params: Name,
-      detail: { description: "Runs a job now and answers when it ends; a failure is reported in `error`. 409 while it is already running." },
-    })
+    .post(
+      "/:name/run",
+      ({ params, request, server }) => {
+        // A backup of a large database takes minutes, longer than the listener lets a quiet connection idle.
+        holdOpen(server, request)
+        return scheduler.run(params.name)
+      },
+      {
+        params: Name,
+        detail: { description: "Runs a job now and answers when it ends; a failure is reported in `error`. 409 while it is already running." },
+      },
+    )
 
 /** The retention ages the prunes use now, and where each comes from (set one with PUT /api/preferences/retention.*). */
 export const retention = ({ config, stores: { preferences } }: Pick<Hive, "config" | "stores">) =>
