@@ -8,15 +8,16 @@ import { Query } from "./schemas"
 /** How long a search may spend catching the index up before it answers from what is indexed. */
 export const CATCH_UP_MS = 500
 
-export const search = ({ stores: { search: store }, streams }: Pick<Hive, "stores" | "streams">) => {
+export const search = ({ stores: { search: store }, streams, logger }: Pick<Hive, "stores" | "streams" | "logger">) => {
   // One catch-up at a time, in the background once a search has stopped waiting for it; it ends with the server.
   let catchingUp: Promise<void> | null = null
   const catchUp = () =>
     (catchingUp ??= (async () => {
       try {
         while (!streams.shutdown?.aborted && store.indexStep() > 0) await nextTurn()
-      } catch {
-        // The database closed under it (hive stopping): the next search starts again from the saved cursor.
+      } catch (err) {
+        // Stopped (the database may close under it) or failed: the next search starts again from the saved cursor.
+        if (!streams.shutdown?.aborted) logger.warn(`the search index stopped catching up: ${(err as Error).message}`)
       } finally {
         catchingUp = null
       }
