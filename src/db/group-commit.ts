@@ -11,7 +11,7 @@ type Pending = { fn: () => unknown; weight: number; resolve(value: unknown): voi
  *
  * The write lock is never waited for on this thread. SQLite's busy handler sleeps 1, 2, 5, 10… ms between
  * tries, and on the server's thread every request sleeps with it: while the checkpointer's RESTART held the
- * lock for 3 ms, a batch's BEGIN slept 8 (in `make bench`, single events' p99 went from 245 to 37 ms). Here BEGIN
+ * lock for 3 ms, a batch's BEGIN slept 8, and the whole server with it. Here BEGIN
  * fails at once when the lock is taken, and the batch tries again `retryMs` later, the event loop free
  * meanwhile; after `maxWaitMs` of that (the busy_timeout every connection has) its writes fail as busy.
  */
