@@ -6,6 +6,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { freePort, statusKb } from "./lib"
 
 const ROOT = join(import.meta.dir, "..")
 const BIN = join(ROOT, "dist", "hive")
@@ -32,13 +33,6 @@ async function waitHealthy(url: string, timeoutMs = 10_000) {
     await Bun.sleep(2)
   }
   throw new Error(`${url} did not come up`)
-}
-
-async function freePort() {
-  const s = Bun.serve({ port: 0, fetch: () => new Response() })
-  const port = s.port
-  s.stop(true)
-  return port
 }
 
 type Result = { rps: number; p50: number; p99: number; p999: number; errors: number; requests: number; cpuUs: number }
@@ -79,10 +73,7 @@ function wrk(pid: number, url: string, seconds: number, token?: string, postBody
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
-function rssMb(pid: number) {
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1])
-  return kb / 1024
-}
+const rssMb = (pid: number) => statusKb(pid, "VmRSS") / 1024
 
 /**
  * From spawn to the first /health answer, then (after a second of idling) its RSS. With `token`: then the
@@ -123,7 +114,7 @@ async function coldStarts(token: string, runs = 9) {
   const hiveRuns: Awaited<ReturnType<typeof startOnce>>[] = []
   const bareRuns: Awaited<ReturnType<typeof startOnce>>[] = []
   for (let i = 0; i < runs; i++) {
-    hiveRuns.push(await startOnce((port) => [BIN, "serve", "--port", String(port)], token))
+    hiveRuns.push(await startOnce((port) => [BIN, "serve", "--port", String(port), "--phone-port", "0"], token))
     bareRuns.push(await startOnce((port) => [bare, bareDb, String(port)]))
   }
   return {
@@ -145,7 +136,7 @@ try {
   const rssOk = idleRss <= 1.3 * bareRss
 
   const hivePort = await freePort()
-  const hive = Bun.spawn([BIN, "serve", "--port", String(hivePort)], { env, stderr: "inherit" })
+  const hive = Bun.spawn([BIN, "serve", "--port", String(hivePort), "--phone-port", "0"], { env, stderr: "inherit" })
   children.push(hive)
   const hiveUrl = `http://127.0.0.1:${hivePort}`
   await waitHealthy(`${hiveUrl}/health`)

@@ -3,9 +3,10 @@
 // artifacts, the search index filled. Then, on that home: cold start, the newest page of sessions, a filtered
 // page of events, search, a day's prune with the API's p99 while it runs, vacuum, backup and export, peak RSS.
 // Writes bench/results/scale.md; exits 1 when a target is missed. Takes ~15 minutes and ~6 GB of disk.
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { freePort, statusKb } from "./lib"
 
 const ROOT = join(import.meta.dir, "..")
 const BIN = join(ROOT, "dist", "hive")
@@ -23,20 +24,11 @@ const log = (line: string) => console.error(`bench-scale: ${line}`)
 type Server = { proc: ReturnType<typeof Bun.spawn>; url: string; peakKb: () => number }
 const running = new Set<ReturnType<typeof Bun.spawn>>()
 
-async function freePort() {
-  const s = Bun.serve({ port: 0, fetch: () => new Response() })
-  const port = s.port
-  s.stop(true)
-  return port
-}
-
-const status = (pid: number, field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0)
-
 /** Starts `hive serve` and answers how long it took to its first /health 200. */
 async function serve(): Promise<Server & { startMs: number }> {
   const port = await freePort()
   const t0 = performance.now()
-  const proc = Bun.spawn([BIN, "serve", "--port", String(port), "--phone-port", String(await freePort())], { env, stderr: "inherit" })
+  const proc = Bun.spawn([BIN, "serve", "--port", String(port), "--phone-port", "0"], { env, stderr: "inherit" })
   running.add(proc)
   const url = `http://127.0.0.1:${port}`
   for (const until = Date.now() + 120_000; ; await Bun.sleep(1)) {
@@ -46,7 +38,7 @@ async function serve(): Promise<Server & { startMs: number }> {
     } catch {}
   }
   const startMs = performance.now() - t0
-  return { proc, url, startMs, peakKb: () => status(proc.pid, "VmHWM") }
+  return { proc, url, startMs, peakKb: () => statusKb(proc.pid, "VmHWM") }
 }
 
 async function stop(s: Server) {
@@ -252,7 +244,7 @@ try {
     for await (const chunk of r.body as unknown as AsyncIterable<Uint8Array>) bytes += chunk.byteLength
     return bytes
   })
-  const idleKb = status(server.proc.pid, "VmRSS")
+  const idleKb = statusKb(server.proc.pid, "VmRSS")
   const peakKb = server.peakKb()
   await stop(server)
 
